@@ -1,0 +1,230 @@
+//! The facts verdicts are judged against, kept in event-time order whatever the arrival
+//! order: presence per person (from `access_granted` events), integrity alarms per room,
+//! and status changes and outages per door.
+//!
+//! Every query answers "at time T" from sorted data, so a late event simply lands in its
+//! place and the next query sees it. Ties on the same millisecond are broken by fixed
+//! keys, never by arrival, so the answers depend only on the set of events.
+
+use crate::event::{Direction, DoorEvent, DoorEventKind, DoorStatus, StatusChange};
+use crate::factor::CredentialType;
+use crate::ids::{DoorId, PersonId, RoomId};
+use crate::inventory::{Inventory, Room};
+use crate::time::{Span, Timestamp};
+use std::collections::HashMap;
+
+/// An `access_granted` event of a known person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub ts: Timestamp,
+    pub door: DoorId,
+    pub room: RoomId,
+    pub direction: Direction,
+    pub credential_type: CredentialType,
+    pub event_id: String,
+}
+
+impl Access {
+    fn key(&self) -> (Timestamp, &DoorId, &str) {
+        (self.ts, &self.door, &self.event_id)
+    }
+}
+
+/// A `door_forced`, `door_held_open` or `tamper` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alarm {
+    pub ts: Timestamp,
+    pub door: DoorId,
+    pub kind: DoorEventKind,
+    pub event_id: String,
+}
+
+/// A period in which a door's events may have been lost (a Modbus overrun, CONTRACT §6):
+/// treated like an offline period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Outage {
+    pub from: Timestamp,
+    pub to: Timestamp,
+}
+
+/// What a recorded door event can affect: the person whose presence it changes and the
+/// room whose alarms or door states it changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Affects {
+    pub person: Option<PersonId>,
+    pub room: Option<RoomId>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    access: HashMap<PersonId, Vec<Access>>,
+    alarms: HashMap<RoomId, Vec<Alarm>>,
+    status: HashMap<DoorId, Vec<(Timestamp, DoorStatus)>>,
+    outages: HashMap<DoorId, Vec<Outage>>,
+}
+
+fn status_rank(s: DoorStatus) -> u8 {
+    // At the same millisecond `offline` sorts last, so it wins: the hub fails closed.
+    match s {
+        DoorStatus::Online => 0,
+        DoorStatus::Offline => 1,
+    }
+}
+
+impl Timeline {
+    /// Records a door event. Events of unknown doors, and `access_granted` events whose
+    /// credential belongs to no person, change nothing (they are still stored by the
+    /// caller as raw evidence).
+    pub fn record_event(&mut self, inv: &Inventory, e: &DoorEvent) -> Affects {
+        let Some(room) = inv.room_of_door(&e.door).cloned() else {
+            return Affects::default();
+        };
+        if e.kind == DoorEventKind::AccessGranted {
+            let Some(cred) = &e.credential else { return Affects::default() };
+            let Some(person) = inv.person_by_credential(cred).cloned() else {
+                return Affects::default();
+            };
+            let a = Access {
+                ts: e.ts,
+                door: e.door.clone(),
+                room: room.clone(),
+                direction: e.direction,
+                credential_type: cred.kind,
+                event_id: e.event_id.clone(),
+            };
+            let list = self.access.entry(person.clone()).or_default();
+            let pos = list.partition_point(|x| x.key() < a.key());
+            if list.get(pos).map(|x| x.key() == a.key()) != Some(true) {
+                list.insert(pos, a);
+            }
+            return Affects { person: Some(person), room: Some(room) };
+        }
+        if e.kind.is_integrity_alarm() {
+            let a = Alarm { ts: e.ts, door: e.door.clone(), kind: e.kind, event_id: e.event_id.clone() };
+            let list = self.alarms.entry(room.clone()).or_default();
+            let key = |x: &Alarm| (x.ts, x.door.clone(), x.event_id.clone());
+            let pos = list.partition_point(|x| key(x) < key(&a));
+            if list.get(pos).map(|x| key(x) == key(&a)) != Some(true) {
+                list.insert(pos, a);
+            }
+            return Affects { person: None, room: Some(room) };
+        }
+        Affects::default()
+    }
+
+    pub fn record_status(&mut self, inv: &Inventory, s: &StatusChange) -> Affects {
+        let list = self.status.entry(s.door.clone()).or_default();
+        let key = (s.ts, status_rank(s.status));
+        let pos = list.partition_point(|(t, st)| (*t, status_rank(*st)) < key);
+        if list.get(pos).map(|(t, st)| (*t, status_rank(*st)) == key) != Some(true) {
+            list.insert(pos, (s.ts, s.status));
+        }
+        Affects { person: None, room: inv.room_of_door(&s.door).cloned() }
+    }
+
+    pub fn record_outage(&mut self, inv: &Inventory, door: &DoorId, outage: Outage) -> Affects {
+        let list = self.outages.entry(door.clone()).or_default();
+        let pos = list.partition_point(|o| *o < outage);
+        if list.get(pos) != Some(&outage) {
+            list.insert(pos, outage);
+        }
+        Affects { person: None, room: inv.room_of_door(door).cloned() }
+    }
+
+    /// The status of a door at `t`: the last change at or before `t`. A door that never
+    /// reported a status is taken as online (CONTRACT §3: offline runs from an `offline`
+    /// status); a door inside an outage is offline.
+    pub fn door_status_at(&self, door: &DoorId, t: Timestamp) -> DoorStatus {
+        if self.outages.get(door).is_some_and(|os| os.iter().any(|o| o.from <= t && t < o.to)) {
+            return DoorStatus::Offline;
+        }
+        let Some(list) = self.status.get(door) else { return DoorStatus::Online };
+        let n = list.partition_point(|(ts, _)| *ts <= t);
+        if n == 0 {
+            DoorStatus::Online
+        } else {
+            list[n - 1].1
+        }
+    }
+
+    /// Whether any door of the room is offline at `t`; returns the first such door.
+    pub fn offline_door_at<'a>(&self, inv: &'a Inventory, room: &RoomId, t: Timestamp) -> Option<&'a DoorId> {
+        inv.doors_of(room).iter().find(|d| self.door_status_at(d, t) == DoorStatus::Offline)
+    }
+
+    /// The integrity alarm holding for the room at `t`, if any: `a <= t < a + alarm_hold`.
+    pub fn alarm_at(&self, room: &Room, t: Timestamp) -> Option<&Alarm> {
+        let list = self.alarms.get(&room.id)?;
+        let end = list.partition_point(|a| a.ts <= t);
+        list[..end].iter().rev().take_while(|a| t < a.ts.saturating_add(room.alarm_hold)).last()
+    }
+
+    /// Entries of `person` into `room` whose presence covers `t`, latest first.
+    ///
+    /// Presence from an entry at `s` ends at the earliest of: an `out` by the person on a
+    /// door of the room, an `in` by the person on a door of another room (both strictly
+    /// after `s`), or `s + max_presence`. Covered means `s <= t < end`.
+    pub fn covering_entries(&self, person: &PersonId, room: &Room, t: Timestamp) -> Vec<&Access> {
+        let Some(list) = self.access.get(person) else { return Vec::new() };
+        let upto = list.partition_point(|a| a.ts <= t);
+        let earliest = t.saturating_sub(room.max_presence);
+        let mut out = Vec::new();
+        for (i, entry) in list[..upto].iter().enumerate().rev() {
+            if entry.ts <= earliest {
+                break;
+            }
+            if entry.room != room.id || entry.direction != Direction::In {
+                continue;
+            }
+            let ended = list[i + 1..upto].iter().any(|f| {
+                f.ts > entry.ts
+                    && ((f.direction == Direction::Out && f.room == room.id)
+                        || (f.direction == Direction::In && f.room != room.id))
+            });
+            if !ended {
+                out.push(entry);
+            }
+        }
+        out
+    }
+
+    /// Forgets access events and alarms older than `before`, and status history that no
+    /// longer decides any time at or after `before`. Used to bound memory; the store
+    /// keeps everything.
+    pub fn prune(&mut self, before: Timestamp) {
+        for list in self.access.values_mut() {
+            list.retain(|a| a.ts >= before);
+        }
+        self.access.retain(|_, l| !l.is_empty());
+        for list in self.alarms.values_mut() {
+            list.retain(|a| a.ts >= before);
+        }
+        self.alarms.retain(|_, l| !l.is_empty());
+        for list in self.status.values_mut() {
+            let n = list.partition_point(|(ts, _)| *ts < before);
+            if n > 1 {
+                list.drain(..n - 1);
+            }
+        }
+        for list in self.outages.values_mut() {
+            list.retain(|o| o.to > before);
+        }
+    }
+
+    /// Number of facts held, for metrics and memory estimates.
+    pub fn len(&self) -> usize {
+        self.access.values().map(Vec::len).sum::<usize>()
+            + self.alarms.values().map(Vec::len).sum::<usize>()
+            + self.status.values().map(Vec::len).sum::<usize>()
+            + self.outages.values().map(Vec::len).sum::<usize>()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Convenience for alarm windows.
+pub fn alarm_window(a: Timestamp, hold: Span) -> (Timestamp, Timestamp) {
+    (a, a.saturating_add(hold))
+}
