@@ -1,1 +1,17 @@
-//! stub
+//! # monban-connectors — door connectors
+//!
+//! Each connector is a task that owns its protocol loop, backs off on error, parses
+//! payloads at the edge into `monban-core` values and hands them to a [`DoorSink`]
+//! (implemented by the server, which stores them and feeds the engine). Codecs are pure
+//! functions with their own tests.
+//!
+//! # Layout
+//! - [`sink`] — the [`DoorSink`] port the connectors deliver into, and the records they
+//!   deliver (dead letters, connector state).
+//! - [`mqtt`] — the MQTT connector (rumqttc): topics of CONTRACT §5, QoS 1, persistent
+//!   session, acknowledgement only after the sink has stored the event.
+
+pub mod mqtt;
+pub mod sink;
+
+pub use sink::{ConnectorState, DeadLetter, DoorSink, Ingested, SinkError};

@@ -1,0 +1,1 @@
+//! MQTT connector (to be written)

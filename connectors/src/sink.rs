@@ -1,0 +1,72 @@
+//! The port connectors deliver into. The server implements [`DoorSink`]; tests use an
+//! in-memory one.
+
+use async_trait::async_trait;
+use monban_core::{DoorEvent, StatusChange, Timestamp};
+
+/// Result of handing an event to the sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ingested {
+    /// Stored for the first time.
+    New,
+    /// Already stored (same door and `event_id`): nothing changed.
+    Duplicate,
+}
+
+/// The sink could not store: the connector must NOT acknowledge the message, so the
+/// broker redelivers it.
+#[derive(Debug, thiserror::Error)]
+#[error("sink failed: {0}")]
+pub struct SinkError(pub String);
+
+/// A payload the hub could not use, kept so an officer can see it (CONTRACT §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// Where it came from, e.g. `mqtt`.
+    pub source: String,
+    /// Topic, register range or URL path.
+    pub origin: String,
+    /// The raw payload (lossy UTF-8 is fine for display; the bytes are kept).
+    pub payload: Vec<u8>,
+    /// What is wrong, in words.
+    pub reason: String,
+    pub received_at: Timestamp,
+}
+
+/// The health of a connector, for `/metrics` and the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectorState {
+    Connecting,
+    Connected,
+    /// Lost the connection at `since`; `error` says why.
+    Disconnected { since: Timestamp, error: String },
+}
+
+impl ConnectorState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ConnectorState::Connecting => "connecting",
+            ConnectorState::Connected => "connected",
+            ConnectorState::Disconnected { .. } => "disconnected",
+        }
+    }
+}
+
+#[async_trait]
+pub trait DoorSink: Send + Sync + 'static {
+    /// Stores a door event and feeds the engine. Only after `Ok` may the message be
+    /// acknowledged.
+    async fn door_event(&self, event: DoorEvent, raw: &[u8]) -> Result<Ingested, SinkError>;
+    /// Stores a door status change (status topic, last will).
+    async fn door_status(&self, change: StatusChange) -> Result<(), SinkError>;
+    /// Keeps a payload that could not be used.
+    async fn dead_letter(&self, letter: DeadLetter) -> Result<(), SinkError>;
+    /// The connector's state changed. `name` identifies the connector (e.g. `mqtt`).
+    async fn connector_state(&self, name: &str, state: ConnectorState);
+    /// The connector was blind from `from` to `to` and may have missed messages (the
+    /// broker did not keep our session): the hub treats every door fed by this connector
+    /// as offline for that period (fail closed).
+    async fn blind_period(&self, name: &str, from: Timestamp, to: Timestamp);
+    /// The current time (the sink's clock, so tests can control it).
+    fn now(&self) -> Timestamp;
+}
