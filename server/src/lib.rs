@@ -1,1 +1,180 @@
-//! stub
+//! # monban-server — the hub
+//!
+//! A library with a thin binary (`src/main.rs`): [`run`] takes settings, a bound
+//! listener and a shutdown future, so tests bind port 0 and stop it themselves.
+//!
+//! # Layout
+//! - [`config`] — `monban.toml`: settings and the inventory, with located errors.
+//! - [`store`] — sqlx storage (SQLite now, portable SQL) and its migrations.
+//! - [`hub`] — the ingest pipeline: store → engine → store → live feed; restore on start.
+//! - [`api`] — the HTTP API of the contract, the error body, health and metrics.
+//! - [`dashboard`] — the data port the Leptos dashboard reads through.
+//! - [`metrics`] — the Prometheus registry.
+//! - [`tokens`] — token generation and hashing.
+//! - [`demo`] — `monban demo`: embedded broker, store, simulators and dashboard.
+
+pub mod api;
+pub mod config;
+pub mod dashboard;
+pub mod demo;
+pub mod hub;
+pub mod metrics;
+pub mod store;
+pub mod tokens;
+
+use crate::config::Config;
+use crate::hub::{Clock, Hub};
+use crate::store::{Store, TokenScope};
+use anyhow::Context as _;
+use sha2::{Digest, Sha256};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// A digest of the inventory part of a configuration, so an unchanged file is not
+/// re-imported.
+pub fn inventory_digest(config: &Config) -> String {
+    let inv = &config.inventory;
+    let value = serde_json::json!({
+        "site": [config.site.as_str(), config.site_name],
+        "rooms": inv.rooms(), "doors": inv.doors(), "terminals": inv.terminals(),
+        "systems": inv.systems(), "people": inv.people(),
+    });
+    hex::encode(Sha256::digest(value.to_string().as_bytes()))
+}
+
+/// Opens the store, migrates it and imports the configuration's inventory.
+pub async fn open_store(config: &Config, source: &str, clock: &Clock) -> anyhow::Result<Store> {
+    let store = Store::open(&config.server.database)
+        .await
+        .with_context(|| format!("cannot open the database {}", config.server.database))?;
+    let changed = store
+        .import_inventory(&config.inventory, &inventory_digest(config), source, clock())
+        .await
+        .context("cannot import the inventory")?;
+    if changed {
+        tracing::info!(source, "inventory imported");
+    }
+    Ok(store)
+}
+
+/// Opens the store and builds the hub, restoring its state.
+pub async fn prepare(config: &Config, source: &str, clock: Clock) -> anyhow::Result<Arc<Hub>> {
+    let store = open_store(config, source, &clock).await?;
+    let modbus_doors: Vec<_> = config.modbus.iter().map(|m| m.door.clone()).collect();
+    Ok(Hub::start(store, config.server.grace, &modbus_doors, clock).await?)
+}
+
+/// Issues a token and returns its text (shown once; only the hash is stored).
+pub async fn issue_token(store: &Store, scope: TokenScope, label: &str, clock: &Clock) -> anyhow::Result<String> {
+    let t = tokens::generate();
+    store.insert_token(&t.id, &t.hash, &scope, label, clock()).await?;
+    Ok(t.text)
+}
+
+/// Where the dashboard's compiled front end (`pkg/monban_web.js`, `.wasm`, `.css`) is:
+/// `$MONBAN_SITE_ROOT`, else `site/` next to the executable's directory
+/// (`target/site` for `target/debug/monban`), else `./target/site`.
+pub fn site_root() -> PathBuf {
+    if let Some(p) = std::env::var_os("MONBAN_SITE_ROOT") {
+        return PathBuf::from(p);
+    }
+    if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().and_then(|d| d.parent()).map(|d| d.join("site"))) {
+        if dir.join("pkg").exists() {
+            return dir;
+        }
+    }
+    PathBuf::from("target/site")
+}
+
+/// Builds the whole HTTP application: API, dashboard, JSON errors for unknown routes.
+pub fn app(hub: Arc<Hub>) -> axum::Router {
+    let root = site_root();
+    if !root.join("pkg").join("monban_web.js").exists() {
+        tracing::warn!(site_root = %root.display(), "dashboard front end not built: pages render without live updates (run scripts/build-web.sh)");
+    }
+    let source: Arc<dyn monban_web::DashboardSource> = Arc::new(dashboard::HubSource(hub.clone()));
+    api::router(hub.clone())
+        .merge(monban_web::dashboard_router(source, root))
+        .fallback(api::not_found)
+        .layer(axum::middleware::from_fn(api::method_not_allowed))
+        .layer(axum::middleware::from_fn_with_state(hub, api::track_latency))
+}
+
+/// Runs a prepared hub until `shutdown` resolves: connectors, finaliser, HTTP server.
+/// Returns after everything has stopped and the store is closed.
+pub async fn serve(
+    hub: Arc<Hub>,
+    config: &Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let cancel = hub.shutdown.clone();
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(hub.clone().run_finalizer(cancel.child_token()));
+    if let Some(m) = &config.mqtt {
+        let settings = monban_connectors::mqtt::MqttSettings::new(&m.url, &m.client_id, config.site.clone());
+        let sink: Arc<dyn monban_connectors::DoorSink> = hub.clone();
+        let c = cancel.child_token();
+        tasks.spawn(async move {
+            if let Err(e) = monban_connectors::mqtt::run(settings, sink, c).await {
+                tracing::error!(error = %e, "MQTT connector stopped");
+            }
+        });
+    }
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "monban is listening; dashboard at http://{addr}/");
+    let c2 = cancel.clone();
+    let server = axum::serve(listener, app(hub.clone())).with_graceful_shutdown(async move {
+        tokio::select! {
+            _ = shutdown => {}
+            _ = c2.cancelled() => {}
+        }
+        tracing::info!("shutting down");
+        c2.cancel();
+    });
+    server.await.context("HTTP server failed")?;
+    cancel.cancel();
+    let drained = tokio::time::timeout(Duration::from_secs(10), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("background tasks did not stop within 10 s");
+    }
+    hub.store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// `monban serve`: prepares the hub from `config` and serves on `listener`.
+pub async fn run(config: Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let hub = prepare(&config, "monban.toml", hub::system_clock()).await?;
+    serve(hub, &config, listener, shutdown).await
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

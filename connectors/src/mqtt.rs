@@ -1,1 +1,0 @@
-//! MQTT connector (to be written)

@@ -1,0 +1,353 @@
+//! The HTTP API of CONTRACT §5, §7, §8 and §9, plus the live feed for the dashboard.
+//!
+//! Bodies are read as bytes (at most 64 KiB) and parsed by `monban-core`, so every
+//! failure — malformed JSON, an unknown value, a body too large, a missing token, an
+//! unknown route — answers with the contract's error body
+//! `{"error": {"code": "...", "message": "..."}}`. Internal errors are logged and never
+//! echoed.
+
+use crate::hub::{Hub, HubError};
+use crate::store::{StoredLogin, TokenRow, TokenScope};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures::Stream;
+use monban_connectors::Ingested;
+use monban_core::{DoorEvent, InputError, Login, LoginCounts, Span, SystemCompliance, Timestamp};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The largest body accepted (CONTRACT §9).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// An API failure, rendered as the contract's error body.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into() }
+    }
+    fn unauthorized(message: &str) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+    fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+    fn internal(e: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %e, "internal error");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the hub could not complete the request; see its log")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code, "message": self.message}});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<InputError> for ApiError {
+    fn from(e: InputError) -> ApiError {
+        match e {
+            InputError::Malformed(m) => ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", m),
+            InputError::Invalid { code, message } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message),
+        }
+    }
+}
+
+impl From<HubError> for ApiError {
+    fn from(e: HubError) -> ApiError {
+        match e {
+            HubError::UnknownDoor(d) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_door", format!("door {d:?} is not in the inventory"))
+            }
+            HubError::UnknownSystem(s) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_system", format!("system {s:?} is not in the inventory"))
+            }
+            HubError::Store(e) => ApiError::internal(e),
+        }
+    }
+}
+
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the body is larger than {} KiB", BODY_LIMIT / 1024))
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", format!("the body could not be read: {r}"))
+        }
+    })
+}
+
+/// Finds the token named by `Authorization: Bearer …`.
+async fn authenticate(hub: &Hub, headers: &HeaderMap) -> Result<TokenRow, ApiError> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("an Authorization: Bearer <token> header is required"))?;
+    let text = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be \"Bearer <token>\""))?;
+    let row = hub
+        .store
+        .token_by_hash(&crate::tokens::hash(text))
+        .await
+        .map_err(ApiError::internal)?
+        .filter(|t| !t.revoked)
+        .ok_or_else(|| ApiError::unauthorized("the token is not known or has been revoked"))?;
+    let now = hub.now();
+    // Record use at most once a minute per token: the hub must not write on every read.
+    if row.last_used_at.is_none_or(|t| now.as_millis() - t.as_millis() > 60_000) {
+        if let Err(e) = hub.store.touch_token(&row.id, now).await {
+            tracing::warn!(error = %e, "could not record token use");
+        }
+    }
+    Ok(row)
+}
+
+async fn require_read(hub: &Hub, headers: &HeaderMap) -> Result<TokenRow, ApiError> {
+    let t = authenticate(hub, headers).await?;
+    match t.scope {
+        TokenScope::Read(_) => Ok(t),
+        _ => Err(ApiError::forbidden("this endpoint needs a read token (token issue --role auditor|officer|admin)")),
+    }
+}
+
+pub fn router(hub: Arc<Hub>) -> Router {
+    Router::new()
+        .route("/api/v1/door-events", post(post_door_event))
+        .route("/api/v1/logins", post(post_login))
+        .route("/api/v1/logins/{event_id}", get(get_login))
+        .route("/api/v1/compliance", get(get_compliance))
+        .route("/api/v1/dead-letters", get(get_dead_letters))
+        .route("/api/v1/live", get(live))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(hub)
+}
+
+/// Records request latency by route.
+pub async fn track_latency(State(hub): State<Arc<Hub>>, req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().to_string();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let res = next.run(req).await;
+    hub.metrics
+        .http_latency
+        .get_or_create(&crate::metrics::HttpLabel { method, route, status: res.status().as_u16().to_string() })
+        .observe(started.elapsed().as_secs_f64());
+    res
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+pub async fn method_not_allowed(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() == StatusCode::METHOD_NOT_ALLOWED {
+        return ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept that method")
+            .into_response();
+    }
+    res
+}
+
+async fn post_door_event(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+    let token = authenticate(&hub, &headers).await?;
+    if token.scope != TokenScope::Doors {
+        return Err(ApiError::forbidden("this endpoint needs a door-ingest token (token issue --doors)"));
+    }
+    let body = body_bytes(body)?;
+    let event = DoorEvent::from_json(&body, None)?;
+    let reply = json!({"door": event.door.as_str(), "event_id": event.event_id});
+    let status = match hub.ingest_door_event(event, "http").await? {
+        Ingested::New => StatusCode::ACCEPTED,
+        Ingested::Duplicate => StatusCode::OK,
+    };
+    Ok((status, Json(reply)).into_response())
+}
+
+fn verdict_reply(s: &StoredLogin, now: Timestamp) -> Value {
+    json!({
+        "event_id": s.login.event_id,
+        "verdict": s.verdict.kind.as_str(),
+        "reasons": s.verdict.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "final": s.final_at_time(now),
+    })
+}
+
+async fn post_login(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+    let token = authenticate(&hub, &headers).await?;
+    let TokenScope::Login(system) = &token.scope else {
+        return Err(ApiError::forbidden("this endpoint needs a login-ingest token (token issue --system ID)"));
+    };
+    let body = body_bytes(body)?;
+    let login = Login::from_json(&body)?;
+    if &login.system != system {
+        return Err(ApiError::forbidden(format!(
+            "this token ingests logins of system {:?}, not {:?}",
+            system.as_str(),
+            login.system.as_str()
+        )));
+    }
+    let (stored, new) = hub.ingest_login(login).await?;
+    let status = if new { StatusCode::ACCEPTED } else { StatusCode::OK };
+    Ok((status, Json(verdict_reply(&stored, hub.now()))).into_response())
+}
+
+/// The full login of CONTRACT §7.
+pub fn login_json(s: &StoredLogin, now: Timestamp) -> Value {
+    let l = &s.login;
+    let evidence = match (&s.verdict.evidence, s.verdict.kind) {
+        (Some(e), monban_core::VerdictKind::CombinedMeasures) => json!({
+            "entry_event_id": e.entry_event_id,
+            "door": e.door.as_str(),
+            "entered_at": e.entered_at.to_rfc3339(),
+            "credential_type": e.credential_type.as_str(),
+        }),
+        _ => Value::Null,
+    };
+    json!({
+        "event_id": l.event_id,
+        "system": l.system.as_str(),
+        "account": l.account,
+        "terminal": l.terminal,
+        "ts": l.ts.to_rfc3339(),
+        "factors": l.factors.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+        "outcome": l.outcome.as_str(),
+        "verdict": s.verdict.kind.as_str(),
+        "reasons": s.verdict.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "evidence": evidence,
+        "final": s.final_at_time(now),
+    })
+}
+
+async fn get_login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(event_id): Path<String>) -> Result<Json<Value>, ApiError> {
+    require_read(&hub, &headers).await?;
+    let stored = hub
+        .store
+        .login(&event_id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no login with event_id {event_id:?}")))?;
+    Ok(Json(login_json(&stored, hub.now())))
+}
+
+/// Parses an optional period; the default is the 30 days up to now.
+fn period(p: &HashMap<String, String>, now: Timestamp) -> Result<(Timestamp, Timestamp), ApiError> {
+    let parse = |name: &str| -> Result<Option<Timestamp>, ApiError> {
+        p.get(name)
+            .map(|v| {
+                Timestamp::parse_rfc3339(v).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("{name}: {m}")))
+            })
+            .transpose()
+    };
+    let to = parse("to")?.unwrap_or(now);
+    let from = parse("from")?.unwrap_or_else(|| to.saturating_sub(Span::from_secs(30 * 24 * 3600)));
+    if from > to {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "from must not be after to"));
+    }
+    Ok((from, to))
+}
+
+/// Builds the compliance rows for a period (also used by the dashboard).
+pub async fn compliance_rows(hub: &Hub, from: Timestamp, to: Timestamp) -> Result<Vec<SystemCompliance>, ApiError> {
+    let counts = hub.store.verdict_counts(from, to).await.map_err(ApiError::internal)?;
+    let mut by_system: HashMap<String, LoginCounts> = HashMap::new();
+    for (system, kind, n) in counts {
+        by_system.entry(system).or_default().add(kind, n);
+    }
+    Ok(hub
+        .inventory()
+        .systems()
+        .iter()
+        .map(|s| SystemCompliance::new(s, by_system.get(s.id.as_str()).copied().unwrap_or_default()))
+        .collect())
+}
+
+async fn get_compliance(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    require_read(&hub, &headers).await?;
+    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let (from, to) = period(&q, hub.now())?;
+    let rows = compliance_rows(&hub, from, to).await?;
+    Ok(Json(json!({"from": from.to_rfc3339(), "to": to.to_rfc3339(), "systems": rows})))
+}
+
+async fn get_dead_letters(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    require_read(&hub, &headers).await?;
+    let letters = hub.store.dead_letters(500).await.map_err(ApiError::internal)?;
+    let items: Vec<Value> = letters
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.seq,
+                "source": d.letter.source,
+                "origin": d.letter.origin,
+                "received_at": d.letter.received_at.to_rfc3339(),
+                "reason": d.letter.reason,
+                "payload": String::from_utf8_lossy(&d.letter.payload),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"dead_letters": items})))
+}
+
+async fn healthz(State(hub): State<Arc<Hub>>) -> Response {
+    match hub.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(json!({"status": "ok"}))).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: store unreachable");
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unreachable", "the store is not reachable").into_response()
+        }
+    }
+}
+
+async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        hub.metrics.encode(),
+    )
+        .into_response()
+}
+
+/// Server-sent events: one message whenever something the dashboard shows changed.
+async fn live(State(hub): State<Arc<Hub>>) -> Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>> {
+    let rx = hub.subscribe();
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(ev) => {
+                    let data = serde_json::to_string(&ev).unwrap_or_default();
+                    return Some((Ok(Event::default().event("change").data(data)), rx));
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    return Some((Ok(Event::default().event("change").data("{\"kind\":\"lagged\"}")), rx));
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    // End the stream on shutdown, or open dashboards would hold graceful shutdown forever.
+    let stream = futures::StreamExt::take_until(stream, hub.shutdown.clone().cancelled_owned());
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}

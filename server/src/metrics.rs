@@ -1,0 +1,131 @@
+//! Prometheus metrics (`GET /metrics`): events ingested by source, verdicts by kind,
+//! dead letters, connector state and request latency histograms.
+//!
+//! One registry per hub (no global recorder), so tests can run several hubs in one
+//! process and read each one's figures.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceResult {
+    pub source: String,
+    pub result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VerdictLabel {
+    pub verdict: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabel {
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ConnectorLabel {
+    pub connector: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabel {
+    pub method: String,
+    pub route: String,
+    pub status: String,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.25 ms .. ~8 s
+    Histogram::new(exponential_buckets(0.00025, 2.0, 16))
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub door_events: Family<SourceResult, Counter>,
+    pub status_changes: Family<SourceLabel, Counter>,
+    pub logins: Family<SourceResult, Counter>,
+    pub verdicts: Family<VerdictLabel, Counter>,
+    pub verdict_changes: Family<VerdictLabel, Counter>,
+    pub dead_letters: Family<SourceLabel, Counter>,
+    pub connector_up: Family<ConnectorLabel, Gauge>,
+    pub pending_verdicts: Gauge,
+    pub http_latency: Family<HttpLabel, Histogram, fn() -> Histogram>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("monban");
+        let door_events = Family::<SourceResult, Counter>::default();
+        let status_changes = Family::<SourceLabel, Counter>::default();
+        let logins = Family::<SourceResult, Counter>::default();
+        let verdicts = Family::<VerdictLabel, Counter>::default();
+        let verdict_changes = Family::<VerdictLabel, Counter>::default();
+        let dead_letters = Family::<SourceLabel, Counter>::default();
+        let connector_up = Family::<ConnectorLabel, Gauge>::default();
+        let pending_verdicts = Gauge::default();
+        let http_latency = Family::<HttpLabel, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+        registry.register("door_events_ingested", "Door events received, by source and result (new, duplicate)", door_events.clone());
+        registry.register("door_status_changes", "Door status changes received, by source", status_changes.clone());
+        registry.register("logins_ingested", "Logins received, by source and result (new, duplicate)", logins.clone());
+        registry.register("verdicts", "First verdicts given to new logins, by kind", verdicts.clone());
+        registry.register("verdict_changes", "Verdicts changed by a late event inside grace, by new kind", verdict_changes.clone());
+        registry.register("dead_letters", "Payloads kept as dead letters, by source", dead_letters.clone());
+        registry.register("connector_up", "1 when the connector is connected, 0 otherwise", connector_up.clone());
+        registry.register("pending_verdicts", "Logins whose verdict is not yet final", pending_verdicts.clone());
+        registry.register("http_request_duration_seconds", "HTTP request latency, by method, route and status", http_latency.clone());
+        Metrics {
+            registry,
+            door_events,
+            status_changes,
+            logins,
+            verdicts,
+            verdict_changes,
+            dead_letters,
+            connector_up,
+            pending_verdicts,
+            http_latency,
+        }
+    }
+
+    /// The Prometheus text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+
+    pub fn door_event(&self, source: &str, result: &str) {
+        self.door_events.get_or_create(&SourceResult { source: source.into(), result: result.into() }).inc();
+    }
+    pub fn login(&self, result: &str) {
+        self.logins.get_or_create(&SourceResult { source: "http".into(), result: result.into() }).inc();
+    }
+    pub fn verdict(&self, kind: &str) {
+        self.verdicts.get_or_create(&VerdictLabel { verdict: kind.into() }).inc();
+    }
+    pub fn verdict_change(&self, kind: &str) {
+        self.verdict_changes.get_or_create(&VerdictLabel { verdict: kind.into() }).inc();
+    }
+    pub fn dead_letter(&self, source: &str) {
+        self.dead_letters.get_or_create(&SourceLabel { source: source.into() }).inc();
+    }
+    pub fn status_change(&self, source: &str) {
+        self.status_changes.get_or_create(&SourceLabel { source: source.into() }).inc();
+    }
+    pub fn connector(&self, name: &str, up: bool) {
+        self.connector_up.get_or_create(&ConnectorLabel { connector: name.into() }).set(up as i64);
+    }
+}

@@ -1,0 +1,692 @@
+//! The store: everything the hub must keep — the inventory, raw door events, door status
+//! changes and outages, logins with their verdicts and evidence, every verdict change,
+//! dead letters and token hashes.
+//!
+//! One implementation over sqlx's `Any` driver: the SQL is written once with `$N`
+//! placeholders and portable types (INTEGER milliseconds, TEXT, BLOB), and the backend
+//! is chosen by the URL (`sqlite://…` now; `postgres://…` with its own migrations next).
+//! SQLite runs in WAL mode with `synchronous=FULL` and foreign keys on, so an event the
+//! hub has acknowledged survives a killed process and a power cut.
+
+use monban_connectors::{DeadLetter, Ingested};
+use monban_core::timeline::Outage;
+use monban_core::{
+    Credential, CredentialType, Direction, Door, DoorEvent, DoorEventKind, DoorId, DoorStatus, Evidence, Factor,
+    Inventory, Login, Outcome, Person, PersonId, Reason, Room, RoomId, SiteId, Span, StatusChange, System,
+    SystemCategory, SystemId, Terminal, TerminalId, Timestamp, Verdict, VerdictKind, VerdictUpdate,
+};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL {0:?}: use sqlite://path")]
+    Unsupported(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// A login as stored, with its current verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLogin {
+    pub login: Login,
+    pub received_at: Timestamp,
+    pub final_at: Timestamp,
+    pub verdict: Verdict,
+    pub is_final: bool,
+}
+
+impl StoredLogin {
+    /// Final when marked so, or once its grace has passed (the finaliser may lag a tick;
+    /// the engine never changes a verdict past `final_at`).
+    pub fn final_at_time(&self, now: Timestamp) -> bool {
+        self.is_final || now >= self.final_at
+    }
+}
+
+/// A dead letter as stored.
+#[derive(Debug, Clone)]
+pub struct StoredDeadLetter {
+    pub seq: i64,
+    pub letter: DeadLetter,
+}
+
+/// What a token grants (CONTRACT §9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenScope {
+    /// Login ingest for one system.
+    Login(SystemId),
+    /// Door-event ingest.
+    Doors,
+    /// Read access with a role: `auditor`, `officer` or `admin`.
+    Read(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub id: String,
+    pub scope: TokenScope,
+    pub label: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+fn sqlite_url(url: &str) -> String {
+    if url.contains('?') || url.contains(":memory:") {
+        url.to_string()
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+impl Store {
+    /// Connects and migrates.
+    pub async fn open(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::Unsupported(url.to_string()));
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    for pragma in [
+                        "PRAGMA journal_mode = WAL",
+                        "PRAGMA synchronous = FULL",
+                        "PRAGMA foreign_keys = ON",
+                        "PRAGMA busy_timeout = 10000",
+                    ] {
+                        conn.execute(pragma).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&sqlite_url(url))
+            .await?;
+        SQLITE_MIGRATIONS.run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // ---- inventory -------------------------------------------------------------------
+
+    /// Replaces the stored inventory with `inv` unless the last import had the same
+    /// digest. Returns whether anything was written. Idempotent: the same file twice
+    /// gives the same state.
+    pub async fn import_inventory(&self, inv: &Inventory, digest: &str, source: &str, now: Timestamp) -> Result<bool> {
+        let last: Option<String> =
+            sqlx::query_scalar("SELECT digest FROM inventory_imports ORDER BY seq DESC LIMIT 1").fetch_optional(&self.pool).await?;
+        if last.as_deref() == Some(digest) {
+            return Ok(false);
+        }
+        let mut tx = self.pool.begin().await?;
+        for table in ["accounts", "credentials", "people", "terminals", "doors", "systems", "rooms", "site"] {
+            sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+        }
+        if let Some((id, name)) = &inv.site {
+            sqlx::query("INSERT INTO site (id, name) VALUES ($1, $2)").bind(id.as_str()).bind(name.as_str()).execute(&mut *tx).await?;
+        }
+        for (i, r) in inv.rooms().iter().enumerate() {
+            sqlx::query("INSERT INTO rooms (id, name, controlled, max_presence_ms, alarm_hold_ms, position) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(r.id.as_str())
+                .bind(r.name.as_str())
+                .bind(r.controlled as i64)
+                .bind(r.max_presence.as_millis())
+                .bind(r.alarm_hold.as_millis())
+                .bind(i as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (i, d) in inv.doors().iter().enumerate() {
+            sqlx::query("INSERT INTO doors (id, room, name, position) VALUES ($1, $2, $3, $4)")
+                .bind(d.id.as_str())
+                .bind(d.room.as_str())
+                .bind(d.name.as_str())
+                .bind(i as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (i, t) in inv.terminals().iter().enumerate() {
+            sqlx::query("INSERT INTO terminals (id, room, name, position) VALUES ($1, $2, $3, $4)")
+                .bind(t.id.as_str())
+                .bind(t.room.as_str())
+                .bind(t.name.as_str())
+                .bind(i as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (i, s) in inv.systems().iter().enumerate() {
+            sqlx::query("INSERT INTO systems (id, name, category, native_mfa, renewal, position) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(s.id.as_str())
+                .bind(s.name.as_str())
+                .bind(s.category.as_str())
+                .bind(s.native_mfa as i64)
+                .bind(s.renewal.clone())
+                .bind(i as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (i, p) in inv.people().iter().enumerate() {
+            sqlx::query("INSERT INTO people (id, name, position) VALUES ($1, $2, $3)")
+                .bind(p.id.as_str())
+                .bind(p.name.as_str())
+                .bind(i as i64)
+                .execute(&mut *tx)
+                .await?;
+            for (j, c) in p.credentials.iter().enumerate() {
+                sqlx::query("INSERT INTO credentials (person, type, credential_id, position) VALUES ($1, $2, $3, $4)")
+                    .bind(p.id.as_str())
+                    .bind(c.kind.as_str())
+                    .bind(c.id.as_str())
+                    .bind(j as i64)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (system, account) in &p.accounts {
+                sqlx::query("INSERT INTO accounts (person, system, account) VALUES ($1, $2, $3)")
+                    .bind(p.id.as_str())
+                    .bind(system.as_str())
+                    .bind(account.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        sqlx::query("INSERT INTO inventory_imports (digest, source, imported_at) VALUES ($1, $2, $3)")
+            .bind(digest)
+            .bind(source)
+            .bind(now.as_millis())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Loads the inventory as stored.
+    pub async fn load_inventory(&self) -> Result<Inventory> {
+        let site = sqlx::query("SELECT id, name FROM site LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| -> Result<(SiteId, String)> { Ok((parse(SiteId::parse(get::<String>(&r, "id")?))?, get(&r, "name")?)) })
+            .transpose()?;
+        let mut rooms = Vec::new();
+        for r in sqlx::query("SELECT * FROM rooms ORDER BY position").fetch_all(&self.pool).await? {
+            rooms.push(Room {
+                id: parse(RoomId::parse(get::<String>(&r, "id")?))?,
+                name: get(&r, "name")?,
+                controlled: get::<i64>(&r, "controlled")? != 0,
+                max_presence: Span::from_millis(get(&r, "max_presence_ms")?),
+                alarm_hold: Span::from_millis(get(&r, "alarm_hold_ms")?),
+            });
+        }
+        let mut doors = Vec::new();
+        for r in sqlx::query("SELECT * FROM doors ORDER BY position").fetch_all(&self.pool).await? {
+            doors.push(Door {
+                id: parse(DoorId::parse(get::<String>(&r, "id")?))?,
+                room: parse(RoomId::parse(get::<String>(&r, "room")?))?,
+                name: get(&r, "name")?,
+            });
+        }
+        let mut terminals = Vec::new();
+        for r in sqlx::query("SELECT * FROM terminals ORDER BY position").fetch_all(&self.pool).await? {
+            terminals.push(Terminal {
+                id: parse(TerminalId::parse(get::<String>(&r, "id")?))?,
+                room: parse(RoomId::parse(get::<String>(&r, "room")?))?,
+                name: get(&r, "name")?,
+            });
+        }
+        let mut systems = Vec::new();
+        for r in sqlx::query("SELECT * FROM systems ORDER BY position").fetch_all(&self.pool).await? {
+            systems.push(System {
+                id: parse(SystemId::parse(get::<String>(&r, "id")?))?,
+                name: get(&r, "name")?,
+                category: parse(SystemCategory::from_str(&get::<String>(&r, "category")?))?,
+                native_mfa: get::<i64>(&r, "native_mfa")? != 0,
+                renewal: get(&r, "renewal")?,
+            });
+        }
+        let mut creds: BTreeMap<String, Vec<Credential>> = BTreeMap::new();
+        for r in sqlx::query("SELECT person, type, credential_id FROM credentials ORDER BY person, position").fetch_all(&self.pool).await? {
+            let kind = parse(CredentialType::from_str(&get::<String>(&r, "type")?))?;
+            let c = parse(Credential::new(kind, &get::<String>(&r, "credential_id")?))?;
+            creds.entry(get(&r, "person")?).or_default().push(c);
+        }
+        let mut accounts: BTreeMap<String, BTreeMap<SystemId, String>> = BTreeMap::new();
+        for r in sqlx::query("SELECT person, system, account FROM accounts").fetch_all(&self.pool).await? {
+            accounts
+                .entry(get(&r, "person")?)
+                .or_default()
+                .insert(parse(SystemId::parse(get::<String>(&r, "system")?))?, get(&r, "account")?);
+        }
+        let mut people = Vec::new();
+        for r in sqlx::query("SELECT * FROM people ORDER BY position").fetch_all(&self.pool).await? {
+            let id: String = get(&r, "id")?;
+            people.push(Person {
+                credentials: creds.remove(&id).unwrap_or_default(),
+                accounts: accounts.remove(&id).unwrap_or_default(),
+                id: parse(PersonId::parse(id))?,
+                name: get(&r, "name")?,
+            });
+        }
+        Inventory::new(site, rooms, doors, terminals, systems, people).map_err(|errs| {
+            StoreError::Corrupt(errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+        })
+    }
+
+    // ---- door events ---------------------------------------------------------------
+
+    /// Stores a door event once per (door, event_id).
+    pub async fn insert_door_event(&self, e: &DoorEvent, source: &str, received_at: Timestamp) -> Result<Ingested> {
+        let payload = e.to_json().to_string();
+        let res = sqlx::query(
+            "INSERT INTO door_events (door, event_id, ts, kind, direction, credential_type, credential_id, source, received_at, payload)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (door, event_id) DO NOTHING",
+        )
+        .bind(e.door.as_str())
+        .bind(e.event_id.as_str())
+        .bind(e.ts.as_millis())
+        .bind(e.kind.as_str())
+        .bind(e.direction.as_str())
+        .bind(e.credential.as_ref().map(|c| c.kind.as_str().to_string()))
+        .bind(e.credential.as_ref().map(|c| c.id.clone()))
+        .bind(source)
+        .bind(received_at.as_millis())
+        .bind(payload)
+        .execute(&self.pool)
+        .await?;
+        Ok(if res.rows_affected() == 1 { Ingested::New } else { Ingested::Duplicate })
+    }
+
+    /// Door events with `ts >= since`, in event-time order.
+    pub async fn door_events_since(&self, since: Timestamp) -> Result<Vec<DoorEvent>> {
+        let rows = sqlx::query("SELECT * FROM door_events WHERE ts >= $1 ORDER BY ts, seq").bind(since.as_millis()).fetch_all(&self.pool).await?;
+        rows.iter().map(door_event_from_row).collect()
+    }
+
+    pub async fn door_event_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM door_events").fetch_one(&self.pool).await?)
+    }
+
+    /// The stored door event, if any.
+    pub async fn door_event(&self, door: &str, event_id: &str) -> Result<Option<DoorEvent>> {
+        let row = sqlx::query("SELECT * FROM door_events WHERE door = $1 AND event_id = $2")
+            .bind(door)
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(door_event_from_row).transpose()
+    }
+
+    pub async fn insert_status(&self, s: &StatusChange, source: &str, received_at: Timestamp) -> Result<()> {
+        sqlx::query("INSERT INTO door_status (door, ts, status, source, received_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(s.door.as_str())
+            .bind(s.ts.as_millis())
+            .bind(s.status.as_str())
+            .bind(source)
+            .bind(received_at.as_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn statuses(&self) -> Result<Vec<StatusChange>> {
+        let rows = sqlx::query("SELECT door, ts, status FROM door_status ORDER BY ts, seq").fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StatusChange {
+                    door: parse(DoorId::parse(get::<String>(r, "door")?))?,
+                    ts: Timestamp::from_millis(get(r, "ts")?),
+                    status: match get::<String>(r, "status")?.as_str() {
+                        "offline" => DoorStatus::Offline,
+                        _ => DoorStatus::Online,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    pub async fn insert_outage(&self, door: &DoorId, o: Outage, reason: &str, recorded_at: Timestamp) -> Result<()> {
+        sqlx::query("INSERT INTO door_outages (door, from_ts, to_ts, reason, recorded_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(door.as_str())
+            .bind(o.from.as_millis())
+            .bind(o.to.as_millis())
+            .bind(reason)
+            .bind(recorded_at.as_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn outages(&self) -> Result<Vec<(DoorId, Outage)>> {
+        let rows = sqlx::query("SELECT door, from_ts, to_ts FROM door_outages ORDER BY from_ts, seq").fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    parse(DoorId::parse(get::<String>(r, "door")?))?,
+                    Outage { from: Timestamp::from_millis(get(r, "from_ts")?), to: Timestamp::from_millis(get(r, "to_ts")?) },
+                ))
+            })
+            .collect()
+    }
+
+    // ---- logins --------------------------------------------------------------------
+
+    /// Stores a new login with its first verdict. Returns false when the `event_id` is
+    /// already stored (nothing is written then).
+    pub async fn insert_login(&self, s: &StoredLogin, now: Timestamp) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let l = &s.login;
+        let res = sqlx::query(
+            "INSERT INTO logins (event_id, system, account, terminal, ts, factors, outcome, received_at, final_at, verdict, reasons, evidence, is_final, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (event_id) DO NOTHING",
+        )
+        .bind(l.event_id.as_str())
+        .bind(l.system.as_str())
+        .bind(l.account.as_str())
+        .bind(l.terminal.as_str())
+        .bind(l.ts.as_millis())
+        .bind(l.factors.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(","))
+        .bind(l.outcome.as_str())
+        .bind(s.received_at.as_millis())
+        .bind(s.final_at.as_millis())
+        .bind(s.verdict.kind.as_str())
+        .bind(reasons_text(&s.verdict.reasons))
+        .bind(evidence_text(&s.verdict.evidence))
+        .bind(s.is_final as i64)
+        .bind(now.as_millis())
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_change(&mut tx, &l.event_id, now, &s.verdict, s.is_final, "received").await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Persists verdict changes and finalisations from the engine in one transaction.
+    pub async fn apply_updates(&self, updates: &[VerdictUpdate], now: Timestamp, cause: &str) -> Result<()> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for u in updates {
+            sqlx::query("UPDATE logins SET verdict = $1, reasons = $2, evidence = $3, is_final = $4, updated_at = $5 WHERE event_id = $6")
+                .bind(u.verdict.kind.as_str())
+                .bind(reasons_text(&u.verdict.reasons))
+                .bind(evidence_text(&u.verdict.evidence))
+                .bind(u.is_final as i64)
+                .bind(now.as_millis())
+                .bind(u.event_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            insert_change(&mut tx, &u.event_id, now, &u.verdict, u.is_final, if u.is_final { "final" } else { cause }).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn login(&self, event_id: &str) -> Result<Option<StoredLogin>> {
+        let row = sqlx::query("SELECT * FROM logins WHERE event_id = $1").bind(event_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(login_from_row).transpose()
+    }
+
+    /// Logins whose verdict is not yet final.
+    pub async fn pending_logins(&self) -> Result<Vec<StoredLogin>> {
+        let rows = sqlx::query("SELECT * FROM logins WHERE is_final = 0 ORDER BY received_at").fetch_all(&self.pool).await?;
+        rows.iter().map(login_from_row).collect()
+    }
+
+    /// The newest logins by login time.
+    pub async fn latest_logins(&self, limit: i64) -> Result<Vec<StoredLogin>> {
+        let rows = sqlx::query("SELECT * FROM logins ORDER BY ts DESC, received_at DESC LIMIT $1").bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(login_from_row).collect()
+    }
+
+    /// Login counts per (system, verdict) with `from <= ts <= to`.
+    pub async fn verdict_counts(&self, from: Timestamp, to: Timestamp) -> Result<Vec<(String, VerdictKind, u64)>> {
+        let rows = sqlx::query("SELECT system, verdict, COUNT(*) AS n FROM logins WHERE ts >= $1 AND ts <= $2 GROUP BY system, verdict")
+            .bind(from.as_millis())
+            .bind(to.as_millis())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    get(r, "system")?,
+                    parse(VerdictKind::from_str(&get::<String>(r, "verdict")?))?,
+                    u64::try_from(get::<i64>(r, "n")?).unwrap_or(0),
+                ))
+            })
+            .collect()
+    }
+
+    /// The verdict history of a login, oldest first: (at, verdict, is_final, cause).
+    pub async fn verdict_history(&self, event_id: &str) -> Result<Vec<(Timestamp, VerdictKind, bool, String)>> {
+        let rows = sqlx::query("SELECT at, verdict, is_final, cause FROM verdict_changes WHERE event_id = $1 ORDER BY seq")
+            .bind(event_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    Timestamp::from_millis(get(r, "at")?),
+                    parse(VerdictKind::from_str(&get::<String>(r, "verdict")?))?,
+                    get::<i64>(r, "is_final")? != 0,
+                    get(r, "cause")?,
+                ))
+            })
+            .collect()
+    }
+
+    // ---- dead letters --------------------------------------------------------------
+
+    pub async fn insert_dead_letter(&self, d: &DeadLetter) -> Result<()> {
+        sqlx::query("INSERT INTO dead_letters (source, origin, payload, reason, received_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(d.source.as_str())
+            .bind(d.origin.as_str())
+            .bind(d.payload.clone())
+            .bind(d.reason.as_str())
+            .bind(d.received_at.as_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The newest dead letters.
+    pub async fn dead_letters(&self, limit: i64) -> Result<Vec<StoredDeadLetter>> {
+        let rows = sqlx::query("SELECT * FROM dead_letters ORDER BY seq DESC LIMIT $1").bind(limit).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredDeadLetter {
+                    seq: get(r, "seq")?,
+                    letter: DeadLetter {
+                        source: get(r, "source")?,
+                        origin: get(r, "origin")?,
+                        payload: get(r, "payload")?,
+                        reason: get(r, "reason")?,
+                        received_at: Timestamp::from_millis(get(r, "received_at")?),
+                    },
+                })
+            })
+            .collect()
+    }
+
+    pub async fn dead_letter_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM dead_letters").fetch_one(&self.pool).await?)
+    }
+
+    // ---- tokens --------------------------------------------------------------------
+
+    pub async fn insert_token(&self, id: &str, hash: &str, scope: &TokenScope, label: &str, now: Timestamp) -> Result<()> {
+        let (kind, system, role) = match scope {
+            TokenScope::Login(s) => ("login", Some(s.to_string()), None),
+            TokenScope::Doors => ("doors", None, None),
+            TokenScope::Read(r) => ("read", None, Some(r.clone())),
+        };
+        sqlx::query("INSERT INTO tokens (id, hash, scope, system, role, label, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(id)
+            .bind(hash)
+            .bind(kind)
+            .bind(system)
+            .bind(role)
+            .bind(label)
+            .bind(now.as_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The token with this hash, if it exists.
+    pub async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRow>> {
+        let row = sqlx::query("SELECT * FROM tokens WHERE hash = $1").bind(hash).fetch_optional(&self.pool).await?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    pub async fn tokens(&self) -> Result<Vec<TokenRow>> {
+        let rows = sqlx::query("SELECT * FROM tokens ORDER BY created_at").fetch_all(&self.pool).await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    pub async fn touch_token(&self, id: &str, now: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE id = $2").bind(now.as_millis()).bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Revokes a token by id; returns whether it existed and was live.
+    pub async fn revoke_token(&self, id: &str, now: Timestamp) -> Result<bool> {
+        let res = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now.as_millis())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(res.rows_affected() == 1)
+    }
+}
+
+async fn insert_change(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    event_id: &str,
+    at: Timestamp,
+    v: &Verdict,
+    is_final: bool,
+    cause: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO verdict_changes (event_id, at, verdict, reasons, evidence, is_final, cause) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(event_id)
+        .bind(at.as_millis())
+        .bind(v.kind.as_str())
+        .bind(reasons_text(&v.reasons))
+        .bind(evidence_text(&v.evidence))
+        .bind(is_final as i64)
+        .bind(cause)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+fn get<T>(row: &AnyRow, col: &str) -> Result<T>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    Ok(row.try_get(col)?)
+}
+
+fn parse<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {
+    r.map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn reasons_text(reasons: &[Reason]) -> String {
+    reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
+fn evidence_text(e: &Option<Evidence>) -> Option<String> {
+    e.as_ref().and_then(|e| serde_json::to_string(e).ok())
+}
+
+fn door_event_from_row(r: &AnyRow) -> Result<DoorEvent> {
+    let credential = match (get::<Option<String>>(r, "credential_type")?, get::<Option<String>>(r, "credential_id")?) {
+        (Some(t), Some(id)) => Some(parse(Credential::new(parse(CredentialType::from_str(&t))?, &id))?),
+        _ => None,
+    };
+    Ok(DoorEvent {
+        door: parse(DoorId::parse(get::<String>(r, "door")?))?,
+        event_id: get(r, "event_id")?,
+        ts: Timestamp::from_millis(get(r, "ts")?),
+        kind: parse(DoorEventKind::from_str(&get::<String>(r, "kind")?))?,
+        direction: parse(Direction::from_str(&get::<String>(r, "direction")?))?,
+        credential,
+    })
+}
+
+fn login_from_row(r: &AnyRow) -> Result<StoredLogin> {
+    let factors = get::<String>(r, "factors")?
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|f| parse(Factor::from_str(f)))
+        .collect::<Result<Vec<_>>>()?;
+    let reasons = get::<String>(r, "reasons")?
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|f| parse(Reason::from_str(f)))
+        .collect::<Result<Vec<_>>>()?;
+    let evidence = match get::<Option<String>>(r, "evidence")? {
+        None => None,
+        Some(t) => Some(parse(serde_json::from_str::<Evidence>(&t))?),
+    };
+    Ok(StoredLogin {
+        login: Login {
+            event_id: get(r, "event_id")?,
+            ts: Timestamp::from_millis(get(r, "ts")?),
+            system: parse(SystemId::parse(get::<String>(r, "system")?))?,
+            account: get(r, "account")?,
+            terminal: get(r, "terminal")?,
+            factors,
+            outcome: parse(Outcome::from_str(&get::<String>(r, "outcome")?))?,
+        },
+        received_at: Timestamp::from_millis(get(r, "received_at")?),
+        final_at: Timestamp::from_millis(get(r, "final_at")?),
+        verdict: Verdict { kind: parse(VerdictKind::from_str(&get::<String>(r, "verdict")?))?, reasons, evidence },
+        is_final: get::<i64>(r, "is_final")? != 0,
+    })
+}
+
+fn token_from_row(r: &AnyRow) -> Result<TokenRow> {
+    let scope = match get::<String>(r, "scope")?.as_str() {
+        "login" => TokenScope::Login(parse(SystemId::parse(get::<Option<String>>(r, "system")?.unwrap_or_default()))?),
+        "doors" => TokenScope::Doors,
+        "read" => TokenScope::Read(get::<Option<String>>(r, "role")?.unwrap_or_default()),
+        other => return Err(StoreError::Corrupt(format!("unknown token scope {other:?}"))),
+    };
+    Ok(TokenRow {
+        id: get(r, "id")?,
+        scope,
+        label: get(r, "label")?,
+        created_at: Timestamp::from_millis(get(r, "created_at")?),
+        last_used_at: get::<Option<i64>>(r, "last_used_at")?.map(Timestamp::from_millis),
+        revoked: get::<Option<i64>>(r, "revoked_at")?.is_some(),
+    })
+}
