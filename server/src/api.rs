@@ -138,6 +138,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/v1/live", get(live))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route_layer(axum::middleware::from_fn_with_state(hub.clone(), track_latency))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(hub)
 }

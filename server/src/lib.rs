@@ -11,9 +11,11 @@
 //! - [`dashboard`] — the data port the Leptos dashboard reads through.
 //! - [`metrics`] — the Prometheus registry.
 //! - [`tokens`] — token generation and hashing.
+//! - [`broker`] — the embedded MQTT broker (rumqttd) of the demo.
 //! - [`demo`] — `monban demo`: embedded broker, store, simulators and dashboard.
 
 pub mod api;
+pub mod broker;
 pub mod config;
 pub mod dashboard;
 pub mod demo;
@@ -96,11 +98,10 @@ pub fn app(hub: Arc<Hub>) -> axum::Router {
         tracing::warn!(site_root = %root.display(), "dashboard front end not built: pages render without live updates (run scripts/build-web.sh)");
     }
     let source: Arc<dyn monban_web::DashboardSource> = Arc::new(dashboard::HubSource(hub.clone()));
-    api::router(hub.clone())
+    api::router(hub)
         .merge(monban_web::dashboard_router(source, root))
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn(api::method_not_allowed))
-        .layer(axum::middleware::from_fn_with_state(hub, api::track_latency))
 }
 
 /// Runs a prepared hub until `shutdown` resolves: connectors, finaliser, HTTP server.
