@@ -1,1 +1,27 @@
-//! stub
+//! # monban-sim — a hospital day for the monban hub
+//!
+//! A generated hospital (東京総合病院, site `tokyo-general`) and a realistic day in it,
+//! played through the hub's real connectors: door events and door status over MQTT,
+//! logins over HTTP. `monban demo` embeds it; testers run the `monban-sim` binary
+//! against a hub of their own.
+//!
+//! # Layout
+//! - [`hospital`] — [`hospital::generate`]: rooms, doors, terminals, systems and thirty
+//!   people, deterministic per seed; [`hospital::Hospital::inventory_toml`] renders
+//!   CONTRACT §4.
+//! - [`schedule`] — the day as pure data: ordinary traffic plus deliberate cases, each
+//!   with the verdict the hub must give ([`schedule::Expectation`]). No clock, no I/O.
+//! - [`day`] — the player: [`day::play`] sends a schedule in accelerated time over MQTT
+//!   and HTTP and returns a [`day::PlayReport`].
+//! - `rng` (private) — seeded, platform-stable randomness.
+//!
+//! The binary (`src/main.rs`) only parses the command line.
+
+pub mod day;
+pub mod hospital;
+mod rng;
+pub mod schedule;
+
+pub use day::{play, PlayOptions, PlayReport, DEFAULT_SPEED};
+pub use hospital::{generate, Hospital};
+pub use schedule::{Case, Expectation};

@@ -1,1 +1,360 @@
-fn main() {}
+//! `monban-sim`: the hospital simulator for testers.
+//!
+//! - `monban-sim hospital [--seed N] [--with-settings]` prints the inventory (CONTRACT
+//!   §4) of the generated hospital; import it into the hub.
+//! - `monban-sim day --mqtt mqtt://127.0.0.1:1883 --hub http://127.0.0.1:8080
+//!   --token ehr=T --token pharmacy=T --token ris=T --token vpn=T [--speed 144]
+//!   [--seed N] [--start RFC3339] [--until RFC3339] [--read-token T] [--dry-run]`
+//!   plays a day against the hub and prints what was sent; with `--read-token` it then
+//!   asks the hub for the verdict of every deliberate case and prints PASS or FAIL
+//!   (exit status 1 on any FAIL).
+//!
+//! Use the same `--seed` for `hospital` and `day`: the seed decides the people and their
+//! credentials as well as the day.
+
+use anyhow::{bail, Context as _};
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+use monban_sim::day::{self, PlayOptions, DEFAULT_SPEED};
+use monban_sim::hospital::{self, Hospital};
+use monban_sim::schedule::{self, Action, Expectation};
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(
+    name = "monban-sim",
+    version,
+    about = "Simulated hospital (東京総合病院) for the monban hub"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the generated hospital's inventory ([site], [[rooms]], … [[people]]).
+    Hospital {
+        /// Seed of the generated people and credentials.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also print a [server] and [mqtt] section, making a complete monban.toml.
+        #[arg(long)]
+        with_settings: bool,
+    },
+    /// Play a hospital day against a hub: door events over MQTT, logins over HTTP.
+    Day(DayArgs),
+}
+
+#[derive(Args)]
+struct DayArgs {
+    /// The MQTT broker the hub listens to.
+    #[arg(long, value_name = "URL", default_value = "mqtt://127.0.0.1:1883", value_parser = parse_mqtt)]
+    mqtt: (String, u16),
+    /// The hub's base URL.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    hub: String,
+    /// A login-ingest token, as SYSTEM=TOKEN; one per system (ehr, pharmacy, ris, vpn).
+    #[arg(long = "token", value_name = "SYSTEM=TOKEN", value_parser = parse_token)]
+    tokens: Vec<(String, String)>,
+    /// Simulated seconds per real second.
+    #[arg(long, default_value_t = DEFAULT_SPEED)]
+    speed: f64,
+    /// Seed of the hospital and of the day (use the one given to `hospital`).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Simulated start time (RFC 3339, e.g. 2026-11-20T09:00:00+09:00); default: 24
+    /// hours ago.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    start: Option<DateTime<Utc>>,
+    /// Simulated end time (RFC 3339); default: 24 hours after the start.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    until: Option<DateTime<Utc>>,
+    /// A read token (auditor): after the day, check each deliberate case's verdict.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "MONBAN_READ_TOKEN",
+        hide_env_values = true
+    )]
+    read_token: Option<String>,
+    /// MQTT client id.
+    #[arg(long, default_value = "monban-sim")]
+    client_id: String,
+    /// Print the schedule instead of sending it.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+fn parse_mqtt(s: &str) -> Result<(String, u16), String> {
+    let url = reqwest::Url::parse(s)
+        .map_err(|e| format!("{s:?} is not a URL ({e}); write it like mqtt://127.0.0.1:1883"))?;
+    if !matches!(url.scheme(), "mqtt" | "tcp") {
+        return Err(format!(
+            "{s:?}: the scheme must be mqtt:// (or tcp://); TLS is not supported"
+        ));
+    }
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| format!("{s:?} names no host"))?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    Ok((host, url.port().unwrap_or(1883)))
+}
+
+fn parse_token(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((system, token)) if !system.trim().is_empty() && !token.trim().is_empty() => {
+            Ok((system.trim().to_string(), token.trim().to_string()))
+        }
+        _ => Err(format!(
+            "{s:?} must be written SYSTEM=TOKEN, e.g. ehr=mb_xxx"
+        )),
+    }
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{s:?} is not an RFC 3339 time with an offset ({e})"))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Hospital {
+            seed,
+            with_settings,
+        } => {
+            let h = hospital::generate(seed);
+            if with_settings {
+                println!(
+                    "[server]\nlisten = \"127.0.0.1:8080\"\ndatabase = \"sqlite://monban.db\"\ngrace = \"60s\"\n\n\
+                     [mqtt]\nurl = \"mqtt://127.0.0.1:1883\"\nclient_id = \"monban-hub\"\n"
+                );
+            }
+            print!("{}", h.inventory_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Day(args) => day_command(args).await,
+    }
+}
+
+async fn day_command(args: DayArgs) -> anyhow::Result<ExitCode> {
+    let h = hospital::generate(args.seed);
+    let mut tokens = BTreeMap::new();
+    for (system, token) in &args.tokens {
+        if tokens.insert(system.clone(), token.clone()).is_some() {
+            bail!("--token {system}=… is given twice");
+        }
+    }
+    let start = args
+        .start
+        .unwrap_or_else(|| Utc::now() - schedule::day_length());
+    if args.dry_run {
+        print_schedule(&h, &schedule::build(&h, start, args.until, args.seed));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let opts = PlayOptions {
+        mqtt_host: args.mqtt.0.clone(),
+        mqtt_port: args.mqtt.1,
+        client_id: args.client_id.clone(),
+        hub_url: args.hub.clone(),
+        login_tokens: tokens,
+        start,
+        speed: args.speed,
+        seed: args.seed,
+        until: args.until,
+    };
+    let cancel = CancellationToken::new();
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("interrupted: finishing the messages in flight");
+                cancel.cancel();
+            }
+        });
+    }
+    let report = day::play(&h, opts, cancel).await?;
+    println!(
+        "sent {} door events, {} door status changes and {} logins ({} skipped, {} refused by the hub, {} not acknowledged by the broker){}",
+        report.door_events,
+        report.status_changes,
+        report.logins,
+        report.skipped,
+        report.rejected,
+        report.mqtt_unacked,
+        if report.cancelled { " — interrupted" } else { "" }
+    );
+    println!("\ndeliberate cases ({}):", report.expected.len());
+    let Some(read_token) = args.read_token else {
+        for e in &report.expected {
+            println!(
+                "  {:<18} {:<22} {}",
+                e.case.as_str(),
+                e.event_id,
+                expected_text(e)
+            );
+            println!("  {:<18} {}", "", e.description);
+        }
+        println!("\n(give --read-token to check the hub's verdicts)");
+        return Ok(ExitCode::SUCCESS);
+    };
+
+    // Let the hub take in the last messages.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let mut failed = 0;
+    for e in &report.expected {
+        let url = format!(
+            "{}/api/v1/logins/{}",
+            args.hub.trim_end_matches('/'),
+            e.event_id
+        );
+        let said = match fetch_verdict(&http, &url, &read_token).await {
+            Ok((verdict, reasons)) => {
+                let ok = e.is_met_by(&verdict, &reasons);
+                if !ok {
+                    failed += 1;
+                }
+                (ok, format!("{verdict} [{}]", reasons.join(", ")))
+            }
+            Err(err) => {
+                failed += 1;
+                (false, format!("error: {err:#}"))
+            }
+        };
+        println!(
+            "  {} {:<18} {:<22} expected {:<40} hub: {}",
+            if said.0 { "PASS" } else { "FAIL" },
+            e.case.as_str(),
+            e.event_id,
+            expected_text(e),
+            said.1
+        );
+    }
+    println!(
+        "\n{} of {} cases as expected",
+        report.expected.len() - failed,
+        report.expected.len()
+    );
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn expected_text(e: &Expectation) -> String {
+    match &e.expected_reason {
+        Some(r) => format!("{} incl. {r}", e.expected_verdict),
+        None => e.expected_verdict.clone(),
+    }
+}
+
+async fn fetch_verdict(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> anyhow::Result<(String, Vec<String>)> {
+    let resp = http
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
+    let status = resp.status();
+    let body: serde_json::Value = resp
+        .json()
+        .await
+        .with_context(|| format!("GET {url}: the answer is not JSON"))?;
+    if !status.is_success() {
+        bail!("GET {url}: {status} {body}");
+    }
+    let verdict = body["verdict"]
+        .as_str()
+        .context("the answer has no \"verdict\"")?
+        .to_string();
+    let reasons = body["reasons"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((verdict, reasons))
+}
+
+fn print_schedule(h: &Hospital, s: &schedule::Schedule) {
+    println!(
+        "# {} — {} .. {} ({} items, tag {})",
+        h.site_name,
+        s.start,
+        s.end,
+        s.items.len(),
+        s.tag
+    );
+    for item in &s.items {
+        let late = if item.late_by.is_zero() {
+            String::new()
+        } else {
+            format!(" (sent {:?} late)", item.late_by)
+        };
+        match &item.action {
+            Action::Door(m) => println!(
+                "{}  {}{late}  {}",
+                schedule::rfc3339(m.ts),
+                m.topic(&h.site_id),
+                m.payload()
+            ),
+            Action::Status(m) => println!(
+                "{}  {}  {}",
+                schedule::rfc3339(m.ts),
+                m.topic(&h.site_id),
+                m.payload()
+            ),
+            Action::Login(m) => println!(
+                "{}  POST /api/v1/logins  {}",
+                schedule::rfc3339(m.ts),
+                m.body()
+            ),
+        }
+    }
+    println!("\n# deliberate cases");
+    for e in &s.expectations {
+        println!(
+            "{:<18} {:<22} {}  {}",
+            e.case.as_str(),
+            e.event_id,
+            expected_text(e),
+            e.description
+        );
+    }
+}

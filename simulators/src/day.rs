@@ -1,0 +1,647 @@
+//! The player: sends a [`Schedule`](crate::schedule::Schedule) to a hub through its real
+//! connectors, in accelerated time.
+//!
+//! The simulated clock is `start + elapsed_real × speed`; each item is sent when the
+//! simulated clock reaches it (the late entry event [`LATE_DELIVERY`] real seconds after
+//! its login). Door events and status changes go to the MQTT broker at QoS 1, logins to
+//! `POST {hub}/api/v1/logins` with the system's bearer token. No message ever carries a
+//! `ts` in the future of the real clock: once the simulated clock catches up with it, the
+//! rest is skipped and [`play`] returns, as it does at `until`, at the end of the day, or
+//! when `cancel` fires. A door left offline by a cut-short day is brought back online.
+//!
+//! MQTT: rumqttc's event loop runs in its own task, which counts `PUBACK`s and simply
+//! polls again after an error (that is how rumqttc reconnects), with a growing pause.
+//! The session is not clean, so QoS 1 messages not yet acknowledged are sent again after
+//! a reconnect. HTTP: connection errors and 5xx answers are retried with backoff; a 4xx
+//! is logged with its body and counted as rejected.
+//!
+//! [`LATE_DELIVERY`]: crate::schedule::LATE_DELIVERY
+
+use crate::hospital::Hospital;
+use crate::schedule::{self, Action, StatusMessage};
+use anyhow::{anyhow, bail, Context as _};
+use chrono::{DateTime, TimeDelta, Utc};
+use monban_core::{DoorId, DoorStatus};
+use rumqttc::{AsyncClient, Event, MqttOptions, Outgoing, Packet, QoS};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+pub use crate::schedule::{Case, Expectation};
+
+/// The default speed: a 24-hour day started 24 hours ago catches up with the real
+/// clock after 24 h / 143 ≈ 10 minutes.
+pub const DEFAULT_SPEED: f64 = 144.0;
+
+/// How long [`play`] waits for the broker at the start.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long [`play`] waits at the end for the broker to acknowledge what was published.
+const ACK_TIMEOUT: Duration = Duration::from_secs(10);
+/// Attempts per login POST.
+const POST_ATTEMPTS: u32 = 5;
+
+/// Where to send the day, and which day.
+#[derive(Debug, Clone)]
+pub struct PlayOptions {
+    pub mqtt_host: String,
+    pub mqtt_port: u16,
+    pub client_id: String,
+    /// The hub's base URL, e.g. `http://127.0.0.1:8080`.
+    pub hub_url: String,
+    /// System id → login-ingest token. Every system of the hospital needs one.
+    pub login_tokens: BTreeMap<String, String>,
+    /// Simulated start time; must not be in the future.
+    pub start: DateTime<Utc>,
+    /// Simulated seconds per real second (> 0).
+    pub speed: f64,
+    /// Seed of the day's schedule.
+    pub seed: u64,
+    /// Stop here (simulated time) instead of after 24 hours.
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Default for PlayOptions {
+    /// Local broker and hub, the day that ended now, [`DEFAULT_SPEED`], no tokens.
+    fn default() -> Self {
+        PlayOptions {
+            mqtt_host: "127.0.0.1".into(),
+            mqtt_port: 1883,
+            client_id: "monban-sim".into(),
+            hub_url: "http://127.0.0.1:8080".into(),
+            login_tokens: BTreeMap::new(),
+            start: Utc::now() - schedule::day_length(),
+            speed: DEFAULT_SPEED,
+            seed: 1,
+            until: None,
+        }
+    }
+}
+
+/// What was sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PlayReport {
+    /// Door events published.
+    pub door_events: u64,
+    /// Door status changes published.
+    pub status_changes: u64,
+    /// Logins the hub accepted (`200`/`202`).
+    pub logins: u64,
+    /// The deliberate cases that were sent and accepted, in send order.
+    pub expected: Vec<Expectation>,
+    /// Items not sent because their `ts` was still in the future of the real clock.
+    pub skipped: u64,
+    /// Logins the hub refused (4xx, or 5xx after retries).
+    pub rejected: u64,
+    /// QoS 1 messages the broker had not acknowledged when play ended.
+    pub mqtt_unacked: u64,
+    /// Whether `cancel` ended the day early.
+    pub cancelled: bool,
+}
+
+/// Plays the day of `h` described by `opts`. Returns when the day is over, the
+/// simulated clock caught up with the real one, `until` is reached, or `cancel` fires
+/// (then with what was sent so far). Fails when the options are wrong, the broker
+/// cannot be reached within 10 seconds, or the hub stays unreachable for a login.
+pub async fn play(
+    h: &Hospital,
+    opts: PlayOptions,
+    cancel: CancellationToken,
+) -> anyhow::Result<PlayReport> {
+    let wall_start = Utc::now();
+    let logins_url = check_options(h, &opts, wall_start)?;
+    let schedule = schedule::build(h, opts.start, opts.until, opts.seed);
+    let (planned, skipped) = schedule::plan(&schedule, opts.speed, wall_start);
+    let t0 = Instant::now();
+    tracing::info!(
+        items = schedule.items.len(),
+        planned = planned.len(),
+        start = %schedule.start,
+        end = %schedule.end,
+        speed = opts.speed,
+        "playing a day at {}",
+        h.site_name
+    );
+
+    if skipped > 0 {
+        tracing::warn!(
+            skipped,
+            "part of the day lies ahead of the real clock at this speed and start; it is skipped"
+        );
+    }
+    let mut mqtt = Mqtt::connect(&opts, &cancel).await?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .context("cannot build the HTTP client")?;
+    let expectations: HashMap<&str, &Expectation> = schedule
+        .expectations
+        .iter()
+        .map(|e| (e.event_id.as_str(), e))
+        .collect();
+
+    let mut report = PlayReport {
+        skipped: skipped as u64,
+        ..PlayReport::default()
+    };
+    let mut offline: BTreeSet<DoorId> = BTreeSet::new();
+    let progress_every = (planned.len() / 10).max(1);
+    let result: anyhow::Result<()> = async {
+        for (n, p) in planned.iter().enumerate() {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => {
+                    report.cancelled = true;
+                    break;
+                }
+                _ = tokio::time::sleep_until(t0 + p.due) => {}
+            }
+            let item = &schedule.items[p.index];
+            if item.ts() > Utc::now() {
+                report.skipped += 1;
+                continue;
+            }
+            match &item.action {
+                Action::Door(m) => {
+                    if !mqtt.publish(m.topic(&h.site_id), m.payload().to_string(), &cancel).await? {
+                        report.cancelled = true;
+                        break;
+                    }
+                    report.door_events += 1;
+                }
+                Action::Status(m) => {
+                    if !mqtt.publish(m.topic(&h.site_id), m.payload().to_string(), &cancel).await? {
+                        report.cancelled = true;
+                        break;
+                    }
+                    report.status_changes += 1;
+                    match m.status {
+                        DoorStatus::Offline => offline.insert(m.door.clone()),
+                        DoorStatus::Online => offline.remove(&m.door),
+                    };
+                }
+                Action::Login(m) => {
+                    let token = opts.login_tokens.get(m.system.as_str()).map(String::as_str).unwrap_or_default();
+                    match post_login(&http, &logins_url, token, &m.event_id, &m.body(), &cancel).await? {
+                        Posted::Accepted => {
+                            report.logins += 1;
+                            if let Some(e) = expectations.get(m.event_id.as_str()) {
+                                report.expected.push((*e).clone());
+                            }
+                        }
+                        Posted::Rejected => report.rejected += 1,
+                        Posted::Cancelled => {
+                            report.cancelled = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            if (n + 1) % progress_every == 0 {
+                tracing::info!(sent = n + 1, of = planned.len(), sim_time = %item.at, "day in progress");
+            }
+        }
+        Ok(())
+    }
+    .await;
+
+    // A controller the day left offline comes back, so the hub does not fail closed for
+    // the rest of time.
+    if !offline.is_empty() {
+        let elapsed = Duration::try_from_secs_f64(t0.elapsed().as_secs_f64() * opts.speed)
+            .unwrap_or(Duration::MAX);
+        let sim_now = TimeDelta::from_std(elapsed)
+            .ok()
+            .and_then(|d| schedule.start.checked_add_signed(d))
+            .unwrap_or(schedule.end);
+        let ts = sim_now.min(Utc::now()).max(schedule.start);
+        let never = CancellationToken::new();
+        for door in offline {
+            let m = StatusMessage {
+                door,
+                status: DoorStatus::Online,
+                ts: ts.fixed_offset(),
+            };
+            let publish = mqtt.publish(m.topic(&h.site_id), m.payload().to_string(), &never);
+            if let Ok(Ok(true)) = tokio::time::timeout(Duration::from_secs(1), publish).await {
+                report.status_changes += 1;
+            }
+        }
+    }
+    let ack_wait = if report.cancelled {
+        Duration::from_secs(1)
+    } else {
+        ACK_TIMEOUT
+    };
+    report.mqtt_unacked = mqtt.finish(ack_wait).await;
+    result?;
+    tracing::info!(
+        door_events = report.door_events,
+        status_changes = report.status_changes,
+        logins = report.logins,
+        skipped = report.skipped,
+        rejected = report.rejected,
+        unacked = report.mqtt_unacked,
+        "day played"
+    );
+    Ok(report)
+}
+
+/// Checks the options; returns the logins URL.
+fn check_options(h: &Hospital, opts: &PlayOptions, now: DateTime<Utc>) -> anyhow::Result<String> {
+    if !(opts.speed.is_finite() && opts.speed > 0.0) {
+        bail!(
+            "speed must be a positive number of simulated seconds per real second, not {}",
+            opts.speed
+        );
+    }
+    if opts.start > now {
+        bail!(
+            "start {} is in the future; the simulation never sends events from the future",
+            opts.start
+        );
+    }
+    if opts.mqtt_host.trim().is_empty() {
+        bail!("the MQTT host is empty");
+    }
+    let url = reqwest::Url::parse(&opts.hub_url)
+        .with_context(|| format!("hub URL {:?} is not a URL", opts.hub_url))?;
+    if url.scheme() != "http" {
+        bail!(
+            "hub URL {:?} must start with http:// (this build speaks plain HTTP)",
+            opts.hub_url
+        );
+    }
+    let systems: BTreeSet<String> = h.system_ids().iter().map(|s| s.to_string()).collect();
+    let unknown: Vec<&str> = opts
+        .login_tokens
+        .keys()
+        .filter(|k| !systems.contains(*k))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        bail!(
+            "login token for unknown system(s) {}; the hospital's systems are {}",
+            unknown.join(", "),
+            systems.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    let missing: Vec<&str> = systems
+        .iter()
+        .filter(|s| {
+            opts.login_tokens
+                .get(*s)
+                .is_none_or(|t| t.trim().is_empty())
+        })
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "no login token for system(s) {}; every system of the hospital needs one",
+            missing.join(", ")
+        );
+    }
+    Ok(format!(
+        "{}/api/v1/logins",
+        opts.hub_url.trim_end_matches('/')
+    ))
+}
+
+/// The outcome of one login POST.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Posted {
+    Accepted,
+    Rejected,
+    Cancelled,
+}
+
+/// POSTs one login; retries connection errors, timeouts and 5xx with backoff.
+pub(crate) async fn post_login(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    event_id: &str,
+    body: &serde_json::Value,
+    cancel: &CancellationToken,
+) -> anyhow::Result<Posted> {
+    let mut backoff = Duration::from_millis(250);
+    for attempt in 1..=POST_ATTEMPTS {
+        let last = attempt == POST_ATTEMPTS;
+        let sent = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Ok(Posted::Cancelled),
+            r = http.post(url).bearer_auth(token).json(body).send() => r,
+        };
+        match sent {
+            Ok(resp) if resp.status().is_success() => return Ok(Posted::Accepted),
+            Ok(resp) if resp.status().is_client_error() => {
+                let status = resp.status();
+                let text = resp.text().await.unwrap_or_default();
+                tracing::warn!(%event_id, %status, body = %text, "the hub refused a login");
+                return Ok(Posted::Rejected);
+            }
+            Ok(resp) => {
+                let status = resp.status();
+                let text = resp.text().await.unwrap_or_default();
+                if last {
+                    tracing::error!(%event_id, %status, body = %text, "the hub kept failing on a login; giving up on it");
+                    return Ok(Posted::Rejected);
+                }
+                tracing::warn!(%event_id, %status, attempt, "the hub failed on a login; retrying");
+            }
+            Err(e) if e.is_connect() || e.is_timeout() || e.is_request() => {
+                if last {
+                    return Err(anyhow!(e)).with_context(|| {
+                        format!("cannot deliver login {event_id} to {url} after {POST_ATTEMPTS} attempts")
+                    });
+                }
+                tracing::warn!(%event_id, error = %e, attempt, "cannot reach the hub; retrying");
+            }
+            Err(e) => {
+                return Err(anyhow!(e))
+                    .with_context(|| format!("cannot deliver login {event_id} to {url}"))
+            }
+        }
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Ok(Posted::Cancelled),
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(4));
+    }
+    Ok(Posted::Rejected)
+}
+
+/// The MQTT side: a client, its event loop task and the count of acknowledgements.
+struct Mqtt {
+    client: AsyncClient,
+    published: u64,
+    acked: Arc<AtomicU64>,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl Mqtt {
+    async fn connect(opts: &PlayOptions, cancel: &CancellationToken) -> anyhow::Result<Mqtt> {
+        let mut options = MqttOptions::new(
+            opts.client_id.clone(),
+            opts.mqtt_host.clone(),
+            opts.mqtt_port,
+        );
+        options.set_keep_alive(Duration::from_secs(30));
+        options.set_clean_session(false);
+        let (client, mut eventloop) = AsyncClient::new(options, 1024);
+        let acked = Arc::new(AtomicU64::new(0));
+        let stop = CancellationToken::new();
+        // None: not connected yet; Some(Ok): connected; Some(Err): the last error.
+        let (state_tx, mut state_rx) = watch::channel::<Option<Result<(), String>>>(None);
+
+        let task = {
+            let acked = acked.clone();
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let mut pause = Duration::from_millis(200);
+                loop {
+                    let event = tokio::select! {
+                        biased;
+                        _ = stop.cancelled() => break,
+                        e = eventloop.poll() => e,
+                    };
+                    match event {
+                        Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                            pause = Duration::from_millis(200);
+                            let _ = state_tx.send(Some(Ok(())));
+                        }
+                        Ok(Event::Incoming(Packet::PubAck(_))) => {
+                            acked.fetch_add(1, Ordering::Relaxed);
+                        }
+                        // Our own DISCONNECT is on the wire: the session is over.
+                        Ok(Event::Outgoing(Outgoing::Disconnect)) => break,
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "MQTT connection error; reconnecting");
+                            let _ = state_tx.send(Some(Err(e.to_string())));
+                            tokio::select! {
+                                biased;
+                                _ = stop.cancelled() => break,
+                                _ = tokio::time::sleep(pause) => {}
+                            }
+                            pause = (pause * 2).min(Duration::from_secs(5));
+                        }
+                    }
+                }
+            })
+        };
+
+        let deadline = Instant::now() + CONNECT_TIMEOUT;
+        let mut last_error = String::from("no answer");
+        loop {
+            if let Some(state) = state_rx.borrow_and_update().clone() {
+                match state {
+                    Ok(()) => break,
+                    Err(e) => last_error = e,
+                }
+            }
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break,
+                changed = state_rx.changed() => if changed.is_err() { break },
+                _ = tokio::time::sleep_until(deadline) => {
+                    stop.cancel();
+                    bail!(
+                        "cannot connect to the MQTT broker at {}:{} within {} s: {last_error}",
+                        opts.mqtt_host,
+                        opts.mqtt_port,
+                        CONNECT_TIMEOUT.as_secs()
+                    );
+                }
+            }
+        }
+        Ok(Mqtt {
+            client,
+            published: 0,
+            acked,
+            stop,
+            task,
+        })
+    }
+
+    /// Publishes at QoS 1; `false` when `cancel` fired first (the client's queue is
+    /// full while the broker is away).
+    async fn publish(
+        &mut self,
+        topic: String,
+        payload: String,
+        cancel: &CancellationToken,
+    ) -> anyhow::Result<bool> {
+        let sent = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Ok(false),
+            r = self.client.publish(topic.clone(), QoS::AtLeastOnce, false, payload) => r,
+        };
+        sent.with_context(|| format!("cannot publish to {topic}: the MQTT client stopped"))?;
+        self.published += 1;
+        Ok(true)
+    }
+
+    /// Waits up to `wait` for every publish to be acknowledged, disconnects, and returns
+    /// how many were not.
+    async fn finish(self, wait: Duration) -> u64 {
+        let deadline = Instant::now() + wait;
+        while self.acked.load(Ordering::Relaxed) < self.published && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let unacked = self
+            .published
+            .saturating_sub(self.acked.load(Ordering::Relaxed));
+        if unacked > 0 {
+            tracing::warn!(unacked, "the broker did not acknowledge every message");
+        }
+        let _ = self.client.disconnect().await;
+        // The event loop ends once it has written the DISCONNECT; don't wait on a dead
+        // connection for long.
+        let mut task = self.task;
+        if tokio::time::timeout(Duration::from_secs(2), &mut task)
+            .await
+            .is_err()
+        {
+            self.stop.cancel();
+            let _ = task.await;
+        }
+        unacked
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hospital::generate;
+
+    fn opts() -> PlayOptions {
+        PlayOptions {
+            login_tokens: crate::hospital::ids::SYSTEMS
+                .iter()
+                .map(|s| (s.to_string(), format!("tok-{s}")))
+                .collect(),
+            ..PlayOptions::default()
+        }
+    }
+
+    /// A tiny hub: answers 503 to the first attempt, then 202; 403 for a wrong token.
+    async fn tiny_hub() -> (String, Arc<AtomicU64>) {
+        use axum::http::{HeaderMap, StatusCode};
+        use axum::routing::post;
+        let attempts = Arc::new(AtomicU64::new(0));
+        let state = attempts.clone();
+        let app = axum::Router::new().route(
+            "/api/v1/logins",
+            post(
+                move |headers: HeaderMap, body: axum::Json<serde_json::Value>| {
+                    let state = state.clone();
+                    async move {
+                        let n = state.fetch_add(1, Ordering::SeqCst);
+                        let auth = headers
+                            .get("authorization")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default();
+                        if auth != "Bearer tok-ehr" {
+                            return (
+                                StatusCode::FORBIDDEN,
+                                r#"{"error":{"code":"forbidden","message":"wrong system"}}"#
+                                    .to_string(),
+                            );
+                        }
+                        if n == 0 {
+                            return (StatusCode::SERVICE_UNAVAILABLE, String::new());
+                        }
+                        (
+                            StatusCode::ACCEPTED,
+                            format!(r#"{{"event_id":{},"verdict":"not_met"}}"#, body["event_id"]),
+                        )
+                    }
+                },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (format!("http://{addr}/api/v1/logins"), attempts)
+    }
+
+    #[tokio::test]
+    async fn login_posts_retry_then_succeed_and_refusals_are_counted() {
+        let (url, attempts) = tiny_hub().await;
+        let http = reqwest::Client::new();
+        let cancel = CancellationToken::new();
+        let body = serde_json::json!({"event_id": "l-1"});
+        let posted = post_login(&http, &url, "tok-ehr", "l-1", &body, &cancel)
+            .await
+            .expect("delivered");
+        assert_eq!(posted, Posted::Accepted);
+        assert_eq!(attempts.load(Ordering::SeqCst), 2, "the 503 was retried");
+        let posted = post_login(&http, &url, "tok-vpn", "l-2", &body, &cancel)
+            .await
+            .expect("answered");
+        assert_eq!(posted, Posted::Rejected);
+        assert_eq!(attempts.load(Ordering::SeqCst), 3, "a 4xx is not retried");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_hub_is_an_error_and_cancel_stops_retrying() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!(
+            "http://{}/api/v1/logins",
+            listener.local_addr().expect("addr")
+        );
+        drop(listener);
+        let http = reqwest::Client::new();
+        let body = serde_json::json!({});
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        assert_eq!(
+            post_login(&http, &url, "t", "l-1", &body, &cancel)
+                .await
+                .ok(),
+            Some(Posted::Cancelled)
+        );
+        let err = post_login(&http, &url, "t", "l-1", &body, &CancellationToken::new())
+            .await
+            .expect_err("unreachable");
+        assert!(format!("{err:#}").contains("after 5 attempts"), "{err:#}");
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let h = generate(1);
+        let now = Utc::now();
+        assert_eq!(
+            check_options(&h, &opts(), now).ok().as_deref(),
+            Some("http://127.0.0.1:8080/api/v1/logins")
+        );
+
+        let mut o = opts();
+        o.speed = 0.0;
+        assert!(check_options(&h, &o, now).is_err_and(|e| e.to_string().contains("speed")));
+        let mut o = opts();
+        o.start = now + TimeDelta::hours(1);
+        assert!(check_options(&h, &o, now).is_err_and(|e| e.to_string().contains("future")));
+        let mut o = opts();
+        o.login_tokens.remove("vpn");
+        assert!(check_options(&h, &o, now)
+            .is_err_and(|e| e.to_string().contains("no login token for system(s) vpn")));
+        let mut o = opts();
+        o.login_tokens.insert("lis".into(), "x".into());
+        assert!(check_options(&h, &o, now)
+            .is_err_and(|e| e.to_string().contains("unknown system(s) lis")));
+        let mut o = opts();
+        o.hub_url = "ftp://x".into();
+        assert!(check_options(&h, &o, now).is_err_and(|e| e.to_string().contains("http://")));
+    }
+}
