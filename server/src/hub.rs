@@ -98,7 +98,7 @@ impl Hub {
         tracing::info!(restored, changed = updates.len(), facts = engine.timeline().len(), "engine restored from the store");
         let metrics = Metrics::new();
         metrics.pending_verdicts.set(engine.pending_count() as i64);
-        let (live, _) = broadcast::channel(256);
+        let (live, _) = broadcast::channel(4096);
         Ok(Arc::new(Hub {
             store,
             metrics,

@@ -29,6 +29,12 @@ enum Command {
     Token(TokenCommand),
     /// Run a self-contained demo: embedded broker and store, simulated hospital day.
     Demo(DemoArgs),
+    /// Run only the embedded MQTT broker (rumqttd), e.g. for commissioning or benchmarks.
+    Broker {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:1884")]
+        listen: SocketAddr,
+    },
 }
 
 #[derive(Subcommand)]
@@ -185,6 +191,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Broker { listen } => {
+            monban_server::broker::start(listen)?;
+            eprintln!("monban: MQTT broker listening on mqtt://{listen}; stop with Ctrl-C");
+            monban_server::shutdown_signal().await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(a) => {

@@ -13,12 +13,14 @@
 //!   with the verdict the hub must give ([`schedule::Expectation`]). No clock, no I/O.
 //! - [`day`] — the player: [`day::play`] sends a schedule in accelerated time over MQTT
 //!   and HTTP and returns a [`day::PlayReport`].
+//! - [`load`] — the load generator of `monban-sim load` (docs/BENCHMARKS.md).
 //! - `rng` (private) — seeded, platform-stable randomness.
 //!
 //! The binary (`src/main.rs`) only parses the command line.
 
 pub mod day;
 pub mod hospital;
+pub mod load;
 mod rng;
 pub mod schedule;
 

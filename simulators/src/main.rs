@@ -47,6 +47,35 @@ enum Command {
     },
     /// Play a hospital day against a hub: door events over MQTT, logins over HTTP.
     Day(DayArgs),
+    /// Measure a hub: door events per second (MQTT → stored) and login verdicts per
+    /// second (HTTP), with latency percentiles. The hub must hold the generated
+    /// hospital's inventory (same --seed).
+    Load(LoadArgs),
+}
+
+#[derive(Args)]
+struct LoadArgs {
+    /// The MQTT broker the hub listens to.
+    #[arg(long, value_name = "URL", default_value = "mqtt://127.0.0.1:1883", value_parser = parse_mqtt)]
+    mqtt: (String, u16),
+    /// The hub's base URL.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    hub: String,
+    /// Seed of the hospital the hub holds.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// A login-ingest token for the ehr system.
+    #[arg(long, value_name = "TOKEN")]
+    login_token: String,
+    /// How many door events to publish.
+    #[arg(long, default_value_t = 5000)]
+    door_events: u64,
+    /// How many logins to post.
+    #[arg(long, default_value_t = 2000)]
+    logins: u64,
+    /// Parallel HTTP clients for the logins.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
 }
 
 #[derive(Args)]
@@ -160,6 +189,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Day(args) => day_command(args).await,
+        Command::Load(args) => load_command(args).await,
     }
 }
 
@@ -357,4 +387,48 @@ fn print_schedule(h: &Hospital, s: &schedule::Schedule) {
             e.description
         );
     }
+}
+
+async fn load_command(args: LoadArgs) -> anyhow::Result<ExitCode> {
+    let h = hospital::generate(args.seed);
+    // A person with a card who has an ehr account, a door and a terminal of their room.
+    let staff = h
+        .staff
+        .iter()
+        .find(|s| {
+            s.usual_credential.kind == monban_core::CredentialType::Card
+                && s.person.accounts.keys().any(|k| k.as_str() == hospital::ids::EHR)
+                && !h.doors_of(&s.home).is_empty()
+                && !h.terminals_in(&s.home).is_empty()
+        })
+        .context("the generated hospital has no card holder with an ehr account")?;
+    let door = h.doors_of(&staff.home)[0].id.to_string();
+    let terminal = h.terminals_in(&staff.home)[0].id.to_string();
+    let account = staff
+        .person
+        .accounts
+        .iter()
+        .find(|(k, _)| k.as_str() == hospital::ids::EHR)
+        .map(|(_, a)| a.clone())
+        .unwrap_or_default();
+    let opts = monban_sim::load::LoadOptions {
+        mqtt_host: args.mqtt.0,
+        mqtt_port: args.mqtt.1,
+        hub_url: args.hub.trim_end_matches('/').to_string(),
+        site: h.site_id.to_string(),
+        door,
+        credential_type: staff.usual_credential.kind.as_str().to_string(),
+        credential_id: staff.usual_credential.id.clone(),
+        door_events: args.door_events,
+        system: hospital::ids::EHR.to_string(),
+        login_token: args.login_token,
+        account,
+        terminal,
+        logins: args.logins,
+        concurrency: args.concurrency,
+        run_id: format!("{:x}", chrono::Utc::now().timestamp_millis()),
+    };
+    let report = monban_sim::load::run(&opts).await?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
 }
