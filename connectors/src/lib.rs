@@ -9,7 +9,8 @@
 //! - [`sink`] — the [`DoorSink`] port the connectors deliver into, and the records they
 //!   deliver (dead letters, connector state).
 //! - [`mqtt`] — the MQTT connector (rumqttc): topics of CONTRACT §5, QoS 1, persistent
-//!   session, acknowledgement only after the sink has stored the event.
+//!   session, acknowledgement only after the sink has stored the event, blind periods
+//!   when the broker lost the session. [`mqtt::codec`] is its pure topic/payload codec.
 
 pub mod mqtt;
 pub mod sink;

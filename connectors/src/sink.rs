@@ -39,7 +39,10 @@ pub enum ConnectorState {
     Connecting,
     Connected,
     /// Lost the connection at `since`; `error` says why.
-    Disconnected { since: Timestamp, error: String },
+    Disconnected {
+        since: Timestamp,
+        error: String,
+    },
 }
 
 impl ConnectorState {

@@ -1,0 +1,298 @@
+//! The connector's loop: it owns the rumqttc [`EventLoop`] and the [`AsyncClient`] that
+//! feeds it, and is the only task that touches either. See the module docs of
+//! [`super`] for the decisions; comments here point at the places they are made.
+
+use super::backoff::{self, Backoff};
+use super::codec::{self, Decoded};
+use super::{LinkError, MqttSettings, CONNECTOR, SHUTDOWN_GRACE};
+use crate::sink::{ConnectorState, DoorSink, Ingested};
+use monban_core::{SiteId, Timestamp};
+use rumqttc::{
+    AsyncClient, ConnAck, Event, EventLoop, MqttOptions, Outgoing, Packet, Publish, QoS, SubAck,
+    SubscribeFilter, SubscribeReasonCode,
+};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, error, info, warn};
+
+pub(super) struct Driver {
+    site: SiteId,
+    client: AsyncClient,
+    eventloop: EventLoop,
+    sink: Arc<dyn DoorSink>,
+    cancel: CancellationToken,
+    backoff: Backoff,
+    /// Acks that found the request channel full, oldest first. Only ever for the current
+    /// connection: emptied when it drops.
+    unsent_acks: VecDeque<Publish>,
+    /// `Some(session_present)` once the current connection has its CONNACK.
+    session_present: Option<bool>,
+    /// The broker acknowledged our subscriptions on the current connection.
+    ready: bool,
+    /// When the last ready connection dropped; `None` while ready and before the first.
+    lost_at: Option<Timestamp>,
+    /// Since `lost_at`, a CONNACK said the broker had no session for us.
+    session_lost: bool,
+    /// Start of the current outage, for `Disconnected { since }`.
+    down_since: Option<Timestamp>,
+    last_state: Option<ConnectorState>,
+}
+
+impl Driver {
+    pub(super) fn new(
+        settings: &MqttSettings,
+        options: MqttOptions,
+        sink: Arc<dyn DoorSink>,
+        cancel: CancellationToken,
+    ) -> Self {
+        let capacity = options.request_channel_capacity();
+        let (client, eventloop) = AsyncClient::new(options, capacity);
+        Driver {
+            site: settings.site.clone(),
+            client,
+            eventloop,
+            sink,
+            cancel,
+            backoff: Backoff::new(settings.max_backoff),
+            unsent_acks: VecDeque::new(),
+            session_present: None,
+            ready: false,
+            lost_at: None,
+            session_lost: false,
+            down_since: None,
+            last_state: None,
+        }
+    }
+
+    pub(super) async fn run(mut self) {
+        info!(client_id = %self.eventloop.mqtt_options.client_id(), site = %self.site, "MQTT connector starting");
+        self.report(ConnectorState::Connecting).await;
+        loop {
+            self.push_unsent_acks();
+            let polled = tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => break,
+                polled = self.eventloop.poll() => polled,
+            };
+            // A message being handled is finished even if `cancel` fires meanwhile: a sink
+            // call is never cut in half.
+            let handled = match polled {
+                Ok(Event::Incoming(Packet::ConnAck(ack))) => self.on_connack(ack),
+                Ok(Event::Incoming(Packet::SubAck(ack))) => self.on_suback(ack).await,
+                Ok(Event::Incoming(Packet::Publish(publish))) => self.on_publish(publish).await,
+                Ok(Event::Incoming(Packet::PingResp)) => {
+                    // A keep-alive round trip: the connection has proven itself.
+                    self.backoff.reset();
+                    Ok(())
+                }
+                Ok(_) => Ok(()),
+                Err(e) => Err(LinkError::from(e)),
+            };
+            if let Err(err) = handled {
+                self.link_down(err).await;
+                let delay = self.backoff.next_delay(backoff::jitter());
+                debug!(?delay, "MQTT reconnecting after backoff");
+                tokio::select! {
+                    biased;
+                    _ = self.cancel.cancelled() => break,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+            }
+        }
+        self.shutdown().await;
+    }
+
+    fn on_connack(&mut self, ack: ConnAck) -> Result<(), LinkError> {
+        self.session_present = Some(ack.session_present);
+        if !ack.session_present {
+            if let Some(from) = self.lost_at {
+                warn!(since = %from, "the MQTT broker kept no session for us: messages since then may be lost");
+                self.session_lost = true;
+            }
+        }
+        info!(session_present = ack.session_present, "MQTT connected");
+        // Subscribe on every connection, also when the session (and its subscriptions)
+        // survived: re-subscribing is harmless, and covers a broker that lost them.
+        let filters = codec::filters(&self.site).map(|f| SubscribeFilter::new(f, QoS::AtLeastOnce));
+        self.client
+            .try_subscribe_many(filters)
+            .map_err(|e| LinkError::Protocol(format!("could not queue the subscription: {e}")))
+    }
+
+    async fn on_suback(&mut self, ack: SubAck) -> Result<(), LinkError> {
+        let filters = codec::filters(&self.site);
+        let refused: Vec<&str> = ack
+            .return_codes
+            .iter()
+            .zip(filters.iter())
+            .filter(|(code, _)| matches!(code, SubscribeReasonCode::Failure))
+            .map(|(_, f)| f.as_str())
+            .collect();
+        if !refused.is_empty() {
+            return Err(LinkError::Protocol(format!(
+                "the broker refused the subscription to {} (check its ACL)",
+                refused.join(" and ")
+            )));
+        }
+        if self.ready {
+            // A second SUBACK: rumqttc re-sent a SUBSCRIBE of the previous connection.
+            return Ok(());
+        }
+        self.ready = true;
+        let now = self.sink.now();
+        if let Some(from) = self.lost_at.take() {
+            if std::mem::take(&mut self.session_lost) {
+                // Fail closed: from the drop until messages flow again, anything published
+                // may be lost (CONTRACT §3, door offline).
+                warn!(%from, to = %now, "MQTT blind period: the broker lost our session");
+                self.sink.blind_period(CONNECTOR, from, now).await;
+            }
+        }
+        self.session_lost = false;
+        self.down_since = None;
+        self.report(ConnectorState::Connected).await;
+        Ok(())
+    }
+
+    async fn on_publish(&mut self, publish: Publish) -> Result<(), LinkError> {
+        let arrived = self.sink.now();
+        debug!(topic = %publish.topic, pkid = publish.pkid, dup = publish.dup, retain = publish.retain,
+               bytes = publish.payload.len(), "MQTT message");
+        let stored = match codec::decode(&self.site, &publish.topic, &publish.payload, arrived) {
+            Ok(Decoded::Event(event)) => {
+                self.sink
+                    .door_event(event, &publish.payload)
+                    .await
+                    .map(|ingested| {
+                        if ingested == Ingested::Duplicate {
+                            debug!(topic = %publish.topic, "duplicate door event");
+                        }
+                    })
+            }
+            Ok(Decoded::Status(change)) => self.sink.door_status(change).await,
+            Err(refusal) => {
+                warn!(topic = %publish.topic, reason = %refusal.reason(), "MQTT payload dead-lettered");
+                self.sink
+                    .dead_letter(codec::dead_letter(
+                        &publish.topic,
+                        &publish.payload,
+                        &refusal,
+                        arrived,
+                    ))
+                    .await
+            }
+        };
+        // Not stored: no ack. The caller drops the connection so the broker resends it.
+        stored?;
+        self.ack(publish);
+        self.backoff.reset();
+        Ok(())
+    }
+
+    /// Queues the PUBACK without awaiting: see the module docs, *Acks without deadlock*.
+    fn ack(&mut self, publish: Publish) {
+        if publish.qos == QoS::AtMostOnce {
+            return;
+        }
+        self.unsent_acks.push_back(publish);
+        self.push_unsent_acks();
+    }
+
+    fn push_unsent_acks(&mut self) {
+        while let Some(publish) = self.unsent_acks.front() {
+            if self.client.try_ack(publish).is_err() {
+                // The channel is full; `poll` drains it, try again after the next poll.
+                break;
+            }
+            self.unsent_acks.pop_front();
+        }
+    }
+
+    /// The connection failed or is dropped on purpose (the sink failed).
+    async fn link_down(&mut self, err: LinkError) {
+        let now = self.sink.now();
+        if self.ready {
+            self.lost_at = Some(now);
+        }
+        self.ready = false;
+        self.session_present = None;
+        // Closes the socket (when the sink failed it is still open), keeps our own
+        // unacknowledged packets for a resumed session and drops queued PubAck requests.
+        self.eventloop.clean();
+        // Packets rumqttc already read from the dead connection would come out of `poll`
+        // after the next CONNACK; their acks would name packet ids of the old connection.
+        let stale = self
+            .eventloop
+            .state
+            .events
+            .drain(..)
+            .filter(|e| matches!(e, Event::Incoming(Packet::Publish(_))))
+            .count();
+        let unsent = self.unsent_acks.len();
+        self.unsent_acks.clear();
+        if stale > 0 || unsent > 0 {
+            debug!(
+                stale,
+                unsent,
+                "dropped unacknowledged messages of the old connection; the broker resends them"
+            );
+        }
+        let since = *self.down_since.get_or_insert(now);
+        match &err {
+            LinkError::Store(_) => {
+                error!(error = %err, "MQTT message not stored; reconnecting so the broker resends it")
+            }
+            _ => warn!(error = %err, "MQTT connection failed"),
+        }
+        self.report(ConnectorState::Disconnected {
+            since,
+            error: err.to_string(),
+        })
+        .await;
+    }
+
+    /// Flushes acks and says DISCONNECT, so the broker keeps the session without
+    /// waiting for keep-alive to expire. Bounded by [`SHUTDOWN_GRACE`].
+    async fn shutdown(&mut self) {
+        if self.eventloop.network.is_some() && self.session_present.is_some() {
+            let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+            let mut disconnect_queued = false;
+            loop {
+                self.push_unsent_acks();
+                if self.unsent_acks.is_empty() && !disconnect_queued {
+                    disconnect_queued = self.client.try_disconnect().is_ok();
+                }
+                match tokio::time::timeout_at(deadline, self.eventloop.poll()).await {
+                    Ok(Ok(Event::Outgoing(Outgoing::Disconnect))) => break,
+                    // A message arriving now is not handled and not acked: it comes
+                    // again with the next session.
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => {
+                        debug!(error = %e, "MQTT connection ended during shutdown");
+                        break;
+                    }
+                    Err(_) => {
+                        warn!("MQTT shutdown: DISCONNECT not sent within the grace period");
+                        break;
+                    }
+                }
+            }
+        }
+        let since = self.sink.now();
+        self.report(ConnectorState::Disconnected {
+            since,
+            error: "stopped".into(),
+        })
+        .await;
+        info!("MQTT connector stopped");
+    }
+
+    async fn report(&mut self, state: ConnectorState) {
+        if self.last_state.as_ref() == Some(&state) {
+            return;
+        }
+        self.sink.connector_state(CONNECTOR, state.clone()).await;
+        self.last_state = Some(state);
+    }
+}

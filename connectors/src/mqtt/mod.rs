@@ -1,0 +1,466 @@
+//! # The MQTT connector (CONTRACT §5)
+//!
+//! One task that owns a rumqttc event loop: it subscribes at QoS 1 to
+//! `monban/{site}/door/+/event` and `monban/{site}/door/+/status`, decodes each message
+//! at the edge ([`codec`]) and hands it to the [`DoorSink`]. Call [`run`] and keep the
+//! future alive; it returns when the cancellation token fires.
+//!
+//! # Layout
+//! - [`codec`] — pure: topic → door and kind, payload → event, status or dead letter.
+//! - `backoff` — reconnect delays (exponential, capped, jittered).
+//! - `driver` — the loop: connection, subscription, acknowledgement, health.
+//!
+//! # Delivery guarantees
+//!
+//! *At least once, never an acknowledged loss.* The session is persistent (clean session
+//! off, a fixed client id) and acknowledgements are manual: a PUBACK is queued only after
+//! the sink returned `Ok` — the event or status stored, recognised as a duplicate, or the
+//! unusable payload stored as a dead letter. A bad payload is therefore acknowledged
+//! (it is kept, and redelivering it would not make it better), and never stops the loop.
+//!
+//! When the sink fails (the store is down) the message is *not* acknowledged: the
+//! connector drops the connection, reports `Disconnected`, waits (backoff) and
+//! reconnects. The broker resends unacknowledged QoS 1 messages of a persistent session
+//! on reconnect (MQTT 3.1.1 §4.4), so the message comes again; the store's
+//! `(door, event_id)` idempotency turns resends into `Duplicate`.
+//!
+//! *Fail closed on a lost session.* When an established connection drops at `from` and
+//! the next CONNACK says `session_present = false` (the broker restarted without
+//! persistence, or another client took our client id with a clean session), messages
+//! published in between are gone. Once the new subscriptions are acknowledged at `to`,
+//! the connector calls [`DoorSink::blind_period`]`("mqtt", from, to)` and the hub treats
+//! every MQTT door as offline for that span. The very first connection of a process has
+//! no known gap and reports none. A broker that *does* keep the session but drops
+//! messages on its own (Mosquitto's `max_queued_messages`, default 1000; rumqttd's
+//! bounded commit log) cannot be detected from the client: size those limits for the
+//! longest expected hub outage.
+//!
+//! # rumqttc, and why the loop looks the way it does
+//!
+//! - *One task polls and handles.* Messages are handled in order on the polling task;
+//!   the sink is awaited between polls. While the sink works nothing is polled, so a
+//!   sink slower than about 1.5 × keep-alive makes the broker drop us; the message is
+//!   then redelivered. The store is expected to answer in milliseconds.
+//! - *Acks without deadlock.* `AsyncClient::ack` awaits room in the request channel, which
+//!   only `EventLoop::poll` drains — awaiting it on the polling task could wait forever.
+//!   The connector uses `try_ack`; when the channel is full, acks wait in a local queue
+//!   (in order: MQTT 3.1.1 wants PUBACKs in the order the PUBLISHes came) and are pushed
+//!   again after every poll. The channel is large ([`REQUEST_CHANNEL`]) so this is rare.
+//! - *Acks never cross connections.* A PUBACK names a packet id, and packet ids are
+//!   reused; an ack meant for the old connection, sent on a new one, could acknowledge a
+//!   different, unstored message. So on every connection loss: rumqttc's own
+//!   `EventLoop::clean` drops PubAck requests still in its channel (it says so: "wait for
+//!   publish retransmission"), the connector drops its local ack queue, and it also
+//!   clears `MqttState::events` — rumqttc reads up to ten packets per network read and
+//!   keeps the surplus there *across* a reconnect, so PUBLISHes of the dead connection
+//!   would otherwise come out of `poll` after the new CONNACK and be acked on the new
+//!   connection. All of them were unacknowledged, so the broker resends them (persistent
+//!   session) or they fall inside a reported blind period.
+//! - *What rumqttc re-sends itself.* On an error, `clean` moves our own unacknowledged
+//!   outgoing packets to `pending` (for us: SUBSCRIBEs only — the hub publishes nothing).
+//!   On a CONNACK with `session_present = false` rumqttc discards `pending`; otherwise
+//!   it re-sends it. The connector subscribes again after every CONNACK anyway
+//!   (subscribing twice to the same filter is harmless), so either way works.
+//! - *Limits.* `max_incoming_packet_size` is [`MAX_INCOMING_PACKET`] (1 MiB): a payload
+//!   between 64 KiB and 1 MiB reaches the codec and is dead-lettered. A larger packet
+//!   makes rumqttc fail the connection before we see it, and the broker would resend it
+//!   forever — so limit message size on the broker to at most 1 MiB (Mosquitto
+//!   `message_size_limit`, rumqttd `max_payload_size`). `inflight` only bounds our own
+//!   outgoing QoS > 0 publishes (none); how many unacknowledged messages the broker sends
+//!   us is the broker's setting (Mosquitto `max_inflight_messages`, rumqttd
+//!   `max_inflight_count`).
+//! - *Shutdown.* On cancellation the message being handled is finished (a sink call is
+//!   never cut in half), queued acks are flushed and a DISCONNECT is sent (at most
+//!   [`SHUTDOWN_GRACE`]); the broker keeps the session and queues what comes next.
+//!
+//! # Health
+//!
+//! `connector_state("mqtt", …)`: `Connecting` once before the first attempt; `Connected`
+//! when the broker acknowledged both subscriptions (messages flow); `Disconnected { since,
+//! error }` when a connection attempt or a connection fails — `since` is the start of the
+//! outage and stays put while retrying, `error` is the latest [`LinkError`]. A state is
+//! reported only when it changes.
+
+mod backoff;
+pub mod codec;
+mod driver;
+
+pub use codec::{DecodeError, Decoded, TopicKind, MAX_PAYLOAD};
+
+use crate::sink::{DoorSink, SinkError};
+use monban_core::SiteId;
+use rumqttc::MqttOptions;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// The name under which this connector reports state and blind periods.
+pub const CONNECTOR: &str = "mqtt";
+
+/// Largest packet accepted from the broker (see the module docs, *Limits*).
+pub const MAX_INCOMING_PACKET: usize = 1024 * 1024;
+/// Largest packet we send (SUBSCRIBE, PUBACK, PINGREQ, DISCONNECT: all tiny).
+const MAX_OUTGOING_PACKET: usize = 64 * 1024;
+/// Capacity of rumqttc's request channel (acks, subscriptions, disconnect).
+pub const REQUEST_CHANNEL: usize = 1024;
+/// How long a clean shutdown may take to flush acks and say DISCONNECT.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Where and how to connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MqttSettings {
+    /// `mqtt://[user[:password]@]host[:port]` (`tcp://` is accepted too; port 1883 by
+    /// default). No TLS in this build.
+    pub url: String,
+    /// Fixed client id: the broker keeps our persistent session under it. Two hubs must
+    /// not share one (they would take the session from each other in turn).
+    pub client_id: String,
+    /// The site whose topics are subscribed (`monban/{site}/door/…`).
+    pub site: SiteId,
+    /// MQTT keep-alive, whole seconds from 1 s to 65535 s. It bounds how long a dead
+    /// connection goes unnoticed (about 1.5 ×).
+    pub keep_alive: Duration,
+    /// The cap of the reconnect backoff (it starts at 200 ms).
+    pub max_backoff: Duration,
+}
+
+impl MqttSettings {
+    /// Settings with a 30 s keep-alive and a 30 s backoff cap.
+    pub fn new(url: impl Into<String>, client_id: impl Into<String>, site: SiteId) -> Self {
+        MqttSettings {
+            url: url.into(),
+            client_id: client_id.into(),
+            site,
+            keep_alive: Duration::from_secs(30),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+
+    /// The rumqttc options: persistent session, manual acks, the limits above. Checks
+    /// everything that rumqttc would otherwise panic on.
+    pub fn mqtt_options(&self) -> Result<MqttOptions, MqttError> {
+        let (host, port, credentials) = parse_url(&self.url)?;
+        if self.client_id.is_empty() {
+            return Err(MqttError::InvalidSettings(
+                "client_id must not be empty: the broker keeps the persistent session under it"
+                    .into(),
+            ));
+        }
+        if self.client_id.chars().any(char::is_control) || self.client_id.len() > 256 {
+            return Err(MqttError::InvalidSettings(format!(
+                "client_id {:?} must be at most 256 characters without control characters",
+                self.client_id
+            )));
+        }
+        if self.keep_alive < Duration::from_secs(1)
+            || self.keep_alive.as_secs() > u64::from(u16::MAX)
+        {
+            return Err(MqttError::InvalidSettings(format!(
+                "keep_alive {:?} must be between 1 s and 65535 s: without it a dead connection goes unnoticed",
+                self.keep_alive
+            )));
+        }
+        if self.max_backoff.is_zero() {
+            return Err(MqttError::InvalidSettings(
+                "max_backoff must be more than zero".into(),
+            ));
+        }
+        let mut o = MqttOptions::new(self.client_id.clone(), host, port);
+        o.set_keep_alive(Duration::from_secs(self.keep_alive.as_secs()))
+            .set_clean_session(false)
+            .set_manual_acks(true)
+            .set_max_packet_size(MAX_INCOMING_PACKET, MAX_OUTGOING_PACKET)
+            .set_inflight(100)
+            .set_request_channel_capacity(REQUEST_CHANNEL);
+        if let Some((user, password)) = credentials {
+            o.set_credentials(user, password);
+        }
+        Ok(o)
+    }
+}
+
+/// A setup error: [`run`] returns it before connecting. Everything that goes wrong
+/// later is retried and reported as a [`LinkError`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MqttError {
+    /// The URL cannot be used (not a URL, another scheme, a path or query).
+    #[error("MQTT url {url:?}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    /// Another setting is out of range.
+    #[error("MQTT settings: {0}")]
+    InvalidSettings(String),
+}
+
+/// Why the connector is not receiving: the `error` of
+/// [`ConnectorState::Disconnected`](crate::ConnectorState::Disconnected). Transport,
+/// broker refusal, protocol and store failures are kept apart; all are retried.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// The network: refused or timed-out TCP connect, a closed socket, a keep-alive
+    /// that went unanswered.
+    #[error("transport: {0}")]
+    Transport(Box<rumqttc::ConnectionError>),
+    /// The broker refused our CONNECT (bad credentials, not authorised, id rejected).
+    #[error("broker refused the connection: {0:?}")]
+    Refused(rumqttc::ConnectReturnCode),
+    /// The broker sent something we cannot accept (a packet over the size limit, a
+    /// malformed packet) or refused a subscription.
+    #[error("protocol: {0}")]
+    Protocol(String),
+    /// The sink could not store a message; it was not acknowledged and will come again.
+    #[error("store: {0}")]
+    Store(#[from] SinkError),
+}
+
+impl From<rumqttc::ConnectionError> for LinkError {
+    fn from(e: rumqttc::ConnectionError) -> Self {
+        use rumqttc::{ConnectionError as C, Error as Bytes, StateError as S};
+        match e {
+            C::ConnectionRefused(code) => LinkError::Refused(code),
+            C::MqttState(S::Deserialization(Bytes::PayloadSizeLimitExceeded(n))) => LinkError::Protocol(format!(
+                "the broker sent a packet of {n} bytes, over our limit of {MAX_INCOMING_PACKET}; it will be resent \
+                 and refused again until the broker limits message size (Mosquitto: message_size_limit)"
+            )),
+            C::Io(_)
+            | C::NetworkTimeout
+            | C::FlushTimeout
+            | C::MqttState(S::Io(_) | S::ConnectionAborted | S::AwaitPingResp | S::Deserialization(Bytes::Io(_))) => {
+                LinkError::Transport(Box::new(e))
+            }
+            other => LinkError::Protocol(other.to_string()),
+        }
+    }
+}
+
+/// Runs the MQTT connector until `cancel` fires, then returns `Ok(())`.
+///
+/// Only a setup error (an unusable URL or setting) is returned as `Err`, before any
+/// connection attempt. Connection failures are retried forever with exponential backoff
+/// (200 ms doubling up to `max_backoff`, with jitter) and reported to the sink.
+pub async fn run(
+    settings: MqttSettings,
+    sink: Arc<dyn DoorSink>,
+    cancel: CancellationToken,
+) -> Result<(), MqttError> {
+    let options = settings.mqtt_options()?;
+    driver::Driver::new(&settings, options, sink, cancel)
+        .run()
+        .await;
+    Ok(())
+}
+
+type Credentials = Option<(String, String)>;
+
+fn parse_url(raw: &str) -> Result<(String, u16, Credentials), MqttError> {
+    let bad = |reason: String| MqttError::InvalidUrl {
+        url: redact(raw),
+        reason,
+    };
+    let url = url::Url::parse(raw)
+        .map_err(|e| bad(format!("not a URL ({e}); expected mqtt://host:port")))?;
+    match url.scheme() {
+        "mqtt" | "tcp" => {}
+        "mqtts" | "ssl" => {
+            return Err(bad(
+                "TLS (mqtts://) is not supported by this build; use mqtt:// to a local broker or \
+                            a TLS-terminating proxy"
+                    .into(),
+            ))
+        }
+        other => {
+            return Err(bad(format!(
+                "scheme {other:?} is not supported; expected mqtt://host:port"
+            )))
+        }
+    }
+    let host = match url.host_str() {
+        Some(h) if !h.is_empty() => h.to_string(),
+        _ => return Err(bad("no host; expected mqtt://host:port".into())),
+    };
+    if !(url.path().is_empty() || url.path() == "/")
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(bad(
+            "a path, query or fragment is not supported; expected mqtt://host:port".into(),
+        ));
+    }
+    let credentials = if url.username().is_empty() {
+        None
+    } else {
+        let user = percent_decode(url.username())
+            .ok_or_else(|| bad("the user name is not valid UTF-8".into()))?;
+        let password = percent_decode(url.password().unwrap_or(""))
+            .ok_or_else(|| bad("the password is not valid UTF-8".into()))?;
+        Some((user, password))
+    };
+    Ok((host, url.port().unwrap_or(1883), credentials))
+}
+
+/// Hides the user and password of a URL in messages.
+fn redact(raw: &str) -> String {
+    match (raw.find("://"), raw.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}***{}", &raw[..scheme + 3], &raw[at..])
+        }
+        _ => raw.to_string(),
+    }
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn settings(url: &str) -> MqttSettings {
+        MqttSettings::new(url, "monban-hub", SiteId::parse("tokyo-general").unwrap())
+    }
+
+    #[test]
+    fn builds_a_persistent_manual_ack_session() {
+        let o = settings("mqtt://127.0.0.1:1884").mqtt_options().unwrap();
+        assert_eq!(o.broker_address(), ("127.0.0.1".to_string(), 1884));
+        assert!(!o.clean_session());
+        assert!(o.manual_acks());
+        assert_eq!(o.max_packet_size(), MAX_INCOMING_PACKET);
+        assert_eq!(o.keep_alive(), Duration::from_secs(30));
+        assert_eq!(o.client_id(), "monban-hub");
+        assert!(o.credentials().is_none());
+    }
+
+    #[test]
+    fn default_port_and_credentials() {
+        let o = settings("tcp://broker.local").mqtt_options().unwrap();
+        assert_eq!(o.broker_address(), ("broker.local".to_string(), 1883));
+        let o = settings("mqtt://hub:p%40ss@[::1]:1883/")
+            .mqtt_options()
+            .unwrap();
+        assert_eq!(o.broker_address(), ("[::1]".to_string(), 1883));
+        let login = o.credentials().unwrap();
+        assert_eq!(
+            (login.username.as_str(), login.password.as_str()),
+            ("hub", "p@ss")
+        );
+    }
+
+    #[test]
+    fn refuses_unusable_urls_without_leaking_passwords() {
+        for url in [
+            "",
+            "127.0.0.1:1883",
+            "http://h:1",
+            "mqtts://h:8883",
+            "mqtt://h:1/x",
+            "mqtt://h:1?client_id=a",
+            "mqtt://",
+        ] {
+            let e = settings(url).mqtt_options().unwrap_err();
+            assert!(matches!(e, MqttError::InvalidUrl { .. }), "{url:?}: {e}");
+        }
+        let e = settings("http://hub:secret@h:1")
+            .mqtt_options()
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("secret"), "{e}");
+    }
+
+    #[test]
+    fn refuses_settings_rumqttc_would_panic_on() {
+        let mut s = settings("mqtt://h");
+        s.client_id = String::new();
+        assert!(matches!(
+            s.mqtt_options(),
+            Err(MqttError::InvalidSettings(_))
+        ));
+        for ka in [
+            Duration::ZERO,
+            Duration::from_millis(500),
+            Duration::from_secs(70_000),
+        ] {
+            let mut s = settings("mqtt://h");
+            s.keep_alive = ka;
+            assert!(
+                matches!(s.mqtt_options(), Err(MqttError::InvalidSettings(_))),
+                "{ka:?}"
+            );
+        }
+        let mut s = settings("mqtt://h");
+        s.max_backoff = Duration::ZERO;
+        assert!(matches!(
+            s.mqtt_options(),
+            Err(MqttError::InvalidSettings(_))
+        ));
+    }
+
+    #[test]
+    fn classifies_connection_errors() {
+        use rumqttc::{ConnectionError as C, StateError as S};
+        let io = || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert!(matches!(
+            LinkError::from(C::Io(io())),
+            LinkError::Transport(_)
+        ));
+        assert!(matches!(
+            LinkError::from(C::NetworkTimeout),
+            LinkError::Transport(_)
+        ));
+        assert!(matches!(
+            LinkError::from(C::MqttState(S::ConnectionAborted)),
+            LinkError::Transport(_)
+        ));
+        assert!(matches!(
+            LinkError::from(C::MqttState(S::AwaitPingResp)),
+            LinkError::Transport(_)
+        ));
+        assert!(matches!(
+            LinkError::from(C::ConnectionRefused(
+                rumqttc::ConnectReturnCode::NotAuthorized
+            )),
+            LinkError::Refused(_)
+        ));
+        let big = LinkError::from(C::MqttState(S::Deserialization(
+            rumqttc::Error::PayloadSizeLimitExceeded(2_000_000),
+        )));
+        assert!(
+            matches!(&big, LinkError::Protocol(m) if m.contains("message_size_limit")),
+            "{big}"
+        );
+        assert!(matches!(
+            LinkError::from(C::MqttState(S::WrongPacket)),
+            LinkError::Protocol(_)
+        ));
+        assert!(LinkError::from(SinkError("db locked".into()))
+            .to_string()
+            .starts_with("store: "));
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%20b%2"), Some("a b%2".into()));
+        assert_eq!(percent_decode("%ff"), None);
+    }
+}
