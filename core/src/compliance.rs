@@ -114,6 +114,7 @@ impl SystemCompliance {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use VerdictKind::*;
@@ -129,7 +130,16 @@ mod tests {
     #[test]
     fn contract_example() {
         let c = counts(&[(Direct2fa, 2), (CombinedMeasures, 8), (NotApplicable, 1)]);
-        assert_eq!(c, LoginCounts { successful: 10, direct_2fa: 2, combined_measures: 8, not_met: 0, failed: 1 });
+        assert_eq!(
+            c,
+            LoginCounts {
+                successful: 10,
+                direct_2fa: 2,
+                combined_measures: 8,
+                not_met: 0,
+                failed: 1
+            }
+        );
         assert_eq!(c.status(), ComplianceStatus::Combined);
         assert_eq!(c.coverage(), 1.0);
     }
@@ -137,9 +147,15 @@ mod tests {
     #[test]
     fn statuses() {
         assert_eq!(counts(&[]).status(), ComplianceStatus::NoData);
-        assert_eq!(counts(&[(NotApplicable, 5)]).status(), ComplianceStatus::NoData);
+        assert_eq!(
+            counts(&[(NotApplicable, 5)]).status(),
+            ComplianceStatus::NoData
+        );
         assert_eq!(counts(&[(Direct2fa, 3)]).status(), ComplianceStatus::Direct);
-        assert_eq!(counts(&[(Direct2fa, 3), (NotMet, 1)]).status(), ComplianceStatus::Gap);
+        assert_eq!(
+            counts(&[(Direct2fa, 3), (NotMet, 1)]).status(),
+            ComplianceStatus::Gap
+        );
         let gap = counts(&[(Direct2fa, 1), (CombinedMeasures, 2), (NotMet, 1)]);
         assert_eq!(gap.coverage(), 0.75);
         assert_eq!(counts(&[]).coverage(), 0.0);

@@ -68,10 +68,13 @@ impl Engine {
         self.pending.len()
     }
 
-    /// Replaces the inventory (after an import) and re-judges pending logins.
+    /// Replaces the inventory (after an import), derives presence and alarms again from
+    /// the door events held (see [`Timeline::rebuild`]) and re-judges pending logins.
+    /// Verdicts that were final before `now` are not touched.
     pub fn set_inventory(&mut self, inventory: Inventory, now: Timestamp) -> Vec<VerdictUpdate> {
-        self.inventory = inventory;
         let mut out = self.finalize_due(now);
+        self.inventory = inventory;
+        self.timeline.rebuild(&self.inventory);
         let ids: Vec<String> = self.pending.keys().cloned().collect();
         for id in ids {
             if let Some(p) = self.pending.remove(&id) {
@@ -82,7 +85,11 @@ impl Engine {
                 let verdict = evaluate(&self.inventory, &self.timeline, &login);
                 self.insert_pending(login, verdict.clone(), deadline);
                 if verdict != previous {
-                    out.push(VerdictUpdate { event_id: id, verdict, is_final: false });
+                    out.push(VerdictUpdate {
+                        event_id: id,
+                        verdict,
+                        is_final: false,
+                    });
                 }
             }
         }
@@ -92,7 +99,19 @@ impl Engine {
     /// Judges a new login. `received` is its arrival time, `now` the current time (equal
     /// in live operation; they differ when pending logins are restored after a restart).
     /// Returns the verdict and whether it is already final.
-    pub fn submit_login(&mut self, login: Login, received: Timestamp, now: Timestamp) -> (Verdict, bool) {
+    ///
+    /// A login whose `event_id` is already pending is not a new login (CONTRACT §7: a
+    /// repeated `event_id` gets the stored result): its current verdict is returned and
+    /// its deadline is kept.
+    pub fn submit_login(
+        &mut self,
+        login: Login,
+        received: Timestamp,
+        now: Timestamp,
+    ) -> (Verdict, bool) {
+        if let Some(p) = self.pending.get(&login.event_id) {
+            return (p.verdict.clone(), false);
+        }
         let verdict = evaluate(&self.inventory, &self.timeline, &login);
         let deadline = crate::verdict::final_at(received, self.grace);
         if now >= deadline {
@@ -119,7 +138,12 @@ impl Engine {
     }
 
     /// Records a period in which a door's events may have been lost (CONTRACT §6).
-    pub fn record_outage(&mut self, door: &DoorId, outage: Outage, now: Timestamp) -> Vec<VerdictUpdate> {
+    pub fn record_outage(
+        &mut self,
+        door: &DoorId,
+        outage: Outage,
+        now: Timestamp,
+    ) -> Vec<VerdictUpdate> {
         let mut out = self.finalize_due(now);
         let affects = self.timeline.record_outage(&self.inventory, door, outage);
         self.rejudge(&affects, &mut out);
@@ -136,7 +160,11 @@ impl Engine {
             self.deadlines.pop_first();
             if let Some(p) = self.pending.remove(&id) {
                 self.unindex(&id, &p);
-                out.push(VerdictUpdate { event_id: id, verdict: p.verdict, is_final: true });
+                out.push(VerdictUpdate {
+                    event_id: id,
+                    verdict: p.verdict,
+                    is_final: true,
+                });
             }
         }
         out
@@ -165,27 +193,54 @@ impl Engine {
             }
         }
         for id in ids {
-            let Some(p) = self.pending.get_mut(&id) else { continue };
+            let Some(p) = self.pending.get_mut(&id) else {
+                continue;
+            };
             let verdict = evaluate(&self.inventory, &self.timeline, &p.login);
             if verdict != p.verdict {
                 p.verdict = verdict.clone();
-                out.push(VerdictUpdate { event_id: id, verdict, is_final: false });
+                out.push(VerdictUpdate {
+                    event_id: id,
+                    verdict,
+                    is_final: false,
+                });
             }
         }
     }
 
     fn insert_pending(&mut self, login: Login, verdict: Verdict, deadline: Timestamp) {
         let id = login.event_id.clone();
-        let room = self.inventory.terminal_by_str(&login.terminal).map(|t| t.room.clone());
-        let person = self.inventory.person_by_account(&login.system, &login.account).cloned();
+        let room = self
+            .inventory
+            .terminal_by_str(&login.terminal)
+            .map(|t| t.room.clone());
+        let person = self
+            .inventory
+            .person_by_account(&login.system, &login.account)
+            .cloned();
         if let Some(r) = &room {
-            self.by_room.entry(r.clone()).or_default().insert(id.clone());
+            self.by_room
+                .entry(r.clone())
+                .or_default()
+                .insert(id.clone());
         }
         if let Some(p) = &person {
-            self.by_person.entry(p.clone()).or_default().insert(id.clone());
+            self.by_person
+                .entry(p.clone())
+                .or_default()
+                .insert(id.clone());
         }
         self.deadlines.insert((deadline, id.clone()));
-        self.pending.insert(id, Pending { login, verdict, deadline, room, person });
+        self.pending.insert(
+            id,
+            Pending {
+                login,
+                verdict,
+                deadline,
+                room,
+                person,
+            },
+        );
     }
 
     fn unindex(&mut self, id: &str, p: &Pending) {

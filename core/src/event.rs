@@ -26,7 +26,10 @@ pub enum InputError {
 
 impl InputError {
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
-        InputError::Invalid { code, message: message.into() }
+        InputError::Invalid {
+            code,
+            message: message.into(),
+        }
     }
     /// The snake_case code for the contract's error body.
     pub fn code(&self) -> &'static str {
@@ -72,22 +75,32 @@ impl DoorEventKind {
     }
     /// Events that void credit in the room for `alarm_hold` (CONTRACT §3).
     pub fn is_integrity_alarm(self) -> bool {
-        matches!(self, DoorEventKind::DoorForced | DoorEventKind::DoorHeldOpen | DoorEventKind::Tamper)
+        matches!(
+            self,
+            DoorEventKind::DoorForced | DoorEventKind::DoorHeldOpen | DoorEventKind::Tamper
+        )
     }
     fn takes_credential(self) -> bool {
-        matches!(self, DoorEventKind::AccessGranted | DoorEventKind::AccessDenied)
+        matches!(
+            self,
+            DoorEventKind::AccessGranted | DoorEventKind::AccessDenied
+        )
     }
 }
 
 impl FromStr for DoorEventKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        DoorEventKind::ALL.iter().copied().find(|k| k.as_str() == s).ok_or_else(|| {
-            format!(
-                "unknown door event kind {s:?}; expected one of: {}",
-                DoorEventKind::ALL.map(|k| k.as_str()).join(", ")
-            )
-        })
+        DoorEventKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown door event kind {s:?}; expected one of: {}",
+                    DoorEventKind::ALL.map(|k| k.as_str()).join(", ")
+                )
+            })
     }
 }
 
@@ -97,7 +110,9 @@ impl fmt::Display for DoorEventKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     #[default]
@@ -120,7 +135,9 @@ impl FromStr for Direction {
         match s {
             "in" => Ok(Direction::In),
             "out" => Ok(Direction::Out),
-            other => Err(format!("unknown direction {other:?}; expected \"in\" or \"out\"")),
+            other => Err(format!(
+                "unknown direction {other:?}; expected \"in\" or \"out\""
+            )),
         }
     }
 }
@@ -161,7 +178,10 @@ pub fn parse_event_id(s: &str) -> Result<String, InputError> {
     if s.is_empty() || s.len() > 128 || s.chars().any(|c| c.is_control()) {
         return Err(InputError::invalid(
             "invalid_event_id",
-            format!("event_id {:?} must be 1 to 128 characters without control characters", s),
+            format!(
+                "event_id {:?} must be 1 to 128 characters without control characters",
+                s
+            ),
         ));
     }
     Ok(s.to_string())
@@ -178,33 +198,54 @@ fn malformed(e: serde_json::Error) -> InputError {
 impl DoorEvent {
     /// Parses a door event. `door_from_topic` is the door named by the MQTT topic; when it
     /// is `None` (HTTP) the body must carry `"door"`.
-    pub fn from_json(body: &[u8], door_from_topic: Option<&DoorId>) -> Result<DoorEvent, InputError> {
+    pub fn from_json(
+        body: &[u8],
+        door_from_topic: Option<&DoorId>,
+    ) -> Result<DoorEvent, InputError> {
         let wire: DoorEventWire = serde_json::from_slice(body).map_err(malformed)?;
         let door = match (door_from_topic, wire.door.as_deref()) {
             (Some(topic), Some(body)) if body != topic.as_str() => {
                 return Err(InputError::invalid(
                     "door_mismatch",
-                    format!("body names door {body:?} but the topic names door {:?}", topic.as_str()),
+                    format!(
+                        "body names door {body:?} but the topic names door {:?}",
+                        topic.as_str()
+                    ),
                 ))
             }
             (Some(topic), _) => topic.clone(),
-            (None, Some(body)) => DoorId::parse(body).map_err(|e| InputError::invalid("invalid_door", e.to_string()))?,
+            (None, Some(body)) => DoorId::parse(body)
+                .map_err(|e| InputError::invalid("invalid_door", e.to_string()))?,
             (None, None) => return Err(InputError::Malformed("missing field `door`".into())),
         };
-        let kind: DoorEventKind = wire.kind.parse().map_err(|m| InputError::invalid("unknown_event_kind", m))?;
+        let kind: DoorEventKind = wire
+            .kind
+            .parse()
+            .map_err(|m| InputError::invalid("unknown_event_kind", m))?;
         let direction = match wire.direction.as_deref() {
             None => Direction::In,
-            Some(d) => d.parse().map_err(|m| InputError::invalid("unknown_direction", m))?,
+            Some(d) => d
+                .parse()
+                .map_err(|m| InputError::invalid("unknown_direction", m))?,
         };
         let credential = match wire.credential {
             None => None,
             Some(c) => {
-                let kind_: CredentialType =
-                    c.kind.parse().map_err(|m| InputError::invalid("unknown_credential_type", m))?;
-                Some(Credential::new(kind_, &c.id).map_err(|m| InputError::invalid("invalid_credential", m))?)
+                let kind_: CredentialType = c
+                    .kind
+                    .parse()
+                    .map_err(|m| InputError::invalid("unknown_credential_type", m))?;
+                Some(
+                    Credential::new(kind_, &c.id)
+                        .map_err(|m| InputError::invalid("invalid_credential", m))?,
+                )
             }
         };
-        let credential = if kind.takes_credential() { credential } else { None };
+        let credential = if kind.takes_credential() {
+            credential
+        } else {
+            None
+        };
         Ok(DoorEvent {
             door,
             event_id: parse_event_id(&wire.event_id)?,
@@ -268,7 +309,11 @@ struct StatusWire {
 impl StatusChange {
     /// Parses a status payload: a bare `online`/`offline` (taking `arrived` as its time,
     /// also when JSON-quoted) or `{"state": "online", "ts": "..."}`.
-    pub fn parse(door: &DoorId, payload: &[u8], arrived: Timestamp) -> Result<StatusChange, InputError> {
+    pub fn parse(
+        door: &DoorId,
+        payload: &[u8],
+        arrived: Timestamp,
+    ) -> Result<StatusChange, InputError> {
         let text = std::str::from_utf8(payload)
             .map_err(|_| InputError::Malformed("status payload is not UTF-8 text".into()))?
             .trim();
@@ -287,13 +332,21 @@ impl StatusChange {
                 Some(t) => parse_ts(t)?,
                 None => arrived,
             };
-            return Ok(StatusChange { door: door.clone(), ts, status });
+            return Ok(StatusChange {
+                door: door.clone(),
+                ts,
+                status,
+            });
         }
         let bare = text.trim_matches('"');
         if bare.is_empty() {
             return Err(InputError::Malformed("status payload is empty".into()));
         }
-        Ok(StatusChange { door: door.clone(), ts: arrived, status: word(bare)? })
+        Ok(StatusChange {
+            door: door.clone(),
+            ts: arrived,
+            status: word(bare)?,
+        })
     }
 }
 
@@ -319,7 +372,9 @@ impl FromStr for Outcome {
         match s {
             "success" => Ok(Outcome::Success),
             "failure" => Ok(Outcome::Failure),
-            other => Err(format!("unknown outcome {other:?}; expected \"success\" or \"failure\"")),
+            other => Err(format!(
+                "unknown outcome {other:?}; expected \"success\" or \"failure\""
+            )),
         }
     }
 }
@@ -352,19 +407,31 @@ struct LoginWire {
 impl Login {
     pub fn from_json(body: &[u8]) -> Result<Login, InputError> {
         let wire: LoginWire = serde_json::from_slice(body).map_err(malformed)?;
-        let system = SystemId::parse(wire.system).map_err(|e| InputError::invalid("unknown_system", e.to_string()))?;
+        let system = SystemId::parse(wire.system)
+            .map_err(|e| InputError::invalid("unknown_system", e.to_string()))?;
         if wire.account.trim().is_empty() || wire.account.len() > 256 {
-            return Err(InputError::invalid("invalid_account", "account must be 1 to 256 characters"));
+            return Err(InputError::invalid(
+                "invalid_account",
+                "account must be 1 to 256 characters",
+            ));
         }
         if wire.terminal.trim().is_empty() || wire.terminal.len() > 256 {
-            return Err(InputError::invalid("invalid_terminal", "terminal must be 1 to 256 characters"));
+            return Err(InputError::invalid(
+                "invalid_terminal",
+                "terminal must be 1 to 256 characters",
+            ));
         }
         if wire.factors.is_empty() {
-            return Err(InputError::invalid("no_factors", "factors must name at least one factor"));
+            return Err(InputError::invalid(
+                "no_factors",
+                "factors must name at least one factor",
+            ));
         }
         let mut factors = Vec::with_capacity(wire.factors.len());
         for f in &wire.factors {
-            let f: Factor = f.parse().map_err(|m| InputError::invalid("unknown_factor", m))?;
+            let f: Factor = f
+                .parse()
+                .map_err(|m| InputError::invalid("unknown_factor", m))?;
             if !factors.contains(&f) {
                 factors.push(f);
             }
@@ -376,12 +443,16 @@ impl Login {
             account: wire.account,
             terminal: wire.terminal,
             factors,
-            outcome: wire.outcome.parse().map_err(|m| InputError::invalid("unknown_outcome", m))?,
+            outcome: wire
+                .outcome
+                .parse()
+                .map_err(|m| InputError::invalid("unknown_outcome", m))?,
         })
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -425,7 +496,11 @@ mod tests {
         ];
         for (body, is_malformed) in cases {
             let e = DoorEvent::from_json(body, None).unwrap_err();
-            assert_eq!(matches!(e, InputError::Malformed(_)), *is_malformed, "{e:?}");
+            assert_eq!(
+                matches!(e, InputError::Malformed(_)),
+                *is_malformed,
+                "{e:?}"
+            );
         }
     }
 
@@ -446,7 +521,12 @@ mod tests {
         assert_eq!((s.status, s.ts), (DoorStatus::Offline, now));
         let s = StatusChange::parse(&door(), b" Online\n", now).unwrap();
         assert_eq!(s.status, DoorStatus::Online);
-        let s = StatusChange::parse(&door(), br#"{"state":"offline","ts":"2026-11-21T09:00:00+09:00"}"#, now).unwrap();
+        let s = StatusChange::parse(
+            &door(),
+            br#"{"state":"offline","ts":"2026-11-21T09:00:00+09:00"}"#,
+            now,
+        )
+        .unwrap();
         assert_eq!(s.ts.to_rfc3339(), "2026-11-21T00:00:00Z");
         assert!(StatusChange::parse(&door(), b"sleepy", now).is_err());
         assert!(StatusChange::parse(&door(), b"", now).is_err());
@@ -460,10 +540,19 @@ mod tests {
         let l = Login::from_json(ok).unwrap();
         assert_eq!(l.factors, vec![Factor::Password]);
         let bad_factor = br#"{"event_id":"l","ts":"2026-11-21T09:05:00+09:00","system":"ehr","account":"a","terminal":"t","factors":["retina"],"outcome":"success"}"#;
-        assert_eq!(Login::from_json(bad_factor).unwrap_err().code(), "unknown_factor");
+        assert_eq!(
+            Login::from_json(bad_factor).unwrap_err().code(),
+            "unknown_factor"
+        );
         let missing = br#"{"event_id":"l","ts":"2026-11-21T09:05:00+09:00","system":"ehr","account":"a","terminal":"t","outcome":"success"}"#;
-        assert!(matches!(Login::from_json(missing).unwrap_err(), InputError::Malformed(_)));
+        assert!(matches!(
+            Login::from_json(missing).unwrap_err(),
+            InputError::Malformed(_)
+        ));
         let bad_outcome = br#"{"event_id":"l","ts":"2026-11-21T09:05:00+09:00","system":"ehr","account":"a","terminal":"t","factors":["pin"],"outcome":"maybe"}"#;
-        assert_eq!(Login::from_json(bad_outcome).unwrap_err().code(), "unknown_outcome");
+        assert_eq!(
+            Login::from_json(bad_outcome).unwrap_err().code(),
+            "unknown_outcome"
+        );
     }
 }

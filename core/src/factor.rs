@@ -62,9 +62,13 @@ impl CategorySet {
         self.0 & c.bit() != 0
     }
     pub fn iter(self) -> impl Iterator<Item = Category> {
-        [Category::Knowledge, Category::Possession, Category::Inherence]
-            .into_iter()
-            .filter(move |c| self.contains(*c))
+        [
+            Category::Knowledge,
+            Category::Possession,
+            Category::Inherence,
+        ]
+        .into_iter()
+        .filter(move |c| self.contains(*c))
     }
 }
 
@@ -144,7 +148,9 @@ named_enum!(
 impl Factor {
     /// The categories a set of login factors spans.
     pub fn categories_of(factors: &[Factor]) -> CategorySet {
-        factors.iter().fold(CategorySet::EMPTY, |acc, f| acc.union(f.categories()))
+        factors
+            .iter()
+            .fold(CategorySet::EMPTY, |acc, f| acc.union(f.categories()))
     }
 }
 
@@ -163,9 +169,14 @@ impl Credential {
             return Err("credential id must not be empty".into());
         }
         if id.len() > 128 || id.chars().any(|c| c.is_control()) {
-            return Err(format!("credential id {id:?} is too long or has control characters"));
+            return Err(format!(
+                "credential id {id:?} is too long or has control characters"
+            ));
         }
-        Ok(Credential { kind, id: id.to_string() })
+        Ok(Credential {
+            kind,
+            id: id.to_string(),
+        })
     }
     /// The key credentials are matched on: type plus the id without regard to case
     /// (card readers disagree on hex case).
@@ -178,9 +189,9 @@ impl FromStr for Credential {
     type Err = String;
     /// Parses the inventory form `type:id`.
     fn from_str(s: &str) -> Result<Self, String> {
-        let (kind, id) = s
-            .split_once(':')
-            .ok_or_else(|| format!("credential {s:?} must be written type:id, e.g. \"card:04A1B2C3\""))?;
+        let (kind, id) = s.split_once(':').ok_or_else(|| {
+            format!("credential {s:?} must be written type:id, e.g. \"card:04A1B2C3\"")
+        })?;
         Credential::new(kind.trim().parse()?, id)
     }
 }
@@ -192,6 +203,7 @@ impl fmt::Display for Credential {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -243,7 +255,10 @@ mod tests {
 
     #[test]
     fn unknown_names_are_errors() {
-        assert!("retina".parse::<Factor>().unwrap_err().contains("unknown factor"));
+        assert!("retina"
+            .parse::<Factor>()
+            .unwrap_err()
+            .contains("unknown factor"));
         assert!("badge".parse::<CredentialType>().is_err());
         assert!("card".parse::<Credential>().is_err());
         assert!("card:".parse::<Credential>().is_err());

@@ -23,13 +23,19 @@ pub(crate) fn check_id(kind: &'static str, value: &str) -> Result<(), IdError> {
         return Err(IdError::Empty { kind });
     }
     if value.len() > 128 {
-        return Err(IdError::TooLong { kind, value: value.chars().take(40).collect() });
+        return Err(IdError::TooLong {
+            kind,
+            value: value.chars().take(40).collect(),
+        });
     }
     if !value
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '~' | ':' | '-'))
     {
-        return Err(IdError::BadChar { kind, value: value.to_string() });
+        return Err(IdError::BadChar {
+            kind,
+            value: value.to_string(),
+        });
     }
     Ok(())
 }
@@ -90,6 +96,7 @@ id_type!(/// The site (hospital) this hub watches.
     SiteId, "site");
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -105,7 +112,10 @@ mod tests {
         for bad in ["", "a/b", "a+b", "#", "a b", "扉"] {
             assert!(DoorId::parse(bad).is_err(), "{bad:?}");
         }
-        assert!(matches!(RoomId::parse("x".repeat(129)), Err(IdError::TooLong { .. })));
+        assert!(matches!(
+            RoomId::parse("x".repeat(129)),
+            Err(IdError::TooLong { .. })
+        ));
     }
 
     #[test]

@@ -129,7 +129,9 @@ pub fn parse_renewal(s: &str) -> Result<String, String> {
     if ok {
         Ok(s.to_string())
     } else {
-        Err(format!("renewal {s:?} must be a month written YYYY-MM, e.g. \"2027-04\""))
+        Err(format!(
+            "renewal {s:?} must be a month written YYYY-MM, e.g. \"2027-04\""
+        ))
     }
 }
 
@@ -154,7 +156,13 @@ pub struct InventoryError {
 
 impl fmt::Display for InventoryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[[{}]] entry {}: {}", self.table, self.index + 1, self.message)
+        write!(
+            f,
+            "[[{}]] entry {}: {}",
+            self.table,
+            self.index + 1,
+            self.message
+        )
     }
 }
 
@@ -188,46 +196,80 @@ impl Inventory {
         people: Vec<Person>,
     ) -> Result<Inventory, Vec<InventoryError>> {
         let mut errors = Vec::new();
-        let mut inv = Inventory { site, ..Default::default() };
+        let mut inv = Inventory {
+            site,
+            ..Default::default()
+        };
 
         for (i, r) in rooms.iter().enumerate() {
             if inv.room_idx.insert(r.id.clone(), i).is_some() {
-                errors.push(err("rooms", i, format!("room id {:?} is used twice", r.id.as_str())));
+                errors.push(err(
+                    "rooms",
+                    i,
+                    format!("room id {:?} is used twice", r.id.as_str()),
+                ));
             }
         }
         for (i, d) in doors.iter().enumerate() {
             if inv.door_idx.insert(d.id.clone(), i).is_some() {
-                errors.push(err("doors", i, format!("door id {:?} is used twice", d.id.as_str())));
+                errors.push(err(
+                    "doors",
+                    i,
+                    format!("door id {:?} is used twice", d.id.as_str()),
+                ));
             }
             if !inv.room_idx.contains_key(&d.room) {
                 errors.push(err(
                     "doors",
                     i,
-                    format!("door {:?} names room {:?}, which is not in [[rooms]]", d.id.as_str(), d.room.as_str()),
+                    format!(
+                        "door {:?} names room {:?}, which is not in [[rooms]]",
+                        d.id.as_str(),
+                        d.room.as_str()
+                    ),
                 ));
             }
-            inv.doors_of_room.entry(d.room.clone()).or_default().push(d.id.clone());
+            inv.doors_of_room
+                .entry(d.room.clone())
+                .or_default()
+                .push(d.id.clone());
         }
         for (i, t) in terminals.iter().enumerate() {
             if inv.terminal_idx.insert(t.id.clone(), i).is_some() {
-                errors.push(err("terminals", i, format!("terminal id {:?} is used twice", t.id.as_str())));
+                errors.push(err(
+                    "terminals",
+                    i,
+                    format!("terminal id {:?} is used twice", t.id.as_str()),
+                ));
             }
             if !inv.room_idx.contains_key(&t.room) {
                 errors.push(err(
                     "terminals",
                     i,
-                    format!("terminal {:?} names room {:?}, which is not in [[rooms]]", t.id.as_str(), t.room.as_str()),
+                    format!(
+                        "terminal {:?} names room {:?}, which is not in [[rooms]]",
+                        t.id.as_str(),
+                        t.room.as_str()
+                    ),
                 ));
             }
         }
         for (i, s) in systems.iter().enumerate() {
             if inv.system_idx.insert(s.id.clone(), i).is_some() {
-                errors.push(err("systems", i, format!("system id {:?} is used twice", s.id.as_str())));
+                errors.push(err(
+                    "systems",
+                    i,
+                    format!("system id {:?} is used twice", s.id.as_str()),
+                ));
             }
         }
         for (i, p) in people.iter().enumerate() {
             if inv.person_idx.insert(p.id.clone(), i).is_some() {
-                errors.push(err("people", i, format!("person id {:?} is used twice", p.id.as_str())));
+                errors.push(err(
+                    "people",
+                    i,
+                    format!("person id {:?} is used twice", p.id.as_str()),
+                ));
             }
             for c in &p.credentials {
                 if let Some(other) = inv.by_credential.insert(c.match_key(), p.id.clone()) {
@@ -245,13 +287,23 @@ impl Inventory {
                     errors.push(err(
                         "people",
                         i,
-                        format!("account for system {:?}, which is not in [[systems]]", system.as_str()),
+                        format!(
+                            "account for system {:?}, which is not in [[systems]]",
+                            system.as_str()
+                        ),
                     ));
                 }
                 if account.trim().is_empty() {
-                    errors.push(err("people", i, format!("account name for system {:?} is empty", system.as_str())));
+                    errors.push(err(
+                        "people",
+                        i,
+                        format!("account name for system {:?} is empty", system.as_str()),
+                    ));
                 }
-                if let Some(other) = inv.by_account.insert((system.clone(), account.clone()), p.id.clone()) {
+                if let Some(other) = inv
+                    .by_account
+                    .insert((system.clone(), account.clone()), p.id.clone())
+                {
                     if other != p.id {
                         errors.push(err(
                             "people",
@@ -304,7 +356,9 @@ impl Inventory {
         DoorId::parse(id).ok().and_then(|d| self.door(&d))
     }
     pub fn terminal_by_str(&self, id: &str) -> Option<&Terminal> {
-        TerminalId::parse(id).ok().and_then(|t| self.terminal_idx.get(&t).map(|&i| &self.terminals[i]))
+        TerminalId::parse(id)
+            .ok()
+            .and_then(|t| self.terminal_idx.get(&t).map(|&i| &self.terminals[i]))
     }
     pub fn system(&self, id: &SystemId) -> Option<&System> {
         self.system_idx.get(id).map(|&i| &self.systems[i])
@@ -313,7 +367,10 @@ impl Inventory {
         self.person_idx.get(id).map(|&i| &self.people[i])
     }
     pub fn doors_of(&self, room: &RoomId) -> &[DoorId] {
-        self.doors_of_room.get(room).map(Vec::as_slice).unwrap_or(&[])
+        self.doors_of_room
+            .get(room)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
     pub fn person_by_credential(&self, c: &Credential) -> Option<&PersonId> {
         self.by_credential.get(&c.match_key())
@@ -328,7 +385,11 @@ impl Inventory {
 }
 
 fn err(table: &'static str, index: usize, message: String) -> InventoryError {
-    InventoryError { table, index, message }
+    InventoryError {
+        table,
+        index,
+        message,
+    }
 }
 
 impl Span {
@@ -341,6 +402,7 @@ impl Span {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -357,8 +419,16 @@ mod tests {
     #[test]
     fn reports_every_broken_reference() {
         let doors = vec![
-            Door { id: DoorId::parse("d1").unwrap(), room: RoomId::parse("nowhere").unwrap(), name: String::new() },
-            Door { id: DoorId::parse("d1").unwrap(), room: RoomId::parse("r1").unwrap(), name: String::new() },
+            Door {
+                id: DoorId::parse("d1").unwrap(),
+                room: RoomId::parse("nowhere").unwrap(),
+                name: String::new(),
+            },
+            Door {
+                id: DoorId::parse("d1").unwrap(),
+                room: RoomId::parse("r1").unwrap(),
+                name: String::new(),
+            },
         ];
         let people = vec![
             Person {
@@ -374,13 +444,16 @@ mod tests {
                 accounts: BTreeMap::new(),
             },
         ];
-        let errors = Inventory::new(None, vec![room("r1")], doors, vec![], vec![], people).unwrap_err();
+        let errors =
+            Inventory::new(None, vec![room("r1")], doors, vec![], vec![], people).unwrap_err();
         let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(errors.len(), 4, "{text:#?}");
         assert!(text[0].contains("not in [[rooms]]"));
         assert!(text[1].contains("used twice"));
         assert!(text.iter().any(|t| t.contains("ghost")));
-        assert!(text.iter().any(|t| t.contains("also held by person \"p1\"")));
+        assert!(text
+            .iter()
+            .any(|t| t.contains("also held by person \"p1\"")));
     }
 
     #[test]

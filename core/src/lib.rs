@@ -36,7 +36,9 @@ pub use event::{
 };
 pub use factor::{Category, CategorySet, Credential, CredentialType, Factor};
 pub use ids::{DoorId, IdError, PersonId, RoomId, SiteId, SystemId, TerminalId};
-pub use inventory::{Door, Inventory, InventoryError, Person, Room, System, SystemCategory, Terminal};
+pub use inventory::{
+    Door, Inventory, InventoryError, Person, Room, System, SystemCategory, Terminal,
+};
 pub use time::{Span, Timestamp};
 pub use timeline::Timeline;
 pub use verdict::{Evidence, Reason, Verdict, VerdictKind};

@@ -30,7 +30,9 @@ impl Timestamp {
             .map_err(|e| format!("{s:?} is not an RFC 3339 time with an offset ({e})"))
     }
     pub fn to_utc(self) -> DateTime<Utc> {
-        Utc.timestamp_millis_opt(self.0).single().unwrap_or_default()
+        Utc.timestamp_millis_opt(self.0)
+            .single()
+            .unwrap_or_default()
     }
     /// RFC 3339 in UTC with `Z`; fractional seconds only when present.
     pub fn to_rfc3339(self) -> String {
@@ -123,6 +125,7 @@ impl<'de> Deserialize<'de> for Span {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -11,6 +11,7 @@ use crate::factor::CredentialType;
 use crate::ids::{DoorId, PersonId, RoomId};
 use crate::inventory::{Inventory, Room};
 use crate::time::{Span, Timestamp};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 /// An `access_granted` event of a known person.
@@ -57,10 +58,39 @@ pub struct Affects {
 
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
+    /// Every door event recorded so far, by door and `event_id`: `event_id` is unique per
+    /// door and a repeated one is stored once (CONTRACT §5), so a second payload under
+    /// the same key is ignored, whatever it says. Access and alarm events are kept whole
+    /// (for any door, known or not) so that [`Timeline::rebuild`] can derive presence and
+    /// alarms again under a new inventory; other kinds keep only their time.
+    events: HashMap<(DoorId, String), Recorded>,
     access: HashMap<PersonId, Vec<Access>>,
     alarms: HashMap<RoomId, Vec<Alarm>>,
     status: HashMap<DoorId, Vec<(Timestamp, DoorStatus)>>,
     outages: HashMap<DoorId, Vec<Outage>>,
+}
+
+/// A door event as the timeline keeps it.
+#[derive(Debug, Clone)]
+enum Recorded {
+    /// `access_granted` with a credential, or an integrity alarm.
+    Relevant(DoorEvent),
+    /// Any other event: only its key (and time, for pruning) matters.
+    Other(Timestamp),
+}
+
+impl Recorded {
+    fn ts(&self) -> Timestamp {
+        match self {
+            Recorded::Relevant(e) => e.ts,
+            Recorded::Other(ts) => *ts,
+        }
+    }
+}
+
+fn is_relevant(e: &DoorEvent) -> bool {
+    (e.kind == DoorEventKind::AccessGranted && e.credential.is_some())
+        || e.kind.is_integrity_alarm()
 }
 
 fn status_rank(s: DoorStatus) -> u8 {
@@ -73,14 +103,53 @@ fn status_rank(s: DoorStatus) -> u8 {
 
 impl Timeline {
     /// Records a door event. Events of unknown doors, and `access_granted` events whose
-    /// credential belongs to no person, change nothing (they are still stored by the
-    /// caller as raw evidence).
+    /// credential belongs to no person, change nothing now (they are still stored by the
+    /// caller as raw evidence, and kept here for [`Timeline::rebuild`]). A repeated
+    /// `event_id` on the same door changes nothing either, even when its payload differs:
+    /// the first one is the one stored.
     pub fn record_event(&mut self, inv: &Inventory, e: &DoorEvent) -> Affects {
+        match self.events.entry((e.door.clone(), e.event_id.clone())) {
+            Entry::Occupied(_) => return Affects::default(),
+            Entry::Vacant(v) => {
+                v.insert(if is_relevant(e) {
+                    Recorded::Relevant(e.clone())
+                } else {
+                    Recorded::Other(e.ts)
+                });
+            }
+        }
+        self.derive(inv, e)
+    }
+
+    /// Derives presence and alarms again from the recorded door events under `inv` (after
+    /// an inventory import: a credential, a door or a person may have been added, moved
+    /// or removed). Status changes and outages are kept by door and need no rebuild.
+    pub fn rebuild(&mut self, inv: &Inventory) {
+        self.access.clear();
+        self.alarms.clear();
+        let events: Vec<DoorEvent> = self
+            .events
+            .values()
+            .filter_map(|r| match r {
+                Recorded::Relevant(e) => Some(e.clone()),
+                Recorded::Other(_) => None,
+            })
+            .collect();
+        // The lists are sorted by fixed keys, so the order of this loop does not matter.
+        for e in &events {
+            self.derive(inv, e);
+        }
+    }
+
+    /// Adds what one (new) door event means under `inv` to the presence and alarm lists.
+    fn derive(&mut self, inv: &Inventory, e: &DoorEvent) -> Affects {
         let Some(room) = inv.room_of_door(&e.door).cloned() else {
             return Affects::default();
         };
         if e.kind == DoorEventKind::AccessGranted {
-            let Some(cred) = &e.credential else { return Affects::default() };
+            let Some(cred) = &e.credential else {
+                return Affects::default();
+            };
             let Some(person) = inv.person_by_credential(cred).cloned() else {
                 return Affects::default();
             };
@@ -97,17 +166,28 @@ impl Timeline {
             if list.get(pos).map(|x| x.key() == a.key()) != Some(true) {
                 list.insert(pos, a);
             }
-            return Affects { person: Some(person), room: Some(room) };
+            return Affects {
+                person: Some(person),
+                room: Some(room),
+            };
         }
         if e.kind.is_integrity_alarm() {
-            let a = Alarm { ts: e.ts, door: e.door.clone(), kind: e.kind, event_id: e.event_id.clone() };
+            let a = Alarm {
+                ts: e.ts,
+                door: e.door.clone(),
+                kind: e.kind,
+                event_id: e.event_id.clone(),
+            };
             let list = self.alarms.entry(room.clone()).or_default();
             let key = |x: &Alarm| (x.ts, x.door.clone(), x.event_id.clone());
             let pos = list.partition_point(|x| key(x) < key(&a));
             if list.get(pos).map(|x| key(x) == key(&a)) != Some(true) {
                 list.insert(pos, a);
             }
-            return Affects { person: None, room: Some(room) };
+            return Affects {
+                person: None,
+                room: Some(room),
+            };
         }
         Affects::default()
     }
@@ -119,7 +199,10 @@ impl Timeline {
         if list.get(pos).map(|(t, st)| (*t, status_rank(*st)) == key) != Some(true) {
             list.insert(pos, (s.ts, s.status));
         }
-        Affects { person: None, room: inv.room_of_door(&s.door).cloned() }
+        Affects {
+            person: None,
+            room: inv.room_of_door(&s.door).cloned(),
+        }
     }
 
     pub fn record_outage(&mut self, inv: &Inventory, door: &DoorId, outage: Outage) -> Affects {
@@ -128,17 +211,26 @@ impl Timeline {
         if list.get(pos) != Some(&outage) {
             list.insert(pos, outage);
         }
-        Affects { person: None, room: inv.room_of_door(door).cloned() }
+        Affects {
+            person: None,
+            room: inv.room_of_door(door).cloned(),
+        }
     }
 
     /// The status of a door at `t`: the last change at or before `t`. A door that never
     /// reported a status is taken as online (CONTRACT §3: offline runs from an `offline`
     /// status); a door inside an outage is offline.
     pub fn door_status_at(&self, door: &DoorId, t: Timestamp) -> DoorStatus {
-        if self.outages.get(door).is_some_and(|os| os.iter().any(|o| o.from <= t && t < o.to)) {
+        if self
+            .outages
+            .get(door)
+            .is_some_and(|os| os.iter().any(|o| o.from <= t && t < o.to))
+        {
             return DoorStatus::Offline;
         }
-        let Some(list) = self.status.get(door) else { return DoorStatus::Online };
+        let Some(list) = self.status.get(door) else {
+            return DoorStatus::Online;
+        };
         let n = list.partition_point(|(ts, _)| *ts <= t);
         if n == 0 {
             DoorStatus::Online
@@ -148,15 +240,26 @@ impl Timeline {
     }
 
     /// Whether any door of the room is offline at `t`; returns the first such door.
-    pub fn offline_door_at<'a>(&self, inv: &'a Inventory, room: &RoomId, t: Timestamp) -> Option<&'a DoorId> {
-        inv.doors_of(room).iter().find(|d| self.door_status_at(d, t) == DoorStatus::Offline)
+    pub fn offline_door_at<'a>(
+        &self,
+        inv: &'a Inventory,
+        room: &RoomId,
+        t: Timestamp,
+    ) -> Option<&'a DoorId> {
+        inv.doors_of(room)
+            .iter()
+            .find(|d| self.door_status_at(d, t) == DoorStatus::Offline)
     }
 
     /// The integrity alarm holding for the room at `t`, if any: `a <= t < a + alarm_hold`.
     pub fn alarm_at(&self, room: &Room, t: Timestamp) -> Option<&Alarm> {
         let list = self.alarms.get(&room.id)?;
         let end = list.partition_point(|a| a.ts <= t);
-        list[..end].iter().rev().take_while(|a| t < a.ts.saturating_add(room.alarm_hold)).last()
+        list[..end]
+            .iter()
+            .rev()
+            .take_while(|a| t < a.ts.saturating_add(room.alarm_hold))
+            .last()
     }
 
     /// Entries of `person` into `room` whose presence covers `t`, latest first.
@@ -165,7 +268,9 @@ impl Timeline {
     /// door of the room, an `in` by the person on a door of another room (both strictly
     /// after `s`), or `s + max_presence`. Covered means `s <= t < end`.
     pub fn covering_entries(&self, person: &PersonId, room: &Room, t: Timestamp) -> Vec<&Access> {
-        let Some(list) = self.access.get(person) else { return Vec::new() };
+        let Some(list) = self.access.get(person) else {
+            return Vec::new();
+        };
         let upto = list.partition_point(|a| a.ts <= t);
         let earliest = t.saturating_sub(room.max_presence);
         let mut out = Vec::new();
@@ -188,10 +293,11 @@ impl Timeline {
         out
     }
 
-    /// Forgets access events and alarms older than `before`, and status history that no
+    /// Forgets access events, alarms and seen event ids older than `before`, and status history that no
     /// longer decides any time at or after `before`. Used to bound memory; the store
     /// keeps everything.
     pub fn prune(&mut self, before: Timestamp) {
+        self.events.retain(|_, r| r.ts() >= before);
         for list in self.access.values_mut() {
             list.retain(|a| a.ts >= before);
         }

@@ -30,8 +30,12 @@ pub enum VerdictKind {
 }
 
 impl VerdictKind {
-    pub const ALL: [VerdictKind; 4] =
-        [VerdictKind::Direct2fa, VerdictKind::CombinedMeasures, VerdictKind::NotMet, VerdictKind::NotApplicable];
+    pub const ALL: [VerdictKind; 4] = [
+        VerdictKind::Direct2fa,
+        VerdictKind::CombinedMeasures,
+        VerdictKind::NotMet,
+        VerdictKind::NotApplicable,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             VerdictKind::Direct2fa => "direct_2fa",
@@ -53,7 +57,11 @@ impl VerdictKind {
 impl FromStr for VerdictKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        VerdictKind::ALL.iter().copied().find(|k| k.as_str() == s).ok_or_else(|| format!("unknown verdict {s:?}"))
+        VerdictKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown verdict {s:?}"))
     }
 }
 
@@ -114,7 +122,11 @@ impl Reason {
 impl FromStr for Reason {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Reason::ALL.iter().copied().find(|k| k.as_str() == s).ok_or_else(|| format!("unknown reason {s:?}"))
+        Reason::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown reason {s:?}"))
     }
 }
 
@@ -144,7 +156,11 @@ pub struct Verdict {
 
 impl Verdict {
     fn plain(kind: VerdictKind) -> Verdict {
-        Verdict { kind, reasons: Vec::new(), evidence: None }
+        Verdict {
+            kind,
+            reasons: Vec::new(),
+            evidence: None,
+        }
     }
 }
 
@@ -160,7 +176,9 @@ pub fn evaluate(inv: &Inventory, timeline: &Timeline, login: &Login) -> Verdict 
 
     let mut reasons = Vec::new();
     let t = login.ts;
-    let room = inv.terminal_by_str(&login.terminal).and_then(|term| inv.room(&term.room));
+    let room = inv
+        .terminal_by_str(&login.terminal)
+        .and_then(|term| inv.room(&term.room));
     let person = inv.person_by_account(&login.system, &login.account);
 
     match room {
@@ -185,9 +203,11 @@ pub fn evaluate(inv: &Inventory, timeline: &Timeline, login: &Login) -> Verdict 
                 reasons.push(Reason::NoPresence);
             } else {
                 // Prefer the latest entry whose credential completes a second category.
-                let spanning = entries
-                    .iter()
-                    .find(|a| login_categories.union(a.credential_type.categories()).spans_two());
+                let spanning = entries.iter().find(|a| {
+                    login_categories
+                        .union(a.credential_type.categories())
+                        .spans_two()
+                });
                 match spanning {
                     None => reasons.push(Reason::SameCategory),
                     Some(a) => {
@@ -205,9 +225,17 @@ pub fn evaluate(inv: &Inventory, timeline: &Timeline, login: &Login) -> Verdict 
         }
     }
     if reasons.is_empty() {
-        Verdict { kind: VerdictKind::CombinedMeasures, reasons, evidence }
+        Verdict {
+            kind: VerdictKind::CombinedMeasures,
+            reasons,
+            evidence,
+        }
     } else {
-        Verdict { kind: VerdictKind::NotMet, reasons, evidence: None }
+        Verdict {
+            kind: VerdictKind::NotMet,
+            reasons,
+            evidence: None,
+        }
     }
 }
 
