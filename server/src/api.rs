@@ -37,7 +37,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into() }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
     }
     fn unauthorized(message: &str) -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
@@ -47,7 +51,11 @@ impl ApiError {
     }
     fn internal(e: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %e, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the hub could not complete the request; see its log")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the hub could not complete the request; see its log",
+        )
     }
 }
 
@@ -61,8 +69,12 @@ impl IntoResponse for ApiError {
 impl From<InputError> for ApiError {
     fn from(e: InputError) -> ApiError {
         match e {
-            InputError::Malformed(m) => ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", m),
-            InputError::Invalid { code, message } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message),
+            InputError::Malformed(m) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", m)
+            }
+            InputError::Invalid { code, message } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
         }
     }
 }
@@ -70,12 +82,16 @@ impl From<InputError> for ApiError {
 impl From<HubError> for ApiError {
     fn from(e: HubError) -> ApiError {
         match e {
-            HubError::UnknownDoor(d) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_door", format!("door {d:?} is not in the inventory"))
-            }
-            HubError::UnknownSystem(s) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_system", format!("system {s:?} is not in the inventory"))
-            }
+            HubError::UnknownDoor(d) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_door",
+                format!("door {d:?} is not in the inventory"),
+            ),
+            HubError::UnknownSystem(s) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_system",
+                format!("system {s:?} is not in the inventory"),
+            ),
             HubError::Store(e) => ApiError::internal(e),
         }
     }
@@ -84,9 +100,17 @@ impl From<HubError> for ApiError {
 fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the body is larger than {} KiB", BODY_LIMIT / 1024))
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body is larger than {} KiB", BODY_LIMIT / 1024),
+            )
         } else {
-            ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", format!("the body could not be read: {r}"))
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_request",
+                format!("the body could not be read: {r}"),
+            )
         }
     })
 }
@@ -95,14 +119,21 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
 async fn authenticate(hub: &Hub, headers: &HeaderMap) -> Result<TokenRow, ApiError> {
     let value = headers
         .get(axum::http::header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("an Authorization: Bearer <token> header is required"))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized("an Authorization: Bearer <token> header is required")
+        })?;
     let text = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be \"Bearer <token>\""))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized("the Authorization header must be \"Bearer <token>\"")
+        })?;
     let row = hub
         .store
         .token_by_hash(&crate::tokens::hash(text))
@@ -112,7 +143,10 @@ async fn authenticate(hub: &Hub, headers: &HeaderMap) -> Result<TokenRow, ApiErr
         .ok_or_else(|| ApiError::unauthorized("the token is not known or has been revoked"))?;
     let now = hub.now();
     // Record use at most once a minute per token: the hub must not write on every read.
-    if row.last_used_at.is_none_or(|t| now.as_millis() - t.as_millis() > 60_000) {
+    if row
+        .last_used_at
+        .is_none_or(|t| now.as_millis() - t.as_millis() > 60_000)
+    {
         if let Err(e) = hub.store.touch_token(&row.id, now).await {
             tracing::warn!(error = %e, "could not record token use");
         }
@@ -124,7 +158,9 @@ async fn require_read(hub: &Hub, headers: &HeaderMap) -> Result<TokenRow, ApiErr
     let t = authenticate(hub, headers).await?;
     match t.scope {
         TokenScope::Read(_) => Ok(t),
-        _ => Err(ApiError::forbidden("this endpoint needs a read token (token issue --role auditor|officer|admin)")),
+        _ => Err(ApiError::forbidden(
+            "this endpoint needs a read token (token issue --role auditor|officer|admin)",
+        )),
     }
 }
 
@@ -138,7 +174,10 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/v1/live", get(live))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route_layer(axum::middleware::from_fn_with_state(hub.clone(), track_latency))
+        .route_layer(axum::middleware::from_fn_with_state(
+            hub.clone(),
+            track_latency,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(hub)
 }
@@ -147,11 +186,19 @@ pub fn router(hub: Arc<Hub>) -> Router {
 pub async fn track_latency(State(hub): State<Arc<Hub>>, req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let method = req.method().to_string();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
     let res = next.run(req).await;
     hub.metrics
         .http_latency
-        .get_or_create(&crate::metrics::HttpLabel { method, route, status: res.status().as_u16().to_string() })
+        .get_or_create(&crate::metrics::HttpLabel {
+            method,
+            route,
+            status: res.status().as_u16().to_string(),
+        })
         .observe(started.elapsed().as_secs_f64());
     res
 }
@@ -163,16 +210,26 @@ pub async fn not_found() -> ApiError {
 pub async fn method_not_allowed(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     if res.status() == StatusCode::METHOD_NOT_ALLOWED {
-        return ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept that method")
-            .into_response();
+        return ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this endpoint does not accept that method",
+        )
+        .into_response();
     }
     res
 }
 
-async fn post_door_event(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+async fn post_door_event(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let token = authenticate(&hub, &headers).await?;
     if token.scope != TokenScope::Doors {
-        return Err(ApiError::forbidden("this endpoint needs a door-ingest token (token issue --doors)"));
+        return Err(ApiError::forbidden(
+            "this endpoint needs a door-ingest token (token issue --doors)",
+        ));
     }
     let body = body_bytes(body)?;
     let event = DoorEvent::from_json(&body, None)?;
@@ -193,10 +250,16 @@ fn verdict_reply(s: &StoredLogin, now: Timestamp) -> Value {
     })
 }
 
-async fn post_login(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+async fn post_login(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let token = authenticate(&hub, &headers).await?;
     let TokenScope::Login(system) = &token.scope else {
-        return Err(ApiError::forbidden("this endpoint needs a login-ingest token (token issue --system ID)"));
+        return Err(ApiError::forbidden(
+            "this endpoint needs a login-ingest token (token issue --system ID)",
+        ));
     };
     let body = body_bytes(body)?;
     let login = Login::from_json(&body)?;
@@ -208,7 +271,11 @@ async fn post_login(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Resul
         )));
     }
     let (stored, new) = hub.ingest_login(login).await?;
-    let status = if new { StatusCode::ACCEPTED } else { StatusCode::OK };
+    let status = if new {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(verdict_reply(&stored, hub.now()))).into_response())
 }
 
@@ -239,14 +306,24 @@ pub fn login_json(s: &StoredLogin, now: Timestamp) -> Value {
     })
 }
 
-async fn get_login(State(hub): State<Arc<Hub>>, headers: HeaderMap, Path(event_id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn get_login(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Path(event_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     require_read(&hub, &headers).await?;
     let stored = hub
         .store
         .login(&event_id)
         .await
         .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no login with event_id {event_id:?}")))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no login with event_id {event_id:?}"),
+            )
+        })?;
     Ok(Json(login_json(&stored, hub.now())))
 }
 
@@ -255,21 +332,39 @@ fn period(p: &HashMap<String, String>, now: Timestamp) -> Result<(Timestamp, Tim
     let parse = |name: &str| -> Result<Option<Timestamp>, ApiError> {
         p.get(name)
             .map(|v| {
-                Timestamp::parse_rfc3339(v).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("{name}: {m}")))
+                Timestamp::parse_rfc3339(v).map_err(|m| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_query",
+                        format!("{name}: {m}"),
+                    )
+                })
             })
             .transpose()
     };
     let to = parse("to")?.unwrap_or(now);
     let from = parse("from")?.unwrap_or_else(|| to.saturating_sub(Span::from_secs(30 * 24 * 3600)));
     if from > to {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "from must not be after to"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "from must not be after to",
+        ));
     }
     Ok((from, to))
 }
 
 /// Builds the compliance rows for a period (also used by the dashboard).
-pub async fn compliance_rows(hub: &Hub, from: Timestamp, to: Timestamp) -> Result<Vec<SystemCompliance>, ApiError> {
-    let counts = hub.store.verdict_counts(from, to).await.map_err(ApiError::internal)?;
+pub async fn compliance_rows(
+    hub: &Hub,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<SystemCompliance>, ApiError> {
+    let counts = hub
+        .store
+        .verdict_counts(from, to)
+        .await
+        .map_err(ApiError::internal)?;
     let mut by_system: HashMap<String, LoginCounts> = HashMap::new();
     for (system, kind, n) in counts {
         by_system.entry(system).or_default().add(kind, n);
@@ -278,7 +373,9 @@ pub async fn compliance_rows(hub: &Hub, from: Timestamp, to: Timestamp) -> Resul
         .inventory()
         .systems()
         .iter()
-        .map(|s| SystemCompliance::new(s, by_system.get(s.id.as_str()).copied().unwrap_or_default()))
+        .map(|s| {
+            SystemCompliance::new(s, by_system.get(s.id.as_str()).copied().unwrap_or_default())
+        })
         .collect())
 }
 
@@ -288,15 +385,25 @@ async fn get_compliance(
     query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     require_read(&hub, &headers).await?;
-    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let Query(q) = query
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let (from, to) = period(&q, hub.now())?;
     let rows = compliance_rows(&hub, from, to).await?;
-    Ok(Json(json!({"from": from.to_rfc3339(), "to": to.to_rfc3339(), "systems": rows})))
+    Ok(Json(
+        json!({"from": from.to_rfc3339(), "to": to.to_rfc3339(), "systems": rows}),
+    ))
 }
 
-async fn get_dead_letters(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+async fn get_dead_letters(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
     require_read(&hub, &headers).await?;
-    let letters = hub.store.dead_letters(500).await.map_err(ApiError::internal)?;
+    let letters = hub
+        .store
+        .dead_letters(500)
+        .await
+        .map_err(ApiError::internal)?;
     let items: Vec<Value> = letters
         .iter()
         .map(|d| {
@@ -318,21 +425,31 @@ async fn healthz(State(hub): State<Arc<Hub>>) -> Response {
         Ok(()) => (StatusCode::OK, Json(json!({"status": "ok"}))).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: store unreachable");
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unreachable", "the store is not reachable").into_response()
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unreachable",
+                "the store is not reachable",
+            )
+            .into_response()
         }
     }
 }
 
 async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
     (
-        [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         hub.metrics.encode(),
     )
         .into_response()
 }
 
 /// Server-sent events: one message whenever something the dashboard shows changed.
-async fn live(State(hub): State<Arc<Hub>>) -> Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>> {
+async fn live(
+    State(hub): State<Arc<Hub>>,
+) -> Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>> {
     let rx = hub.subscribe();
     let stream = futures::stream::unfold(rx, |mut rx| async move {
         loop {
@@ -342,7 +459,12 @@ async fn live(State(hub): State<Arc<Hub>>) -> Sse<impl Stream<Item = Result<Even
                     return Some((Ok(Event::default().event("change").data(data)), rx));
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    return Some((Ok(Event::default().event("change").data("{\"kind\":\"lagged\"}")), rx));
+                    return Some((
+                        Ok(Event::default()
+                            .event("change")
+                            .data("{\"kind\":\"lagged\"}")),
+                        rx,
+                    ));
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             }

@@ -8,8 +8,8 @@
 
 use monban_core::inventory::parse_renewal;
 use monban_core::{
-    Credential, Door, DoorId, Inventory, Person, PersonId, Room, RoomId, SiteId, Span, System, SystemCategory,
-    SystemId, Terminal, TerminalId,
+    Credential, Door, DoorId, Inventory, Person, PersonId, Room, RoomId, SiteId, Span, System,
+    SystemCategory, SystemId, Terminal, TerminalId,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -200,11 +200,19 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn line_of(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())].bytes().filter(|&b| b == b'\n').count() + 1
+        self.text[..offset.min(self.text.len())]
+            .bytes()
+            .filter(|&b| b == b'\n')
+            .count()
+            + 1
     }
     fn err(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
         let line = Some(self.line_of(span.start));
-        self.errors.push(ConfigError { file: self.file.clone(), line, message: message.into() });
+        self.errors.push(ConfigError {
+            file: self.file.clone(),
+            line,
+            message: message.into(),
+        });
     }
 }
 
@@ -213,7 +221,11 @@ impl Config {
     pub fn from_file(path: &Path) -> Result<Config, ConfigErrors> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigErrors(vec![ConfigError { file: file.clone(), line: None, message: format!("cannot read the file: {e}") }])
+            ConfigErrors(vec![ConfigError {
+                file: file.clone(),
+                line: None,
+                message: format!("cannot read the file: {e}"),
+            }])
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Config::parse(&text, &file, &base)
@@ -222,7 +234,11 @@ impl Config {
     /// Parses configuration text. `file` names it in errors; `base` is the directory
     /// relative SQLite paths are resolved against.
     pub fn parse(text: &str, file: &str, base: &Path) -> Result<Config, ConfigErrors> {
-        let mut cx = Ctx { file: file.to_string(), text, errors: Vec::new() };
+        let mut cx = Ctx {
+            file: file.to_string(),
+            text,
+            errors: Vec::new(),
+        };
         let raw: RawConfig = match toml::from_str(text) {
             Ok(r) => r,
             Err(e) => {
@@ -236,7 +252,11 @@ impl Config {
         };
 
         let server = match &raw.server {
-            None => ServerSettings { listen: default_listen(), database: "sqlite://monban.db".into(), grace: Span::from_secs(60) },
+            None => ServerSettings {
+                listen: default_listen(),
+                database: "sqlite://monban.db".into(),
+                grace: Span::from_secs(60),
+            },
             Some(s) => {
                 let span = s.span();
                 let s = s.get_ref();
@@ -247,23 +267,51 @@ impl Config {
                         default_listen()
                     }),
                 };
-                let grace = parse_span(&mut cx, span.clone(), "[server] grace", s.grace.as_deref(), Span::from_secs(60));
-                let database = s.database.clone().unwrap_or_else(|| "sqlite://monban.db".into());
-                if !(database.starts_with("sqlite:") || database.starts_with("postgres://") || database.starts_with("postgresql://")) {
+                let grace = parse_span(
+                    &mut cx,
+                    span.clone(),
+                    "[server] grace",
+                    s.grace.as_deref(),
+                    Span::from_secs(60),
+                );
+                let database = s
+                    .database
+                    .clone()
+                    .unwrap_or_else(|| "sqlite://monban.db".into());
+                if !(database.starts_with("sqlite:")
+                    || database.starts_with("postgres://")
+                    || database.starts_with("postgresql://"))
+                {
                     cx.err(span, format!("[server] database {database:?} must start with sqlite:// or postgres://"));
                 }
-                ServerSettings { listen, database, grace }
+                ServerSettings {
+                    listen,
+                    database,
+                    grace,
+                }
             }
         };
-        let server = ServerSettings { database: resolve_sqlite(&server.database, base), ..server };
+        let server = ServerSettings {
+            database: resolve_sqlite(&server.database, base),
+            ..server
+        };
 
         let mqtt = raw.mqtt.as_ref().map(|m| {
             let span = m.span();
             let m = m.get_ref();
             if !(m.url.starts_with("mqtt://") || m.url.starts_with("tcp://")) {
-                cx.err(span, format!("[mqtt] url {:?} must look like \"mqtt://127.0.0.1:1883\"", m.url));
+                cx.err(
+                    span,
+                    format!(
+                        "[mqtt] url {:?} must look like \"mqtt://127.0.0.1:1883\"",
+                        m.url
+                    ),
+                );
             }
-            MqttSettings { url: m.url.clone(), client_id: m.client_id.clone().unwrap_or_else(|| "monban-hub".into()) }
+            MqttSettings {
+                url: m.url.clone(),
+                client_id: m.client_id.clone().unwrap_or_else(|| "monban-hub".into()),
+            }
         });
 
         let (site, site_name) = match &raw.site {
@@ -271,9 +319,13 @@ impl Config {
                 cx.errors.push(ConfigError {
                     file: file.to_string(),
                     line: None,
-                    message: "[site] is missing: give it an id (used in MQTT topics) and a name".into(),
+                    message: "[site] is missing: give it an id (used in MQTT topics) and a name"
+                        .into(),
                 });
-                (SiteId::parse("site").unwrap_or_else(|_| unreachable_site()), String::new())
+                (
+                    SiteId::parse("site").unwrap_or_else(|_| unreachable_site()),
+                    String::new(),
+                )
             }
             Some(s) => {
                 let span = s.span();
@@ -291,23 +343,48 @@ impl Config {
         for r in &raw.rooms {
             let span = r.span();
             let r = r.get_ref();
-            let Some(id) = parse_id(&mut cx, span.clone(), RoomId::parse(r.id.clone())) else { continue };
-            let max_presence = parse_span(&mut cx, span.clone(), "max_presence", r.max_presence.as_deref(), Room::DEFAULT_MAX_PRESENCE);
-            let alarm_hold = parse_span(&mut cx, span.clone(), "alarm_hold", r.alarm_hold.as_deref(), Room::DEFAULT_ALARM_HOLD);
+            let Some(id) = parse_id(&mut cx, span.clone(), RoomId::parse(r.id.clone())) else {
+                continue;
+            };
+            let max_presence = parse_span(
+                &mut cx,
+                span.clone(),
+                "max_presence",
+                r.max_presence.as_deref(),
+                Room::DEFAULT_MAX_PRESENCE,
+            );
+            let alarm_hold = parse_span(
+                &mut cx,
+                span.clone(),
+                "alarm_hold",
+                r.alarm_hold.as_deref(),
+                Room::DEFAULT_ALARM_HOLD,
+            );
             spans.insert(("rooms", rooms.len()), span);
-            rooms.push(Room { name: r.name.clone().unwrap_or_else(|| r.id.clone()), id, controlled: r.controlled, max_presence, alarm_hold });
+            rooms.push(Room {
+                name: r.name.clone().unwrap_or_else(|| r.id.clone()),
+                id,
+                controlled: r.controlled,
+                max_presence,
+                alarm_hold,
+            });
         }
         let mut doors = Vec::new();
         for d in &raw.doors {
             let span = d.span();
             let d = d.get_ref();
-            let (Some(id), Some(room)) =
-                (parse_id(&mut cx, span.clone(), DoorId::parse(d.id.clone())), parse_id(&mut cx, span.clone(), RoomId::parse(d.room.clone())))
-            else {
+            let (Some(id), Some(room)) = (
+                parse_id(&mut cx, span.clone(), DoorId::parse(d.id.clone())),
+                parse_id(&mut cx, span.clone(), RoomId::parse(d.room.clone())),
+            ) else {
                 continue;
             };
             spans.insert(("doors", doors.len()), span);
-            doors.push(Door { id, room, name: d.name.clone().unwrap_or_default() });
+            doors.push(Door {
+                id,
+                room,
+                name: d.name.clone().unwrap_or_default(),
+            });
         }
         let mut terminals = Vec::new();
         for t in &raw.terminals {
@@ -320,13 +397,19 @@ impl Config {
                 continue;
             };
             spans.insert(("terminals", terminals.len()), span);
-            terminals.push(Terminal { id, room, name: t.name.clone().unwrap_or_default() });
+            terminals.push(Terminal {
+                id,
+                room,
+                name: t.name.clone().unwrap_or_default(),
+            });
         }
         let mut systems = Vec::new();
         for s in &raw.systems {
             let span = s.span();
             let s = s.get_ref();
-            let Some(id) = parse_id(&mut cx, span.clone(), SystemId::parse(s.id.clone())) else { continue };
+            let Some(id) = parse_id(&mut cx, span.clone(), SystemId::parse(s.id.clone())) else {
+                continue;
+            };
             let category = match s.category.parse::<SystemCategory>() {
                 Ok(c) => c,
                 Err(m) => {
@@ -343,13 +426,21 @@ impl Config {
                 }
             };
             spans.insert(("systems", systems.len()), span);
-            systems.push(System { name: s.name.clone().unwrap_or_else(|| s.id.clone()), id, category, native_mfa: s.native_mfa, renewal });
+            systems.push(System {
+                name: s.name.clone().unwrap_or_else(|| s.id.clone()),
+                id,
+                category,
+                native_mfa: s.native_mfa,
+                renewal,
+            });
         }
         let mut people = Vec::new();
         for p in &raw.people {
             let span = p.span();
             let p = p.get_ref();
-            let Some(id) = parse_id(&mut cx, span.clone(), PersonId::parse(p.id.clone())) else { continue };
+            let Some(id) = parse_id(&mut cx, span.clone(), PersonId::parse(p.id.clone())) else {
+                continue;
+            };
             let mut credentials = Vec::new();
             for c in &p.credentials {
                 match c.parse::<Credential>() {
@@ -367,32 +458,73 @@ impl Config {
                 }
             }
             spans.insert(("people", people.len()), span);
-            people.push(Person { name: p.name.clone().unwrap_or_else(|| p.id.clone()), id, credentials, accounts });
+            people.push(Person {
+                name: p.name.clone().unwrap_or_else(|| p.id.clone()),
+                id,
+                credentials,
+                accounts,
+            });
         }
 
         let mut modbus = Vec::new();
         for m in &raw.modbus {
             let span = m.span();
             let m = m.get_ref();
-            let Some(door) = parse_id(&mut cx, span.clone(), DoorId::parse(m.door.clone())) else { continue };
+            let Some(door) = parse_id(&mut cx, span.clone(), DoorId::parse(m.door.clone())) else {
+                continue;
+            };
             if !doors.iter().any(|d| d.id == door) {
-                cx.err(span.clone(), format!("[[modbus]] names door {:?}, which is not in [[doors]]", m.door));
+                cx.err(
+                    span.clone(),
+                    format!(
+                        "[[modbus]] names door {:?}, which is not in [[doors]]",
+                        m.door
+                    ),
+                );
             }
             if m.address.parse::<SocketAddr>().is_err() && !m.address.contains(':') {
-                cx.err(span.clone(), format!("[[modbus]] address {:?} must be host:port, e.g. \"127.0.0.1:5020\"", m.address));
+                cx.err(
+                    span.clone(),
+                    format!(
+                        "[[modbus]] address {:?} must be host:port, e.g. \"127.0.0.1:5020\"",
+                        m.address
+                    ),
+                );
             }
-            let poll = parse_span(&mut cx, span, "poll", m.poll.as_deref(), Span::from_millis(500));
-            modbus.push(ModbusDevice { door, address: m.address.clone(), unit: m.unit, poll });
+            let poll = parse_span(
+                &mut cx,
+                span,
+                "poll",
+                m.poll.as_deref(),
+                Span::from_millis(500),
+            );
+            modbus.push(ModbusDevice {
+                door,
+                address: m.address.clone(),
+                unit: m.unit,
+                poll,
+            });
         }
 
         let site_pair = Some((site.clone(), site_name.clone()));
         match Inventory::new(site_pair, rooms, doors, terminals, systems, people) {
-            Ok(inventory) if cx.errors.is_empty() => Ok(Config { server, mqtt, site, site_name, inventory, modbus }),
+            Ok(inventory) if cx.errors.is_empty() => Ok(Config {
+                server,
+                mqtt,
+                site,
+                site_name,
+                inventory,
+                modbus,
+            }),
             Ok(_) => Err(ConfigErrors(cx.errors)),
             Err(inv_errors) => {
                 for e in inv_errors {
                     let line = spans.get(&(e.table, e.index)).map(|s| cx.line_of(s.start));
-                    cx.errors.push(ConfigError { file: file.to_string(), line, message: e.message });
+                    cx.errors.push(ConfigError {
+                        file: file.to_string(),
+                        line,
+                        message: e.message,
+                    });
                 }
                 cx.errors.sort_by_key(|e| e.line);
                 Err(ConfigErrors(cx.errors))
@@ -410,7 +542,11 @@ fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
 }
 
-fn parse_id<T>(cx: &mut Ctx<'_>, span: std::ops::Range<usize>, r: Result<T, monban_core::IdError>) -> Option<T> {
+fn parse_id<T>(
+    cx: &mut Ctx<'_>,
+    span: std::ops::Range<usize>,
+    r: Result<T, monban_core::IdError>,
+) -> Option<T> {
     match r {
         Ok(v) => Some(v),
         Err(e) => {
@@ -420,7 +556,13 @@ fn parse_id<T>(cx: &mut Ctx<'_>, span: std::ops::Range<usize>, r: Result<T, monb
     }
 }
 
-fn parse_span(cx: &mut Ctx<'_>, span: std::ops::Range<usize>, what: &str, value: Option<&str>, default: Span) -> Span {
+fn parse_span(
+    cx: &mut Ctx<'_>,
+    span: std::ops::Range<usize>,
+    what: &str,
+    value: Option<&str>,
+    default: Span,
+) -> Span {
     match value {
         None => default,
         Some(v) => v.parse().unwrap_or_else(|m| {
@@ -432,14 +574,21 @@ fn parse_span(cx: &mut Ctx<'_>, span: std::ops::Range<usize>, what: &str, value:
 
 /// Resolves `sqlite://relative.db` against `base`; other URLs pass through.
 pub fn resolve_sqlite(url: &str, base: &Path) -> String {
-    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
         return url.to_string();
     };
     let (path, query) = match rest.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (rest, None),
     };
-    if path.is_empty() || path == ":memory:" || Path::new(path).is_absolute() || base.as_os_str().is_empty() {
+    if path.is_empty()
+        || path == ":memory:"
+        || Path::new(path).is_absolute()
+        || base.as_os_str().is_empty()
+    {
         return url.to_string();
     }
     let full: PathBuf = base.join(path);
@@ -509,31 +658,52 @@ accounts = { ehr = "nurse01" }
 
     #[test]
     fn errors_name_file_line_and_problem() {
-        let bad = EXAMPLE.replace("room = \"ward3\"\n\n[[terminals]]", "room = \"ward9\"\n\n[[terminals]]");
-        let e = Config::parse(&bad, "monban.toml", Path::new("")).unwrap_err().to_string();
+        let bad = EXAMPLE.replace(
+            "room = \"ward3\"\n\n[[terminals]]",
+            "room = \"ward9\"\n\n[[terminals]]",
+        );
+        let e = Config::parse(&bad, "monban.toml", Path::new(""))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("monban.toml:22:"), "{e}");
         assert!(e.contains("ward9"), "{e}");
 
         let typo = EXAMPLE.replace("controlled = true", "controled = true");
-        let e = Config::parse(&typo, "monban.toml", Path::new("")).unwrap_err().to_string();
+        let e = Config::parse(&typo, "monban.toml", Path::new(""))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("monban.toml:") && e.contains("controled"), "{e}");
 
         let dur = EXAMPLE.replace("\"15m\"", "\"15 fortnights\"");
-        let e = Config::parse(&dur, "monban.toml", Path::new("")).unwrap_err().to_string();
-        assert!(e.contains("alarm_hold") && e.contains("monban.toml:16"), "{e}");
+        let e = Config::parse(&dur, "monban.toml", Path::new(""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("alarm_hold") && e.contains("monban.toml:16"),
+            "{e}"
+        );
 
         let cred = EXAMPLE.replace("card:04A1B2C3", "badge:04A1B2C3");
-        let e = Config::parse(&cred, "monban.toml", Path::new("")).unwrap_err().to_string();
-        assert!(e.contains("unknown credential type") && e.contains("monban.toml:37"), "{e}");
+        let e = Config::parse(&cred, "monban.toml", Path::new(""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown credential type") && e.contains("monban.toml:37"),
+            "{e}"
+        );
 
         let syntax = "[server\nlisten=1";
-        let e = Config::parse(syntax, "x.toml", Path::new("")).unwrap_err().to_string();
+        let e = Config::parse(syntax, "x.toml", Path::new(""))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("x.toml:1:"), "{e}");
     }
 
     #[test]
     fn missing_site_is_an_error() {
-        let e = Config::parse("", "m.toml", Path::new("")).unwrap_err().to_string();
+        let e = Config::parse("", "m.toml", Path::new(""))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("[site] is missing"), "{e}");
     }
 }

@@ -17,7 +17,9 @@ impl monban_web::DashboardSource for HubSource {
         let hub = &self.0;
         let now = hub.now();
         let from = now.saturating_sub(Span::from_secs(30 * 24 * 3600));
-        let rows = crate::api::compliance_rows(hub, from, now).await.map_err(|e| e.message)?;
+        let rows = crate::api::compliance_rows(hub, from, now)
+            .await
+            .map_err(|e| e.message)?;
         let inv = hub.inventory();
         let systems = rows
             .into_iter()
@@ -35,18 +37,31 @@ impl monban_web::DashboardSource for HubSource {
                 failed: c.logins.failed,
             })
             .collect();
-        let latest = hub.store.latest_logins(LATEST).await.map_err(|e| e.to_string())?;
+        let latest = hub
+            .store
+            .latest_logins(LATEST)
+            .await
+            .map_err(|e| e.to_string())?;
         let latest_logins = latest
             .into_iter()
             .map(|s| {
                 let l = &s.login;
-                let person = inv.person_by_account(&l.system, &l.account).and_then(|p| inv.person(p)).map(|p| p.name.clone());
-                let room = inv.terminal_by_str(&l.terminal).and_then(|t| inv.room(&t.room)).map(|r| r.name.clone());
+                let person = inv
+                    .person_by_account(&l.system, &l.account)
+                    .and_then(|p| inv.person(p))
+                    .map(|p| p.name.clone());
+                let room = inv
+                    .terminal_by_str(&l.terminal)
+                    .and_then(|t| inv.room(&t.room))
+                    .map(|r| r.name.clone());
                 LoginRow {
                     event_id: l.event_id.clone(),
                     ts: l.ts.to_rfc3339(),
                     system: l.system.to_string(),
-                    system_name: inv.system(&l.system).map(|s| s.name.clone()).unwrap_or_else(|| l.system.to_string()),
+                    system_name: inv
+                        .system(&l.system)
+                        .map(|s| s.name.clone())
+                        .unwrap_or_else(|| l.system.to_string()),
                     account: l.account.clone(),
                     person,
                     terminal: l.terminal.clone(),
@@ -54,7 +69,12 @@ impl monban_web::DashboardSource for HubSource {
                     factors: l.factors.iter().map(|f| f.as_str().to_string()).collect(),
                     outcome: l.outcome.as_str().to_string(),
                     verdict: s.verdict.kind.as_str().to_string(),
-                    reasons: s.verdict.reasons.iter().map(|r| r.as_str().to_string()).collect(),
+                    reasons: s
+                        .verdict
+                        .reasons
+                        .iter()
+                        .map(|r| r.as_str().to_string())
+                        .collect(),
                     is_final: s.final_at_time(now),
                 }
             })
@@ -69,4 +89,3 @@ impl monban_web::DashboardSource for HubSource {
         })
     }
 }
-

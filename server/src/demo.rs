@@ -37,12 +37,19 @@ pub fn demo_config_text(listen: SocketAddr, mqtt_port: u16, inventory_toml: &str
     )
 }
 
-pub async fn run(opts: DemoOptions, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    opts: DemoOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     if !(opts.speed > 0.0) {
         anyhow::bail!("--speed must be greater than 0");
     }
-    std::fs::create_dir_all(&opts.data_dir).with_context(|| format!("cannot create {}", opts.data_dir.display()))?;
-    let data_dir = opts.data_dir.canonicalize().unwrap_or(opts.data_dir.clone());
+    std::fs::create_dir_all(&opts.data_dir)
+        .with_context(|| format!("cannot create {}", opts.data_dir.display()))?;
+    let data_dir = opts
+        .data_dir
+        .canonicalize()
+        .unwrap_or(opts.data_dir.clone());
     let listener = tokio::net::TcpListener::bind(opts.listen).await.with_context(|| {
         format!("cannot listen on {} — is another program using it? Choose another address with --listen 127.0.0.1:PORT", opts.listen)
     })?;
@@ -55,31 +62,53 @@ pub async fn run(opts: DemoOptions, shutdown: impl Future<Output = ()> + Send + 
     let hospital = monban_sim::hospital::generate(opts.seed);
     let text = demo_config_text(listen, mqtt_port, &hospital.inventory_toml());
     let config_path = data_dir.join("monban.toml");
-    std::fs::write(&config_path, &text).with_context(|| format!("cannot write {}", config_path.display()))?;
+    std::fs::write(&config_path, &text)
+        .with_context(|| format!("cannot write {}", config_path.display()))?;
     for name in ["monban.db", "monban.db-wal", "monban.db-shm"] {
         let p = data_dir.join(name);
         if p.exists() {
-            std::fs::remove_file(&p).with_context(|| format!("cannot remove the previous demo database {}", p.display()))?;
+            std::fs::remove_file(&p).with_context(|| {
+                format!("cannot remove the previous demo database {}", p.display())
+            })?;
         }
     }
-    let config = Config::parse(&text, &config_path.display().to_string(), &data_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let config = Config::parse(&text, &config_path.display().to_string(), &data_dir)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let clock = crate::hub::system_clock();
     let hub = crate::prepare(&config, "monban demo", clock.clone()).await?;
 
     let mut login_tokens = BTreeMap::new();
     for s in config.inventory.systems() {
-        let t = crate::issue_token(&hub.store, TokenScope::Login(s.id.clone()), "monban demo simulator", &clock).await?;
+        let t = crate::issue_token(
+            &hub.store,
+            TokenScope::Login(s.id.clone()),
+            "monban demo simulator",
+            &clock,
+        )
+        .await?;
         login_tokens.insert(s.id.to_string(), t);
     }
-    let read_token = crate::issue_token(&hub.store, TokenScope::Read("admin".into()), "monban demo", &clock).await?;
+    let read_token = crate::issue_token(
+        &hub.store,
+        TokenScope::Read("admin".into()),
+        "monban demo",
+        &clock,
+    )
+    .await?;
     std::fs::write(data_dir.join("read-token.txt"), format!("{read_token}\n"))?;
 
     let url = format!("http://{listen}");
     println!();
     println!("  門番 monban demo — {}", hospital.site_name);
     println!("  ダッシュボード / Dashboard:  {url}/");
-    println!("  API read token (admin):      {}", data_dir.join("read-token.txt").display());
-    println!("    e.g. curl -H \"Authorization: Bearer $(cat {})\" {url}/api/v1/compliance", data_dir.join("read-token.txt").display());
+    println!(
+        "  API read token (admin):      {}",
+        data_dir.join("read-token.txt").display()
+    );
+    println!(
+        "    e.g. curl -H \"Authorization: Bearer $(cat {})\" {url}/api/v1/compliance",
+        data_dir.join("read-token.txt").display()
+    );
     println!("  MQTT broker:                 mqtt://127.0.0.1:{mqtt_port}");
     println!("  Configuration:               {}", config_path.display());
     println!("  Stop with Ctrl-C.");

@@ -12,7 +12,10 @@ use crate::store::{Store, StoreError, StoredLogin};
 use async_trait::async_trait;
 use monban_connectors::{ConnectorState, DeadLetter, DoorSink, Ingested, SinkError};
 use monban_core::timeline::Outage;
-use monban_core::{DoorEvent, DoorId, Engine, Inventory, Login, SiteId, Span, StatusChange, Timestamp, VerdictUpdate};
+use monban_core::{
+    DoorEvent, DoorId, Engine, Inventory, Login, SiteId, Span, StatusChange, Timestamp,
+    VerdictUpdate,
+};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use tokio::sync::{broadcast, Mutex};
@@ -66,16 +69,31 @@ impl Hub {
     /// Builds the hub from the store: loads the inventory, replays door facts of the last
     /// [`MEMORY_HORIZON`] and the pending logins into a fresh engine, and persists any
     /// verdict that this changes or finalises.
-    pub async fn start(store: Store, grace: Span, modbus_doors: &[DoorId], clock: Clock) -> Result<Arc<Hub>, HubError> {
+    pub async fn start(
+        store: Store,
+        grace: Span,
+        modbus_doors: &[DoorId],
+        clock: Clock,
+    ) -> Result<Arc<Hub>, HubError> {
         let inventory = store.load_inventory().await?;
         let now = clock();
-        let (site, site_name) = inventory
-            .site
-            .clone()
-            .unwrap_or_else(|| (SiteId::parse("site").unwrap_or_else(|_| unreachable!()), String::new()));
-        let mqtt_doors = inventory.doors().iter().map(|d| d.id.clone()).filter(|d| !modbus_doors.contains(d)).collect();
+        let (site, site_name) = inventory.site.clone().unwrap_or_else(|| {
+            (
+                SiteId::parse("site").unwrap_or_else(|_| unreachable!()),
+                String::new(),
+            )
+        });
+        let mqtt_doors = inventory
+            .doors()
+            .iter()
+            .map(|d| d.id.clone())
+            .filter(|d| !modbus_doors.contains(d))
+            .collect();
         let mut engine = Engine::new(inventory.clone(), grace);
-        for e in store.door_events_since(now.saturating_sub(MEMORY_HORIZON)).await? {
+        for e in store
+            .door_events_since(now.saturating_sub(MEMORY_HORIZON))
+            .await?
+        {
             engine.record_door_event(&e, now);
         }
         for s in store.statuses().await? {
@@ -91,11 +109,20 @@ impl Hub {
             let id = p.login.event_id.clone();
             let (verdict, is_final) = engine.submit_login(p.login, p.received_at, now);
             if verdict != p.verdict || is_final {
-                updates.push(VerdictUpdate { event_id: id, verdict, is_final });
+                updates.push(VerdictUpdate {
+                    event_id: id,
+                    verdict,
+                    is_final,
+                });
             }
         }
         store.apply_updates(&updates, now, "restart").await?;
-        tracing::info!(restored, changed = updates.len(), facts = engine.timeline().len(), "engine restored from the store");
+        tracing::info!(
+            restored,
+            changed = updates.len(),
+            facts = engine.timeline().len(),
+            "engine restored from the store"
+        );
         let metrics = Metrics::new();
         metrics.pending_verdicts.set(engine.pending_count() as i64);
         let (live, _) = broadcast::channel(4096);
@@ -135,21 +162,36 @@ impl Hub {
     }
 
     pub fn connector_states(&self) -> BTreeMap<String, ConnectorState> {
-        self.connectors.lock().map(|g| g.clone()).unwrap_or_default()
+        self.connectors
+            .lock()
+            .map(|g| g.clone())
+            .unwrap_or_default()
     }
 
-    async fn persist(&self, engine: &Engine, updates: &[VerdictUpdate], now: Timestamp, cause: &str) -> Result<(), HubError> {
+    async fn persist(
+        &self,
+        engine: &Engine,
+        updates: &[VerdictUpdate],
+        now: Timestamp,
+        cause: &str,
+    ) -> Result<(), HubError> {
         self.store.apply_updates(updates, now, cause).await?;
         for u in updates.iter().filter(|u| !u.is_final) {
             self.metrics.verdict_change(u.verdict.kind.as_str());
         }
-        self.metrics.pending_verdicts.set(engine.pending_count() as i64);
+        self.metrics
+            .pending_verdicts
+            .set(engine.pending_count() as i64);
         Ok(())
     }
 
     /// Stores a door event (once per door and `event_id`) and re-judges the pending
     /// logins it affects.
-    pub async fn ingest_door_event(&self, event: DoorEvent, source: &str) -> Result<Ingested, HubError> {
+    pub async fn ingest_door_event(
+        &self,
+        event: DoorEvent,
+        source: &str,
+    ) -> Result<Ingested, HubError> {
         if self.inventory().door(&event.door).is_none() {
             return Err(HubError::UnknownDoor(event.door.to_string()));
         }
@@ -158,10 +200,23 @@ impl Hub {
         let due = engine.finalize_due(now);
         self.persist(&engine, &due, now, "final").await?;
         let ingested = self.store.insert_door_event(&event, source, now).await?;
-        self.metrics.door_event(source, if ingested == Ingested::New { "new" } else { "duplicate" });
+        self.metrics.door_event(
+            source,
+            if ingested == Ingested::New {
+                "new"
+            } else {
+                "duplicate"
+            },
+        );
         if ingested == Ingested::New {
             let updates = engine.record_door_event(&event, now);
-            self.persist(&engine, &updates, now, &format!("door event {}/{}", event.door, event.event_id)).await?;
+            self.persist(
+                &engine,
+                &updates,
+                now,
+                &format!("door event {}/{}", event.door, event.event_id),
+            )
+            .await?;
             drop(engine);
             self.notify("door_event", format!("{}/{}", event.door, event.event_id));
             for u in updates {
@@ -182,14 +237,25 @@ impl Hub {
         self.store.insert_status(&change, source, now).await?;
         self.metrics.status_change(source);
         let updates = engine.record_status(&change, now);
-        self.persist(&engine, &updates, now, &format!("door {} {}", change.door, change.status.as_str())).await?;
+        self.persist(
+            &engine,
+            &updates,
+            now,
+            &format!("door {} {}", change.door, change.status.as_str()),
+        )
+        .await?;
         drop(engine);
         self.notify("door_status", change.door.to_string());
         Ok(())
     }
 
     /// Records that the given doors may have missed events between `from` and `to`.
-    pub async fn record_outage(&self, doors: &[DoorId], outage: Outage, reason: &str) -> Result<(), HubError> {
+    pub async fn record_outage(
+        &self,
+        doors: &[DoorId],
+        outage: Outage,
+        reason: &str,
+    ) -> Result<(), HubError> {
         let mut engine = self.engine.lock().await;
         let now = self.now();
         let due = engine.finalize_due(now);
@@ -231,7 +297,9 @@ impl Hub {
         self.store.insert_login(&stored, now).await?;
         self.metrics.login("new");
         self.metrics.verdict(stored.verdict.kind.as_str());
-        self.metrics.pending_verdicts.set(engine.pending_count() as i64);
+        self.metrics
+            .pending_verdicts
+            .set(engine.pending_count() as i64);
         drop(engine);
         self.notify("login", event_id);
         Ok((stored, true))
@@ -265,7 +333,10 @@ impl Hub {
         loop {
             let wait = match self.tick().await {
                 Ok(Some(next)) => {
-                    let ms = next.as_millis().saturating_sub(self.now().as_millis()).clamp(1, 1000);
+                    let ms = next
+                        .as_millis()
+                        .saturating_sub(self.now().as_millis())
+                        .clamp(1, 1000);
                     std::time::Duration::from_millis(ms as u64)
                 }
                 Ok(None) => std::time::Duration::from_secs(1),
@@ -309,7 +380,9 @@ impl DoorSink for Hub {
                     reason: format!("door {d:?} is not in the inventory"),
                     received_at: self.now(),
                 };
-                self.dead_letter(letter).await.map_err(|e| SinkError(e.to_string()))?;
+                self.dead_letter(letter)
+                    .await
+                    .map_err(|e| SinkError(e.to_string()))?;
                 Ok(Ingested::Duplicate)
             }
             Err(e) => Err(SinkError(e.to_string())),
@@ -328,18 +401,23 @@ impl DoorSink for Hub {
                     reason: format!("door {d:?} is not in the inventory"),
                     received_at: self.now(),
                 };
-                self.dead_letter(letter).await.map_err(|e| SinkError(e.to_string()))
+                self.dead_letter(letter)
+                    .await
+                    .map_err(|e| SinkError(e.to_string()))
             }
             Err(e) => Err(SinkError(e.to_string())),
         }
     }
 
     async fn dead_letter(&self, letter: DeadLetter) -> Result<(), SinkError> {
-        Hub::dead_letter(self, letter).await.map_err(|e| SinkError(e.to_string()))
+        Hub::dead_letter(self, letter)
+            .await
+            .map_err(|e| SinkError(e.to_string()))
     }
 
     async fn connector_state(&self, name: &str, state: ConnectorState) {
-        self.metrics.connector(name, state == ConnectorState::Connected);
+        self.metrics
+            .connector(name, state == ConnectorState::Connected);
         tracing::info!(connector = name, state = state.as_str(), "connector state");
         if let Ok(mut g) = self.connectors.lock() {
             g.insert(name.to_string(), state);
@@ -350,7 +428,10 @@ impl DoorSink for Hub {
     async fn blind_period(&self, name: &str, from: Timestamp, to: Timestamp) {
         let doors = self.mqtt_doors.clone();
         let reason = format!("{name} connector blind (broker lost the session)");
-        if let Err(e) = self.record_outage(&doors, Outage { from, to }, &reason).await {
+        if let Err(e) = self
+            .record_outage(&doors, Outage { from, to }, &reason)
+            .await
+        {
             tracing::error!(error = %e, "could not record the blind period");
         }
     }

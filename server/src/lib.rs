@@ -53,7 +53,12 @@ pub async fn open_store(config: &Config, source: &str, clock: &Clock) -> anyhow:
         .await
         .with_context(|| format!("cannot open the database {}", config.server.database))?;
     let changed = store
-        .import_inventory(&config.inventory, &inventory_digest(config), source, clock())
+        .import_inventory(
+            &config.inventory,
+            &inventory_digest(config),
+            source,
+            clock(),
+        )
         .await
         .context("cannot import the inventory")?;
     if changed {
@@ -70,9 +75,16 @@ pub async fn prepare(config: &Config, source: &str, clock: Clock) -> anyhow::Res
 }
 
 /// Issues a token and returns its text (shown once; only the hash is stored).
-pub async fn issue_token(store: &Store, scope: TokenScope, label: &str, clock: &Clock) -> anyhow::Result<String> {
+pub async fn issue_token(
+    store: &Store,
+    scope: TokenScope,
+    label: &str,
+    clock: &Clock,
+) -> anyhow::Result<String> {
     let t = tokens::generate();
-    store.insert_token(&t.id, &t.hash, &scope, label, clock()).await?;
+    store
+        .insert_token(&t.id, &t.hash, &scope, label, clock())
+        .await?;
     Ok(t.text)
 }
 
@@ -83,7 +95,10 @@ pub fn site_root() -> PathBuf {
     if let Some(p) = std::env::var_os("MONBAN_SITE_ROOT") {
         return PathBuf::from(p);
     }
-    if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().and_then(|d| d.parent()).map(|d| d.join("site"))) {
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().and_then(|d| d.parent()).map(|d| d.join("site")))
+    {
         if dir.join("pkg").exists() {
             return dir;
         }
@@ -116,7 +131,8 @@ pub async fn serve(
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(hub.clone().run_finalizer(cancel.child_token()));
     if let Some(m) = &config.mqtt {
-        let settings = monban_connectors::mqtt::MqttSettings::new(&m.url, &m.client_id, config.site.clone());
+        let settings =
+            monban_connectors::mqtt::MqttSettings::new(&m.url, &m.client_id, config.site.clone());
         let sink: Arc<dyn monban_connectors::DoorSink> = hub.clone();
         let c = cancel.child_token();
         tasks.spawn(async move {
@@ -151,7 +167,11 @@ pub async fn serve(
 }
 
 /// `monban serve`: prepares the hub from `config` and serves on `listener`.
-pub async fn run(config: Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let hub = prepare(&config, "monban.toml", hub::system_clock()).await?;
     serve(hub, &config, listener, shutdown).await
 }

@@ -9,10 +9,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "monban", version, about = "門番 monban — proves two-factor authentication (二要素認証), login by login")]
+#[command(
+    name = "monban",
+    version,
+    about = "門番 monban — proves two-factor authentication (二要素認証), login by login"
+)]
 struct Cli {
     /// The configuration file (CONTRACT §4).
-    #[arg(long, global = true, env = "MONBAN_CONFIG", default_value = "monban.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "MONBAN_CONFIG",
+        default_value = "monban.toml"
+    )]
     config: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -81,7 +90,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,rumqttd=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,rumqttd=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -104,7 +114,10 @@ fn main() -> ExitCode {
 fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
     Config::from_file(path).map_err(|errs| {
         eprintln!("{errs}");
-        eprintln!("monban: the configuration has {} problem(s); nothing was started", errs.0.len());
+        eprintln!(
+            "monban: the configuration has {} problem(s); nothing was started",
+            errs.0.len()
+        );
         ExitCode::from(2)
     })
 }
@@ -119,7 +132,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let listener = tokio::net::TcpListener::bind(config.server.listen)
                 .await
-                .with_context(|| format!("cannot listen on {} ([server] listen)", config.server.listen))?;
+                .with_context(|| {
+                    format!(
+                        "cannot listen on {} ([server] listen)",
+                        config.server.listen
+                    )
+                })?;
             monban_server::run(config, listener, monban_server::shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -145,13 +163,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(c) => c,
                 Err(code) => return Ok(code),
             };
-            let store = monban_server::open_store(&config, &cli.config.display().to_string(), &clock).await?;
+            let store =
+                monban_server::open_store(&config, &cli.config.display().to_string(), &clock)
+                    .await?;
             match cmd {
                 TokenCommand::Issue(a) => {
                     let scope = if let Some(system) = a.system {
                         let id = monban_core::SystemId::parse(system.clone())?;
                         if config.inventory.system(&id).is_none() {
-                            eprintln!("monban: system {system:?} is not in {} ([[systems]])", cli.config.display());
+                            eprintln!(
+                                "monban: system {system:?} is not in {} ([[systems]])",
+                                cli.config.display()
+                            );
                             return Ok(ExitCode::from(2));
                         }
                         TokenScope::Login(id)
@@ -160,7 +183,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     } else {
                         let role = a.role.unwrap_or_default();
                         if !matches!(role.as_str(), "auditor" | "officer" | "admin") {
-                            eprintln!("monban: role {role:?} is not one of auditor, officer, admin");
+                            eprintln!(
+                                "monban: role {role:?} is not one of auditor, officer, admin"
+                            );
                             return Ok(ExitCode::from(2));
                         }
                         TokenScope::Read(role)
@@ -176,9 +201,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             TokenScope::Doors => "doors".into(),
                             TokenScope::Read(r) => format!("read:{r}"),
                         };
-                        let used = t.last_used_at.map(|t| t.to_string()).unwrap_or_else(|| "never".into());
+                        let used = t
+                            .last_used_at
+                            .map(|t| t.to_string())
+                            .unwrap_or_else(|| "never".into());
                         let state = if t.revoked { "revoked" } else { "active" };
-                        println!("{}\t{scope}\t{state}\tcreated {}\tlast used {used}", t.id, t.created_at);
+                        println!(
+                            "{}\t{scope}\t{state}\tcreated {}\tlast used {used}",
+                            t.id, t.created_at
+                        );
                     }
                 }
                 TokenCommand::Revoke { id } => {
@@ -200,7 +231,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(a) => {
-            let opts = monban_server::demo::DemoOptions { listen: a.listen, data_dir: a.data_dir, speed: a.speed, seed: a.seed };
+            let opts = monban_server::demo::DemoOptions {
+                listen: a.listen,
+                data_dir: a.data_dir,
+                speed: a.speed,
+                seed: a.seed,
+            };
             monban_server::demo::run(opts, monban_server::shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -74,16 +74,54 @@ impl Metrics {
         let dead_letters = Family::<SourceLabel, Counter>::default();
         let connector_up = Family::<ConnectorLabel, Gauge>::default();
         let pending_verdicts = Gauge::default();
-        let http_latency = Family::<HttpLabel, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
-        registry.register("door_events_ingested", "Door events received, by source and result (new, duplicate)", door_events.clone());
-        registry.register("door_status_changes", "Door status changes received, by source", status_changes.clone());
-        registry.register("logins_ingested", "Logins received, by source and result (new, duplicate)", logins.clone());
-        registry.register("verdicts", "First verdicts given to new logins, by kind", verdicts.clone());
-        registry.register("verdict_changes", "Verdicts changed by a late event inside grace, by new kind", verdict_changes.clone());
-        registry.register("dead_letters", "Payloads kept as dead letters, by source", dead_letters.clone());
-        registry.register("connector_up", "1 when the connector is connected, 0 otherwise", connector_up.clone());
-        registry.register("pending_verdicts", "Logins whose verdict is not yet final", pending_verdicts.clone());
-        registry.register("http_request_duration_seconds", "HTTP request latency, by method, route and status", http_latency.clone());
+        let http_latency = Family::<HttpLabel, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "door_events_ingested",
+            "Door events received, by source and result (new, duplicate)",
+            door_events.clone(),
+        );
+        registry.register(
+            "door_status_changes",
+            "Door status changes received, by source",
+            status_changes.clone(),
+        );
+        registry.register(
+            "logins_ingested",
+            "Logins received, by source and result (new, duplicate)",
+            logins.clone(),
+        );
+        registry.register(
+            "verdicts",
+            "First verdicts given to new logins, by kind",
+            verdicts.clone(),
+        );
+        registry.register(
+            "verdict_changes",
+            "Verdicts changed by a late event inside grace, by new kind",
+            verdict_changes.clone(),
+        );
+        registry.register(
+            "dead_letters",
+            "Payloads kept as dead letters, by source",
+            dead_letters.clone(),
+        );
+        registry.register(
+            "connector_up",
+            "1 when the connector is connected, 0 otherwise",
+            connector_up.clone(),
+        );
+        registry.register(
+            "pending_verdicts",
+            "Logins whose verdict is not yet final",
+            pending_verdicts.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency, by method, route and status",
+            http_latency.clone(),
+        );
         Metrics {
             registry,
             door_events,
@@ -108,24 +146,54 @@ impl Metrics {
     }
 
     pub fn door_event(&self, source: &str, result: &str) {
-        self.door_events.get_or_create(&SourceResult { source: source.into(), result: result.into() }).inc();
+        self.door_events
+            .get_or_create(&SourceResult {
+                source: source.into(),
+                result: result.into(),
+            })
+            .inc();
     }
     pub fn login(&self, result: &str) {
-        self.logins.get_or_create(&SourceResult { source: "http".into(), result: result.into() }).inc();
+        self.logins
+            .get_or_create(&SourceResult {
+                source: "http".into(),
+                result: result.into(),
+            })
+            .inc();
     }
     pub fn verdict(&self, kind: &str) {
-        self.verdicts.get_or_create(&VerdictLabel { verdict: kind.into() }).inc();
+        self.verdicts
+            .get_or_create(&VerdictLabel {
+                verdict: kind.into(),
+            })
+            .inc();
     }
     pub fn verdict_change(&self, kind: &str) {
-        self.verdict_changes.get_or_create(&VerdictLabel { verdict: kind.into() }).inc();
+        self.verdict_changes
+            .get_or_create(&VerdictLabel {
+                verdict: kind.into(),
+            })
+            .inc();
     }
     pub fn dead_letter(&self, source: &str) {
-        self.dead_letters.get_or_create(&SourceLabel { source: source.into() }).inc();
+        self.dead_letters
+            .get_or_create(&SourceLabel {
+                source: source.into(),
+            })
+            .inc();
     }
     pub fn status_change(&self, source: &str) {
-        self.status_changes.get_or_create(&SourceLabel { source: source.into() }).inc();
+        self.status_changes
+            .get_or_create(&SourceLabel {
+                source: source.into(),
+            })
+            .inc();
     }
     pub fn connector(&self, name: &str, up: bool) {
-        self.connector_up.get_or_create(&ConnectorLabel { connector: name.into() }).set(up as i64);
+        self.connector_up
+            .get_or_create(&ConnectorLabel {
+                connector: name.into(),
+            })
+            .set(up as i64);
     }
 }

@@ -11,9 +11,10 @@
 use monban_connectors::{DeadLetter, Ingested};
 use monban_core::timeline::Outage;
 use monban_core::{
-    Credential, CredentialType, Direction, Door, DoorEvent, DoorEventKind, DoorId, DoorStatus, Evidence, Factor,
-    Inventory, Login, Outcome, Person, PersonId, Reason, Room, RoomId, SiteId, Span, StatusChange, System,
-    SystemCategory, SystemId, Terminal, TerminalId, Timestamp, Verdict, VerdictKind, VerdictUpdate,
+    Credential, CredentialType, Direction, Door, DoorEvent, DoorEventKind, DoorId, DoorStatus,
+    Evidence, Factor, Inventory, Login, Outcome, Person, PersonId, Reason, Room, RoomId, SiteId,
+    Span, StatusChange, System, SystemCategory, SystemId, Terminal, TerminalId, Timestamp, Verdict,
+    VerdictKind, VerdictUpdate,
 };
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
@@ -137,18 +138,41 @@ impl Store {
     /// Replaces the stored inventory with `inv` unless the last import had the same
     /// digest. Returns whether anything was written. Idempotent: the same file twice
     /// gives the same state.
-    pub async fn import_inventory(&self, inv: &Inventory, digest: &str, source: &str, now: Timestamp) -> Result<bool> {
+    pub async fn import_inventory(
+        &self,
+        inv: &Inventory,
+        digest: &str,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
         let last: Option<String> =
-            sqlx::query_scalar("SELECT digest FROM inventory_imports ORDER BY seq DESC LIMIT 1").fetch_optional(&self.pool).await?;
+            sqlx::query_scalar("SELECT digest FROM inventory_imports ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?;
         if last.as_deref() == Some(digest) {
             return Ok(false);
         }
         let mut tx = self.pool.begin().await?;
-        for table in ["accounts", "credentials", "people", "terminals", "doors", "systems", "rooms", "site"] {
-            sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+        for table in [
+            "accounts",
+            "credentials",
+            "people",
+            "terminals",
+            "doors",
+            "systems",
+            "rooms",
+            "site",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await?;
         }
         if let Some((id, name)) = &inv.site {
-            sqlx::query("INSERT INTO site (id, name) VALUES ($1, $2)").bind(id.as_str()).bind(name.as_str()).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO site (id, name) VALUES ($1, $2)")
+                .bind(id.as_str())
+                .bind(name.as_str())
+                .execute(&mut *tx)
+                .await?;
         }
         for (i, r) in inv.rooms().iter().enumerate() {
             sqlx::query("INSERT INTO rooms (id, name, controlled, max_presence_ms, alarm_hold_ms, position) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -215,12 +239,14 @@ impl Store {
                     .await?;
             }
         }
-        sqlx::query("INSERT INTO inventory_imports (digest, source, imported_at) VALUES ($1, $2, $3)")
-            .bind(digest)
-            .bind(source)
-            .bind(now.as_millis())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO inventory_imports (digest, source, imported_at) VALUES ($1, $2, $3)",
+        )
+        .bind(digest)
+        .bind(source)
+        .bind(now.as_millis())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -230,10 +256,18 @@ impl Store {
         let site = sqlx::query("SELECT id, name FROM site LIMIT 1")
             .fetch_optional(&self.pool)
             .await?
-            .map(|r| -> Result<(SiteId, String)> { Ok((parse(SiteId::parse(get::<String>(&r, "id")?))?, get(&r, "name")?)) })
+            .map(|r| -> Result<(SiteId, String)> {
+                Ok((
+                    parse(SiteId::parse(get::<String>(&r, "id")?))?,
+                    get(&r, "name")?,
+                ))
+            })
             .transpose()?;
         let mut rooms = Vec::new();
-        for r in sqlx::query("SELECT * FROM rooms ORDER BY position").fetch_all(&self.pool).await? {
+        for r in sqlx::query("SELECT * FROM rooms ORDER BY position")
+            .fetch_all(&self.pool)
+            .await?
+        {
             rooms.push(Room {
                 id: parse(RoomId::parse(get::<String>(&r, "id")?))?,
                 name: get(&r, "name")?,
@@ -243,7 +277,10 @@ impl Store {
             });
         }
         let mut doors = Vec::new();
-        for r in sqlx::query("SELECT * FROM doors ORDER BY position").fetch_all(&self.pool).await? {
+        for r in sqlx::query("SELECT * FROM doors ORDER BY position")
+            .fetch_all(&self.pool)
+            .await?
+        {
             doors.push(Door {
                 id: parse(DoorId::parse(get::<String>(&r, "id")?))?,
                 room: parse(RoomId::parse(get::<String>(&r, "room")?))?,
@@ -251,7 +288,10 @@ impl Store {
             });
         }
         let mut terminals = Vec::new();
-        for r in sqlx::query("SELECT * FROM terminals ORDER BY position").fetch_all(&self.pool).await? {
+        for r in sqlx::query("SELECT * FROM terminals ORDER BY position")
+            .fetch_all(&self.pool)
+            .await?
+        {
             terminals.push(Terminal {
                 id: parse(TerminalId::parse(get::<String>(&r, "id")?))?,
                 room: parse(RoomId::parse(get::<String>(&r, "room")?))?,
@@ -259,7 +299,10 @@ impl Store {
             });
         }
         let mut systems = Vec::new();
-        for r in sqlx::query("SELECT * FROM systems ORDER BY position").fetch_all(&self.pool).await? {
+        for r in sqlx::query("SELECT * FROM systems ORDER BY position")
+            .fetch_all(&self.pool)
+            .await?
+        {
             systems.push(System {
                 id: parse(SystemId::parse(get::<String>(&r, "id")?))?,
                 name: get(&r, "name")?,
@@ -269,20 +312,31 @@ impl Store {
             });
         }
         let mut creds: BTreeMap<String, Vec<Credential>> = BTreeMap::new();
-        for r in sqlx::query("SELECT person, type, credential_id FROM credentials ORDER BY person, position").fetch_all(&self.pool).await? {
+        for r in sqlx::query(
+            "SELECT person, type, credential_id FROM credentials ORDER BY person, position",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
             let kind = parse(CredentialType::from_str(&get::<String>(&r, "type")?))?;
             let c = parse(Credential::new(kind, &get::<String>(&r, "credential_id")?))?;
             creds.entry(get(&r, "person")?).or_default().push(c);
         }
         let mut accounts: BTreeMap<String, BTreeMap<SystemId, String>> = BTreeMap::new();
-        for r in sqlx::query("SELECT person, system, account FROM accounts").fetch_all(&self.pool).await? {
-            accounts
-                .entry(get(&r, "person")?)
-                .or_default()
-                .insert(parse(SystemId::parse(get::<String>(&r, "system")?))?, get(&r, "account")?);
+        for r in sqlx::query("SELECT person, system, account FROM accounts")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            accounts.entry(get(&r, "person")?).or_default().insert(
+                parse(SystemId::parse(get::<String>(&r, "system")?))?,
+                get(&r, "account")?,
+            );
         }
         let mut people = Vec::new();
-        for r in sqlx::query("SELECT * FROM people ORDER BY position").fetch_all(&self.pool).await? {
+        for r in sqlx::query("SELECT * FROM people ORDER BY position")
+            .fetch_all(&self.pool)
+            .await?
+        {
             let id: String = get(&r, "id")?;
             people.push(Person {
                 credentials: creds.remove(&id).unwrap_or_default(),
@@ -292,14 +346,24 @@ impl Store {
             });
         }
         Inventory::new(site, rooms, doors, terminals, systems, people).map_err(|errs| {
-            StoreError::Corrupt(errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+            StoreError::Corrupt(
+                errs.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
         })
     }
 
     // ---- door events ---------------------------------------------------------------
 
     /// Stores a door event once per (door, event_id).
-    pub async fn insert_door_event(&self, e: &DoorEvent, source: &str, received_at: Timestamp) -> Result<Ingested> {
+    pub async fn insert_door_event(
+        &self,
+        e: &DoorEvent,
+        source: &str,
+        received_at: Timestamp,
+    ) -> Result<Ingested> {
         let payload = e.to_json().to_string();
         let res = sqlx::query(
             "INSERT INTO door_events (door, event_id, ts, kind, direction, credential_type, credential_id, source, received_at, payload)
@@ -317,17 +381,26 @@ impl Store {
         .bind(payload)
         .execute(&self.pool)
         .await?;
-        Ok(if res.rows_affected() == 1 { Ingested::New } else { Ingested::Duplicate })
+        Ok(if res.rows_affected() == 1 {
+            Ingested::New
+        } else {
+            Ingested::Duplicate
+        })
     }
 
     /// Door events with `ts >= since`, in event-time order.
     pub async fn door_events_since(&self, since: Timestamp) -> Result<Vec<DoorEvent>> {
-        let rows = sqlx::query("SELECT * FROM door_events WHERE ts >= $1 ORDER BY ts, seq").bind(since.as_millis()).fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM door_events WHERE ts >= $1 ORDER BY ts, seq")
+            .bind(since.as_millis())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(door_event_from_row).collect()
     }
 
     pub async fn door_event_count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM door_events").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM door_events")
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     /// The stored door event, if any.
@@ -340,7 +413,12 @@ impl Store {
         row.as_ref().map(door_event_from_row).transpose()
     }
 
-    pub async fn insert_status(&self, s: &StatusChange, source: &str, received_at: Timestamp) -> Result<()> {
+    pub async fn insert_status(
+        &self,
+        s: &StatusChange,
+        source: &str,
+        received_at: Timestamp,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO door_status (door, ts, status, source, received_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(s.door.as_str())
             .bind(s.ts.as_millis())
@@ -353,7 +431,9 @@ impl Store {
     }
 
     pub async fn statuses(&self) -> Result<Vec<StatusChange>> {
-        let rows = sqlx::query("SELECT door, ts, status FROM door_status ORDER BY ts, seq").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT door, ts, status FROM door_status ORDER BY ts, seq")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(StatusChange {
@@ -368,7 +448,13 @@ impl Store {
             .collect()
     }
 
-    pub async fn insert_outage(&self, door: &DoorId, o: Outage, reason: &str, recorded_at: Timestamp) -> Result<()> {
+    pub async fn insert_outage(
+        &self,
+        door: &DoorId,
+        o: Outage,
+        reason: &str,
+        recorded_at: Timestamp,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO door_outages (door, from_ts, to_ts, reason, recorded_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(door.as_str())
             .bind(o.from.as_millis())
@@ -381,12 +467,18 @@ impl Store {
     }
 
     pub async fn outages(&self) -> Result<Vec<(DoorId, Outage)>> {
-        let rows = sqlx::query("SELECT door, from_ts, to_ts FROM door_outages ORDER BY from_ts, seq").fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT door, from_ts, to_ts FROM door_outages ORDER BY from_ts, seq")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| {
                 Ok((
                     parse(DoorId::parse(get::<String>(r, "door")?))?,
-                    Outage { from: Timestamp::from_millis(get(r, "from_ts")?), to: Timestamp::from_millis(get(r, "to_ts")?) },
+                    Outage {
+                        from: Timestamp::from_millis(get(r, "from_ts")?),
+                        to: Timestamp::from_millis(get(r, "to_ts")?),
+                    },
                 ))
             })
             .collect()
@@ -422,13 +514,26 @@ impl Store {
         if res.rows_affected() == 0 {
             return Ok(false);
         }
-        insert_change(&mut tx, &l.event_id, now, &s.verdict, s.is_final, "received").await?;
+        insert_change(
+            &mut tx,
+            &l.event_id,
+            now,
+            &s.verdict,
+            s.is_final,
+            "received",
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
 
     /// Persists verdict changes and finalisations from the engine in one transaction.
-    pub async fn apply_updates(&self, updates: &[VerdictUpdate], now: Timestamp, cause: &str) -> Result<()> {
+    pub async fn apply_updates(
+        &self,
+        updates: &[VerdictUpdate],
+        now: Timestamp,
+        cause: &str,
+    ) -> Result<()> {
         if updates.is_empty() {
             return Ok(());
         }
@@ -443,31 +548,51 @@ impl Store {
                 .bind(u.event_id.as_str())
                 .execute(&mut *tx)
                 .await?;
-            insert_change(&mut tx, &u.event_id, now, &u.verdict, u.is_final, if u.is_final { "final" } else { cause }).await?;
+            insert_change(
+                &mut tx,
+                &u.event_id,
+                now,
+                &u.verdict,
+                u.is_final,
+                if u.is_final { "final" } else { cause },
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn login(&self, event_id: &str) -> Result<Option<StoredLogin>> {
-        let row = sqlx::query("SELECT * FROM logins WHERE event_id = $1").bind(event_id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM logins WHERE event_id = $1")
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(login_from_row).transpose()
     }
 
     /// Logins whose verdict is not yet final.
     pub async fn pending_logins(&self) -> Result<Vec<StoredLogin>> {
-        let rows = sqlx::query("SELECT * FROM logins WHERE is_final = 0 ORDER BY received_at").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM logins WHERE is_final = 0 ORDER BY received_at")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(login_from_row).collect()
     }
 
     /// The newest logins by login time.
     pub async fn latest_logins(&self, limit: i64) -> Result<Vec<StoredLogin>> {
-        let rows = sqlx::query("SELECT * FROM logins ORDER BY ts DESC, received_at DESC LIMIT $1").bind(limit).fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM logins ORDER BY ts DESC, received_at DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(login_from_row).collect()
     }
 
     /// Login counts per (system, verdict) with `from <= ts <= to`.
-    pub async fn verdict_counts(&self, from: Timestamp, to: Timestamp) -> Result<Vec<(String, VerdictKind, u64)>> {
+    pub async fn verdict_counts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(String, VerdictKind, u64)>> {
         let rows = sqlx::query("SELECT system, verdict, COUNT(*) AS n FROM logins WHERE ts >= $1 AND ts <= $2 GROUP BY system, verdict")
             .bind(from.as_millis())
             .bind(to.as_millis())
@@ -485,7 +610,10 @@ impl Store {
     }
 
     /// The verdict history of a login, oldest first: (at, verdict, is_final, cause).
-    pub async fn verdict_history(&self, event_id: &str) -> Result<Vec<(Timestamp, VerdictKind, bool, String)>> {
+    pub async fn verdict_history(
+        &self,
+        event_id: &str,
+    ) -> Result<Vec<(Timestamp, VerdictKind, bool, String)>> {
         let rows = sqlx::query("SELECT at, verdict, is_final, cause FROM verdict_changes WHERE event_id = $1 ORDER BY seq")
             .bind(event_id)
             .fetch_all(&self.pool)
@@ -518,7 +646,10 @@ impl Store {
 
     /// The newest dead letters.
     pub async fn dead_letters(&self, limit: i64) -> Result<Vec<StoredDeadLetter>> {
-        let rows = sqlx::query("SELECT * FROM dead_letters ORDER BY seq DESC LIMIT $1").bind(limit).fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM dead_letters ORDER BY seq DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(StoredDeadLetter {
@@ -536,12 +667,21 @@ impl Store {
     }
 
     pub async fn dead_letter_count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM dead_letters").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM dead_letters")
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     // ---- tokens --------------------------------------------------------------------
 
-    pub async fn insert_token(&self, id: &str, hash: &str, scope: &TokenScope, label: &str, now: Timestamp) -> Result<()> {
+    pub async fn insert_token(
+        &self,
+        id: &str,
+        hash: &str,
+        scope: &TokenScope,
+        label: &str,
+        now: Timestamp,
+    ) -> Result<()> {
         let (kind, system, role) = match scope {
             TokenScope::Login(s) => ("login", Some(s.to_string()), None),
             TokenScope::Doors => ("doors", None, None),
@@ -562,27 +702,37 @@ impl Store {
 
     /// The token with this hash, if it exists.
     pub async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRow>> {
-        let row = sqlx::query("SELECT * FROM tokens WHERE hash = $1").bind(hash).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM tokens WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(token_from_row).transpose()
     }
 
     pub async fn tokens(&self) -> Result<Vec<TokenRow>> {
-        let rows = sqlx::query("SELECT * FROM tokens ORDER BY created_at").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM tokens ORDER BY created_at")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(token_from_row).collect()
     }
 
     pub async fn touch_token(&self, id: &str, now: Timestamp) -> Result<()> {
-        sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE id = $2").bind(now.as_millis()).bind(id).execute(&self.pool).await?;
+        sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now.as_millis())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     /// Revokes a token by id; returns whether it existed and was live.
     pub async fn revoke_token(&self, id: &str, now: Timestamp) -> Result<bool> {
-        let res = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now.as_millis())
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        let res =
+            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now.as_millis())
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
         Ok(res.rows_affected() == 1)
     }
 }
@@ -620,7 +770,11 @@ fn parse<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {
 }
 
 fn reasons_text(reasons: &[Reason]) -> String {
-    reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+    reasons
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn evidence_text(e: &Option<Evidence>) -> Option<String> {
@@ -628,8 +782,14 @@ fn evidence_text(e: &Option<Evidence>) -> Option<String> {
 }
 
 fn door_event_from_row(r: &AnyRow) -> Result<DoorEvent> {
-    let credential = match (get::<Option<String>>(r, "credential_type")?, get::<Option<String>>(r, "credential_id")?) {
-        (Some(t), Some(id)) => Some(parse(Credential::new(parse(CredentialType::from_str(&t))?, &id))?),
+    let credential = match (
+        get::<Option<String>>(r, "credential_type")?,
+        get::<Option<String>>(r, "credential_id")?,
+    ) {
+        (Some(t), Some(id)) => Some(parse(Credential::new(
+            parse(CredentialType::from_str(&t))?,
+            &id,
+        ))?),
         _ => None,
     };
     Ok(DoorEvent {
@@ -669,17 +829,27 @@ fn login_from_row(r: &AnyRow) -> Result<StoredLogin> {
         },
         received_at: Timestamp::from_millis(get(r, "received_at")?),
         final_at: Timestamp::from_millis(get(r, "final_at")?),
-        verdict: Verdict { kind: parse(VerdictKind::from_str(&get::<String>(r, "verdict")?))?, reasons, evidence },
+        verdict: Verdict {
+            kind: parse(VerdictKind::from_str(&get::<String>(r, "verdict")?))?,
+            reasons,
+            evidence,
+        },
         is_final: get::<i64>(r, "is_final")? != 0,
     })
 }
 
 fn token_from_row(r: &AnyRow) -> Result<TokenRow> {
     let scope = match get::<String>(r, "scope")?.as_str() {
-        "login" => TokenScope::Login(parse(SystemId::parse(get::<Option<String>>(r, "system")?.unwrap_or_default()))?),
+        "login" => TokenScope::Login(parse(SystemId::parse(
+            get::<Option<String>>(r, "system")?.unwrap_or_default(),
+        ))?),
         "doors" => TokenScope::Doors,
         "read" => TokenScope::Read(get::<Option<String>>(r, "role")?.unwrap_or_default()),
-        other => return Err(StoreError::Corrupt(format!("unknown token scope {other:?}"))),
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "unknown token scope {other:?}"
+            )))
+        }
     };
     Ok(TokenRow {
         id: get(r, "id")?,

@@ -23,8 +23,15 @@ pub fn generate() -> NewToken {
     let mut secret = [0u8; 32];
     rng.fill_bytes(&mut secret);
     let id = hex::encode(id);
-    let text = format!("mbn_{id}_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret));
-    NewToken { hash: hash(&text), id, text }
+    let text = format!(
+        "mbn_{id}_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
+    );
+    NewToken {
+        hash: hash(&text),
+        id,
+        text,
+    }
 }
 
 pub fn hash(text: &str) -> String {

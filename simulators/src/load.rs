@@ -65,7 +65,13 @@ impl Percentiles {
             let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
             samples[i.min(samples.len() - 1)].as_secs_f64() * 1000.0
         };
-        Percentiles { count: samples.len(), p50_ms: at(0.50), p90_ms: at(0.90), p99_ms: at(0.99), max_ms: at(1.0) }
+        Percentiles {
+            count: samples.len(),
+            p50_ms: at(0.50),
+            p90_ms: at(0.90),
+            p99_ms: at(0.99),
+            max_ms: at(1.0),
+        }
     }
 }
 
@@ -120,8 +126,12 @@ async fn door_events(opts: &LoadOptions, report: &mut LoadReport) -> anyhow::Res
             buf.push_str(&String::from_utf8_lossy(&chunk));
             while let Some(end) = buf.find('\n') {
                 let line: String = buf.drain(..=end).collect();
-                let Some(data) = line.strip_prefix("data:") else { continue };
-                let Ok(v) = serde_json::from_str::<serde_json::Value>(data.trim()) else { continue };
+                let Some(data) = line.strip_prefix("data:") else {
+                    continue;
+                };
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(data.trim()) else {
+                    continue;
+                };
                 if v["kind"] != "door_event" {
                     continue;
                 }
@@ -138,7 +148,11 @@ async fn door_events(opts: &LoadOptions, report: &mut LoadReport) -> anyhow::Res
         (latencies, last)
     });
 
-    let mut mqtt = MqttOptions::new(format!("monban-load-{}", opts.run_id), &opts.mqtt_host, opts.mqtt_port);
+    let mut mqtt = MqttOptions::new(
+        format!("monban-load-{}", opts.run_id),
+        &opts.mqtt_host,
+        opts.mqtt_port,
+    );
     mqtt.set_keep_alive(Duration::from_secs(30));
     mqtt.set_inflight(200);
     let (client, mut eventloop) = AsyncClient::new(mqtt, 1000);
@@ -166,8 +180,12 @@ async fn door_events(opts: &LoadOptions, report: &mut LoadReport) -> anyhow::Res
             "direction": if n % 2 == 0 { "in" } else { "out" },
             "credential": {"type": opts.credential_type, "id": opts.credential_id},
         });
-        sent.lock().await.insert(format!("{}/{event_id}", opts.door), Instant::now());
-        client.publish(&topic, QoS::AtLeastOnce, false, payload.to_string()).await?;
+        sent.lock()
+            .await
+            .insert(format!("{}/{event_id}", opts.door), Instant::now());
+        client
+            .publish(&topic, QoS::AtLeastOnce, false, payload.to_string())
+            .await?;
     }
     let (latencies, last) = reader.await?;
     let _ = client.disconnect().await;
@@ -178,7 +196,11 @@ async fn door_events(opts: &LoadOptions, report: &mut LoadReport) -> anyhow::Res
     report.door_events_per_second = latencies.len() as f64 / secs;
     report.door_event_latency = Percentiles::of(latencies);
     if report.door_events_stored < total {
-        tracing::warn!(stored = report.door_events_stored, total, "not every door event was seen stored");
+        tracing::warn!(
+            stored = report.door_events_stored,
+            total,
+            "not every door event was seen stored"
+        );
     }
     Ok(())
 }

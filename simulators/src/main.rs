@@ -397,7 +397,10 @@ async fn load_command(args: LoadArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .find(|s| {
             s.usual_credential.kind == monban_core::CredentialType::Card
-                && s.person.accounts.keys().any(|k| k.as_str() == hospital::ids::EHR)
+                && s.person
+                    .accounts
+                    .keys()
+                    .any(|k| k.as_str() == hospital::ids::EHR)
                 && !h.doors_of(&s.home).is_empty()
                 && !h.terminals_in(&s.home).is_empty()
         })
