@@ -1,1 +1,34 @@
+//! End-to-end tests of the public contract (`/work/shared/CONTRACT.md`): they start the
+//! real `monban` binary, issue tokens with its command line, talk to it over HTTP and
+//! MQTT, and stop it with signals. One test binary; each test has its own hub, temporary
+//! directory, port, site id and MQTT client id, so tests run in parallel.
+//!
+//! Build the hub first (`cargo build -p monban-server`) or point `MONBAN_BIN` at it.
+//! MQTT tests use an embedded rumqttd; with `MONBAN_TEST_MQTT_URL` (e.g.
+//! `mqtt://127.0.0.1:1883`) they also run against that broker (Mosquitto).
+//!
+//! # Layout
+//! - [`harness`] — `spawn_hub()`, the test hospital, time helpers, typed API helpers.
+//! - [`broker`] — embedded rumqttd, Mosquitto, a QoS 1 publisher, a last-will client.
+//! - [`verdicts`] — every verdict and reason of §3, with mixed time-zone offsets.
+//! - [`late`] — late events within grace, finality after grace.
+//! - [`idempotency`] — repeated door events and logins.
+//! - [`compliance`] — §8 arithmetic, statuses and periods.
+//! - [`errors`] — 400/401/403/404/413/422 and nothing half-written.
+//! - [`mqtt`] — events, dead letters, status words and last will over MQTT.
+//! - [`restart`] — kill -9 with pending logins, SIGTERM.
+//! - [`cli`] — `token issue`, config errors, idempotent import.
+//! - [`health`] — `/healthz`, `/metrics`, the dashboard, odd event ids.
+#![allow(clippy::unwrap_used)]
 
+mod broker;
+mod cli;
+mod compliance;
+mod errors;
+mod harness;
+mod health;
+mod idempotency;
+mod late;
+mod mqtt;
+mod restart;
+mod verdicts;
