@@ -1,0 +1,71 @@
+//! The dashboard's server functions and their typed error.
+//!
+//! One read-only function, [`get_overview`], served at `GET /api/dash/overview`. The URL is
+//! fixed with `endpoint = …` instead of Leptos's default hashed name, so the server binary
+//! and the wasm bundle agree on it even when they are built from different checkouts.
+//! `/api/v1/*` belongs to the hub's public API (CONTRACT.md); the dashboard stays under
+//! `/api/dash/`.
+
+use std::fmt;
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::{GetUrl, JsonEncoding};
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+use crate::model::Overview;
+
+/// Why the overview could not be loaded. Internal details stay in the server's log; the
+/// browser only learns which of these happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DashError {
+    /// The server did not provide an `Arc<dyn DashboardSource>` context (a wiring bug).
+    NotConfigured,
+    /// The data source failed (e.g. the store is unreachable).
+    Unavailable,
+    /// Transport or encoding failure between browser and server.
+    Transport(String),
+}
+
+impl fmt::Display for DashError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DashError::NotConfigured => f.write_str("ダッシュボードのデータ源が設定されていません"),
+            DashError::Unavailable => f.write_str("データを取得できませんでした"),
+            DashError::Transport(detail) => write!(f, "サーバーと通信できませんでした（{detail}）"),
+        }
+    }
+}
+
+impl std::error::Error for DashError {}
+
+impl FromServerFnError for DashError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        DashError::Transport(value.to_string())
+    }
+}
+
+/// The compliance overview and the latest logins, from the injected
+/// [`crate::DashboardSource`].
+#[server(prefix = "/api/dash", endpoint = "overview", input = GetUrl)]
+pub async fn get_overview() -> Result<Overview, DashError> {
+    use std::sync::Arc;
+
+    // The figures change with every login; a cached copy would show a stale verdict.
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    let Some(source) = use_context::<Arc<dyn crate::DashboardSource>>() else {
+        tracing::error!("dashboard: no Arc<dyn DashboardSource> in context");
+        return Err(DashError::NotConfigured);
+    };
+    source.overview().await.map_err(|message| {
+        tracing::warn!(error = %message, "dashboard: overview failed");
+        DashError::Unavailable
+    })
+}

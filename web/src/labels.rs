@@ -1,0 +1,213 @@
+//! Japanese labels for the contract's codes, and the display formats the dashboard uses.
+//!
+//! Pure functions over strings, shared by the server render and the browser, so both
+//! produce the same text (hydration requires it). An unknown code is shown as itself
+//! rather than hidden: a new code from the hub must stay visible to an officer.
+
+use chrono::{DateTime, Datelike, FixedOffset, Timelike};
+
+/// A label with the CSS modifier that colours it (the badge's class is `badge badge--{tone}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Badge {
+    pub label: &'static str,
+    pub tone: &'static str,
+}
+
+/// System category (CONTRACT §4) → Japanese.
+pub fn category(code: &str) -> &str {
+    match code {
+        "ehr" => "電子カルテ",
+        "departmental" => "部門システム",
+        "vpn" => "VPN",
+        "vdi" => "VDI",
+        "cloud" => "クラウド",
+        "maintenance" => "保守",
+        "other" => "その他",
+        other => other,
+    }
+}
+
+/// Native MFA capability → あり/なし.
+pub fn native_mfa(yes: bool) -> &'static str {
+    if yes {
+        "あり"
+    } else {
+        "なし"
+    }
+}
+
+/// Compliance status (CONTRACT §8) → badge.
+pub fn status(code: &str) -> Badge {
+    match code {
+        "no_data" => Badge {
+            label: "データなし",
+            tone: "neutral",
+        },
+        "direct" => Badge {
+            label: "直接二要素",
+            tone: "ok",
+        },
+        "combined" => Badge {
+            label: "複合対策で充足",
+            tone: "combined",
+        },
+        "gap" => Badge {
+            label: "未達",
+            tone: "gap",
+        },
+        _ => Badge {
+            label: "不明",
+            tone: "neutral",
+        },
+    }
+}
+
+/// Login verdict (CONTRACT §3) → badge.
+pub fn verdict(code: &str) -> Badge {
+    match code {
+        "direct_2fa" => Badge {
+            label: "直接二要素",
+            tone: "ok",
+        },
+        "combined_measures" => Badge {
+            label: "複合対策",
+            tone: "combined",
+        },
+        "not_met" => Badge {
+            label: "未達",
+            tone: "gap",
+        },
+        "not_applicable" => Badge {
+            label: "対象外（失敗）",
+            tone: "neutral",
+        },
+        _ => Badge {
+            label: "不明",
+            tone: "neutral",
+        },
+    }
+}
+
+/// A `not_met` reason code (CONTRACT §3) → Japanese.
+pub fn reason(code: &str) -> &str {
+    match code {
+        "unknown_terminal" => "端末が台帳にない",
+        "uncontrolled_room" => "入室管理のない部屋",
+        "unmapped_account" => "アカウントが職員に紐付いていない",
+        "door_offline" => "扉がオフライン",
+        "room_alarm" => "部屋で警報発生中",
+        "no_presence" => "入室記録なし",
+        "same_category" => "入室と同じ要素の種類",
+        other => other,
+    }
+}
+
+/// A login factor name (CONTRACT §2) → Japanese.
+pub fn factor(code: &str) -> &str {
+    match code {
+        "password" => "パスワード",
+        "pin" => "PIN",
+        "totp" => "TOTP",
+        "hotp" => "HOTP",
+        "sms_otp" => "SMSワンタイム",
+        "smartcard" => "スマートカード",
+        "ic_card" => "ICカード",
+        "security_key" => "セキュリティキー",
+        "push" => "プッシュ承認",
+        "webauthn" => "WebAuthn",
+        "webauthn_uv" => "WebAuthn（本人確認）",
+        "fingerprint" => "指紋",
+        "face" => "顔",
+        "vein" => "静脈",
+        "biometric" => "生体",
+        other => other,
+    }
+}
+
+/// 確定 (final) or 暫定 (may still change within the grace period).
+pub fn finality(is_final: bool) -> &'static str {
+    if is_final {
+        "確定"
+    } else {
+        "暫定"
+    }
+}
+
+/// Japan Standard Time. Japan has no daylight saving time, so a fixed offset is exact.
+/// Evaluated at compile time: an out-of-range offset would fail the build, not a request.
+const JST: FixedOffset = match FixedOffset::east_opt(9 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+9 is a valid offset"),
+};
+
+/// An RFC 3339 instant in JST as `2026-11-21 09:05:00`. Text that does not parse is
+/// returned unchanged, so a bad value is visible rather than silently dropped.
+pub fn jst_time(rfc3339: &str) -> String {
+    match DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => {
+            // Spelled out rather than `format("%Y-…")`: chrono's strftime machinery would
+            // add tens of kilobytes to the wasm bundle for one fixed pattern.
+            let t = t.with_timezone(&JST);
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        }
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
+/// Coverage (0.0..=1.0) as `87.5%`; `—` when there is no successful login to cover.
+pub fn coverage(coverage: f64, successful: u64) -> String {
+    if successful == 0 {
+        return "—".to_string();
+    }
+    format!("{:.1}%", coverage_percent(coverage))
+}
+
+/// Coverage as a percentage clamped to 0..=100, for the bar's width. NaN counts as 0.
+pub fn coverage_percent(coverage: f64) -> f64 {
+    if coverage.is_nan() {
+        0.0
+    } else {
+        (coverage * 100.0).clamp(0.0, 100.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jst_formats_utc_and_offsets() {
+        assert_eq!(jst_time("2026-11-21T00:05:00Z"), "2026-11-21 09:05:00");
+        assert_eq!(jst_time("2026-11-21T09:05:00+09:00"), "2026-11-21 09:05:00");
+        assert_eq!(jst_time("2026-11-20T15:00:00Z"), "2026-11-21 00:00:00");
+        assert_eq!(jst_time("not a time"), "not a time");
+    }
+
+    #[test]
+    fn coverage_formats() {
+        assert_eq!(coverage(1.0, 10), "100.0%");
+        assert_eq!(coverage(0.875, 8), "87.5%");
+        assert_eq!(coverage(0.0, 0), "—");
+        assert_eq!(coverage_percent(f64::NAN), 0.0);
+        assert_eq!(coverage_percent(1.5), 100.0);
+    }
+
+    #[test]
+    fn labels() {
+        assert_eq!(category("ehr"), "電子カルテ");
+        assert_eq!(category("lab"), "lab");
+        assert_eq!(status("combined").label, "複合対策で充足");
+        assert_eq!(verdict("not_applicable").label, "対象外（失敗）");
+        assert_eq!(reason("same_category"), "入室と同じ要素の種類");
+        assert_eq!(reason("new_code"), "new_code");
+        assert_eq!(finality(false), "暫定");
+    }
+}

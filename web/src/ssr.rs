@@ -1,0 +1,110 @@
+//! The server side of the dashboard (`ssr` feature): the router the hub mounts, the HTML
+//! shell and the Leptos options.
+//!
+//! The hub calls [`dashboard_router`] once and merges the result into its own router.
+//! The dashboard claims `/`, `/api/dash/*` and `/pkg/*` only; `/api/v1/*` stays the
+//! hub's.
+//!
+//! # Site root
+//!
+//! ```text
+//! <site_root>/pkg/monban_web.js          wasm-bindgen's loader   (scripts/build-web.sh)
+//! <site_root>/pkg/monban_web_bg.wasm     the hydrate crate
+//! <site_root>/pkg/monban.css             web/style/monban.css
+//! <site_root>/pkg/*.gz                   precompressed copies, served when accepted
+//! ```
+//!
+//! Without `pkg/monban_web.js` the page is still complete (server-rendered) but static:
+//! the shell then leaves out the hydration scripts rather than pointing the browser at a
+//! file that is not there.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::http::{header, HeaderValue};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_meta::MetaTags;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeader;
+
+use crate::app::App;
+use crate::DashboardSource;
+
+/// The wasm-bindgen `--out-name`: the bundle is `pkg/monban_web.js` + `pkg/monban_web_bg.wasm`.
+pub const OUTPUT_NAME: &str = "monban_web";
+/// The directory under the site root that holds the bundle and the stylesheet.
+pub const SITE_PKG_DIR: &str = "pkg";
+/// The stylesheet's file name inside [`SITE_PKG_DIR`].
+pub const STYLESHEET: &str = "monban.css";
+
+/// Leptos options for a site rooted at `site_root`.
+pub fn leptos_options(site_root: &Path) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(OUTPUT_NAME)
+        .site_root(site_root.to_string_lossy().into_owned())
+        .site_pkg_dir(SITE_PKG_DIR)
+        .build()
+}
+
+/// Whether the hydration bundle has been built into the site root.
+fn bundle_present(options: &LeptosOptions) -> bool {
+    Path::new(&*options.site_root)
+        .join(&*options.site_pkg_dir)
+        .join(format!("{}.js", options.output_name))
+        .is_file()
+}
+
+/// The HTML document around [`App`].
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // Checked per request: the bundle may be built after the hub started.
+    let hydrate = bundle_present(&options);
+    let stylesheet = format!("/{}/{STYLESHEET}", options.site_pkg_dir);
+    view! {
+        <!DOCTYPE html>
+        <html lang="ja">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <link rel="stylesheet" href=stylesheet />
+                {hydrate.then(|| view! { <HydrationScripts options /> })}
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The dashboard as an axum router: `GET /` (server-rendered, then hydrated), the server
+/// functions under `/api/dash/`, and the static files `/pkg/*` from `site_root/pkg`.
+///
+/// `source` is provided as context (`Arc<dyn DashboardSource>`) to every render and
+/// every server-function call.
+pub fn dashboard_router(source: Arc<dyn DashboardSource>, site_root: PathBuf) -> Router {
+    let options = leptos_options(&site_root);
+    let routes = generate_route_list(App);
+    let context = move || provide_context(Arc::clone(&source));
+    let shell_options = options.clone();
+
+    // Bundle names carry no hash, so browsers must revalidate (a cheap 304) to never run
+    // a stale bundle against a newer server.
+    let pkg = SetResponseHeader::overriding(
+        ServeDir::new(site_root.join(SITE_PKG_DIR))
+            .precompressed_gzip()
+            .precompressed_br(),
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+
+    Router::new()
+        .leptos_routes_with_context(&options, routes, context, move || {
+            shell(shell_options.clone())
+        })
+        .nest_service(&format!("/{SITE_PKG_DIR}"), pkg)
+        .with_state(options)
+}
