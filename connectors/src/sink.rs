@@ -61,7 +61,9 @@ pub trait DoorSink: Send + Sync + 'static {
     /// acknowledged.
     async fn door_event(&self, event: DoorEvent, raw: &[u8]) -> Result<Ingested, SinkError>;
     /// Stores a door status change (status topic, last will).
-    async fn door_status(&self, change: StatusChange) -> Result<(), SinkError>;
+    /// `raw` is the payload as received, kept if the hub dead-letters the change (e.g.
+    /// for a door that is not in the inventory).
+    async fn door_status(&self, change: StatusChange, raw: &[u8]) -> Result<(), SinkError>;
     /// Keeps a payload that could not be used.
     async fn dead_letter(&self, letter: DeadLetter) -> Result<(), SinkError>;
     /// The connector's state changed. `name` identifies the connector (e.g. `mqtt`).

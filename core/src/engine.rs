@@ -64,6 +64,22 @@ impl Engine {
     pub fn grace(&self) -> Span {
         self.grace
     }
+    /// The time of the oldest pending login, if any.
+    pub fn oldest_pending_ts(&self) -> Option<Timestamp> {
+        self.pending.values().map(|p| p.login.ts).min()
+    }
+
+    /// How far before a login's time door facts can matter to its verdict: the longest
+    /// `max_presence` or `alarm_hold` of any room.
+    pub fn lookback(&self) -> Span {
+        self.inventory
+            .rooms()
+            .iter()
+            .map(|r| r.max_presence.max(r.alarm_hold))
+            .max()
+            .unwrap_or_default()
+    }
+
     pub fn pending_count(&self) -> usize {
         self.pending.len()
     }

@@ -332,13 +332,16 @@ fn period(p: &HashMap<String, String>, now: Timestamp) -> Result<(Timestamp, Tim
     let parse = |name: &str| -> Result<Option<Timestamp>, ApiError> {
         p.get(name)
             .map(|v| {
-                Timestamp::parse_rfc3339(v).map_err(|m| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_query",
-                        format!("{name}: {m}"),
-                    )
-                })
+                // An unencoded `+09:00` arrives as ` 09:00` (form decoding); accept it.
+                Timestamp::parse_rfc3339(v)
+                    .or_else(|e| Timestamp::parse_rfc3339(&v.replace(' ', "+")).map_err(|_| e))
+                    .map_err(|m| {
+                        ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            "invalid_query",
+                            format!("{name}: {m}"),
+                        )
+                    })
             })
             .transpose()
     };
@@ -446,7 +449,8 @@ async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
         .into_response()
 }
 
-/// Server-sent events: one message whenever something the dashboard shows changed.
+/// Server-sent events: one unnamed message (so `EventSource.onmessage` sees it) whenever
+/// something the dashboard shows changed.
 async fn live(
     State(hub): State<Arc<Hub>>,
 ) -> Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>> {
@@ -456,15 +460,10 @@ async fn live(
             match rx.recv().await {
                 Ok(ev) => {
                     let data = serde_json::to_string(&ev).unwrap_or_default();
-                    return Some((Ok(Event::default().event("change").data(data)), rx));
+                    return Some((Ok(Event::default().data(data)), rx));
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    return Some((
-                        Ok(Event::default()
-                            .event("change")
-                            .data("{\"kind\":\"lagged\"}")),
-                        rx,
-                    ));
+                    return Some((Ok(Event::default().data("{\"kind\":\"lagged\"}")), rx));
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             }

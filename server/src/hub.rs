@@ -17,6 +17,7 @@ use monban_core::{
     VerdictUpdate,
 };
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::{broadcast, Mutex};
 
@@ -54,6 +55,9 @@ pub struct Hub {
     pub site: SiteId,
     pub site_name: String,
     engine: Mutex<Engine>,
+    /// Door events with `ts` at or after this (ms) are in the engine's memory. Changed
+    /// only while the engine lock is held.
+    loaded_since: AtomicI64,
     inventory: RwLock<Arc<Inventory>>,
     live: broadcast::Sender<LiveEvent>,
     clock: Clock,
@@ -90,10 +94,16 @@ impl Hub {
             .filter(|d| !modbus_doors.contains(d))
             .collect();
         let mut engine = Engine::new(inventory.clone(), grace);
-        for e in store
-            .door_events_since(now.saturating_sub(MEMORY_HORIZON))
-            .await?
-        {
+        let pending = store.pending_logins().await?;
+        // Memory holds the horizon, and reaches back as far as any pending login needs.
+        let oldest_needed = pending
+            .iter()
+            .map(|p| p.login.ts.saturating_sub(engine.lookback()))
+            .min();
+        let loaded_since = now
+            .saturating_sub(MEMORY_HORIZON)
+            .min(oldest_needed.unwrap_or(Timestamp::MAX));
+        for e in store.door_events_since(loaded_since).await? {
             engine.record_door_event(&e, now);
         }
         for s in store.statuses().await? {
@@ -103,7 +113,6 @@ impl Hub {
             engine.record_outage(&door, o, now);
         }
         let mut updates = Vec::new();
-        let pending = store.pending_logins().await?;
         let restored = pending.len();
         for p in pending {
             let id = p.login.event_id.clone();
@@ -132,6 +141,7 @@ impl Hub {
             site,
             site_name,
             engine: Mutex::new(engine),
+            loaded_since: AtomicI64::new(loaded_since.as_millis()),
             inventory: RwLock::new(Arc::new(inventory)),
             live,
             clock,
@@ -285,6 +295,8 @@ impl Hub {
         let now = self.now();
         let due = engine.finalize_due(now);
         self.persist(&engine, &due, now, "final").await?;
+        let needed = login.ts.saturating_sub(engine.lookback());
+        self.load_back_to(&mut engine, needed, now).await?;
         let event_id = login.event_id.clone();
         let (verdict, is_final) = engine.submit_login(login.clone(), now, now);
         let stored = StoredLogin {
@@ -319,11 +331,51 @@ impl Hub {
         Ok(engine.next_deadline())
     }
 
-    /// Forgets in-memory facts older than the horizon.
+    /// Makes sure the engine holds every stored door fact at or after `since`: a login
+    /// older than the memory horizon is judged on the same facts as a recent one.
+    async fn load_back_to(
+        &self,
+        engine: &mut Engine,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), HubError> {
+        let loaded = Timestamp::from_millis(self.loaded_since.load(Ordering::SeqCst));
+        if since >= loaded {
+            return Ok(());
+        }
+        let events = self.store.door_events_between(since, loaded).await?;
+        tracing::info!(count = events.len(), since = %since, "loading older door events for an old login");
+        let mut updates = Vec::new();
+        for e in &events {
+            updates.extend(engine.record_door_event(e, now));
+        }
+        // Pruning compacts status history; bring it back whole (recording is idempotent).
+        for s in self.store.statuses().await? {
+            updates.extend(engine.record_status(&s, now));
+        }
+        for (door, o) in self.store.outages().await? {
+            updates.extend(engine.record_outage(&door, o, now));
+        }
+        self.persist(engine, &updates, now, "older facts loaded")
+            .await?;
+        self.loaded_since.store(since.as_millis(), Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Forgets in-memory facts older than the horizon, but none that a pending login
+    /// still needs.
     pub async fn prune(&self) {
         let mut engine = self.engine.lock().await;
-        let before = self.now().saturating_sub(MEMORY_HORIZON);
-        engine.prune(before);
+        let mut before = self.now().saturating_sub(MEMORY_HORIZON);
+        if let Some(oldest) = engine.oldest_pending_ts() {
+            before = before.min(oldest.saturating_sub(engine.lookback()));
+        }
+        let loaded = self.loaded_since.load(Ordering::SeqCst);
+        if before.as_millis() > loaded {
+            engine.prune(before);
+            self.loaded_since
+                .store(before.as_millis(), Ordering::SeqCst);
+        }
     }
 
     /// Runs the finaliser until cancelled: wakes at the next deadline (at least once a
@@ -389,7 +441,7 @@ impl DoorSink for Hub {
         }
     }
 
-    async fn door_status(&self, change: StatusChange) -> Result<(), SinkError> {
+    async fn door_status(&self, change: StatusChange, raw: &[u8]) -> Result<(), SinkError> {
         let door = change.door.clone();
         match self.ingest_status(change, "mqtt").await {
             Ok(()) => Ok(()),
@@ -397,7 +449,7 @@ impl DoorSink for Hub {
                 let letter = DeadLetter {
                     source: "mqtt".into(),
                     origin: format!("monban/{}/door/{door}/status", self.site),
-                    payload: Vec::new(),
+                    payload: raw.to_vec(),
                     reason: format!("door {d:?} is not in the inventory"),
                     received_at: self.now(),
                 };

@@ -141,6 +141,9 @@ pub async fn serve(
             }
         });
     }
+    if config.mqtt.is_some() {
+        wait_for_mqtt(&hub).await;
+    }
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "monban is listening; dashboard at http://{addr}/");
     let c2 = cancel.clone();
@@ -165,6 +168,31 @@ pub async fn serve(
     tracing::info!("stopped");
     Ok(())
 }
+
+/// Waits (at most [`MQTT_START_WAIT`]) until the MQTT connector has its subscriptions,
+/// so that a client that sees `/healthz` answer can publish without losing a message on
+/// a first connection (the broker only queues for a session once it has subscriptions).
+async fn wait_for_mqtt(hub: &Hub) {
+    let deadline = tokio::time::Instant::now() + MQTT_START_WAIT;
+    loop {
+        if matches!(
+            hub.connector_states().get("mqtt"),
+            Some(monban_connectors::ConnectorState::Connected)
+        ) {
+            return;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!(
+                "the MQTT broker is not reachable yet; serving anyway and retrying in the background"
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// How long `serve` waits for the MQTT subscriptions before it serves HTTP anyway.
+pub const MQTT_START_WAIT: Duration = Duration::from_secs(10);
 
 /// `monban serve`: prepares the hub from `config` and serves on `listener`.
 pub async fn run(

@@ -397,6 +397,21 @@ impl Store {
         rows.iter().map(door_event_from_row).collect()
     }
 
+    /// Door events with `from <= ts < to`, in event-time order.
+    pub async fn door_events_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<DoorEvent>> {
+        let rows =
+            sqlx::query("SELECT * FROM door_events WHERE ts >= $1 AND ts < $2 ORDER BY ts, seq")
+                .bind(from.as_millis())
+                .bind(to.as_millis())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(door_event_from_row).collect()
+    }
+
     pub async fn door_event_count(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM door_events")
             .fetch_one(&self.pool)

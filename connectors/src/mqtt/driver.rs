@@ -170,7 +170,7 @@ impl Driver {
                         }
                     })
             }
-            Ok(Decoded::Status(change)) => self.sink.door_status(change).await,
+            Ok(Decoded::Status(change)) => self.sink.door_status(change, &publish.payload).await,
             Err(refusal) => {
                 warn!(topic = %publish.topic, reason = %refusal.reason(), "MQTT payload dead-lettered");
                 self.sink

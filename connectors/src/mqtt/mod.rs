@@ -61,11 +61,13 @@
 //!   On a CONNACK with `session_present = false` rumqttc discards `pending`; otherwise
 //!   it re-sends it. The connector subscribes again after every CONNACK anyway
 //!   (subscribing twice to the same filter is harmless), so either way works.
-//! - *Limits.* `max_incoming_packet_size` is [`MAX_INCOMING_PACKET`] (1 MiB): a payload
-//!   between 64 KiB and 1 MiB reaches the codec and is dead-lettered. A larger packet
-//!   makes rumqttc fail the connection before we see it, and the broker would resend it
-//!   forever — so limit message size on the broker to at most 1 MiB (Mosquitto
-//!   `message_size_limit`, rumqttd `max_payload_size`). `inflight` only bounds our own
+//! - *Limits.* `max_incoming_packet_size` is [`MAX_INCOMING_PACKET`], the largest packet
+//!   MQTT can express (256 MiB): a packet over rumqttc's limit fails the connection
+//!   before we see it, and with a persistent session the broker would resend it forever
+//!   and jam every event behind it. So every packet reaches the codec, and a payload
+//!   over 64 KiB is dead-lettered (its first 64 KiB kept). One oversized message costs
+//!   memory only while it is handled; sites should still limit message size on the
+//!   broker (Mosquitto `message_size_limit`, rumqttd `max_payload_size`). `inflight` only bounds our own
 //!   outgoing QoS > 0 publishes (none); how many unacknowledged messages the broker sends
 //!   us is the broker's setting (Mosquitto `max_inflight_messages`, rumqttd
 //!   `max_inflight_count`).
@@ -97,8 +99,10 @@ use tokio_util::sync::CancellationToken;
 /// The name under which this connector reports state and blind periods.
 pub const CONNECTOR: &str = "mqtt";
 
-/// Largest packet accepted from the broker (see the module docs, *Limits*).
-pub const MAX_INCOMING_PACKET: usize = 1024 * 1024;
+/// Largest packet accepted from the broker: the MQTT maximum (remaining length
+/// 268 435 455 plus a 5-byte fixed header), so no packet can jam the session (see the
+/// module docs, *Limits*).
+pub const MAX_INCOMING_PACKET: usize = 268_435_455 + 5;
 /// Largest packet we send (SUBSCRIBE, PUBACK, PINGREQ, DISCONNECT: all tiny).
 const MAX_OUTGOING_PACKET: usize = 64 * 1024;
 /// Capacity of rumqttc's request channel (acks, subscriptions, disconnect).

@@ -168,7 +168,7 @@ impl DoorSink for MemorySink {
         rec.stored.push(event);
         Ok(Ingested::New)
     }
-    async fn door_status(&self, change: StatusChange) -> Result<(), SinkError> {
+    async fn door_status(&self, change: StatusChange, _raw: &[u8]) -> Result<(), SinkError> {
         self.recorded().statuses.push(change);
         Ok(())
     }
