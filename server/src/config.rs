@@ -206,6 +206,26 @@ impl Ctx<'_> {
             .count()
             + 1
     }
+    /// Reports at the line of `key = …` inside the entry `span` (the entry's first line
+    /// when the key is not found).
+    fn err_key(&mut self, span: std::ops::Range<usize>, key: &str, message: impl Into<String>) {
+        let start = span.start.min(self.text.len());
+        let end = span.end.min(self.text.len()).max(start);
+        let mut offset = start;
+        let mut at = start;
+        for line in self.text[start..end].split_inclusive('\n') {
+            let t = line.trim_start();
+            if t.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+            {
+                at = offset;
+                break;
+            }
+            offset += line.len();
+        }
+        self.err(at..at, message);
+    }
+
     fn err(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
         let line = Some(self.line_of(span.start));
         self.errors.push(ConfigError {
@@ -263,7 +283,7 @@ impl Config {
                 let listen = match &s.listen {
                     None => default_listen(),
                     Some(l) => l.parse().unwrap_or_else(|_| {
-                        cx.err(span.clone(), format!("[server] listen {l:?} is not an address such as \"127.0.0.1:8080\""));
+                        cx.err_key(span.clone(), "listen", format!("[server] listen {l:?} is not an address such as \"127.0.0.1:8080\""));
                         default_listen()
                     }),
                 };
@@ -282,7 +302,7 @@ impl Config {
                     || database.starts_with("postgres://")
                     || database.starts_with("postgresql://"))
                 {
-                    cx.err(span, format!("[server] database {database:?} must start with sqlite:// or postgres://"));
+                    cx.err_key(span, "database", format!("[server] database {database:?} must start with sqlite:// or postgres://"));
                 }
                 ServerSettings {
                     listen,
@@ -413,7 +433,7 @@ impl Config {
             let category = match s.category.parse::<SystemCategory>() {
                 Ok(c) => c,
                 Err(m) => {
-                    cx.err(span, m);
+                    cx.err_key(span, "category", m);
                     continue;
                 }
             };
@@ -421,7 +441,7 @@ impl Config {
                 None => None,
                 Some(Ok(r)) => Some(r),
                 Some(Err(m)) => {
-                    cx.err(span, m);
+                    cx.err_key(span, "renewal", m);
                     continue;
                 }
             };
@@ -445,7 +465,11 @@ impl Config {
             for c in &p.credentials {
                 match c.parse::<Credential>() {
                     Ok(c) => credentials.push(c),
-                    Err(m) => cx.err(span.clone(), format!("person {:?}: {m}", p.id)),
+                    Err(m) => cx.err_key(
+                        span.clone(),
+                        "credentials",
+                        format!("person {:?}: {m}", p.id),
+                    ),
                 }
             }
             let mut accounts = BTreeMap::new();
@@ -454,7 +478,9 @@ impl Config {
                     Ok(s) => {
                         accounts.insert(s, account.clone());
                     }
-                    Err(e) => cx.err(span.clone(), format!("person {:?}: {e}", p.id)),
+                    Err(e) => {
+                        cx.err_key(span.clone(), "accounts", format!("person {:?}: {e}", p.id))
+                    }
                 }
             }
             spans.insert(("people", people.len()), span);
@@ -566,7 +592,8 @@ fn parse_span(
     match value {
         None => default,
         Some(v) => v.parse().unwrap_or_else(|m| {
-            cx.err(span, format!("{what}: {m}"));
+            let key = what.rsplit(' ').next().unwrap_or(what);
+            cx.err_key(span, key, format!("{what}: {m}"));
             default
         }),
     }
@@ -679,7 +706,7 @@ accounts = { ehr = "nurse01" }
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("alarm_hold") && e.contains("monban.toml:16"),
+            e.contains("alarm_hold") && e.contains("monban.toml:20:"),
             "{e}"
         );
 
@@ -688,7 +715,7 @@ accounts = { ehr = "nurse01" }
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("unknown credential type") && e.contains("monban.toml:37"),
+            e.contains("unknown credential type") && e.contains("monban.toml:40:"),
             "{e}"
         );
 
