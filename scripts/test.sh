@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/build-web.sh
-echo "==> building the workspace"
-cargo build --workspace --all-targets
+echo "==> building the workspace (default members: the wasm crate is built by build-web.sh)"
+cargo build --all-targets
 echo "==> running the tests"
-cargo test --workspace
+cargo test
