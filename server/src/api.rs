@@ -456,18 +456,15 @@ async fn live(
 ) -> Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>> {
     let rx = hub.subscribe();
     let stream = futures::stream::unfold(rx, |mut rx| async move {
-        loop {
-            match rx.recv().await {
-                Ok(ev) => {
-                    let data = serde_json::to_string(&ev).unwrap_or_default();
-                    return Some((Ok(Event::default().data(data)), rx));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    return Some((Ok(Event::default().data("{\"kind\":\"lagged\"}")), rx));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        let data = match rx.recv().await {
+            Ok(ev) => serde_json::to_string(&ev).unwrap_or_default(),
+            // Missed messages: the client refetches anyway.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                "{\"kind\":\"lagged\"}".to_string()
             }
-        }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok(Event::default().data(data)), rx))
     });
     // End the stream on shutdown, or open dashboards would hold graceful shutdown forever.
     let stream = futures::StreamExt::take_until(stream, hub.shutdown.clone().cancelled_owned());

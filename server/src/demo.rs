@@ -41,7 +41,7 @@ pub async fn run(
     opts: DemoOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    if !(opts.speed > 0.0) {
+    if opts.speed.is_nan() || opts.speed <= 0.0 {
         anyhow::bail!("--speed must be greater than 0");
     }
     std::fs::create_dir_all(&opts.data_dir)
