@@ -18,12 +18,14 @@
 //! - [`mqtt`] — events, dead letters, status words and last will over MQTT.
 //! - [`restart`] — kill -9 with pending logins, SIGTERM.
 //! - [`cli`] — `token issue`, config errors, idempotent import.
+//! - [`demo`] — `monban demo` serves a dashboard of real verdicts and stops cleanly.
 //! - [`health`] — `/healthz`, `/metrics`, the dashboard, odd event ids.
 #![allow(clippy::unwrap_used)]
 
 mod broker;
 mod cli;
 mod compliance;
+mod demo;
 mod errors;
 mod harness;
 mod health;
