@@ -3,7 +3,11 @@
 # (HTTP) against a release build of the hub, with latency percentiles and the hub's
 # peak memory. Results go to stdout as JSON; docs/BENCHMARKS.md records them.
 #
-#   scripts/bench.sh [DOOR_EVENTS] [LOGINS] [CONCURRENCY]
+#   scripts/bench.sh [DOOR_EVENTS] [LOGINS] [CONCURRENCY] [DOOR_RATE]
+#
+# DOOR_RATE 0 (the default) publishes as fast as possible: a saturation run, whose
+# throughput is the figure and whose latency measures the queue. A paced run (e.g. 200)
+# gives the latency of an event when the hub keeps up.
 #
 # Uses the embedded broker (`monban broker`) unless MONBAN_BENCH_MQTT_URL is set
 # (e.g. mqtt://127.0.0.1:1883 for Mosquitto).
@@ -12,6 +16,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 events=${1:-5000}
 logins=${2:-2000}
 concurrency=${3:-8}
+rate=${4:-0}
 
 cargo build --release -p monban-server -p monban-sim
 bin=target/release
@@ -42,7 +47,7 @@ hub=$!
 pids+=($hub)
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$hub_port/healthz" >/dev/null && break; sleep 0.1; done
 
-echo "# $(date -u +%FT%TZ) $(nproc) cores; events=$events logins=$logins concurrency=$concurrency broker=$mqtt" >&2
+echo "# $(date -u +%FT%TZ) $(nproc) cores; events=$events rate=$rate logins=$logins concurrency=$concurrency broker=$mqtt" >&2
 "$bin/monban-sim" load --mqtt "$mqtt" --hub "http://127.0.0.1:$hub_port" --login-token "$token" \
-  --door-events "$events" --logins "$logins" --concurrency "$concurrency"
+  --door-events "$events" --door-rate "$rate" --logins "$logins" --concurrency "$concurrency"
 echo "hub peak RSS: $(grep VmHWM /proc/$hub/status | awk '{print $2, $3}')" >&2

@@ -34,6 +34,9 @@ pub struct LoadOptions {
     pub credential_type: String,
     pub credential_id: String,
     pub door_events: u64,
+    /// Door events per second to publish at; 0 publishes as fast as the client can
+    /// (a saturation run: the latency then measures the queue).
+    pub door_rate: f64,
     /// A system, its login-ingest token, an account mapped to that person and a terminal.
     pub system: String,
     pub login_token: String,
@@ -117,10 +120,16 @@ async fn door_events(opts: &LoadOptions, report: &mut LoadReport) -> anyhow::Res
         let mut buf = String::new();
         let mut last = Instant::now();
         let deadline = Instant::now() + Duration::from_secs(600);
-        while (latencies.len() as u64) < total && Instant::now() < deadline {
-            let chunk = match tokio::time::timeout(Duration::from_secs(30), feed.chunk()).await {
+        // Stop when everything was seen, or nothing new was stored for 30 s (the feed's
+        // keep-alives alone do not count): lost events are then reported as such.
+        while (latencies.len() as u64) < total
+            && Instant::now() < deadline
+            && last.elapsed() < Duration::from_secs(30)
+        {
+            let chunk = match tokio::time::timeout(Duration::from_secs(5), feed.chunk()).await {
                 Ok(Ok(Some(c))) => c,
-                _ => break,
+                Ok(_) => break,
+                Err(_) => continue,
             };
             let now = Instant::now();
             buf.push_str(&String::from_utf8_lossy(&chunk));
@@ -170,7 +179,12 @@ async fn door_events(opts: &LoadOptions, report: &mut LoadReport) -> anyhow::Res
     });
     let topic = format!("monban/{}/door/{}/event", opts.site, opts.door);
     let started = Instant::now();
+    let pace = (opts.door_rate > 0.0).then(|| Duration::from_secs_f64(1.0 / opts.door_rate));
     for n in 0..total {
+        if let Some(pace) = pace {
+            let due = started + pace * n as u32;
+            tokio::time::sleep_until(due.into()).await;
+        }
         let event_id = format!("bench-{}-{n:07}", opts.run_id);
         // Exits, so the events do not pile up presence for the bench person.
         let payload = serde_json::json!({

@@ -70,6 +70,9 @@ struct LoadArgs {
     /// How many door events to publish.
     #[arg(long, default_value_t = 5000)]
     door_events: u64,
+    /// Door events per second (0: as fast as possible, a saturation run).
+    #[arg(long, default_value_t = 0.0)]
+    door_rate: f64,
     /// How many logins to post.
     #[arg(long, default_value_t = 2000)]
     logins: u64,
@@ -423,6 +426,7 @@ async fn load_command(args: LoadArgs) -> anyhow::Result<ExitCode> {
         credential_type: staff.usual_credential.kind.as_str().to_string(),
         credential_id: staff.usual_credential.id.clone(),
         door_events: args.door_events,
+        door_rate: args.door_rate,
         system: hospital::ids::EHR.to_string(),
         login_token: args.login_token,
         account,
