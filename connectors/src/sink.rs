@@ -11,6 +11,9 @@ pub enum Ingested {
     New,
     /// Already stored (same door and `event_id`): nothing changed.
     Duplicate,
+    /// Refused by the hub (e.g. a door that is not in the inventory) and kept as a dead
+    /// letter: handled, so the message may be acknowledged.
+    DeadLettered,
 }
 
 /// The sink could not store: the connector must NOT acknowledge the message, so the

@@ -236,7 +236,7 @@ async fn post_door_event(
     let reply = json!({"door": event.door.as_str(), "event_id": event.event_id});
     let status = match hub.ingest_door_event(event, "http").await? {
         Ingested::New => StatusCode::ACCEPTED,
-        Ingested::Duplicate => StatusCode::OK,
+        Ingested::Duplicate | Ingested::DeadLettered => StatusCode::OK,
     };
     Ok((status, Json(reply)).into_response())
 }

@@ -417,47 +417,46 @@ impl Hub {
     }
 }
 
+impl Hub {
+    /// Keeps an MQTT message for a door that is not in the inventory as a dead letter.
+    async fn unknown_door_letter(
+        &self,
+        door: &DoorId,
+        topic_kind: &str,
+        raw: &[u8],
+    ) -> Result<(), SinkError> {
+        let letter = DeadLetter {
+            source: "mqtt".into(),
+            origin: format!("monban/{}/door/{door}/{topic_kind}", self.site),
+            payload: raw.to_vec(),
+            reason: format!("door {:?} is not in the inventory", door.as_str()),
+            received_at: self.now(),
+        };
+        self.dead_letter(letter)
+            .await
+            .map_err(|e| SinkError(e.to_string()))
+    }
+}
+
 /// The MQTT connector delivers into the hub through this port.
 #[async_trait]
 impl DoorSink for Hub {
     async fn door_event(&self, event: DoorEvent, raw: &[u8]) -> Result<Ingested, SinkError> {
         let door = event.door.clone();
         match self.ingest_door_event(event, "mqtt").await {
-            Ok(i) => Ok(i),
-            Err(HubError::UnknownDoor(d)) => {
-                let letter = DeadLetter {
-                    source: "mqtt".into(),
-                    origin: format!("monban/{}/door/{door}/event", self.site),
-                    payload: raw.to_vec(),
-                    reason: format!("door {d:?} is not in the inventory"),
-                    received_at: self.now(),
-                };
-                self.dead_letter(letter)
-                    .await
-                    .map_err(|e| SinkError(e.to_string()))?;
-                Ok(Ingested::Duplicate)
+            Err(HubError::UnknownDoor(_)) => {
+                self.unknown_door_letter(&door, "event", raw).await?;
+                Ok(Ingested::DeadLettered)
             }
-            Err(e) => Err(SinkError(e.to_string())),
+            other => other.map_err(|e| SinkError(e.to_string())),
         }
     }
 
     async fn door_status(&self, change: StatusChange, raw: &[u8]) -> Result<(), SinkError> {
         let door = change.door.clone();
         match self.ingest_status(change, "mqtt").await {
-            Ok(()) => Ok(()),
-            Err(HubError::UnknownDoor(d)) => {
-                let letter = DeadLetter {
-                    source: "mqtt".into(),
-                    origin: format!("monban/{}/door/{door}/status", self.site),
-                    payload: raw.to_vec(),
-                    reason: format!("door {d:?} is not in the inventory"),
-                    received_at: self.now(),
-                };
-                self.dead_letter(letter)
-                    .await
-                    .map_err(|e| SinkError(e.to_string()))
-            }
-            Err(e) => Err(SinkError(e.to_string())),
+            Err(HubError::UnknownDoor(_)) => self.unknown_door_letter(&door, "status", raw).await,
+            other => other.map_err(|e| SinkError(e.to_string())),
         }
     }
 
