@@ -11,7 +11,11 @@
 //! - [`mqtt`] — the MQTT connector (rumqttc): topics of CONTRACT §5, QoS 1, persistent
 //!   session, acknowledgement only after the sink has stored the event, blind periods
 //!   when the broker lost the session. [`mqtt::codec`] is its pure topic/payload codec.
+//! - [`modbus`] — the Modbus TCP connector (tokio-modbus client): profile
+//!   `monban-door-v1` of CONTRACT §6, polling, overruns as outages, connection loss as
+//!   door offline. [`modbus::codec`] is its pure register codec.
 
+pub mod modbus;
 pub mod mqtt;
 pub mod sink;
 

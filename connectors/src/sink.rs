@@ -2,7 +2,7 @@
 //! in-memory one.
 
 use async_trait::async_trait;
-use monban_core::{DoorEvent, StatusChange, Timestamp};
+use monban_core::{DoorEvent, DoorId, StatusChange, Timestamp};
 
 /// Result of handing an event to the sink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +75,10 @@ pub trait DoorSink: Send + Sync + 'static {
     /// broker did not keep our session): the hub treats every door fed by this connector
     /// as offline for that period (fail closed).
     async fn blind_period(&self, name: &str, from: Timestamp, to: Timestamp);
+    /// Events of `door` from `from` to `to` may have been lost (a Modbus ring overrun,
+    /// CONTRACT §6): the hub treats the span like an offline period of that door (fail
+    /// closed). `reason` says why, for the record.
+    async fn door_outage(&self, door: &DoorId, from: Timestamp, to: Timestamp, reason: &str);
     /// The current time (the sink's clock, so tests can control it).
     fn now(&self) -> Timestamp;
 }

@@ -487,6 +487,16 @@ impl DoorSink for Hub {
         }
     }
 
+    async fn door_outage(&self, door: &DoorId, from: Timestamp, to: Timestamp, reason: &str) {
+        let doors = [door.clone()];
+        if let Err(e) = self
+            .record_outage(&doors, Outage { from, to }, reason)
+            .await
+        {
+            tracing::error!(error = %e, door = %door, "could not record the door outage");
+        }
+    }
+
     fn now(&self) -> Timestamp {
         Hub::now(self)
     }

@@ -141,6 +141,20 @@ pub async fn serve(
             }
         });
     }
+    for m in &config.modbus {
+        let device = monban_connectors::modbus::ModbusDevice::new(
+            m.door.clone(),
+            &m.address,
+            m.unit,
+            m.poll.as_std(),
+        );
+        let sink: Arc<dyn monban_connectors::DoorSink> = hub.clone();
+        tasks.spawn(monban_connectors::modbus::run(
+            device,
+            sink,
+            cancel.child_token(),
+        ));
+    }
     if config.mqtt.is_some() {
         wait_for_mqtt(&hub).await;
     }

@@ -83,7 +83,7 @@
 //! outage and stays put while retrying, `error` is the latest [`LinkError`]. A state is
 //! reported only when it changes.
 
-mod backoff;
+pub(crate) mod backoff;
 pub mod codec;
 mod driver;
 
