@@ -65,8 +65,7 @@ pub struct MqttSettings {
     pub client_id: String,
 }
 
-/// A Modbus device entry (CONTRACT §6); the connector follows in a later issue, the
-/// entries are validated now so a file written for it is accepted.
+/// A Modbus TCP door controller (CONTRACT §6), polled by `monban_connectors::modbus`.
 #[derive(Debug, Clone)]
 pub struct ModbusDevice {
     pub door: DoorId,

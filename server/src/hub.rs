@@ -418,6 +418,16 @@ impl Hub {
 }
 
 impl Hub {
+    /// The connector that feeds a door: `modbus` for doors with a `[[modbus]]` device,
+    /// `mqtt` for the others.
+    fn source_of(&self, door: &DoorId) -> &'static str {
+        if self.mqtt_doors.contains(door) || self.inventory().door(door).is_none() {
+            "mqtt"
+        } else {
+            "modbus"
+        }
+    }
+
     /// Keeps an MQTT message for a door that is not in the inventory as a dead letter.
     async fn unknown_door_letter(
         &self,
@@ -438,12 +448,13 @@ impl Hub {
     }
 }
 
-/// The MQTT connector delivers into the hub through this port.
+/// The connectors (MQTT, Modbus) deliver into the hub through this port.
 #[async_trait]
 impl DoorSink for Hub {
     async fn door_event(&self, event: DoorEvent, raw: &[u8]) -> Result<Ingested, SinkError> {
         let door = event.door.clone();
-        match self.ingest_door_event(event, "mqtt").await {
+        let source = self.source_of(&door);
+        match self.ingest_door_event(event, source).await {
             Err(HubError::UnknownDoor(_)) => {
                 self.unknown_door_letter(&door, "event", raw).await?;
                 Ok(Ingested::DeadLettered)
@@ -454,7 +465,8 @@ impl DoorSink for Hub {
 
     async fn door_status(&self, change: StatusChange, raw: &[u8]) -> Result<(), SinkError> {
         let door = change.door.clone();
-        match self.ingest_status(change, "mqtt").await {
+        let source = self.source_of(&door);
+        match self.ingest_status(change, source).await {
             Err(HubError::UnknownDoor(_)) => self.unknown_door_letter(&door, "status", raw).await,
             other => other.map_err(|e| SinkError(e.to_string())),
         }
