@@ -134,7 +134,7 @@ pub async fn play(
             "part of the day lies ahead of the real clock at this speed and start; it is skipped"
         );
     }
-    let mut mqtt = Mqtt::connect(&opts, &cancel).await?;
+    let mut mqtt = Mqtt::connect(&opts.mqtt_host, opts.mqtt_port, &opts.client_id, &cancel).await?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -378,7 +378,8 @@ pub(crate) async fn post_login(
 }
 
 /// The MQTT side: a client, its event loop task and the count of acknowledgements.
-struct Mqtt {
+/// Shared with [`crate::scenario`].
+pub(crate) struct Mqtt {
     client: AsyncClient,
     published: u64,
     acked: Arc<AtomicU64>,
@@ -387,12 +388,15 @@ struct Mqtt {
 }
 
 impl Mqtt {
-    async fn connect(opts: &PlayOptions, cancel: &CancellationToken) -> anyhow::Result<Mqtt> {
-        let mut options = MqttOptions::new(
-            opts.client_id.clone(),
-            opts.mqtt_host.clone(),
-            opts.mqtt_port,
-        );
+    /// Connects (waiting up to 10 s for the broker's `CONNACK`) and keeps the event
+    /// loop running in its own task.
+    pub(crate) async fn connect(
+        host: &str,
+        port: u16,
+        client_id: &str,
+        cancel: &CancellationToken,
+    ) -> anyhow::Result<Mqtt> {
+        let mut options = MqttOptions::new(client_id, host, port);
         options.set_keep_alive(Duration::from_secs(30));
         options.set_clean_session(false);
         let (client, mut eventloop) = AsyncClient::new(options, 1024);
@@ -454,9 +458,7 @@ impl Mqtt {
                 _ = tokio::time::sleep_until(deadline) => {
                     stop.cancel();
                     bail!(
-                        "cannot connect to the MQTT broker at {}:{} within {} s: {last_error}",
-                        opts.mqtt_host,
-                        opts.mqtt_port,
+                        "cannot connect to the MQTT broker at {host}:{port} within {} s: {last_error}",
                         CONNECT_TIMEOUT.as_secs()
                     );
                 }
@@ -473,7 +475,7 @@ impl Mqtt {
 
     /// Publishes at QoS 1; `false` when `cancel` fired first (the client's queue is
     /// full while the broker is away).
-    async fn publish(
+    pub(crate) async fn publish(
         &mut self,
         topic: String,
         payload: String,
@@ -491,7 +493,7 @@ impl Mqtt {
 
     /// Waits up to `wait` for every publish to be acknowledged, disconnects, and returns
     /// how many were not.
-    async fn finish(self, wait: Duration) -> u64 {
+    pub(crate) async fn finish(self, wait: Duration) -> u64 {
         let deadline = Instant::now() + wait;
         while self.acked.load(Ordering::Relaxed) < self.published && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -14,6 +14,10 @@
 //! - [`day`] — the player: [`day::play`] sends a schedule in accelerated time over MQTT
 //!   and HTTP and returns a [`day::PlayReport`].
 //! - [`load`] — the load generator of `monban-sim load` (docs/BENCHMARKS.md).
+//! - [`modbus_device`] — a Modbus TCP door controller speaking `monban-door-v1`
+//!   (CONTRACT §6), for `monban-sim modbus-door` and tests.
+//! - [`scenario`] — TOML timelines testers write (examples in `scenarios/`), sent to a
+//!   hub and checked step by step (`monban-sim scenario`).
 //! - `rng` (private) — seeded, platform-stable randomness.
 //!
 //! The binary (`src/main.rs`) only parses the command line.
@@ -21,7 +25,9 @@
 pub mod day;
 pub mod hospital;
 pub mod load;
+pub mod modbus_device;
 mod rng;
+pub mod scenario;
 pub mod schedule;
 
 pub use day::{play, PlayOptions, PlayReport, DEFAULT_SPEED};

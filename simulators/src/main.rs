@@ -9,6 +9,15 @@
 //!   asks the hub for the verdict of every deliberate case and prints PASS or FAIL
 //!   (exit status 1 on any FAIL).
 //!
+//! - `monban-sim modbus-door --listen 127.0.0.1:5020 [--script FILE]` runs a Modbus TCP
+//!   door controller (profile `monban-door-v1`, CONTRACT §6). It plays the script, then
+//!   reads more lines from standard input until it ends (or Ctrl-C); the line format is
+//!   documented in `monban_sim::modbus_device::ScriptLine`.
+//! - `monban-sim scenario FILE --hub URL --mqtt URL --token SYSTEM=TOKEN …
+//!   [--read-token T] [--deadline 15s] [--dry-run]` sends a scenario (format:
+//!   `monban_sim::scenario`, examples in `simulators/scenarios/`) and prints PASS or FAIL
+//!   per checked login (exit status 1 on any FAIL).
+//!
 //! Use the same `--seed` for `hospital` and `day`: the seed decides the people and their
 //! credentials as well as the day.
 
@@ -51,6 +60,58 @@ enum Command {
     /// second (HTTP), with latency percentiles. The hub must hold the generated
     /// hospital's inventory (same --seed).
     Load(LoadArgs),
+    /// Run a simulated Modbus TCP door controller (profile monban-door-v1).
+    ModbusDoor(ModbusDoorArgs),
+    /// Send a scenario file to a hub and check the verdict of each login.
+    Scenario(ScenarioArgs),
+}
+
+#[derive(Args)]
+struct ModbusDoorArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:5020")]
+    listen: std::net::SocketAddr,
+    /// A script to play first (lines like `badge card 04A1B2C3 in`, `wait 2s`,
+    /// `event door_forced`, `contact open`, `tamper on`, `offline 10s`); then standard
+    /// input is read the same way.
+    #[arg(long, value_name = "FILE")]
+    script: Option<std::path::PathBuf>,
+}
+
+#[derive(Args)]
+struct ScenarioArgs {
+    /// The scenario file (TOML).
+    file: std::path::PathBuf,
+    /// The MQTT broker the hub listens to.
+    #[arg(long, value_name = "URL", default_value = "mqtt://127.0.0.1:1883", value_parser = parse_mqtt)]
+    mqtt: (String, u16),
+    /// The hub's base URL.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    hub: String,
+    /// A login-ingest token, as SYSTEM=TOKEN; one per system the scenario logs in to.
+    #[arg(long = "token", value_name = "SYSTEM=TOKEN", value_parser = parse_token)]
+    tokens: Vec<(String, String)>,
+    /// A read token (auditor) to check the verdicts; without it the scenario is only sent.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "MONBAN_READ_TOKEN",
+        hide_env_values = true
+    )]
+    read_token: Option<String>,
+    /// How long to wait for each verdict to come out as expected.
+    #[arg(long, default_value = "15s")]
+    deadline: monban_core::Span,
+    /// Check the scenario's doors, terminals and accounts against the hospital of this
+    /// seed (a warning only).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// MQTT client id.
+    #[arg(long, default_value = "monban-sim-scenario")]
+    client_id: String,
+    /// Print the plan instead of sending it.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Args)]
@@ -193,6 +254,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Day(args) => day_command(args).await,
         Command::Load(args) => load_command(args).await,
+        Command::ModbusDoor(args) => modbus_door_command(args).await,
+        Command::Scenario(args) => scenario_command(args).await,
     }
 }
 
@@ -438,4 +501,136 @@ async fn load_command(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let report = monban_sim::load::run(&opts).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
+}
+
+async fn modbus_door_command(args: ModbusDoorArgs) -> anyhow::Result<ExitCode> {
+    use monban_sim::modbus_device::{self, ModbusDoor};
+    use tokio::io::AsyncBufReadExt as _;
+    let script = match &args.script {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            modbus_device::parse_script(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
+        None => Vec::new(),
+    };
+    let door = ModbusDoor::start(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    eprintln!(
+        "modbus door (monban-door-v1) listening on {}; type lines like `badge card 04A1B2C3 in`",
+        door.addr()
+    );
+    let now = || u32::try_from(Utc::now().timestamp()).unwrap_or(u32::MAX);
+    for line in &script {
+        modbus_device::apply(&door, line, now()).await?;
+    }
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            line = lines.next_line() => match line? {
+                None => {
+                    // Standard input ended: keep serving until Ctrl-C.
+                    let _ = tokio::signal::ctrl_c().await;
+                    break;
+                }
+                Some(line) => match modbus_device::parse_line(&line) {
+                    Ok(Some(l)) => modbus_device::apply(&door, &l, now()).await?,
+                    Ok(None) => {}
+                    Err(e) => eprintln!("error: {e}"),
+                },
+            },
+        }
+    }
+    door.stop().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn scenario_command(args: ScenarioArgs) -> anyhow::Result<ExitCode> {
+    use monban_sim::scenario;
+    let path = args.file.display().to_string();
+    let text =
+        std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {path}"))?;
+    let parsed = scenario::parse(&text).map_err(|e| match e.line {
+        Some(l) => anyhow::anyhow!("{path}:{l}: {}", e.message),
+        None => anyhow::anyhow!("{path}: {}", e.message),
+    })?;
+    for problem in scenario::check_references(&parsed, &hospital::generate(args.seed)) {
+        eprintln!(
+            "warning: {path}: {problem} (in the hospital of seed {})",
+            args.seed
+        );
+    }
+    let run_id = format!("{:x}", Utc::now().timestamp_millis());
+    let plan = scenario::plan(&parsed, Utc::now(), &run_id).map_err(|e| match e.line {
+        Some(l) => anyhow::anyhow!("{path}:{l}: {}", e.message),
+        None => anyhow::anyhow!("{path}: {}", e.message),
+    })?;
+    if args.dry_run {
+        println!("# {} — start {}", plan.name, schedule::rfc3339(plan.start));
+        for s in &plan.sends {
+            let delay = if s.after.is_zero() {
+                String::new()
+            } else {
+                format!(" (sent {:?} late)", s.after)
+            };
+            match &s.action {
+                Action::Door(m) => println!(
+                    "line {}{delay}: {} {}",
+                    s.line,
+                    m.topic(&plan.site),
+                    m.payload()
+                ),
+                Action::Status(m) => println!(
+                    "line {}{delay}: {} {}",
+                    s.line,
+                    m.topic(&plan.site),
+                    m.payload()
+                ),
+                Action::Login(m) => {
+                    println!("line {}{delay}: POST /api/v1/logins {}", s.line, m.body())
+                }
+            }
+        }
+        for c in &plan.checks {
+            println!("check line {}: {} expect {}", c.line, c.event_id, c.expect);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut tokens = BTreeMap::new();
+    for (system, token) in &args.tokens {
+        if tokens.insert(system.clone(), token.clone()).is_some() {
+            bail!("--token {system}=… is given twice");
+        }
+    }
+    let opts = scenario::RunOptions {
+        mqtt_host: args.mqtt.0,
+        mqtt_port: args.mqtt.1,
+        client_id: format!("{}-{run_id}", args.client_id),
+        hub_url: args.hub,
+        login_tokens: tokens,
+        read_token: args.read_token.clone(),
+        deadline: args.deadline.as_std(),
+    };
+    let cancel = CancellationToken::new();
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        });
+    }
+    let report = scenario::run(&plan, &opts, cancel).await?;
+    println!("{report}");
+    if args.read_token.is_none() {
+        println!("(give --read-token to check the hub's verdicts)");
+    }
+    Ok(if report.failed() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -1,0 +1,918 @@
+//! Scenarios: short timelines that testers and facilities staff write in TOML, sent to
+//! a hub through its real connectors, each login checked against the verdict expected.
+//!
+//! # Format
+//!
+//! ```toml
+//! name = "調剤室 (pharmacy dispensing room)"
+//! site = "tokyo-general"        # optional, default tokyo-general
+//! start = "now-2h"              # "now", "now-90m" or an RFC 3339 time
+//!
+//! [[step]]
+//! at = "0m"                     # offset from start ("0m", "5m", "1h 30m", "90s")
+//! badge = { door = "pharmacy-main", credential = "biometric:P0017", direction = "in" }
+//!
+//! [[step]]
+//! at = "5m"
+//! login = { system = "pharmacy", account = "ph01", terminal = "pharmacy-pc01", factors = ["password"], id = "ph-1" }
+//! expect = { verdict = "combined_measures" }
+//! ```
+//!
+//! Each `[[step]]` has `at`, exactly one action, and optionally `note` (free text,
+//! printed in the report), `delay` and `expect`:
+//!
+//! - `badge = { door, credential = "type:id", direction = "in" | "out", result = "granted" | "denied" }`
+//!   — an `access_granted` (default) or `access_denied` event; direction defaults to `in`.
+//! - `door = { door, event }` — any other door event: `door_opened`, `door_closed`,
+//!   `door_forced`, `door_held_open`, `tamper`.
+//! - `status = { door, state = "online" | "offline" }` — sent as `{"state", "ts"}`.
+//! - `login = { system, account, terminal, factors = [...], outcome = "success" | "failure", id }`
+//!   — `id` names the login in the report; the event id sent is `{id}-{run}`, so a
+//!   scenario can run again against the same hub.
+//! - `delay = "3s"` — delayed delivery: the step is sent that many *real* seconds after
+//!   the undelayed steps (which go at once, in file order); its `ts` is unchanged.
+//! - `expect = { verdict, reasons = [...] }` (the exact list, in the contract's order) or
+//!   `expect = { verdict, reasons_include = [...] }` — only on a `login` step.
+//!
+//! Door events and status changes go over MQTT (CONTRACT §5, QoS 1, event ids
+//! `sc-{run}-{n}`), logins over HTTP (§7). Then each expectation is checked by polling
+//! `GET /api/v1/logins/{id}` until the verdict matches or the deadline passes (the hub
+//! may re-evaluate a verdict when a late event arrives).
+//!
+//! # Layout
+//! - [`parse`] — TOML → [`Scenario`]; errors carry the file's line numbers.
+//! - [`plan`] — [`Scenario`] + the current time + a run id → [`Plan`]: the messages,
+//!   their send order and the checks. Pure.
+//! - [`check_references`] — which doors, terminals, systems and accounts a scenario
+//!   names that a [`Hospital`] lacks.
+//! - [`run`] — sends a plan and checks it; [`Report`] prints PASS/FAIL per step.
+
+use crate::day::{post_login, Mqtt, Posted};
+use crate::hospital::{Hospital, SITE_ID};
+use crate::schedule::{Action, DoorMessage, LoginMessage, StatusMessage};
+use anyhow::{bail, Context as _};
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use monban_core::{
+    Credential, Direction, DoorEventKind, DoorId, DoorStatus, Factor, Outcome, Reason, SiteId,
+    Span, SystemId, VerdictKind,
+};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// A parsed scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scenario {
+    pub name: String,
+    pub site: SiteId,
+    pub start: Start,
+    pub steps: Vec<Step>,
+}
+
+/// When the timeline starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// The run's current time minus this much.
+    BeforeNow(TimeDelta),
+    At(DateTime<FixedOffset>),
+}
+
+/// One step of a scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Line of the `[[step]]` header in the file (from 1).
+    pub line: usize,
+    pub at: TimeDelta,
+    /// Real time to hold the step back (delayed delivery).
+    pub delay: Duration,
+    pub note: Option<String>,
+    pub action: StepAction,
+    pub expect: Option<Expect>,
+}
+
+/// What a step sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepAction {
+    Door {
+        door: DoorId,
+        kind: DoorEventKind,
+        direction: Direction,
+        credential: Option<Credential>,
+    },
+    Status {
+        door: DoorId,
+        status: DoorStatus,
+    },
+    Login {
+        system: SystemId,
+        account: String,
+        terminal: String,
+        factors: Vec<Factor>,
+        outcome: Outcome,
+        /// The name in the file; `None`: `l{line}`.
+        id: Option<String>,
+    },
+}
+
+/// The verdict a login step must get.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expect {
+    pub verdict: VerdictKind,
+    /// The exact reasons, in order.
+    pub reasons: Option<Vec<Reason>>,
+    /// Reasons that must be among the hub's.
+    pub reasons_include: Vec<Reason>,
+}
+
+impl Expect {
+    /// Whether the hub's answer meets the expectation.
+    pub fn is_met_by<S: AsRef<str>>(&self, verdict: &str, reasons: &[S]) -> bool {
+        verdict == self.verdict.as_str()
+            && self.reasons.as_ref().is_none_or(|want| {
+                want.len() == reasons.len()
+                    && want
+                        .iter()
+                        .zip(reasons)
+                        .all(|(w, r)| w.as_str() == r.as_ref())
+            })
+            && self
+                .reasons_include
+                .iter()
+                .all(|w| reasons.iter().any(|r| r.as_ref() == w.as_str()))
+    }
+}
+
+impl fmt::Display for Expect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.verdict.as_str())?;
+        if let Some(r) = &self.reasons {
+            let r: Vec<&str> = r.iter().map(|r| r.as_str()).collect();
+            write!(f, " [{}]", r.join(", "))?;
+        }
+        if !self.reasons_include.is_empty() {
+            let r: Vec<&str> = self.reasons_include.iter().map(|r| r.as_str()).collect();
+            write!(f, " incl. {}", r.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// A scenario file that cannot be used. Displays as `FILE:LINE: message`-friendly text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+pub struct ScenarioError {
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl ScenarioError {
+    fn at(line: usize, message: impl Into<String>) -> Self {
+        ScenarioError {
+            line: Some(line),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: String,
+    site: Option<String>,
+    start: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    step: Vec<toml::Spanned<RawStep>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    at: String,
+    delay: Option<String>,
+    note: Option<String>,
+    badge: Option<RawBadge>,
+    door: Option<RawDoor>,
+    status: Option<RawStatus>,
+    login: Option<RawLogin>,
+    expect: Option<RawExpect>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBadge {
+    door: String,
+    credential: String,
+    direction: Option<String>,
+    result: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDoor {
+    door: String,
+    event: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStatus {
+    door: String,
+    state: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLogin {
+    system: String,
+    account: String,
+    terminal: String,
+    factors: Vec<String>,
+    outcome: Option<String>,
+    id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    verdict: String,
+    reasons: Option<Vec<String>>,
+    reasons_include: Option<Vec<String>>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map(|s| s.matches('\n').count() + 1)
+        .unwrap_or(1)
+}
+
+fn span(s: &str) -> Result<TimeDelta, String> {
+    let span: Span = s.parse()?;
+    Ok(TimeDelta::milliseconds(span.as_millis()))
+}
+
+/// Parses `now`, `now-2h` or an RFC 3339 time.
+fn parse_start(s: &str) -> Result<Start, String> {
+    let t = s.trim();
+    if t == "now" {
+        return Ok(Start::BeforeNow(TimeDelta::zero()));
+    }
+    if let Some(rest) = t.strip_prefix("now") {
+        let rest = rest.trim_start();
+        let back = rest
+            .strip_prefix('-')
+            .ok_or_else(|| format!("start {s:?}: write \"now\", \"now-2h\" or an RFC 3339 time"))?;
+        return span(back).map(Start::BeforeNow);
+    }
+    DateTime::parse_from_rfc3339(t).map(Start::At).map_err(|e| {
+        format!("start {s:?} is neither \"now-…\" nor an RFC 3339 time with an offset ({e})")
+    })
+}
+
+fn id<T>(
+    what: &str,
+    s: &str,
+    parse: impl Fn(String) -> Result<T, monban_core::IdError>,
+) -> Result<T, String> {
+    parse(s.to_string()).map_err(|e| format!("{what} {s:?}: {e}"))
+}
+
+/// Parses a scenario file's text.
+pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+    let raw: RawScenario = toml::from_str(text).map_err(|e| ScenarioError {
+        line: e.span().map(|s| line_of(text, s.start)),
+        message: e.message().to_string(),
+    })?;
+    let site = match raw.site.as_deref() {
+        Some(s) => id("site", s, SiteId::parse).map_err(|m| ScenarioError {
+            line: None,
+            message: m,
+        })?,
+        None => id("site", SITE_ID, SiteId::parse).map_err(|m| ScenarioError {
+            line: None,
+            message: m,
+        })?,
+    };
+    let start = match &raw.start {
+        None => Start::BeforeNow(TimeDelta::zero()),
+        Some(s) => parse_start(s.get_ref())
+            .map_err(|m| ScenarioError::at(line_of(text, s.span().start), m))?,
+    };
+    if raw.step.is_empty() {
+        return Err(ScenarioError {
+            line: None,
+            message: "the scenario has no [[step]]".into(),
+        });
+    }
+    let mut steps = Vec::new();
+    let mut names = BTreeMap::new();
+    for spanned in &raw.step {
+        let line = line_of(text, spanned.span().start);
+        let step = parse_step(spanned.get_ref(), line).map_err(|m| ScenarioError::at(line, m))?;
+        if let StepAction::Login { id: Some(name), .. } = &step.action {
+            if let Some(first) = names.insert(name.clone(), line) {
+                return Err(ScenarioError::at(
+                    line,
+                    format!("login id {name:?} is already used by the step at line {first}"),
+                ));
+            }
+        }
+        steps.push(step);
+    }
+    Ok(Scenario {
+        name: raw.name,
+        site,
+        start,
+        steps,
+    })
+}
+
+fn parse_step(raw: &RawStep, line: usize) -> Result<Step, String> {
+    let at = span(&raw.at).map_err(|e| format!("at: {e}"))?;
+    let delay = match &raw.delay {
+        Some(d) => d
+            .parse::<Span>()
+            .map_err(|e| format!("delay: {e}"))?
+            .as_std(),
+        None => Duration::ZERO,
+    };
+    let count = [
+        raw.badge.is_some(),
+        raw.door.is_some(),
+        raw.status.is_some(),
+        raw.login.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if count != 1 {
+        return Err(format!(
+            "a step needs exactly one of badge, door, status or login (this one has {count})"
+        ));
+    }
+    let action = if let Some(b) = &raw.badge {
+        let kind = match b.result.as_deref() {
+            None | Some("granted") => DoorEventKind::AccessGranted,
+            Some("denied") => DoorEventKind::AccessDenied,
+            Some(other) => {
+                return Err(format!(
+                    "badge result {other:?}: expected \"granted\" or \"denied\""
+                ))
+            }
+        };
+        StepAction::Door {
+            door: id("door", &b.door, DoorId::parse)?,
+            kind,
+            direction: match &b.direction {
+                Some(d) => d.parse()?,
+                None => Direction::In,
+            },
+            credential: Some(b.credential.parse()?),
+        }
+    } else if let Some(d) = &raw.door {
+        let kind: DoorEventKind = d.event.parse()?;
+        if matches!(
+            kind,
+            DoorEventKind::AccessGranted | DoorEventKind::AccessDenied
+        ) {
+            return Err(format!(
+                "door event {:?} carries a credential: write it as badge = {{ door = …, credential = …, result = \"granted\" | \"denied\" }}",
+                d.event
+            ));
+        }
+        StepAction::Door {
+            door: id("door", &d.door, DoorId::parse)?,
+            kind,
+            direction: Direction::In,
+            credential: None,
+        }
+    } else if let Some(s) = &raw.status {
+        StepAction::Status {
+            door: id("door", &s.door, DoorId::parse)?,
+            status: match s.state.as_str() {
+                "online" => DoorStatus::Online,
+                "offline" => DoorStatus::Offline,
+                other => {
+                    return Err(format!(
+                        "status state {other:?}: expected \"online\" or \"offline\""
+                    ))
+                }
+            },
+        }
+    } else if let Some(l) = &raw.login {
+        if l.factors.is_empty() {
+            return Err("login factors must name at least one factor".into());
+        }
+        let factors = l
+            .factors
+            .iter()
+            .map(|f| f.parse())
+            .collect::<Result<Vec<Factor>, String>>()?;
+        if let Some(name) = &l.id {
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                return Err(format!(
+                    "login id {name:?}: use letters, digits, '-', '_' or '.'"
+                ));
+            }
+        }
+        if l.account.trim().is_empty() || l.terminal.trim().is_empty() {
+            return Err("login account and terminal must not be empty".into());
+        }
+        StepAction::Login {
+            system: id("system", &l.system, SystemId::parse)?,
+            account: l.account.clone(),
+            terminal: l.terminal.clone(),
+            factors,
+            outcome: match &l.outcome {
+                Some(o) => o.parse()?,
+                None => Outcome::Success,
+            },
+            id: l.id.clone(),
+        }
+    } else {
+        return Err("a step needs an action".into());
+    };
+    let expect = match &raw.expect {
+        None => None,
+        Some(e) => {
+            if !matches!(action, StepAction::Login { .. }) {
+                return Err("expect belongs on a login step".into());
+            }
+            let reasons = |v: &Option<Vec<String>>| -> Result<Option<Vec<Reason>>, String> {
+                v.as_ref()
+                    .map(|v| v.iter().map(|r| r.parse()).collect())
+                    .transpose()
+            };
+            Some(Expect {
+                verdict: e.verdict.parse()?,
+                reasons: reasons(&e.reasons)?,
+                reasons_include: reasons(&e.reasons_include)?.unwrap_or_default(),
+            })
+        }
+    };
+    Ok(Step {
+        line,
+        at,
+        delay,
+        note: raw.note.clone(),
+        action,
+        expect,
+    })
+}
+
+/// What a run sends and checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub name: String,
+    pub site: SiteId,
+    pub start: DateTime<FixedOffset>,
+    /// In send order: undelayed steps in file order, then delayed ones by delay.
+    pub sends: Vec<Send>,
+    /// One per login step with `expect`, in file order.
+    pub checks: Vec<Check>,
+}
+
+/// One message to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Send {
+    pub line: usize,
+    /// Real time after the run's start at which to send it.
+    pub after: Duration,
+    pub action: Action,
+}
+
+/// A verdict to check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub line: usize,
+    /// The name in the file (or `l{line}`).
+    pub name: String,
+    /// The event id sent to the hub.
+    pub event_id: String,
+    pub note: Option<String>,
+    pub expect: Expect,
+}
+
+/// Plans a run at `now`. `run` makes the event ids unique to this run. Fails when a
+/// step's time lies in the future of `now` (the hub would be asked about events that
+/// have not happened).
+pub fn plan(s: &Scenario, now: DateTime<Utc>, run: &str) -> Result<Plan, ScenarioError> {
+    let jst = FixedOffset::east_opt(9 * 3600).ok_or_else(|| ScenarioError {
+        line: None,
+        message: "offset".into(),
+    })?;
+    let start = match s.start {
+        Start::BeforeNow(back) => (now - back).with_timezone(&jst),
+        Start::At(t) => t,
+    };
+    let mut sends = Vec::new();
+    let mut checks = Vec::new();
+    for (n, step) in s.steps.iter().enumerate() {
+        let ts = start + step.at;
+        if ts.with_timezone(&Utc) > now {
+            return Err(ScenarioError::at(
+                step.line,
+                format!(
+                    "this step's time {} is in the future; move start back (e.g. start = \"now-2h\")",
+                    crate::schedule::rfc3339(ts)
+                ),
+            ));
+        }
+        let action = match &step.action {
+            StepAction::Door {
+                door,
+                kind,
+                direction,
+                credential,
+            } => Action::Door(DoorMessage {
+                door: door.clone(),
+                event_id: format!("sc-{run}-{}", n + 1),
+                ts,
+                kind: *kind,
+                direction: *direction,
+                credential: credential.clone(),
+            }),
+            StepAction::Status { door, status } => Action::Status(StatusMessage {
+                door: door.clone(),
+                status: *status,
+                ts,
+            }),
+            StepAction::Login {
+                system,
+                account,
+                terminal,
+                factors,
+                outcome,
+                id,
+            } => {
+                let name = id.clone().unwrap_or_else(|| format!("l{}", step.line));
+                let event_id = format!("{name}-{run}");
+                if let Some(expect) = &step.expect {
+                    checks.push(Check {
+                        line: step.line,
+                        name,
+                        event_id: event_id.clone(),
+                        note: step.note.clone(),
+                        expect: expect.clone(),
+                    });
+                }
+                Action::Login(LoginMessage {
+                    event_id,
+                    ts,
+                    system: system.clone(),
+                    account: account.clone(),
+                    terminal: terminal.clone(),
+                    factors: factors.clone(),
+                    outcome: *outcome,
+                })
+            }
+        };
+        sends.push(Send {
+            line: step.line,
+            after: step.delay,
+            action,
+        });
+    }
+    // Stable: undelayed steps keep file order.
+    sends.sort_by_key(|s| s.after);
+    Ok(Plan {
+        name: s.name.clone(),
+        site: s.site.clone(),
+        start,
+        sends,
+        checks,
+    })
+}
+
+/// The names a scenario uses that `h` does not have, one message per problem.
+pub fn check_references(s: &Scenario, h: &Hospital) -> Vec<String> {
+    let mut problems = Vec::new();
+    if s.site != h.site_id {
+        problems.push(format!(
+            "site {:?} is not the hospital's ({})",
+            s.site.as_str(),
+            h.site_id
+        ));
+    }
+    for step in &s.steps {
+        let line = step.line;
+        match &step.action {
+            StepAction::Door {
+                door, credential, ..
+            } => {
+                if !h.doors.iter().any(|d| &d.id == door) {
+                    problems.push(format!("line {line}: no door {door}"));
+                }
+                if let Some(c) = credential {
+                    let known = h.staff.iter().any(|st| {
+                        st.person
+                            .credentials
+                            .iter()
+                            .any(|p| p.match_key() == c.match_key())
+                    });
+                    if !known {
+                        problems.push(format!("line {line}: nobody holds credential {c}"));
+                    }
+                }
+            }
+            StepAction::Status { door, .. } => {
+                if !h.doors.iter().any(|d| &d.id == door) {
+                    problems.push(format!("line {line}: no door {door}"));
+                }
+            }
+            StepAction::Login {
+                system,
+                account,
+                terminal,
+                ..
+            } => {
+                if !h.systems.iter().any(|x| &x.id == system) {
+                    problems.push(format!("line {line}: no system {system}"));
+                }
+                if !h.terminals.iter().any(|t| t.id.as_str() == terminal) {
+                    problems.push(format!("line {line}: no terminal {terminal}"));
+                }
+                let mapped = h.staff.iter().any(|st| {
+                    st.person
+                        .accounts
+                        .iter()
+                        .any(|(k, a)| k == system && a == account)
+                });
+                let unmapped = h
+                    .unmapped_accounts
+                    .iter()
+                    .any(|u| &u.system == system && &u.account == account);
+                if !mapped && !unmapped {
+                    problems.push(format!("line {line}: no account {system}/{account}"));
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// Where and how to run a plan.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub mqtt_host: String,
+    pub mqtt_port: u16,
+    pub client_id: String,
+    /// The hub's base URL, e.g. `http://127.0.0.1:8080`.
+    pub hub_url: String,
+    /// System id → login-ingest token.
+    pub login_tokens: BTreeMap<String, String>,
+    /// Read token for the checks; `None`: send only.
+    pub read_token: Option<String>,
+    /// How long to wait for each verdict to come out as expected, after sending.
+    pub deadline: Duration,
+}
+
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepResult {
+    pub check: Check,
+    pub pass: bool,
+    /// `verdict [reasons]` as the hub last gave it, or the error.
+    pub hub: String,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub name: String,
+    pub sent: usize,
+    /// Lines of logins the hub refused, with the reason.
+    pub refused: Vec<(usize, String)>,
+    pub results: Vec<StepResult>,
+    pub mqtt_unacked: u64,
+}
+
+impl Report {
+    /// Whether any check failed or any login was refused.
+    pub fn failed(&self) -> bool {
+        !self.refused.is_empty() || self.results.iter().any(|r| !r.pass)
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "scenario: {}", self.name)?;
+        writeln!(f, "sent {} messages", self.sent)?;
+        if self.mqtt_unacked > 0 {
+            writeln!(
+                f,
+                "warning: the broker did not acknowledge {} message(s)",
+                self.mqtt_unacked
+            )?;
+        }
+        for (line, why) in &self.refused {
+            writeln!(f, "FAIL line {line:<4} the hub refused the login: {why}")?;
+        }
+        for r in &self.results {
+            writeln!(
+                f,
+                "{} line {:<4} {:<14} expected {:<40} hub: {}",
+                if r.pass { "PASS" } else { "FAIL" },
+                r.check.line,
+                r.check.name,
+                r.check.expect.to_string(),
+                r.hub
+            )?;
+            if let Some(note) = &r.check.note {
+                writeln!(f, "          {note}")?;
+            }
+        }
+        let passed = self.results.iter().filter(|r| r.pass).count();
+        write!(
+            f,
+            "{passed} of {} checks passed{}",
+            self.results.len(),
+            if self.failed() {
+                " — FAIL"
+            } else {
+                " — PASS"
+            }
+        )
+    }
+}
+
+/// Sends `plan` and checks its expectations. Fails on wrong options (a login's system
+/// without a token, a bad URL) or an unreachable broker or hub.
+pub async fn run(
+    plan: &Plan,
+    opts: &RunOptions,
+    cancel: CancellationToken,
+) -> anyhow::Result<Report> {
+    let hub = reqwest::Url::parse(&opts.hub_url)
+        .with_context(|| format!("hub URL {:?} is not a URL", opts.hub_url))?;
+    if hub.scheme() != "http" {
+        bail!("hub URL {:?} must start with http://", opts.hub_url);
+    }
+    let base = opts.hub_url.trim_end_matches('/').to_string();
+    for s in &plan.sends {
+        if let Action::Login(m) = &s.action {
+            if !opts.login_tokens.contains_key(m.system.as_str()) {
+                bail!(
+                    "line {}: no login token for system {}; give --token {}=TOKEN",
+                    s.line,
+                    m.system,
+                    m.system
+                );
+            }
+        }
+    }
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .context("cannot build the HTTP client")?;
+    let needs_mqtt = plan
+        .sends
+        .iter()
+        .any(|s| !matches!(s.action, Action::Login(_)));
+    let mut mqtt = if needs_mqtt {
+        Some(Mqtt::connect(&opts.mqtt_host, opts.mqtt_port, &opts.client_id, &cancel).await?)
+    } else {
+        None
+    };
+    let mut report = Report {
+        name: plan.name.clone(),
+        ..Report::default()
+    };
+    let t0 = Instant::now();
+    let logins_url = format!("{base}/api/v1/logins");
+    let sent: anyhow::Result<()> = async {
+        for s in &plan.sends {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => bail!("interrupted"),
+                _ = tokio::time::sleep_until(t0 + s.after) => {}
+            }
+            let (topic, payload) = match &s.action {
+                Action::Door(m) => (m.topic(&plan.site), m.payload()),
+                Action::Status(m) => (m.topic(&plan.site), m.payload()),
+                Action::Login(m) => {
+                    let token = opts
+                        .login_tokens
+                        .get(m.system.as_str())
+                        .map(String::as_str)
+                        .unwrap_or_default();
+                    match post_login(&http, &logins_url, token, &m.event_id, &m.body(), &cancel)
+                        .await?
+                    {
+                        Posted::Accepted => report.sent += 1,
+                        Posted::Rejected => report.refused.push((
+                            s.line,
+                            format!("{} (see the log for the hub's answer)", m.event_id),
+                        )),
+                        Posted::Cancelled => bail!("interrupted"),
+                    }
+                    continue;
+                }
+            };
+            if let Some(mqtt) = mqtt.as_mut() {
+                if !mqtt.publish(topic, payload.to_string(), &cancel).await? {
+                    bail!("interrupted");
+                }
+                report.sent += 1;
+            }
+        }
+        Ok(())
+    }
+    .await;
+    if let Some(mqtt) = mqtt.take() {
+        report.mqtt_unacked = mqtt.finish(Duration::from_secs(10)).await;
+    }
+    sent?;
+    let Some(token) = &opts.read_token else {
+        return Ok(report);
+    };
+    for check in &plan.checks {
+        if report.refused.iter().any(|(l, _)| *l == check.line) {
+            continue;
+        }
+        report
+            .results
+            .push(check_one(&http, &base, token, check, opts.deadline).await);
+    }
+    Ok(report)
+}
+
+/// Polls the hub for one login until its verdict meets the expectation or `deadline`
+/// passes; the result holds the last answer.
+pub async fn check_one(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    check: &Check,
+    deadline: Duration,
+) -> StepResult {
+    let url = format!("{base}/api/v1/logins/{}", check.event_id);
+    let until = Instant::now() + deadline;
+    loop {
+        let hub = match fetch_verdict(http, &url, token).await {
+            Ok((verdict, reasons)) => {
+                let pass = check.expect.is_met_by(&verdict, &reasons);
+                let hub = format!("{verdict} [{}]", reasons.join(", "));
+                if pass {
+                    return StepResult {
+                        check: check.clone(),
+                        pass,
+                        hub,
+                    };
+                }
+                hub
+            }
+            Err(e) => format!("error: {e:#}"),
+        };
+        if Instant::now() >= until {
+            return StepResult {
+                check: check.clone(),
+                pass: false,
+                hub,
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn fetch_verdict(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> anyhow::Result<(String, Vec<String>)> {
+    let resp = http
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
+    let status = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    if !status.is_success() {
+        bail!("GET {url}: {status} {text}");
+    }
+    let body: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("GET {url}: the answer is not JSON"))?;
+    let verdict = body["verdict"]
+        .as_str()
+        .context("the answer has no \"verdict\"")?
+        .to_string();
+    let reasons = body["reasons"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((verdict, reasons))
+}
+
+#[cfg(test)]
+mod tests;

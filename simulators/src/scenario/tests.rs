@@ -1,0 +1,427 @@
+//! Tests of scenario parsing, planning, the example files and the reporting logic
+//! (against a tiny axum stub of `GET /api/v1/logins/{id}`).
+
+use super::*;
+use crate::hospital::generate;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+const EXAMPLES: [(&str, &str); 4] = [
+    ("ward.toml", include_str!("../../scenarios/ward.toml")),
+    (
+        "pharmacy.toml",
+        include_str!("../../scenarios/pharmacy.toml"),
+    ),
+    (
+        "radiology.toml",
+        include_str!("../../scenarios/radiology.toml"),
+    ),
+    (
+        "server-room.toml",
+        include_str!("../../scenarios/server-room.toml"),
+    ),
+];
+
+const SMALL: &str = r#"
+name = "small"
+start = "now-1h"
+
+[[step]]
+at = "0m"
+badge = { door = "pharmacy-main", credential = "card:04A1B2C3", direction = "in" }
+
+[[step]]
+at = "5m"
+login = { system = "pharmacy", account = "ph01", terminal = "pharmacy-pc01", factors = ["password"], id = "s-1" }
+expect = { verdict = "combined_measures" }
+
+[[step]]
+at = "6m"
+delay = "3s"
+door = { door = "pharmacy-main", event = "tamper" }
+
+[[step]]
+at = "7m"
+status = { door = "pharmacy-main", state = "offline" }
+
+[[step]]
+at = "8m"
+login = { system = "pharmacy", account = "ph01", terminal = "pharmacy-pc01", factors = ["password"] }
+expect = { verdict = "not_met", reasons = ["door_offline", "room_alarm"], reasons_include = ["room_alarm"] }
+"#;
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-21T10:00:00Z")
+        .expect("time")
+        .with_timezone(&Utc)
+}
+
+#[test]
+fn a_scenario_parses_into_steps_with_lines() {
+    let s = parse(SMALL).expect("parses");
+    assert_eq!(s.name, "small");
+    assert_eq!(s.site.as_str(), "tokyo-general");
+    assert_eq!(s.start, Start::BeforeNow(TimeDelta::hours(1)));
+    assert_eq!(
+        s.steps.iter().map(|s| s.line).collect::<Vec<_>>(),
+        vec![5, 9, 14, 19, 23]
+    );
+    assert_eq!(s.steps[1].at, TimeDelta::minutes(5));
+    assert_eq!(s.steps[2].delay, Duration::from_secs(3));
+    assert!(matches!(
+        &s.steps[0].action,
+        StepAction::Door { kind: DoorEventKind::AccessGranted, credential: Some(c), .. } if c.id == "04A1B2C3"
+    ));
+    assert_eq!(
+        s.steps[4].expect,
+        Some(Expect {
+            verdict: VerdictKind::NotMet,
+            reasons: Some(vec![Reason::DoorOffline, Reason::RoomAlarm]),
+            reasons_include: vec![Reason::RoomAlarm],
+        })
+    );
+}
+
+#[test]
+fn planning_orders_delayed_steps_last_and_makes_ids_unique_per_run() {
+    let s = parse(SMALL).expect("parses");
+    let p = plan(&s, now(), "r1").expect("plans");
+    assert_eq!(
+        crate::schedule::rfc3339(p.start),
+        "2026-11-21T18:00:00+09:00"
+    );
+    let lines: Vec<usize> = p.sends.iter().map(|s| s.line).collect();
+    assert_eq!(
+        lines,
+        vec![5, 9, 19, 23, 14],
+        "the delayed tamper goes last"
+    );
+    assert_eq!(p.sends[4].after, Duration::from_secs(3));
+    match &p.sends[0].action {
+        Action::Door(m) => {
+            assert_eq!(m.event_id, "sc-r1-1");
+            assert_eq!(
+                m.topic(&p.site),
+                "monban/tokyo-general/door/pharmacy-main/event"
+            );
+            assert_eq!(m.payload()["credential"]["type"], "card");
+            assert_eq!(m.payload()["ts"], "2026-11-21T18:00:00+09:00");
+        }
+        other => panic!("{other:?}"),
+    }
+    match &p.sends[2].action {
+        Action::Status(m) => {
+            assert_eq!(m.payload()["state"], "offline");
+            assert_eq!(m.payload()["ts"], "2026-11-21T18:07:00+09:00");
+        }
+        other => panic!("{other:?}"),
+    }
+    match &p.sends[1].action {
+        Action::Login(m) => {
+            assert_eq!(m.event_id, "s-1-r1");
+            assert_eq!(m.body()["ts"], "2026-11-21T18:05:00+09:00");
+            assert_eq!(m.body()["outcome"], "success");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        p.checks
+            .iter()
+            .map(|c| c.event_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["s-1-r1", "l23-r1"]
+    );
+    let again = plan(&s, now(), "r2").expect("plans");
+    assert_ne!(again.checks[0].event_id, p.checks[0].event_id);
+
+    // A fixed start in the future of now is refused, with the step's line.
+    let fixed = SMALL.replace("now-1h", "2026-11-21T18:58:00+09:00");
+    let err = plan(&parse(&fixed).expect("parses"), now(), "r").expect_err("future");
+    assert_eq!(err.line, Some(9), "{err}");
+    assert!(err.message.contains("future"), "{err}");
+}
+
+#[test]
+fn bad_files_name_the_line() {
+    let cases: [(&str, &str, usize, &str); 9] = [
+        ("name = \"x\"\n[[step]]\nat = 5\n", "", 3, "string"),
+        (SMALL, "direction = \"in\"", 7, "unknown direction"),
+        (SMALL, "\"card:04A1B2C3\"", 7, "credential type"),
+        (SMALL, "factors = [\"password\"], id", 11, "unknown factor"),
+        (SMALL, "event = \"tamper\"", 16, "unknown door event kind"),
+        (SMALL, "state = \"offline\"", 21, "online"),
+        (SMALL, "\"door_offline\", \"room_alarm\"", 25, "reason"),
+        (SMALL, "at = \"7m\"", 20, "duration"),
+        (SMALL, "verdict = \"combined_measures\"", 11, "verdict"),
+    ];
+    for (base, needle, line, words) in cases {
+        let text = if needle.is_empty() {
+            base.to_string()
+        } else {
+            let bad = match needle {
+                "direction = \"in\"" => "direction = \"sideways\"",
+                "\"card:04A1B2C3\"" => "\"key:04A1B2C3\"",
+                "factors = [\"password\"], id" => "factors = [\"passwort\"], id",
+                "event = \"tamper\"" => "event = \"explosion\"",
+                "state = \"offline\"" => "state = \"gone\"",
+                "\"door_offline\", \"room_alarm\"" => "\"door_offline\", \"bad_luck\"",
+                "at = \"7m\"" => "at = \"7 minutes later\"",
+                _ => "verdict = \"fine\"",
+            };
+            base.replacen(needle, bad, 1)
+        };
+        let err = parse(&text).expect_err(needle);
+        // Semantic errors name the [[step]] line; TOML errors the offending line.
+        assert!(
+            err.line == Some(line) || err.line.is_some_and(|l| l + 2 >= line && l <= line),
+            "{needle}: {err:?}"
+        );
+        assert!(
+            err.message.to_lowercase().contains(words),
+            "{needle}: {err}"
+        );
+    }
+
+    let two = SMALL.replacen(
+        "direction = \"in\" }",
+        "direction = \"in\" }\nstatus = { door = \"x\", state = \"online\" }",
+        1,
+    );
+    let err = parse(&two).expect_err("two actions");
+    assert!(err.message.contains("exactly one"), "{err}");
+    let typo = SMALL.replacen("delay = \"3s\"", "dealy = \"3s\"", 1);
+    let err = parse(&typo).expect_err("unknown field");
+    assert_eq!(err.line, Some(16), "{err}");
+    assert!(err.message.contains("dealy"), "{err}");
+    let expect_on_door = SMALL.replacen(
+        "event = \"tamper\" }",
+        "event = \"tamper\" }\nexpect = { verdict = \"not_met\" }",
+        1,
+    );
+    assert!(parse(&expect_on_door)
+        .expect_err("expect")
+        .message
+        .contains("login step"));
+    let granted_as_door = SMALL.replacen("\"tamper\"", "\"access_granted\"", 1);
+    assert!(parse(&granted_as_door)
+        .expect_err("badge")
+        .message
+        .contains("badge"));
+    let dup = SMALL.replacen(
+        "factors = [\"password\"] }",
+        "factors = [\"password\"], id = \"s-1\" }",
+        1,
+    );
+    let err = parse(&dup).expect_err("duplicate id");
+    assert!(err.message.contains("line 9"), "{err}");
+    assert!(parse("name = \"x\"\n").is_err(), "no steps");
+    let start = SMALL.replacen("now-1h", "yesterday", 1);
+    assert_eq!(parse(&start).expect_err("start").line, Some(3));
+}
+
+#[test]
+fn expectations_compare_verdicts_and_reasons() {
+    let e = Expect {
+        verdict: VerdictKind::NotMet,
+        reasons: Some(vec![Reason::DoorOffline]),
+        reasons_include: vec![],
+    };
+    assert!(e.is_met_by("not_met", &["door_offline"]));
+    assert!(!e.is_met_by("not_met", &["door_offline", "no_presence"]));
+    assert!(!e.is_met_by("combined_measures", &[] as &[&str]));
+    let e = Expect {
+        verdict: VerdictKind::NotMet,
+        reasons: None,
+        reasons_include: vec![Reason::NoPresence],
+    };
+    assert!(e.is_met_by("not_met", &["unmapped_account", "no_presence"]));
+    assert!(!e.is_met_by("not_met", &["unmapped_account"]));
+    assert_eq!(e.to_string(), "not_met incl. no_presence");
+}
+
+#[test]
+fn the_example_scenarios_parse_and_name_what_the_seed_1_hospital_has() {
+    let h = generate(1);
+    for (file, text) in EXAMPLES {
+        let s = parse(text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let problems = check_references(&s, &h);
+        assert!(problems.is_empty(), "{file}: {problems:#?}");
+        let p = plan(&s, Utc::now(), "t").unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(!p.checks.is_empty(), "{file} checks something");
+    }
+    // And the check does catch a wrong name.
+    let bad = EXAMPLES[0].1.replacen("ward3-pc01", "ward3-pc99", 1);
+    let problems = check_references(&parse(&bad).expect("parses"), &h);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("ward3-pc99"));
+}
+
+/// A stub hub: `GET /api/v1/logins/{id}` needs `Bearer read`; `late` answers
+/// `not_met` twice and then `combined_measures`; `gone` is 404; others `not_met`
+/// with `room_alarm`.
+async fn stub_hub() -> (String, Arc<AtomicU64>) {
+    use axum::extract::Path;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::get;
+    let polls = Arc::new(AtomicU64::new(0));
+    let counter = polls.clone();
+    let app = axum::Router::new().route(
+        "/api/v1/logins/{id}",
+        get(move |Path(id): Path<String>, headers: HeaderMap| {
+            let counter = counter.clone();
+            async move {
+                if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer read")
+                {
+                    return (StatusCode::UNAUTHORIZED, "{}".to_string());
+                }
+                let body = |verdict: &str, reasons: &[&str]| {
+                    serde_json::json!({"event_id": id, "verdict": verdict, "reasons": reasons, "final": false})
+                        .to_string()
+                };
+                match id.as_str() {
+                    "late" => {
+                        let n = counter.fetch_add(1, Ordering::SeqCst);
+                        if n < 2 {
+                            (StatusCode::OK, body("not_met", &["no_presence"]))
+                        } else {
+                            (StatusCode::OK, body("combined_measures", &[]))
+                        }
+                    }
+                    "gone" => (
+                        StatusCode::NOT_FOUND,
+                        r#"{"error":{"code":"not_found","message":"no such login"}}"#.into(),
+                    ),
+                    _ => (StatusCode::OK, body("not_met", &["room_alarm"])),
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}"), polls)
+}
+
+fn check(event_id: &str, expect: Expect) -> Check {
+    Check {
+        line: 7,
+        name: event_id.into(),
+        event_id: event_id.into(),
+        note: None,
+        expect,
+    }
+}
+
+#[tokio::test]
+async fn checks_poll_until_the_verdict_matches_and_report_the_hubs_answer() {
+    let (base, polls) = stub_hub().await;
+    let http = reqwest::Client::new();
+    let combined = Expect {
+        verdict: VerdictKind::CombinedMeasures,
+        reasons: None,
+        reasons_include: vec![],
+    };
+    let alarm = Expect {
+        verdict: VerdictKind::NotMet,
+        reasons: Some(vec![Reason::RoomAlarm]),
+        reasons_include: vec![],
+    };
+    let d = Duration::from_secs(5);
+
+    let late = check_one(&http, &base, "read", &check("late", combined.clone()), d).await;
+    assert!(late.pass, "{late:?}");
+    assert_eq!(late.hub, "combined_measures []");
+    assert_eq!(polls.load(Ordering::SeqCst), 3, "polled until it changed");
+
+    let ok = check_one(&http, &base, "read", &check("x", alarm.clone()), d).await;
+    assert!(ok.pass);
+    assert_eq!(ok.hub, "not_met [room_alarm]");
+
+    let short = Duration::from_millis(300);
+    let wrong = check_one(&http, &base, "read", &check("x", combined.clone()), short).await;
+    assert!(!wrong.pass);
+    assert_eq!(wrong.hub, "not_met [room_alarm]", "the hub's last answer");
+
+    let gone = check_one(&http, &base, "read", &check("gone", alarm.clone()), short).await;
+    assert!(!gone.pass);
+    assert!(
+        gone.hub.contains("404") && gone.hub.contains("no such login"),
+        "{}",
+        gone.hub
+    );
+    let unauthorized = check_one(&http, &base, "bad", &check("x", alarm), short).await;
+    assert!(!unauthorized.pass && unauthorized.hub.contains("401"));
+
+    let report = Report {
+        name: "stub".into(),
+        sent: 3,
+        refused: vec![],
+        results: vec![ok, wrong],
+        mqtt_unacked: 0,
+    };
+    assert!(report.failed());
+    let text = report.to_string();
+    assert!(text.contains("PASS line 7"), "{text}");
+    assert!(text.contains("FAIL line 7"), "{text}");
+    assert!(text.contains("hub: not_met [room_alarm]"), "{text}");
+    assert!(text.ends_with("1 of 2 checks passed — FAIL"), "{text}");
+}
+
+#[tokio::test]
+async fn run_posts_logins_and_checks_them_without_mqtt() {
+    use axum::http::StatusCode;
+    use axum::routing::{get, post};
+    // A login-only scenario needs no broker.
+    let app = axum::Router::new()
+        .route(
+            "/api/v1/logins",
+            post(|| async { (StatusCode::ACCEPTED, "{}") }),
+        )
+        .route(
+            "/api/v1/logins/{id}",
+            get(|| async { r#"{"verdict":"direct_2fa","reasons":[]}"#.to_string() }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let text = r#"
+name = "logins only"
+start = "now-10m"
+[[step]]
+at = "1m"
+login = { system = "ehr", account = "nurse01", terminal = "ward3-pc01", factors = ["password", "totp"] }
+expect = { verdict = "direct_2fa" }
+[[step]]
+at = "2m"
+login = { system = "ehr", account = "nurse01", terminal = "ward3-pc01", factors = ["password"] }
+expect = { verdict = "combined_measures" }
+"#;
+    let p = plan(&parse(text).expect("parses"), Utc::now(), "x").expect("plans");
+    let mut opts = RunOptions {
+        mqtt_host: "127.0.0.1".into(),
+        mqtt_port: 1,
+        client_id: "t".into(),
+        hub_url: format!("http://{addr}"),
+        login_tokens: BTreeMap::new(),
+        read_token: Some("read".into()),
+        deadline: Duration::from_millis(300),
+    };
+    let err = run(&p, &opts, CancellationToken::new())
+        .await
+        .expect_err("no token");
+    assert!(format!("{err:#}").contains("--token ehr=TOKEN"), "{err:#}");
+    opts.login_tokens.insert("ehr".into(), "t".into());
+    let report = run(&p, &opts, CancellationToken::new())
+        .await
+        .expect("runs");
+    assert_eq!(report.sent, 2);
+    assert_eq!(
+        report.results.iter().map(|r| r.pass).collect::<Vec<_>>(),
+        vec![true, false]
+    );
+    assert!(report.failed());
+}
