@@ -17,6 +17,7 @@
 //! - [`errors`] — 400/401/403/404/413/422 and nothing half-written.
 //! - [`mqtt`] — events, dead letters, status words and last will over MQTT.
 //! - [`restart`] — kill -9 with pending logins, SIGTERM.
+//! - [`scenarios`] — the example commissioning scenarios pass against the real hub.
 //! - [`cli`] — `token issue`, config errors, idempotent import.
 //! - [`demo`] — `monban demo` serves a dashboard of real verdicts and stops cleanly.
 //! - [`health`] — `/healthz`, `/metrics`, the dashboard, odd event ids.
@@ -33,4 +34,5 @@ mod idempotency;
 mod late;
 mod mqtt;
 mod restart;
+mod scenarios;
 mod verdicts;
