@@ -333,7 +333,7 @@ async fn day_command(args: DayArgs) -> anyhow::Result<ExitCode> {
             args.hub.trim_end_matches('/'),
             e.event_id
         );
-        let said = match fetch_verdict(&http, &url, &read_token).await {
+        let said = match monban_sim::scenario::fetch_verdict(&http, &url, &read_token).await {
             Ok((verdict, reasons)) => {
                 let ok = e.is_met_by(&verdict, &reasons);
                 if !ok {
@@ -372,40 +372,6 @@ fn expected_text(e: &Expectation) -> String {
         Some(r) => format!("{} incl. {r}", e.expected_verdict),
         None => e.expected_verdict.clone(),
     }
-}
-
-async fn fetch_verdict(
-    http: &reqwest::Client,
-    url: &str,
-    token: &str,
-) -> anyhow::Result<(String, Vec<String>)> {
-    let resp = http
-        .get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .with_context(|| format!("GET {url}"))?;
-    let status = resp.status();
-    let body: serde_json::Value = resp
-        .json()
-        .await
-        .with_context(|| format!("GET {url}: the answer is not JSON"))?;
-    if !status.is_success() {
-        bail!("GET {url}: {status} {body}");
-    }
-    let verdict = body["verdict"]
-        .as_str()
-        .context("the answer has no \"verdict\"")?
-        .to_string();
-    let reasons = body["reasons"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|r| r.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok((verdict, reasons))
 }
 
 fn print_schedule(h: &Hospital, s: &schedule::Schedule) {

@@ -881,7 +881,9 @@ pub async fn check_one(
     }
 }
 
-async fn fetch_verdict(
+/// Asks the hub for a login's verdict and reasons (`GET /api/v1/logins/{id}` with a read
+/// token); `url` is the login's full URL.
+pub async fn fetch_verdict(
     http: &reqwest::Client,
     url: &str,
     token: &str,
