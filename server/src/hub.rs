@@ -195,6 +195,16 @@ impl Hub {
         Ok(())
     }
 
+    /// Reads the clock and finalises (and persists) every verdict whose grace has run
+    /// out, before an input is stored: an input that arrives after a login's grace can
+    /// then never reach it, not even through a restart. Returns the time to use.
+    async fn finalize_before_input(&self, engine: &mut Engine) -> Result<Timestamp, HubError> {
+        let now = self.now();
+        let due = engine.finalize_due(now);
+        self.persist(engine, &due, now, "final").await?;
+        Ok(now)
+    }
+
     /// Stores a door event (once per door and `event_id`) and re-judges the pending
     /// logins it affects.
     pub async fn ingest_door_event(
@@ -206,9 +216,7 @@ impl Hub {
             return Err(HubError::UnknownDoor(event.door.to_string()));
         }
         let mut engine = self.engine.lock().await;
-        let now = self.now();
-        let due = engine.finalize_due(now);
-        self.persist(&engine, &due, now, "final").await?;
+        let now = self.finalize_before_input(&mut engine).await?;
         let ingested = self.store.insert_door_event(&event, source, now).await?;
         self.metrics.door_event(
             source,
@@ -241,9 +249,7 @@ impl Hub {
             return Err(HubError::UnknownDoor(change.door.to_string()));
         }
         let mut engine = self.engine.lock().await;
-        let now = self.now();
-        let due = engine.finalize_due(now);
-        self.persist(&engine, &due, now, "final").await?;
+        let now = self.finalize_before_input(&mut engine).await?;
         self.store.insert_status(&change, source, now).await?;
         self.metrics.status_change(source);
         let updates = engine.record_status(&change, now);
@@ -267,9 +273,7 @@ impl Hub {
         reason: &str,
     ) -> Result<(), HubError> {
         let mut engine = self.engine.lock().await;
-        let now = self.now();
-        let due = engine.finalize_due(now);
-        self.persist(&engine, &due, now, "final").await?;
+        let now = self.finalize_before_input(&mut engine).await?;
         let mut updates = Vec::new();
         for d in doors {
             self.store.insert_outage(d, outage, reason, now).await?;
@@ -292,9 +296,7 @@ impl Hub {
             self.metrics.login("duplicate");
             return Ok((existing, false));
         }
-        let now = self.now();
-        let due = engine.finalize_due(now);
-        self.persist(&engine, &due, now, "final").await?;
+        let now = self.finalize_before_input(&mut engine).await?;
         let needed = login.ts.saturating_sub(engine.lookback());
         self.load_back_to(&mut engine, needed, now).await?;
         let event_id = login.event_id.clone();
