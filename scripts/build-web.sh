@@ -4,6 +4,7 @@
 #   target/site/pkg/monban_web.js        wasm-bindgen loader (the page imports it)
 #   target/site/pkg/monban_web_bg.wasm   the monban-web-hydrate crate
 #   target/site/pkg/monban.css           web/style/monban.css
+#   target/site/pkg/passkey.js           web/static/passkey.js (the passkey ceremonies)
 #   target/site/pkg/*.gz                 precompressed copies (served when accepted)
 #
 # Idempotent and usable from any directory. Installs only what is missing: the
@@ -84,10 +85,12 @@ wasm-bindgen --target web --no-typescript --remove-name-section --remove-produce
 
 cp "$repo_root/web/style/monban.css" "$pkg_dir/monban.css"
 say "copied web/style/monban.css"
+cp "$repo_root/web/static/passkey.js" "$pkg_dir/passkey.js"
+say "copied web/static/passkey.js"
 
 # Precompressed copies, served by the dashboard router (ServeDir::precompressed_gzip) to
 # browsers that accept gzip. Rewritten every time so they never go stale.
-for file in monban_web.js monban_web_bg.wasm monban.css; do
+for file in monban_web.js monban_web_bg.wasm monban.css passkey.js; do
   gzip -9 -n -c "$pkg_dir/$file" > "$pkg_dir/$file.gz"
 done
 

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+bash scripts/native-deps.sh
 bash scripts/build-web.sh
 echo "==> building monban"
 cargo build -p monban-server --bin monban
