@@ -10,10 +10,13 @@
 //!   deliver (dead letters, connector state).
 //! - [`mqtt`] — the MQTT connector (rumqttc): topics of CONTRACT §5, QoS 1, persistent
 //!   session, acknowledgement only after the sink has stored the event, blind periods
-//!   when the broker lost the session. [`mqtt::codec`] is its pure topic/payload codec.
-//! - [`modbus`] — the Modbus TCP connector (tokio-modbus client): profile
-//!   `monban-door-v1` of CONTRACT §6, polling, overruns as outages, connection loss as
-//!   door offline. [`modbus::codec`] is its pure register codec.
+//!   when the broker lost the session. [`mqtt::codec`] is its pure topic/payload codec;
+//!   [`mqtt::mapping`] maps vendor formats (esp-rfid, uhppoted-mqtt, Tasmota, ESPHome,
+//!   Shelly, generic) to the same events.
+//! - [`modbus`] — the Modbus connector (tokio-modbus client, TCP or RTU on a serial
+//!   line): profile `monban-door-v1` of CONTRACT §6, polling, overruns and device
+//!   restarts as outages, connection loss as door offline. [`modbus::codec`] is its pure
+//!   register codec.
 
 pub mod modbus;
 pub mod mqtt;

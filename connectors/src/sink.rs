@@ -29,6 +29,9 @@ pub struct DeadLetter {
     pub source: String,
     /// Topic, register range or URL path.
     pub origin: String,
+    /// The door it concerns, when the connector knows (a Modbus device's door, a topic
+    /// that names a door); counted in that door's health.
+    pub door: Option<DoorId>,
     /// The raw payload (lossy UTF-8 is fine for display; the bytes are kept).
     pub payload: Vec<u8>,
     /// What is wrong, in words.
@@ -67,6 +70,11 @@ pub trait DoorSink: Send + Sync + 'static {
     /// `raw` is the payload as received, kept if the hub dead-letters the change (e.g.
     /// for a door that is not in the inventory).
     async fn door_status(&self, change: StatusChange, raw: &[u8]) -> Result<(), SinkError>;
+    /// The controller of `door` said it is alive at `ts` (a heartbeat message, a
+    /// successful poll). Any event or status counts as a sign of life too; this is for
+    /// messages that carry nothing else. The hub keeps the time for the door's health and
+    /// its heartbeat timeout.
+    async fn heartbeat(&self, door: &DoorId, ts: Timestamp) -> Result<(), SinkError>;
     /// Keeps a payload that could not be used.
     async fn dead_letter(&self, letter: DeadLetter) -> Result<(), SinkError>;
     /// The connector's state changed. `name` identifies the connector (e.g. `mqtt`).
@@ -75,6 +83,12 @@ pub trait DoorSink: Send + Sync + 'static {
     /// broker did not keep our session): the hub treats every door fed by this connector
     /// as offline for that period (fail closed).
     async fn blind_period(&self, name: &str, from: Timestamp, to: Timestamp);
+    /// The first connection of this process found no session at the broker for our
+    /// client id, and messages flow since `at`. The connector cannot tell whether that
+    /// is a first start or a session lost while the hub was down (a broker restarted
+    /// without persistence): the hub, which remembers when it was last connected, decides
+    /// whether the span since then was blind.
+    async fn fresh_session(&self, name: &str, at: Timestamp);
     /// Events of `door` from `from` to `to` may have been lost (a Modbus ring overrun,
     /// CONTRACT §6): the hub treats the span like an offline period of that door (fail
     /// closed). `reason` says why, for the record.

@@ -114,6 +114,36 @@ pub fn plan_poll(last: Option<u16>, newest: u16) -> PollPlan {
     }
 }
 
+/// After a reconnect: whether the device's ring shows that it restarted (or reset its
+/// ring) while we were away, so that the sequence says nothing about what was missed.
+///
+/// `mirror[k]` holds slot k's registers as last read; `ring[k]` as read now (empty when
+/// not read). If the device did not restart, every slot of a sequence `s` with
+/// `s <= last` and `newest - s < 32` still holds exactly what it held: the device only
+/// wrote sequences after `last`. Any difference there is evidence of a restart. (When
+/// `newest` is more than 32 ahead the plan reports an overrun anyway.)
+pub fn restart_evident(
+    last: u16,
+    newest: u16,
+    mirror: &[Option<Vec<u16>>],
+    ring: &[Vec<u16>],
+) -> bool {
+    let advance = newest.wrapping_sub(last);
+    if advance >= RING_SLOTS {
+        return false;
+    }
+    (0..RING_SLOTS - advance).any(|back| {
+        let s = last.wrapping_sub(back);
+        let k = usize::from(slot_of(s));
+        match (mirror.get(k), ring.get(k)) {
+            (Some(Some(before)), Some(now)) if !now.is_empty() => {
+                before.first() == Some(&s) && before != now
+            }
+            _ => false,
+        }
+    })
+}
+
 /// What an event slot holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Slot {
@@ -141,11 +171,21 @@ pub enum SlotError {
     WrongLength(usize),
 }
 
-/// The event id of slot event `seq` at Unix time `secs`. The sequence alone repeats
-/// every 65536 events; with the event time a re-read of the same slot gives the same id
-/// (idempotent) while a later event with the same sequence gets a new one.
-pub fn event_id(secs: u32, seq: u16) -> String {
-    format!("mb-{secs}-{seq}")
+/// The event id of slot event `seq` at Unix time `secs` with the slot's ten registers:
+/// `mb-{secs}-{seq}-{digest}`. The sequence alone repeats every 65536 events and starts
+/// again when a device restarts; with the event time and a digest of the slot's contents
+/// (8 hex digits of SHA-256), a re-read of the same slot gives the same id (idempotent)
+/// while another event with the same sequence — later, or after a restart within the
+/// same second — gets a new one.
+pub fn event_id(secs: u32, seq: u16, regs: &[u16]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for r in regs {
+        h.update(r.to_be_bytes());
+    }
+    let d = h.finalize();
+    let digest: String = d.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("mb-{secs}-{seq}-{digest}")
 }
 
 fn kind(code: u16) -> Option<DoorEventKind> {
@@ -217,7 +257,7 @@ pub fn decode_slot(door: &DoorId, expected: u16, regs: &[u16]) -> Slot {
     };
     Slot::Event(DoorEvent {
         door: door.clone(),
-        event_id: event_id(secs, expected),
+        event_id: event_id(secs, expected, regs),
         ts: Timestamp::from_millis(i64::from(secs) * 1000),
         kind,
         direction,
@@ -326,7 +366,8 @@ mod tests {
         let Slot::Event(e) = decode_slot(&door(), 7, &regs) else {
             panic!("not an event")
         };
-        assert_eq!(e.event_id, "mb-1795251600-7");
+        assert!(e.event_id.starts_with("mb-1795251600-7-"), "{}", e.event_id);
+        assert_eq!(e.event_id.len(), "mb-1795251600-7-".len() + 8);
         assert_eq!(e.ts, Timestamp::from_millis(1_795_251_600_000));
         assert_eq!(e.kind, DoorEventKind::AccessGranted);
         assert_eq!(e.direction, Direction::Out);

@@ -2,7 +2,7 @@
 //! what registers mean lives in [`codec`](super::codec).
 
 use super::codec::{self, Inputs, Slot};
-use super::{ModbusDevice, ModbusError};
+use super::{ModbusDevice, ModbusError, Parity, SerialLine, StopBits, Transport};
 use crate::mqtt::backoff::{jitter, Backoff};
 use crate::sink::{ConnectorState, DeadLetter, DoorSink};
 use monban_core::{DoorStatus, Span, StatusChange, Timestamp};
@@ -38,8 +38,14 @@ pub(crate) struct Driver {
     name: String,
     /// The newest sequence taken; `None` until the first poll after start.
     last_seq: Option<u16>,
-    /// The time of the last poll that found the ring consistent.
+    /// The start of the last poll that found the ring consistent.
     last_consistent: Option<Timestamp>,
+    /// Every slot's registers as last read: after a reconnect the ring is read again,
+    /// and a difference in a slot the device had no reason to write means it restarted
+    /// or reset its ring ([`codec::restart_evident`]).
+    mirror: Vec<Option<Vec<u16>>>,
+    /// Set at each new connection: the next poll checks continuity first.
+    verify_continuity: bool,
     inputs: Inputs,
     /// The door status last reported to the sink.
     reported: Option<DoorStatus>,
@@ -63,6 +69,8 @@ impl Driver {
             cancel,
             last_seq: None,
             last_consistent: None,
+            mirror: vec![None; usize::from(codec::RING_SLOTS)],
+            verify_continuity: false,
             inputs: Inputs::default(),
             reported: None,
             state: None,
@@ -93,6 +101,7 @@ impl Driver {
             Ok(ctx) => ctx,
             Err(stop) => return stop,
         };
+        self.verify_continuity = self.last_seq.is_some();
         let poll = self.device.poll.max(Duration::from_millis(10));
         loop {
             if let Err(stop) = self.poll(&mut ctx).await {
@@ -105,21 +114,32 @@ impl Driver {
         }
     }
 
+    /// Opens the connection: TCP, or the serial port with the RTU client attached. Both
+    /// are bounded by the timeout and the cancellation token.
     async fn connect(&self) -> Result<Context, Stop> {
         let timeout = self.device.timeout;
-        let address = self.device.address.clone();
-        let unit = self.device.unit;
+        let slave = Slave(self.device.unit);
+        let transport = self.device.transport.clone();
         let connect = async move {
-            let addr = tokio::net::lookup_host(&address)
-                .await?
-                .next()
-                .ok_or_else(|| {
-                    std::io::Error::new(
-                        std::io::ErrorKind::NotFound,
-                        format!("{address} resolves to no address"),
-                    )
-                })?;
-            tokio_modbus::client::tcp::connect_slave(addr, Slave(unit)).await
+            match transport {
+                Transport::Tcp { address } => {
+                    let addr =
+                        tokio::net::lookup_host(&address)
+                            .await?
+                            .next()
+                            .ok_or_else(|| {
+                                std::io::Error::new(
+                                    std::io::ErrorKind::NotFound,
+                                    format!("{address} resolves to no address"),
+                                )
+                            })?;
+                    tokio_modbus::client::tcp::connect_slave(addr, slave).await
+                }
+                Transport::Rtu(line) => {
+                    let port = open_serial(&line)?;
+                    Ok(tokio_modbus::client::rtu::attach_slave(port, slave))
+                }
+            }
         };
         tokio::select! {
             _ = self.cancel.cancelled() => Err(Stop::Cancelled),
@@ -154,6 +174,9 @@ impl Driver {
     }
 
     async fn poll(&mut self, ctx: &mut Context) -> Result<(), Stop> {
+        // Events written after this moment may be lost if this poll finds an overrun, so
+        // the gap of a *later* overrun starts here, not when the reads are done.
+        let started = self.sink.now();
         let what = "read discrete inputs 0..2";
         let inputs = self
             .call(
@@ -182,29 +205,48 @@ impl Driver {
             ))
             .into());
         }
-        let plan = codec::plan_poll(self.last_seq, header[1]);
+        let mut restarted = false;
         let mut ring = vec![Vec::new(); usize::from(codec::RING_SLOTS)];
-        for read in &plan.reads {
-            let what = "read event slots";
-            let regs = self
-                .call(
-                    what,
-                    ctx.read_input_registers(read.address(), read.registers()),
-                )
+        if let (true, Some(last)) = (self.verify_continuity, self.last_seq) {
+            self.read_slots(ctx, &codec::plan_poll(None, header[1]).reads, &mut ring)
                 .await?;
-            if regs.len() != usize::from(read.registers()) {
-                return Err(wrong_count(what, regs.len()));
-            }
-            for (chunk, slot) in regs
-                .chunks(usize::from(codec::SLOT_REGISTERS))
-                .zip(read.slots())
-            {
-                ring[usize::from(slot)] = chunk.to_vec();
+            if codec::restart_evident(last, header[1], &self.mirror, &ring) {
+                // The device restarted (or its ring was reset) while we were away: the
+                // sequence says nothing about what we missed. Take the whole ring again
+                // (ids make repeats harmless) and fail closed for the gap.
+                restarted = true;
+                self.last_seq = None;
             }
         }
-
+        let plan = codec::plan_poll(self.last_seq, header[1]);
+        let unread: Vec<_> = plan
+            .reads
+            .iter()
+            .copied()
+            .filter(|r| r.slots().any(|k| ring[usize::from(k)].is_empty()))
+            .collect();
+        self.read_slots(ctx, &unread, &mut ring).await?;
+        for (k, regs) in ring.iter().enumerate() {
+            if !regs.is_empty() {
+                if let Some(m) = self.mirror.get_mut(k) {
+                    *m = Some(regs.clone());
+                }
+            }
+        }
         let now = self.sink.now();
         self.device_answered(now).await?;
+        self.verify_continuity = false;
+        if restarted {
+            let from = self.last_consistent.unwrap_or(started);
+            let reason = format!(
+                "modbus device {} restarted or reset its event ring while disconnected: events may be lost",
+                self.device.transport
+            );
+            tracing::warn!(door = %self.device.door, "{reason}");
+            self.sink
+                .door_outage(&self.device.door, from, now, &reason)
+                .await;
+        }
 
         let mut lost = plan.overrun.unwrap_or(0);
         for &seq in &plan.wanted {
@@ -226,10 +268,8 @@ impl Driver {
                 Slot::Invalid(e) => {
                     let letter = DeadLetter {
                         source: "modbus".into(),
-                        origin: format!(
-                            "modbus://{}/{}/slot {k} (seq {seq})",
-                            self.device.address, self.device.unit
-                        ),
+                        origin: format!("{}/slot {k} (seq {seq})", self.device.endpoint()),
+                        door: Some(self.device.door.clone()),
                         payload: codec::registers_text(regs).into_bytes(),
                         reason: e.to_string(),
                         received_at: now,
@@ -249,14 +289,14 @@ impl Driver {
             let from = self.last_consistent.unwrap_or(now);
             let reason = format!(
                 "modbus overrun on {}: {lost} event(s) lost between polls",
-                self.device.address
+                self.device.transport
             );
             tracing::warn!(door = %self.device.door, lost, "{reason}");
             self.sink
                 .door_outage(&self.device.door, from, now, &reason)
                 .await;
         }
-        self.last_consistent = Some(now);
+        self.last_consistent = Some(started);
 
         let before = self.inputs.clone();
         let held = Span::from_millis(
@@ -276,6 +316,36 @@ impl Driver {
         Ok(())
     }
 
+    /// Reads the given slot ranges into `ring` (slot k → `ring[k]`).
+    async fn read_slots(
+        &self,
+        ctx: &mut Context,
+        reads: &[codec::SlotRange],
+        ring: &mut [Vec<u16>],
+    ) -> Result<(), Stop> {
+        for read in reads {
+            let what = "read event slots";
+            let regs = self
+                .call(
+                    what,
+                    ctx.read_input_registers(read.address(), read.registers()),
+                )
+                .await?;
+            if regs.len() != usize::from(read.registers()) {
+                return Err(wrong_count(what, regs.len()));
+            }
+            for (chunk, slot) in regs
+                .chunks(usize::from(codec::SLOT_REGISTERS))
+                .zip(read.slots())
+            {
+                if let Some(r) = ring.get_mut(usize::from(slot)) {
+                    *r = chunk.to_vec();
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// A full poll answered: the door is observed.
     async fn device_answered(&mut self, now: Timestamp) -> Result<(), ModbusError> {
         self.backoff.reset();
@@ -283,6 +353,8 @@ impl Driver {
         if self.reported != Some(DoorStatus::Online) {
             self.status(DoorStatus::Online, now).await?;
         }
+        // A full answer is the device's heartbeat (the hub throttles what it writes).
+        self.sink.heartbeat(&self.device.door, now).await?;
         self.set_state(ConnectorState::Connected).await;
         Ok(())
     }
@@ -308,10 +380,8 @@ impl Driver {
             if !self.misconfig_reported {
                 let letter = DeadLetter {
                     source: "modbus".into(),
-                    origin: format!(
-                        "modbus://{}/{}/input register 0",
-                        self.device.address, self.device.unit
-                    ),
+                    origin: format!("{}/input register 0", self.device.endpoint()),
+                    door: Some(self.device.door.clone()),
                     payload: reason.clone().into_bytes(),
                     reason: format!("misconfigured_device: {reason}"),
                     received_at: now,
@@ -341,6 +411,31 @@ impl Driver {
             self.state = Some(state);
         }
     }
+}
+
+/// Opens `line` for Modbus RTU: 8 data bits, no flow control, exclusive (a second
+/// opener gets an error instead of garbling the line).
+fn open_serial(line: &SerialLine) -> std::io::Result<tokio_serial::SerialStream> {
+    let parity = match line.parity {
+        Parity::None => tokio_serial::Parity::None,
+        Parity::Even => tokio_serial::Parity::Even,
+        Parity::Odd => tokio_serial::Parity::Odd,
+    };
+    let stop_bits = match line.stop_bits {
+        StopBits::One => tokio_serial::StopBits::One,
+        StopBits::Two => tokio_serial::StopBits::Two,
+    };
+    let builder = tokio_serial::new(&line.path, line.baud)
+        .data_bits(tokio_serial::DataBits::Eight)
+        .parity(parity)
+        .stop_bits(stop_bits)
+        .flow_control(tokio_serial::FlowControl::None);
+    tokio_serial::SerialStream::open(&builder).map_err(|e| {
+        std::io::Error::new(
+            std::io::Error::from(e.clone()).kind(),
+            format!("cannot open serial port {}: {e}", line.path),
+        )
+    })
 }
 
 fn wrong_count(what: &'static str, got: usize) -> Stop {

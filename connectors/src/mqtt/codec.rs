@@ -146,9 +146,15 @@ pub fn dead_letter(
     } else {
         payload.to_vec()
     };
+    // The door named by a native topic, when it is one, for the door's health.
+    let door = topic
+        .strip_prefix("monban/")
+        .and_then(|rest| rest.split('/').nth(2))
+        .and_then(|d| DoorId::parse(d).ok());
     DeadLetter {
         source: SOURCE.to_string(),
         origin: topic.to_string(),
+        door,
         payload,
         reason,
         received_at,

@@ -3,9 +3,10 @@
 //! [`super`] for the decisions; comments here point at the places they are made.
 
 use super::backoff::{self, Backoff};
-use super::codec::{self, Decoded};
+use super::codec::{self, DecodeError, Decoded};
+use super::mapping::{self, ContactState, Mapped, Output, Source};
 use super::{LinkError, MqttSettings, CONNECTOR, SHUTDOWN_GRACE};
-use crate::sink::{ConnectorState, DoorSink, Ingested};
+use crate::sink::{ConnectorState, DoorSink, Ingested, SinkError};
 use monban_core::{SiteId, Timestamp};
 use rumqttc::{
     AsyncClient, ConnAck, Event, EventLoop, MqttOptions, Outgoing, Packet, Publish, QoS, SubAck,
@@ -18,6 +19,12 @@ use tracing::{debug, error, info, warn};
 
 pub(super) struct Driver {
     site: SiteId,
+    /// The vendor sources, in configuration order (the first whose topics match wins).
+    sources: Vec<Source>,
+    /// Every subscription filter: the native ones, then the sources', each once.
+    filters: Vec<String>,
+    /// The last contact level per door, for the contact presets.
+    contacts: ContactState,
     client: AsyncClient,
     eventloop: EventLoop,
     sink: Arc<dyn DoorSink>,
@@ -32,6 +39,11 @@ pub(super) struct Driver {
     ready: bool,
     /// When the last ready connection dropped; `None` while ready and before the first.
     lost_at: Option<Timestamp>,
+    /// The first connection of this process found no session at the broker: the hub
+    /// is told once messages flow ([`DoorSink::fresh_session`]).
+    fresh: bool,
+    /// A connection of this process has been ready before.
+    was_ready: bool,
     /// Since `lost_at`, a CONNACK said the broker had no session for us.
     session_lost: bool,
     /// Start of the current outage, for `Disconnected { since }`.
@@ -50,6 +62,9 @@ impl Driver {
         let (client, eventloop) = AsyncClient::new(options, capacity);
         Driver {
             site: settings.site.clone(),
+            sources: settings.sources.clone(),
+            filters: super::filters(settings),
+            contacts: ContactState::new(),
             client,
             eventloop,
             sink,
@@ -59,6 +74,8 @@ impl Driver {
             session_present: None,
             ready: false,
             lost_at: None,
+            fresh: false,
+            was_ready: false,
             session_lost: false,
             down_since: None,
             last_state: None,
@@ -109,23 +126,27 @@ impl Driver {
             if let Some(from) = self.lost_at {
                 warn!(since = %from, "the MQTT broker kept no session for us: messages since then may be lost");
                 self.session_lost = true;
+            } else if !self.was_ready {
+                self.fresh = true;
             }
         }
         info!(session_present = ack.session_present, "MQTT connected");
         // Subscribe on every connection, also when the session (and its subscriptions)
         // survived: re-subscribing is harmless, and covers a broker that lost them.
-        let filters = codec::filters(&self.site).map(|f| SubscribeFilter::new(f, QoS::AtLeastOnce));
+        let filters = self
+            .filters
+            .iter()
+            .map(|f| SubscribeFilter::new(f.clone(), QoS::AtLeastOnce));
         self.client
             .try_subscribe_many(filters)
             .map_err(|e| LinkError::Protocol(format!("could not queue the subscription: {e}")))
     }
 
     async fn on_suback(&mut self, ack: SubAck) -> Result<(), LinkError> {
-        let filters = codec::filters(&self.site);
         let refused: Vec<&str> = ack
             .return_codes
             .iter()
-            .zip(filters.iter())
+            .zip(self.filters.iter())
             .filter(|(code, _)| matches!(code, SubscribeReasonCode::Failure))
             .map(|(_, f)| f.as_str())
             .collect();
@@ -150,6 +171,11 @@ impl Driver {
             }
         }
         self.session_lost = false;
+        if std::mem::take(&mut self.fresh) {
+            // Only the hub knows whether an earlier process had a session here.
+            self.sink.fresh_session(CONNECTOR, now).await;
+        }
+        self.was_ready = true;
         self.down_since = None;
         self.report(ConnectorState::Connected).await;
         Ok(())
@@ -159,16 +185,44 @@ impl Driver {
         let arrived = self.sink.now();
         debug!(topic = %publish.topic, pkid = publish.pkid, dup = publish.dup, retain = publish.retain,
                bytes = publish.payload.len(), "MQTT message");
-        let stored = match codec::decode(&self.site, &publish.topic, &publish.payload, arrived) {
+        // Native topics first; a topic the codec does not recognise may be a source's;
+        // what nobody claims goes to the codec, which dead-letters it as unexpected.
+        let native = !matches!(
+            codec::parse_topic(&self.site, &publish.topic),
+            Err(DecodeError::UnexpectedTopic { .. })
+        );
+        let routed = match native {
+            true => None,
+            false => mapping::route(&self.sources, &publish.topic).map(|source| {
+                let mapped = source.map(&publish.topic, &publish.payload, arrived, &self.contacts);
+                (source.name().to_string(), mapped)
+            }),
+        };
+        let stored = match routed {
+            Some((source, mapped)) => self.deliver(&source, &publish, mapped, arrived).await,
+            None => self.decode_native(&publish, arrived).await,
+        };
+        // Not stored: no ack. The caller drops the connection so the broker resends it.
+        stored?;
+        self.ack(publish);
+        self.backoff.reset();
+        Ok(())
+    }
+
+    /// A message on a native topic (CONTRACT §5), or on a topic nobody claims. (`&mut`:
+    /// a `&Driver` held across an await would need the event loop to be `Sync`.)
+    async fn decode_native(
+        &mut self,
+        publish: &Publish,
+        arrived: Timestamp,
+    ) -> Result<(), SinkError> {
+        match codec::decode(&self.site, &publish.topic, &publish.payload, arrived) {
             Ok(Decoded::Event(event)) => {
-                self.sink
-                    .door_event(event, &publish.payload)
-                    .await
-                    .map(|ingested| {
-                        if ingested == Ingested::Duplicate {
-                            debug!(topic = %publish.topic, "duplicate door event");
-                        }
-                    })
+                let ingested = self.sink.door_event(event, &publish.payload).await?;
+                if ingested == Ingested::Duplicate {
+                    debug!(topic = %publish.topic, "duplicate door event");
+                }
+                Ok(())
             }
             Ok(Decoded::Status(change)) => self.sink.door_status(change, &publish.payload).await,
             Err(refusal) => {
@@ -182,11 +236,56 @@ impl Driver {
                     ))
                     .await
             }
-        };
-        // Not stored: no ack. The caller drops the connection so the broker resends it.
-        stored?;
-        self.ack(publish);
-        self.backoff.reset();
+        }
+    }
+
+    /// Hands what a source made of a message to the sink, in order, stopping at the
+    /// first failure (the message is then not acknowledged and comes again; event ids
+    /// make the parts already stored duplicates). The contact level is remembered only
+    /// when everything was stored.
+    async fn deliver(
+        &mut self,
+        source: &str,
+        publish: &Publish,
+        mapped: Mapped,
+        arrived: Timestamp,
+    ) -> Result<(), SinkError> {
+        let Mapped { outputs, contact } = mapped;
+        for output in outputs {
+            match output {
+                Output::Event(event) => {
+                    let ingested = self.sink.door_event(event, &publish.payload).await?;
+                    if ingested == Ingested::Duplicate {
+                        debug!(source, topic = %publish.topic, "duplicate door event");
+                    }
+                }
+                Output::Status(change) => self.sink.door_status(change, &publish.payload).await?,
+                Output::Heartbeat { door, ts } => self.sink.heartbeat(&door, ts).await?,
+                Output::Ignored { door, why } => {
+                    debug!(source, topic = %publish.topic, door = ?door.as_ref().map(|d| d.as_str()), %why,
+                           "MQTT message ignored");
+                    // A valid message: the controller is alive.
+                    if let Some(door) = door {
+                        self.sink.heartbeat(&door, arrived).await?;
+                    }
+                }
+                Output::Refused { door, refusal } => {
+                    warn!(source, topic = %publish.topic, reason = %refusal, "MQTT payload dead-lettered");
+                    let letter = mapping::dead_letter(
+                        source,
+                        &publish.topic,
+                        &publish.payload,
+                        door,
+                        &refusal,
+                        arrived,
+                    );
+                    self.sink.dead_letter(letter).await?;
+                }
+            }
+        }
+        if let Some(update) = contact {
+            self.contacts.commit(update);
+        }
         Ok(())
     }
 

@@ -1,14 +1,39 @@
-//! # The MQTT connector (CONTRACT §5)
+//! # The MQTT connector (CONTRACT §5, and vendor formats)
 //!
 //! One task that owns a rumqttc event loop: it subscribes at QoS 1 to
-//! `monban/{site}/door/+/event` and `monban/{site}/door/+/status`, decodes each message
-//! at the edge ([`codec`]) and hands it to the [`DoorSink`]. Call [`run`] and keep the
-//! future alive; it returns when the cancellation token fires.
+//! `monban/{site}/door/+/event` and `monban/{site}/door/+/status`, and to the topics of
+//! the configured vendor [sources](mapping) (`[[mqtt.sources]]`); it decodes each message
+//! at the edge ([`codec`] for the native topics, [`mapping`] for the sources) and hands
+//! the result to the [`DoorSink`]. Call [`run`] and keep the future alive; it returns
+//! when the cancellation token fires.
 //!
 //! # Layout
 //! - [`codec`] — pure: topic → door and kind, payload → event, status or dead letter.
+//! - [`mapping`] — pure: the vendor sources (esp-rfid, uhppoted, Tasmota, ESPHome,
+//!   Shelly, generic), their configuration, topics and payloads → events, statuses,
+//!   heartbeats, ignored messages or dead letters.
 //! - `backoff` — reconnect delays (exponential, capped, jittered).
-//! - `driver` — the loop: connection, subscription, acknowledgement, health.
+//! - `driver` — the loop: connection, subscription, routing, acknowledgement, health.
+//!
+//! # Sources
+//!
+//! Each message is routed once: a native topic (`monban/{site}/door/…`) goes to the
+//! codec; any other topic to the first source, in configuration order, whose topics
+//! include it; a topic nobody claims is dead-lettered as unexpected, as before. A
+//! source's message maps to zero or more outputs, handed to the sink in order:
+//! events ([`DoorSink::door_event`]), statuses ([`DoorSink::door_status`]), heartbeats
+//! ([`DoorSink::heartbeat`]), refusals ([`DoorSink::dead_letter`], `source = "mqtt"`,
+//! `origin` = the topic, the door when known, a reason starting with the source's name).
+//! An *ignored* message (valid, but of no use to monban) is acknowledged, logged at
+//! debug, and — when its door is known — reported as a heartbeat at the arrival time.
+//!
+//! The message is acknowledged only when every output was handed over; a sink failure
+//! leaves it unacknowledged like any other (below), and on redelivery the outputs that
+//! were already stored come back as duplicates (event ids are deterministic; see
+//! [`mapping`], *Idempotency*). Contact levels (Tasmota, ESPHome, Shelly, esp-rfid
+//! `io/…`) are remembered only after the sink stored the message, so a redelivered
+//! change is still a change. They are kept in memory: after a restart the first level
+//! seen counts as a change again.
 //!
 //! # Delivery guarantees
 //!
@@ -29,8 +54,10 @@
 //! persistence, or another client took our client id with a clean session), messages
 //! published in between are gone. Once the new subscriptions are acknowledged at `to`,
 //! the connector calls [`DoorSink::blind_period`]`("mqtt", from, to)` and the hub treats
-//! every MQTT door as offline for that span. The very first connection of a process has
-//! no known gap and reports none. A broker that *does* keep the session but drops
+//! every MQTT door as offline for that span. The first connection of a process cannot
+//! know its gap: when its CONNACK says `session_present = false`, the connector calls
+//! [`DoorSink::fresh_session`] and the hub, which remembers when it was last connected,
+//! records the blind period from then (nothing on a very first start). A broker that *does* keep the session but drops
 //! messages on its own (Mosquitto's `max_queued_messages`, default 1000; rumqttd's
 //! bounded commit log) cannot be detected from the client: size those limits for the
 //! longest expected hub outage.
@@ -78,7 +105,7 @@
 //! # Health
 //!
 //! `connector_state("mqtt", …)`: `Connecting` once before the first attempt; `Connected`
-//! when the broker acknowledged both subscriptions (messages flow); `Disconnected { since,
+//! when the broker acknowledged all subscriptions, native and sources' (messages flow); `Disconnected { since,
 //! error }` when a connection attempt or a connection fails — `since` is the start of the
 //! outage and stays put while retrying, `error` is the latest [`LinkError`]. A state is
 //! reported only when it changes.
@@ -86,8 +113,10 @@
 pub(crate) mod backoff;
 pub mod codec;
 mod driver;
+pub mod mapping;
 
 pub use codec::{DecodeError, Decoded, TopicKind, MAX_PAYLOAD};
+pub use mapping::{Source, SourceConfig};
 
 use crate::sink::{DoorSink, SinkError};
 use monban_core::SiteId;
@@ -126,6 +155,8 @@ pub struct MqttSettings {
     pub keep_alive: Duration,
     /// The cap of the reconnect backoff (it starts at 200 ms).
     pub max_backoff: Duration,
+    /// Vendor formats (`[[mqtt.sources]]`), subscribed besides the native topics.
+    pub sources: Vec<Source>,
 }
 
 impl MqttSettings {
@@ -137,6 +168,7 @@ impl MqttSettings {
             site,
             keep_alive: Duration::from_secs(30),
             max_backoff: Duration::from_secs(30),
+            sources: Vec::new(),
         }
     }
 
@@ -169,6 +201,17 @@ impl MqttSettings {
                 "max_backoff must be more than zero".into(),
             ));
         }
+        mapping::check_names(&self.sources)
+            .map_err(|e| MqttError::InvalidSettings(e.to_string()))?;
+        // One SUBSCRIBE carries every filter (2 bytes of length and 1 of QoS each, plus
+        // the packet id and a fixed header of at most 5).
+        let subscribe: usize = filters(self).iter().map(|f| f.len() + 3).sum::<usize>() + 7;
+        if subscribe > MAX_OUTGOING_PACKET {
+            return Err(MqttError::InvalidSettings(format!(
+                "the {} subscription filters of the sources do not fit one SUBSCRIBE of {MAX_OUTGOING_PACKET} bytes; use fewer sources (e.g. one generic source with a wildcard topic)",
+                filters(self).len()
+            )));
+        }
         let mut o = MqttOptions::new(self.client_id.clone(), host, port);
         o.set_keep_alive(Duration::from_secs(self.keep_alive.as_secs()))
             .set_clean_session(false)
@@ -181,6 +224,18 @@ impl MqttSettings {
         }
         Ok(o)
     }
+}
+
+/// Every subscription filter: the native ones of the site, then each source's, each
+/// filter once, in that order.
+pub fn filters(settings: &MqttSettings) -> Vec<String> {
+    let mut out: Vec<String> = codec::filters(&settings.site).into();
+    for f in settings.sources.iter().flat_map(Source::filters) {
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    out
 }
 
 /// A setup error: [`run`] returns it before connecting. Everything that goes wrong

@@ -8,16 +8,17 @@
 
 mod scenarios;
 mod support;
+mod vendors;
 
 use support::{mosquitto_url, start_rumqttd};
 
 macro_rules! against_both {
-    ($($scenario:ident),* $(,)?) => {
+    ($($module:ident :: $scenario:ident),* $(,)?) => {
         mod rumqttd {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $scenario() {
-                    crate::scenarios::$scenario(&crate::start_rumqttd()).await;
+                    crate::$module::$scenario(&crate::start_rumqttd()).await;
                 }
             )*
         }
@@ -26,7 +27,7 @@ macro_rules! against_both {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $scenario() {
                     let Some(url) = crate::mosquitto_url() else { return };
-                    crate::scenarios::$scenario(&url).await;
+                    crate::$module::$scenario(&url).await;
                 }
             )*
         }
@@ -34,11 +35,18 @@ macro_rules! against_both {
 }
 
 against_both!(
-    delivers_dedupes_and_dead_letters,
-    redelivers_after_a_store_failure,
-    a_burst_with_store_failures_loses_nothing,
-    persistent_session_keeps_what_was_published_while_down,
-    lost_session_is_reported_as_a_blind_period,
+    scenarios::delivers_dedupes_and_dead_letters,
+    scenarios::redelivers_after_a_store_failure,
+    scenarios::a_burst_with_store_failures_loses_nothing,
+    scenarios::persistent_session_keeps_what_was_published_while_down,
+    scenarios::lost_session_is_reported_as_a_blind_period,
+    scenarios::a_first_connection_without_a_session_is_reported_fresh,
+    vendors::esp_rfid_reader,
+    vendors::uhppoted_gateway,
+    vendors::door_contacts,
+    vendors::last_wills_take_doors_offline,
+    vendors::vendor_messages_redelivered_after_a_store_failure,
+    vendors::native_topics_come_first,
 );
 
 #[tokio::test]

@@ -327,6 +327,41 @@ pub async fn lost_session_is_reported_as_a_blind_period(url: &str) {
     take_over_with_clean_session(url, &client_id).await;
 }
 
+/// A process's first connection finds no session (a new client id, or a broker that
+/// lost it while the hub was down): the connector cannot know the gap and says so with
+/// `fresh_session` once messages flow. A restart of the connector that finds its session
+/// kept says nothing; one that finds it gone says it again.
+pub async fn a_first_connection_without_a_session_is_reported_fresh(url: &str) {
+    let site = unique("site");
+    let client_id = unique("hub");
+    let sink = MemorySink::new();
+    let hub = start(settings(url, &client_id, &site), sink.clone());
+    sink.wait_for("Connected", |r| r.is_connected()).await;
+    hub.stop().await;
+    {
+        let r = sink.recorded();
+        assert_eq!(r.fresh.len(), 1, "{:?}", r.fresh);
+        assert_eq!(r.fresh[0].0, "mqtt");
+        assert!(r.blind.is_empty());
+    }
+
+    // Same client id, session kept by the broker: nothing to report.
+    let again = MemorySink::new();
+    let hub = start(settings(url, &client_id, &site), again.clone());
+    again.wait_for("Connected", |r| r.is_connected()).await;
+    hub.stop().await;
+    assert!(again.recorded().fresh.is_empty(), "session was kept");
+
+    // The session is gone (taken over with a clean session) before the next start.
+    take_over_with_clean_session(url, &client_id).await;
+    let third = MemorySink::new();
+    let hub = start(settings(url, &client_id, &site), third.clone());
+    third.wait_for("Connected", |r| r.is_connected()).await;
+    hub.stop().await;
+    assert_eq!(third.recorded().fresh.len(), 1);
+    take_over_with_clean_session(url, &client_id).await;
+}
+
 /// Nothing listens: the connector reports Connecting, then a transport error, keeps
 /// retrying, and returns Ok promptly when cancelled.
 pub async fn unreachable_broker_is_retried_and_cancel_stops_it() {

@@ -66,6 +66,10 @@ pub struct Recorded {
     pub blind: Vec<(String, Timestamp, Timestamp)>,
     /// `door_outage` calls: door, from, to, reason.
     pub outages: Vec<(String, Timestamp, Timestamp, String)>,
+    /// `fresh_session` calls: connector, time.
+    pub fresh: Vec<(String, Timestamp)>,
+    /// `heartbeat` calls: door, time.
+    pub heartbeats: Vec<(String, Timestamp)>,
     /// Injected failures served.
     pub failures: usize,
 }
@@ -176,6 +180,13 @@ impl DoorSink for MemorySink {
     }
     async fn dead_letter(&self, letter: DeadLetter) -> Result<(), SinkError> {
         self.recorded().dead_letters.push(letter);
+        Ok(())
+    }
+    async fn fresh_session(&self, name: &str, at: Timestamp) {
+        self.recorded().fresh.push((name.to_string(), at));
+    }
+    async fn heartbeat(&self, door: &DoorId, ts: Timestamp) -> Result<(), SinkError> {
+        self.recorded().heartbeats.push((door.to_string(), ts));
         Ok(())
     }
     async fn connector_state(&self, _name: &str, state: ConnectorState) {
