@@ -9,27 +9,23 @@
 //! rest is skipped and [`play`] returns, as it does at `until`, at the end of the day, or
 //! when `cancel` fires. A door left offline by a cut-short day is brought back online.
 //!
-//! MQTT: rumqttc's event loop runs in its own task, which counts `PUBACK`s and simply
-//! polls again after an error (that is how rumqttc reconnects), with a growing pause.
-//! The session is not clean, so QoS 1 messages not yet acknowledged are sent again after
-//! a reconnect. HTTP: connection errors and 5xx answers are retried with backoff; a 4xx
-//! is logged with its body and counted as rejected.
+//! MQTT: the crate's shared client (`mqtt.rs`), whose event loop runs in its own task,
+//! counts `PUBACK`s and simply polls again after an error (that is how rumqttc
+//! reconnects). The session is not clean, so QoS 1 messages not yet acknowledged are
+//! sent again after a reconnect. HTTP: connection errors and 5xx answers are retried
+//! with backoff; a 4xx is logged with its body and counted as rejected.
 //!
 //! [`LATE_DELIVERY`]: crate::schedule::LATE_DELIVERY
 
 use crate::hospital::Hospital;
+use crate::mqtt::Mqtt;
 use crate::schedule::{self, Action, StatusMessage};
 use anyhow::{anyhow, bail, Context as _};
 use chrono::{DateTime, TimeDelta, Utc};
 use monban_core::{DoorId, DoorStatus};
-use rumqttc::{AsyncClient, Event, MqttOptions, Outgoing, Packet, QoS};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -39,8 +35,6 @@ pub use crate::schedule::{Case, Expectation};
 /// clock after 24 h / 143 ≈ 10 minutes.
 pub const DEFAULT_SPEED: f64 = 144.0;
 
-/// How long [`play`] waits for the broker at the start.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long [`play`] waits at the end for the broker to acknowledge what was published.
 const ACK_TIMEOUT: Duration = Duration::from_secs(10);
 /// Attempts per login POST.
@@ -188,13 +182,13 @@ pub async fn play(
                 Action::Login(m) => {
                     let token = opts.login_tokens.get(m.system.as_str()).map(String::as_str).unwrap_or_default();
                     match post_login(&http, &logins_url, token, &m.event_id, &m.body(), &cancel).await? {
-                        Posted::Accepted => {
+                        Posted::Accepted(_) => {
                             report.logins += 1;
                             if let Some(e) = expectations.get(m.event_id.as_str()) {
                                 report.expected.push((*e).clone());
                             }
                         }
-                        Posted::Rejected => report.rejected += 1,
+                        Posted::Rejected { .. } => report.rejected += 1,
                         Posted::Cancelled => {
                             report.cancelled = true;
                             break;
@@ -313,10 +307,15 @@ fn check_options(h: &Hospital, opts: &PlayOptions, now: DateTime<Utc>) -> anyhow
 }
 
 /// The outcome of one login POST.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Posted {
-    Accepted,
-    Rejected,
+    /// `200` or `202`, with the hub's answer (`{"event_id", "verdict", "reasons", "final"}`).
+    Accepted(String),
+    /// A 4xx, or a 5xx after every attempt: the status and the hub's answer.
+    Rejected {
+        status: u16,
+        body: String,
+    },
     Cancelled,
 }
 
@@ -338,19 +337,27 @@ pub(crate) async fn post_login(
             r = http.post(url).bearer_auth(token).json(body).send() => r,
         };
         match sent {
-            Ok(resp) if resp.status().is_success() => return Ok(Posted::Accepted),
+            Ok(resp) if resp.status().is_success() => {
+                return Ok(Posted::Accepted(resp.text().await.unwrap_or_default()))
+            }
             Ok(resp) if resp.status().is_client_error() => {
                 let status = resp.status();
                 let text = resp.text().await.unwrap_or_default();
                 tracing::warn!(%event_id, %status, body = %text, "the hub refused a login");
-                return Ok(Posted::Rejected);
+                return Ok(Posted::Rejected {
+                    status: status.as_u16(),
+                    body: text,
+                });
             }
             Ok(resp) => {
                 let status = resp.status();
                 let text = resp.text().await.unwrap_or_default();
                 if last {
                     tracing::error!(%event_id, %status, body = %text, "the hub kept failing on a login; giving up on it");
-                    return Ok(Posted::Rejected);
+                    return Ok(Posted::Rejected {
+                        status: status.as_u16(),
+                        body: text,
+                    });
                 }
                 tracing::warn!(%event_id, %status, attempt, "the hub failed on a login; retrying");
             }
@@ -374,155 +381,19 @@ pub(crate) async fn post_login(
         }
         backoff = (backoff * 2).min(Duration::from_secs(4));
     }
-    Ok(Posted::Rejected)
-}
-
-/// The MQTT side: a client, its event loop task and the count of acknowledgements.
-/// Shared with [`crate::scenario`].
-pub(crate) struct Mqtt {
-    client: AsyncClient,
-    published: u64,
-    acked: Arc<AtomicU64>,
-    stop: CancellationToken,
-    task: JoinHandle<()>,
-}
-
-impl Mqtt {
-    /// Connects (waiting up to 10 s for the broker's `CONNACK`) and keeps the event
-    /// loop running in its own task.
-    pub(crate) async fn connect(
-        host: &str,
-        port: u16,
-        client_id: &str,
-        cancel: &CancellationToken,
-    ) -> anyhow::Result<Mqtt> {
-        let mut options = MqttOptions::new(client_id, host, port);
-        options.set_keep_alive(Duration::from_secs(30));
-        options.set_clean_session(false);
-        let (client, mut eventloop) = AsyncClient::new(options, 1024);
-        let acked = Arc::new(AtomicU64::new(0));
-        let stop = CancellationToken::new();
-        // None: not connected yet; Some(Ok): connected; Some(Err): the last error.
-        let (state_tx, mut state_rx) = watch::channel::<Option<Result<(), String>>>(None);
-
-        let task = {
-            let acked = acked.clone();
-            let stop = stop.clone();
-            tokio::spawn(async move {
-                let mut pause = Duration::from_millis(200);
-                loop {
-                    let event = tokio::select! {
-                        biased;
-                        _ = stop.cancelled() => break,
-                        e = eventloop.poll() => e,
-                    };
-                    match event {
-                        Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                            pause = Duration::from_millis(200);
-                            let _ = state_tx.send(Some(Ok(())));
-                        }
-                        Ok(Event::Incoming(Packet::PubAck(_))) => {
-                            acked.fetch_add(1, Ordering::Relaxed);
-                        }
-                        // Our own DISCONNECT is on the wire: the session is over.
-                        Ok(Event::Outgoing(Outgoing::Disconnect)) => break,
-                        Ok(_) => {}
-                        Err(e) => {
-                            tracing::warn!(error = %e, "MQTT connection error; reconnecting");
-                            let _ = state_tx.send(Some(Err(e.to_string())));
-                            tokio::select! {
-                                biased;
-                                _ = stop.cancelled() => break,
-                                _ = tokio::time::sleep(pause) => {}
-                            }
-                            pause = (pause * 2).min(Duration::from_secs(5));
-                        }
-                    }
-                }
-            })
-        };
-
-        let deadline = Instant::now() + CONNECT_TIMEOUT;
-        let mut last_error = String::from("no answer");
-        loop {
-            if let Some(state) = state_rx.borrow_and_update().clone() {
-                match state {
-                    Ok(()) => break,
-                    Err(e) => last_error = e,
-                }
-            }
-            tokio::select! {
-                biased;
-                _ = cancel.cancelled() => break,
-                changed = state_rx.changed() => if changed.is_err() { break },
-                _ = tokio::time::sleep_until(deadline) => {
-                    stop.cancel();
-                    bail!(
-                        "cannot connect to the MQTT broker at {host}:{port} within {} s: {last_error}",
-                        CONNECT_TIMEOUT.as_secs()
-                    );
-                }
-            }
-        }
-        Ok(Mqtt {
-            client,
-            published: 0,
-            acked,
-            stop,
-            task,
-        })
-    }
-
-    /// Publishes at QoS 1; `false` when `cancel` fired first (the client's queue is
-    /// full while the broker is away).
-    pub(crate) async fn publish(
-        &mut self,
-        topic: String,
-        payload: String,
-        cancel: &CancellationToken,
-    ) -> anyhow::Result<bool> {
-        let sent = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => return Ok(false),
-            r = self.client.publish(topic.clone(), QoS::AtLeastOnce, false, payload) => r,
-        };
-        sent.with_context(|| format!("cannot publish to {topic}: the MQTT client stopped"))?;
-        self.published += 1;
-        Ok(true)
-    }
-
-    /// Waits up to `wait` for every publish to be acknowledged, disconnects, and returns
-    /// how many were not.
-    pub(crate) async fn finish(self, wait: Duration) -> u64 {
-        let deadline = Instant::now() + wait;
-        while self.acked.load(Ordering::Relaxed) < self.published && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let unacked = self
-            .published
-            .saturating_sub(self.acked.load(Ordering::Relaxed));
-        if unacked > 0 {
-            tracing::warn!(unacked, "the broker did not acknowledge every message");
-        }
-        let _ = self.client.disconnect().await;
-        // The event loop ends once it has written the DISCONNECT; don't wait on a dead
-        // connection for long.
-        let mut task = self.task;
-        if tokio::time::timeout(Duration::from_secs(2), &mut task)
-            .await
-            .is_err()
-        {
-            self.stop.cancel();
-            let _ = task.await;
-        }
-        unacked
-    }
+    // Not reached: the last attempt always returns above.
+    Ok(Posted::Rejected {
+        status: 0,
+        body: format!("gave up after {POST_ATTEMPTS} attempts"),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::hospital::generate;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
 
     fn opts() -> PlayOptions {
         PlayOptions {
@@ -586,12 +457,18 @@ mod tests {
         let posted = post_login(&http, &url, "tok-ehr", "l-1", &body, &cancel)
             .await
             .expect("delivered");
-        assert_eq!(posted, Posted::Accepted);
+        assert!(
+            matches!(&posted, Posted::Accepted(body) if body.contains("not_met")),
+            "{posted:?}"
+        );
         assert_eq!(attempts.load(Ordering::SeqCst), 2, "the 503 was retried");
         let posted = post_login(&http, &url, "tok-vpn", "l-2", &body, &cancel)
             .await
             .expect("answered");
-        assert_eq!(posted, Posted::Rejected);
+        assert!(
+            matches!(&posted, Posted::Rejected { status: 403, body } if body.contains("wrong system")),
+            "{posted:?}"
+        );
         assert_eq!(attempts.load(Ordering::SeqCst), 3, "a 4xx is not retried");
     }
 

@@ -14,21 +14,36 @@
 //! - [`day`] — the player: [`day::play`] sends a schedule in accelerated time over MQTT
 //!   and HTTP and returns a [`day::PlayReport`].
 //! - [`load`] — the load generator of `monban-sim load` (docs/BENCHMARKS.md).
+//! - [`login`] — one login posted to the hub and its verdict (`monban-sim login`).
 //! - [`modbus_device`] — a Modbus TCP door controller speaking `monban-door-v1`
 //!   (CONTRACT §6), for `monban-sim modbus-door` and tests.
+//! - [`mqtt_door`] — MQTT door controllers in each format the hub ingests (native §5,
+//!   esp-rfid, uhppoted-mqtt, Tasmota, ESPHome, Shelly): pure payload encoders and a
+//!   device with the vendor's last will and heartbeats, for `monban-sim mqtt-door` and for
+//!   vendor-format doors of a scenario.
+//! - [`script`] — the line script (`badge card 04A1B2C3 in`, `wait 2s`, `offline`, …)
+//!   that drives both door simulators.
 //! - [`scenario`] — TOML timelines testers write (examples in `scenarios/`), sent to a
 //!   hub and checked step by step (`monban-sim scenario`).
 //! - `rng` (private) — seeded, platform-stable randomness.
+//! - `mqtt` (private) — the MQTT client the day player, the scenario runner and the MQTT
+//!   doors share: acknowledgements counted, clean disconnect or dropped connection.
 //!
 //! The binary (`src/main.rs`) only parses the command line.
 
 pub mod day;
 pub mod hospital;
 pub mod load;
+pub mod login;
 pub mod modbus_device;
+mod mqtt;
+pub mod mqtt_door;
 mod rng;
 pub mod scenario;
 pub mod schedule;
+pub mod script;
+#[cfg(test)]
+mod test_broker;
 
 pub use day::{play, PlayOptions, PlayReport, DEFAULT_SPEED};
 pub use hospital::{generate, Hospital};

@@ -13,6 +13,14 @@
 //!   door controller (profile `monban-door-v1`, CONTRACT §6). It plays the script, then
 //!   reads more lines from standard input until it ends (or Ctrl-C); the line format is
 //!   documented in `monban_sim::modbus_device::ScriptLine`.
+//! - `monban-sim mqtt-door --format native|esp-rfid|uhppoted|tasmota|esphome|shelly
+//!   --broker mqtt://127.0.0.1:1883 [identifiers] [--script FILE]` runs an MQTT door
+//!   controller in that format, with the vendor's last will and heartbeats; it plays the
+//!   script, then standard input (same lines as `modbus-door`, plus `online`, `heartbeat`
+//!   and `quit`), printing one line per thing it does. See `monban_sim::mqtt_door`.
+//! - `monban-sim login --hub URL --token T --system ehr --account nurse01 --terminal
+//!   ward3-pc01 [--factor password …] [--outcome success] [--expect VERDICT]` posts one
+//!   login (§7) and prints the verdict; with `--expect`, exit status 1 when it differs.
 //! - `monban-sim scenario FILE --hub URL --mqtt URL --token SYSTEM=TOKEN …
 //!   [--read-token T] [--deadline 15s] [--dry-run]` sends a scenario (format:
 //!   `monban_sim::scenario`, examples in `simulators/scenarios/`) and prints PASS or FAIL
@@ -26,7 +34,9 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use monban_sim::day::{self, PlayOptions, DEFAULT_SPEED};
 use monban_sim::hospital::{self, Hospital};
+use monban_sim::mqtt_door::{self, Format, Profile};
 use monban_sim::schedule::{self, Action, Expectation};
+use monban_sim::script::Line;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -62,6 +72,10 @@ enum Command {
     Load(LoadArgs),
     /// Run a simulated Modbus TCP door controller (profile monban-door-v1).
     ModbusDoor(ModbusDoorArgs),
+    /// Run a simulated MQTT door controller in a vendor's format (or the native one).
+    MqttDoor(MqttDoorArgs),
+    /// Post one login to the hub and print its verdict.
+    Login(LoginArgs),
     /// Send a scenario file to a hub and check the verdict of each login.
     Scenario(ScenarioArgs),
 }
@@ -76,6 +90,114 @@ struct ModbusDoorArgs {
     /// input is read the same way.
     #[arg(long, value_name = "FILE")]
     script: Option<std::path::PathBuf>,
+}
+
+#[derive(Args)]
+struct MqttDoorArgs {
+    /// The device's format: native (CONTRACT §5), esp-rfid, uhppoted (uhppoted-mqtt),
+    /// tasmota, esphome or shelly (a Gen1 Door/Window 2).
+    #[arg(long)]
+    format: Format,
+    /// The MQTT broker the hub listens to.
+    #[arg(long, value_name = "URL", default_value = "mqtt://127.0.0.1:1883", value_parser = parse_mqtt)]
+    broker: (String, u16),
+    /// native: the site id (default tokyo-general).
+    #[arg(long)]
+    site: Option<String>,
+    /// native: the door id.
+    #[arg(long)]
+    door: Option<String>,
+    /// esp-rfid: its MQTT topic; tasmota: its %topic%; esphome: its topic prefix; shelly:
+    /// its device id (shellydw2-…); uhppoted: its events topic (default
+    /// uhppoted/gateway/events).
+    #[arg(long)]
+    topic: Option<String>,
+    /// esp-rfid: the device's hostname, sent as `door` (default esp-rfid).
+    #[arg(long)]
+    hostname: Option<String>,
+    /// esp-rfid: what the reader reads, as the hub's source says (default card).
+    #[arg(long)]
+    credential_type: Option<String>,
+    /// uhppoted: the controller's serial number.
+    #[arg(long)]
+    device_id: Option<u32>,
+    /// uhppoted: the door on the controller, 1 to 4.
+    #[arg(long)]
+    door_number: Option<u8>,
+    /// uhppoted: the controller's time zone for `timestamp` (default +09:00).
+    #[arg(long)]
+    utc_offset: Option<String>,
+    /// tasmota: the switch wired to the contact (default Switch1).
+    #[arg(long)]
+    switch: Option<String>,
+    /// esphome: the binary_sensor's object id (default door).
+    #[arg(long)]
+    sensor: Option<String>,
+    /// tasmota, esphome: the word that means open, ON or OFF (default ON).
+    #[arg(long)]
+    open: Option<String>,
+    /// Publish events at this QoS (0, 1 or 2) instead of the device's own.
+    #[arg(long, value_parser = parse_qos)]
+    qos: Option<rumqttc::QoS>,
+    /// Heartbeat interval (default: the device's own, esp-rfid 180s, tasmota 300s; 0s for
+    /// none).
+    #[arg(long)]
+    heartbeat: Option<monban_core::Span>,
+    /// Number events (native event_id, uhppoted event-id) from here (default: tenths of
+    /// a second since 2023-11-14, so a restart continues above the ids used before).
+    #[arg(long)]
+    first_event_id: Option<u64>,
+    /// Publish events without the retain flag even where the device sets it (uhppoted).
+    #[arg(long)]
+    no_retain: bool,
+    /// MQTT client id (default monban-sim-{format}-{door, topic or device-door}).
+    #[arg(long)]
+    client_id: Option<String>,
+    /// A script to play first (`badge card 04A1B2C3 in`, `deny card 04A1B2C3`, `contact
+    /// open`, `event door_forced`, `tamper on`, `wait 2s`, `offline`, `online`,
+    /// `heartbeat`, `quit`); then standard input is read the same way.
+    #[arg(long, value_name = "FILE")]
+    script: Option<std::path::PathBuf>,
+}
+
+#[derive(Args)]
+struct LoginArgs {
+    /// The hub's base URL.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    hub: String,
+    /// The system's login-ingest token.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "MONBAN_LOGIN_TOKEN",
+        hide_env_values = true
+    )]
+    token: String,
+    /// The system logged in to.
+    #[arg(long)]
+    system: String,
+    /// The account.
+    #[arg(long)]
+    account: String,
+    /// The terminal.
+    #[arg(long)]
+    terminal: String,
+    /// A factor of the login; repeat for several (default password).
+    #[arg(long = "factor", value_name = "FACTOR")]
+    factors: Vec<monban_core::Factor>,
+    /// success or failure.
+    #[arg(long, default_value = "success")]
+    outcome: monban_core::Outcome,
+    /// When the login happened (RFC 3339); default now.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    ts: Option<DateTime<Utc>>,
+    /// The login's event id; default sim-login-{milliseconds}.
+    #[arg(long)]
+    event_id: Option<String>,
+    /// The verdict the hub must give (direct_2fa, combined_measures, not_met,
+    /// not_applicable); exit status 1, with the hub's reasons, when it differs.
+    #[arg(long, value_name = "VERDICT")]
+    expect: Option<monban_core::VerdictKind>,
 }
 
 #[derive(Args)]
@@ -201,6 +323,15 @@ fn parse_mqtt(s: &str) -> Result<(String, u16), String> {
     Ok((host, url.port().unwrap_or(1883)))
 }
 
+fn parse_qos(s: &str) -> Result<rumqttc::QoS, String> {
+    match s {
+        "0" => Ok(rumqttc::QoS::AtMostOnce),
+        "1" => Ok(rumqttc::QoS::AtLeastOnce),
+        "2" => Ok(rumqttc::QoS::ExactlyOnce),
+        _ => Err(format!("{s:?}: a QoS is 0, 1 or 2")),
+    }
+}
+
 fn parse_token(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((system, token)) if !system.trim().is_empty() && !token.trim().is_empty() => {
@@ -255,6 +386,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Day(args) => day_command(args).await,
         Command::Load(args) => load_command(args).await,
         Command::ModbusDoor(args) => modbus_door_command(args).await,
+        Command::MqttDoor(args) => mqtt_door_command(args).await,
+        Command::Login(args) => login_command(args).await,
         Command::Scenario(args) => scenario_command(args).await,
     }
 }
@@ -490,7 +623,11 @@ async fn modbus_door_command(args: ModbusDoorArgs) -> anyhow::Result<ExitCode> {
     );
     let now = || u32::try_from(Utc::now().timestamp()).unwrap_or(u32::MAX);
     for line in &script {
-        modbus_device::apply(&door, line, now()).await?;
+        if line.action == Line::Quit {
+            door.stop().await;
+            return Ok(ExitCode::SUCCESS);
+        }
+        modbus_device::apply(&door, &line.action, now()).await?;
     }
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     loop {
@@ -502,8 +639,13 @@ async fn modbus_door_command(args: ModbusDoorArgs) -> anyhow::Result<ExitCode> {
                     let _ = tokio::signal::ctrl_c().await;
                     break;
                 }
-                Some(line) => match modbus_device::parse_line(&line) {
-                    Ok(Some(l)) => modbus_device::apply(&door, &l, now()).await?,
+                Some(line) => match monban_sim::script::parse_line(&line) {
+                    Ok(Some(Line::Quit)) => break,
+                    Ok(Some(l)) => {
+                        if let Err(e) = modbus_device::apply(&door, &l, now()).await {
+                            eprintln!("error: {e}");
+                        }
+                    }
                     Ok(None) => {}
                     Err(e) => eprintln!("error: {e}"),
                 },
@@ -514,8 +656,175 @@ async fn modbus_door_command(args: ModbusDoorArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn mqtt_door_command(args: MqttDoorArgs) -> anyhow::Result<ExitCode> {
+    use monban_sim::mqtt_door::{DeviceOptions, Happening, MqttDoor, Stamp};
+    use tokio::io::AsyncBufReadExt as _;
+    let spec = mqtt_door::Spec {
+        site: args.site,
+        door: args.door,
+        topic: args.topic,
+        hostname: args.hostname,
+        device_id: args.device_id,
+        door_number: args.door_number,
+        credential_type: args.credential_type,
+        utc_offset: args.utc_offset,
+        switch: args.switch,
+        sensor: args.sensor,
+        open: args.open,
+    };
+    let profile = Profile::from_spec(args.format, &spec).map_err(|e| {
+        anyhow::anyhow!("{e} (flags are the same words with dashes, e.g. --device-id)")
+    })?;
+    let now = Utc::now();
+    let mut opts = DeviceOptions::new(profile.clone(), &args.broker.0, args.broker.1, now);
+    if let Some(h) = args.heartbeat {
+        if h.as_std().is_zero() {
+            opts.heartbeat = None;
+        } else if profile.default_heartbeat().is_none() {
+            bail!("--heartbeat: a {} device sends no heartbeat", args.format);
+        } else {
+            opts.heartbeat = Some(h.as_std());
+        }
+    }
+    opts.qos = args.qos;
+    opts.retain_events = !args.no_retain;
+    if let Some(id) = args.first_event_id {
+        opts.first_event_id = id;
+    }
+    if let Some(c) = args.client_id {
+        opts.client_id = c;
+    }
+    // A script file is checked whole before anything is sent.
+    let script = match &args.script {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let lines = monban_sim::script::parse_script(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let stamp = Stamp {
+                at: now,
+                event_id: opts.first_event_id,
+                late: false,
+            };
+            for l in &lines {
+                if let Some(h) = Happening::from_line(&l.action) {
+                    if let Err(e) = profile.encode(&h, &stamp) {
+                        bail!("{}: line {}: {e}", path.display(), l.line);
+                    }
+                }
+                if l.action == Line::Heartbeat
+                    && profile.heartbeat(now, &Default::default()).is_none()
+                {
+                    bail!(
+                        "{}: line {}: a {} device sends no heartbeat",
+                        path.display(),
+                        l.line,
+                        args.format
+                    );
+                }
+            }
+            lines.into_iter().map(|l| l.action).collect()
+        }
+        None => Vec::new(),
+    };
+    let door = MqttDoor::new(
+        opts,
+        Box::new(|line: &str| {
+            let t = Utc::now().with_timezone(&schedule::rfc3339_offset());
+            println!("{} {line}", t.format("%H:%M:%S"));
+        }),
+    );
+    eprintln!(
+        "{} door simulator; type lines like `badge card 04A1B2C3 in`, `contact open`, `offline`, `online`, `quit`",
+        args.format
+    );
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if tx.send(line).await.is_err() {
+                break;
+            }
+        }
+    });
+    let cancel = CancellationToken::new();
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        });
+    }
+    mqtt_door::run(door, script, rx, cancel).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn login_command(args: LoginArgs) -> anyhow::Result<ExitCode> {
+    use monban_sim::login::{self, Sent};
+    let now = Utc::now();
+    let message = schedule::LoginMessage {
+        event_id: args
+            .event_id
+            .unwrap_or_else(|| format!("sim-login-{}", now.timestamp_millis())),
+        ts: args
+            .ts
+            .unwrap_or(now)
+            .with_timezone(&schedule::rfc3339_offset()),
+        system: monban_core::SystemId::parse(args.system.clone())
+            .map_err(|e| anyhow::anyhow!("--system {:?}: {e}", args.system))?,
+        account: args.account,
+        terminal: args.terminal,
+        factors: if args.factors.is_empty() {
+            vec![monban_core::Factor::Password]
+        } else {
+            args.factors
+        },
+        outcome: args.outcome,
+    };
+    let cancel = CancellationToken::new();
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        });
+    }
+    match login::send(&args.hub, &args.token, &message, &cancel).await? {
+        Sent::Refused { status, body } => {
+            println!("{} refused by the hub: {status} {body}", message.event_id);
+            Ok(ExitCode::from(1))
+        }
+        Sent::Judged(v) => {
+            let fin = match v.is_final {
+                Some(true) => " (final)",
+                Some(false) => " (may change within the grace period)",
+                None => "",
+            };
+            println!("{} {v}{fin}", message.event_id);
+            match args.expect {
+                Some(want) if want.as_str() != v.verdict => {
+                    eprintln!(
+                        "expected {}, the hub said {} (reasons: {})",
+                        want.as_str(),
+                        v.verdict,
+                        if v.reasons.is_empty() {
+                            "none".to_string()
+                        } else {
+                            v.reasons.join(", ")
+                        }
+                    );
+                    Ok(ExitCode::from(1))
+                }
+                _ => Ok(ExitCode::SUCCESS),
+            }
+        }
+    }
+}
+
 async fn scenario_command(args: ScenarioArgs) -> anyhow::Result<ExitCode> {
-    use monban_sim::scenario;
+    use monban_sim::scenario::{self, SendAction};
     let path = args.file.display().to_string();
     let text =
         std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {path}"))?;
@@ -536,27 +845,46 @@ async fn scenario_command(args: ScenarioArgs) -> anyhow::Result<ExitCode> {
     })?;
     if args.dry_run {
         println!("# {} — start {}", plan.name, schedule::rfc3339(plan.start));
+        for (door, profile) in &plan.doors {
+            println!(
+                "door {door}: {} device, client {}-{door}; last will {}",
+                profile.format(),
+                args.client_id,
+                profile
+                    .last_will()
+                    .map(|w| w.to_string())
+                    .unwrap_or_else(|| "none (the device sets none)".into())
+            );
+        }
         for s in &plan.sends {
             let delay = if s.after.is_zero() {
                 String::new()
+            } else if plan.realtime {
+                format!(" (at +{:?})", s.after)
             } else {
                 format!(" (sent {:?} late)", s.after)
             };
+            let line = s.line;
             match &s.action {
-                Action::Door(m) => println!(
-                    "line {}{delay}: {} {}",
-                    s.line,
-                    m.topic(&plan.site),
-                    m.payload()
+                SendAction::Hub(Action::Door(m)) => {
+                    println!("line {line}{delay}: {} {}", m.topic(&plan.site), m.payload())
+                }
+                SendAction::Hub(Action::Status(m)) => {
+                    println!("line {line}{delay}: {} {}", m.topic(&plan.site), m.payload())
+                }
+                SendAction::Hub(Action::Login(m)) => {
+                    println!("line {line}{delay}: POST /api/v1/logins {}", m.body())
+                }
+                SendAction::Vendor { door, publications } => {
+                    for p in publications {
+                        println!("line {line}{delay}: [{door}] {p}");
+                    }
+                }
+                SendAction::Connection { door, online: false } => println!(
+                    "line {line}{delay}: [{door}] connection dropped without DISCONNECT: the broker publishes the last will"
                 ),
-                Action::Status(m) => println!(
-                    "line {}{delay}: {} {}",
-                    s.line,
-                    m.topic(&plan.site),
-                    m.payload()
-                ),
-                Action::Login(m) => {
-                    println!("line {}{delay}: POST /api/v1/logins {}", s.line, m.body())
+                SendAction::Connection { door, online: true } => {
+                    println!("line {line}{delay}: [{door}] reconnects and sends its birth messages")
                 }
             }
         }

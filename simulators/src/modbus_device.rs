@@ -10,9 +10,11 @@
 //! connection) and [`ModbusDoor::restart`] brings it back on the same address with the
 //! same registers.
 //!
-//! The `monban-sim modbus-door` command drives one from a small line script
-//! ([`parse_line`], [`ScriptLine`]); the parsing is pure and tested here.
+//! The `monban-sim modbus-door` command drives one from the line script of
+//! [`crate::script`]; [`check_line`] says which lines the profile cannot carry (a
+//! heartbeat, a credential id that is not hexadecimal) and [`apply`] carries out the rest.
 
+use crate::script::{self, Line, Numbered, ScriptError};
 use monban_core::{CredentialType, Direction, DoorEventKind};
 use std::future::{ready, Ready};
 use std::net::SocketAddr;
@@ -304,137 +306,92 @@ fn spawn_server(listener: TcpListener, regs: Arc<Mutex<Registers>>) -> JoinHandl
     })
 }
 
-/// One line of a `monban-sim modbus-door` script (or of its standard input).
-///
-/// ```text
-/// # comments and blank lines are ignored
-/// badge card 04A1B2C3 in        # access_granted, direction in (default) or out
-/// denied card_pin 04765F5F      # access_denied
-/// event door_forced             # any §5 kind without a credential
-/// contact open                  # discrete input 0: open | closed
-/// tamper on                     # discrete input 1: on | off
-/// wait 2s                       # pause the script
-/// offline 10s                   # vanish from the network for 10 s, then come back
-/// ```
-///
-/// Events are stamped with the wall clock when they are pushed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ScriptLine {
-    Event {
-        kind: DoorEventKind,
-        direction: Direction,
-        credential: Option<(CredentialType, u64)>,
-    },
-    Contact(bool),
-    Tamper(bool),
-    Wait(Duration),
-    Offline(Duration),
+/// Why a script line cannot be carried out on a Modbus door.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The profile cannot express the line (a heartbeat, a credential id that is not
+    /// hexadecimal).
+    #[error("{0}")]
+    Unsupported(String),
+    /// The device could not come back on the network.
+    #[error("cannot listen again: {0}")]
+    Io(#[from] std::io::Error),
 }
 
-/// Parses one script line; `Ok(None)` for a blank or comment line.
-pub fn parse_line(line: &str) -> Result<Option<ScriptLine>, String> {
-    let line = line.split('#').next().unwrap_or_default().trim();
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let Some((&verb, args)) = words.split_first() else {
-        return Ok(None);
-    };
-    let duration = |args: &[&str]| -> Result<Duration, String> {
-        match args {
-            [d] => d
-                .parse::<monban_core::Span>()
-                .map(|s| s.as_std())
-                .map_err(|e| format!("{verb}: {e}")),
-            _ => Err(format!("{verb} takes one duration, e.g. `{verb} 5s`")),
-        }
-    };
-    let on_off = |args: &[&str], on: &str, off: &str| -> Result<bool, String> {
-        match args {
-            [w] if *w == on => Ok(true),
-            [w] if *w == off => Ok(false),
-            _ => Err(format!("{verb} takes `{on}` or `{off}`")),
-        }
-    };
-    let parsed = match verb {
-        "badge" | "denied" => {
-            let (ctype, id, direction) = match args {
-                [t, id] => (t, id, Direction::In),
-                [t, id, d] => (t, id, d.parse::<Direction>()?),
-                _ => {
-                    return Err(format!(
-                        "{verb} takes a credential type, an id and optionally in|out, e.g. `{verb} card 04A1B2C3 in`"
-                    ))
-                }
-            };
-            ScriptLine::Event {
-                kind: if verb == "badge" {
-                    DoorEventKind::AccessGranted
-                } else {
-                    DoorEventKind::AccessDenied
-                },
-                direction,
-                credential: Some((ctype.parse()?, credential_number(id)?)),
-            }
-        }
-        "event" => match args {
-            [k] => ScriptLine::Event {
-                kind: k.parse()?,
-                direction: Direction::In,
-                credential: None,
-            },
-            _ => return Err("event takes one kind, e.g. `event door_forced`".into()),
-        },
-        "contact" => ScriptLine::Contact(on_off(args, "open", "closed")?),
-        "tamper" => ScriptLine::Tamper(on_off(args, "on", "off")?),
-        "wait" => ScriptLine::Wait(duration(args)?),
-        "offline" => ScriptLine::Offline(duration(args)?),
-        other => {
-            return Err(format!(
-                "unknown command {other:?}; expected badge, denied, event, contact, tamper, wait or offline"
-            ))
-        }
-    };
-    Ok(Some(parsed))
-}
-
-/// Parses a whole script; errors name the line number (from 1).
-pub fn parse_script(text: &str) -> Result<Vec<ScriptLine>, String> {
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        match parse_line(line) {
-            Ok(Some(l)) => out.push(l),
-            Ok(None) => {}
-            Err(e) => return Err(format!("line {}: {e}", n + 1)),
-        }
+/// Whether `line` can be carried out on a Modbus door; the error says why not.
+pub fn check_line(line: &Line) -> Result<(), ApplyError> {
+    match line {
+        Line::Event {
+            credential: Some(c),
+            ..
+        } => credential_number(&c.id)
+            .map(|_| ())
+            .map_err(ApplyError::Unsupported),
+        Line::Heartbeat => Err(ApplyError::Unsupported(
+            "a Modbus door has no heartbeat: the hub polls it".into(),
+        )),
+        _ => Ok(()),
     }
-    Ok(out)
 }
 
-/// Carries out one script line on `door`, stamping events with `now_secs`.
-pub async fn apply(door: &ModbusDoor, line: &ScriptLine, now_secs: u32) -> std::io::Result<()> {
-    match *line {
-        ScriptLine::Event {
+/// Parses a script (the format of [`crate::script`]) and checks every line against the
+/// profile, so that a bad id fails before anything is played.
+pub fn parse_script(text: &str) -> Result<Vec<Numbered>, ScriptError> {
+    let lines = script::parse_script(text)?;
+    for l in &lines {
+        check_line(&l.action).map_err(|e| ScriptError {
+            line: l.line,
+            message: e.to_string(),
+        })?;
+    }
+    Ok(lines)
+}
+
+/// Carries out one script line on `door`, stamping events with `now_secs`. `offline`
+/// without a duration takes the device off the network until `online`; `quit` is the
+/// caller's to handle (it does nothing here).
+pub async fn apply(door: &ModbusDoor, line: &Line, now_secs: u32) -> Result<(), ApplyError> {
+    check_line(line)?;
+    match line {
+        Line::Event {
             kind,
             direction,
             credential,
         } => {
+            let credential = match credential {
+                Some(c) => Some((
+                    c.kind,
+                    credential_number(&c.id).map_err(ApplyError::Unsupported)?,
+                )),
+                None => None,
+            };
             let seq = door.push(SlotEvent {
-                kind,
-                direction,
+                kind: *kind,
+                direction: *direction,
                 credential,
                 time: now_secs,
             });
             tracing::info!(seq, kind = kind.as_str(), "event pushed");
         }
-        ScriptLine::Contact(open) => door.set_contact(open),
-        ScriptLine::Tamper(active) => door.set_tamper(active),
-        ScriptLine::Wait(d) => tokio::time::sleep(d).await,
-        ScriptLine::Offline(d) => {
+        Line::Contact(open) => door.set_contact(*open),
+        Line::Tamper(active) => door.set_tamper(*active),
+        Line::Wait(d) => tokio::time::sleep(*d).await,
+        Line::Offline(Some(d)) => {
             door.stop().await;
             tracing::info!("offline for {d:?}");
-            tokio::time::sleep(d).await;
+            tokio::time::sleep(*d).await;
             door.restart().await?;
             tracing::info!("back online");
         }
+        Line::Offline(None) => {
+            door.stop().await;
+            tracing::info!("offline until `online`");
+        }
+        Line::Online => {
+            door.restart().await?;
+            tracing::info!("back online");
+        }
+        Line::Heartbeat | Line::Quit => {}
     }
     Ok(())
 }
@@ -638,63 +595,17 @@ mod tests {
     }
 
     #[test]
-    fn script_lines_parse() {
-        assert_eq!(parse_line("  # note").ok(), Some(None));
-        assert_eq!(parse_line("").ok(), Some(None));
-        assert_eq!(
-            parse_line("badge card 04A1B2C3 out # leaving").ok(),
-            Some(Some(ScriptLine::Event {
-                kind: DoorEventKind::AccessGranted,
-                direction: Direction::Out,
-                credential: Some((CredentialType::Card, 0x04A1_B2C3)),
-            }))
-        );
-        assert_eq!(
-            parse_line("denied card_pin 04765F5F").ok(),
-            Some(Some(ScriptLine::Event {
-                kind: DoorEventKind::AccessDenied,
-                direction: Direction::In,
-                credential: Some((CredentialType::CardPin, 0x0476_5F5F)),
-            }))
-        );
-        assert_eq!(
-            parse_line("event door_held_open").ok(),
-            Some(Some(ScriptLine::Event {
-                kind: DoorEventKind::DoorHeldOpen,
-                direction: Direction::In,
-                credential: None,
-            }))
-        );
-        assert_eq!(
-            parse_line("contact open").ok(),
-            Some(Some(ScriptLine::Contact(true)))
-        );
-        assert_eq!(
-            parse_line("tamper off").ok(),
-            Some(Some(ScriptLine::Tamper(false)))
-        );
-        assert_eq!(
-            parse_line("wait 500ms").ok(),
-            Some(Some(ScriptLine::Wait(Duration::from_millis(500))))
-        );
-        assert_eq!(
-            parse_line("offline 3s").ok(),
-            Some(Some(ScriptLine::Offline(Duration::from_secs(3))))
-        );
-        for bad in [
-            "badge card",
-            "badge card P0001",
-            "badge lizard 01",
-            "badge card 01 sideways",
-            "event door_exploded",
-            "contact ajar",
-            "wait soon",
-            "dance",
-        ] {
-            assert!(parse_line(bad).is_err(), "{bad}");
-        }
-        let err = parse_script("contact open\n\nwait 1x\n").expect_err("bad");
-        assert!(err.starts_with("line 3:"), "{err}");
+    fn scripts_are_checked_against_the_profile() {
+        let ok = parse_script("badge card_pin 04765F5F out\ncontact open\noffline\nonline\n")
+            .expect("parses");
+        assert_eq!(ok.len(), 4);
+        let err = parse_script("contact open\nbadge biometric P0017\n").expect_err("not hex");
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("hexadecimal"), "{err}");
+        let err = parse_script("heartbeat\n").expect_err("no heartbeat");
+        assert!(err.message.contains("polls"), "{err}");
+        let err = parse_script("wait 1x\n").expect_err("syntax");
+        assert_eq!(err.line, 1);
     }
 
     #[tokio::test]
@@ -704,7 +615,7 @@ mod tests {
             .expect("start");
         let script = parse_script("badge mobile ff in\ncontact open\n").expect("script");
         for l in &script {
-            apply(&door, l, T).await.expect("apply");
+            apply(&door, &l.action, T).await.expect("apply");
         }
         assert_eq!(door.sequence(), 1);
         let mut ctx = client(&door).await;

@@ -39,16 +39,61 @@
 //! `GET /api/v1/logins/{id}` until the verdict matches or the deadline passes (the hub
 //! may re-evaluate a verdict when a late event arrives).
 //!
+//! # Vendor-format doors
+//!
+//! A door can be declared with a vendor format, to commission a site whose controllers
+//! speak esp-rfid, uhppoted-mqtt, Tasmota, ESPHome or Shelly (the hub's
+//! `[[mqtt.sources]]`); its steps are then sent as that device would send them, over a
+//! connection of its own that carries the device's last will:
+//!
+//! ```toml
+//! realtime = true               # send each step at its time (see below)
+//!
+//! [doors.ward3-main]
+//! format = "esp-rfid"           # native | esp-rfid | uhppoted | tasmota | esphome | shelly
+//! topic = "esprfid-ward3"       # esp-rfid's MQTT topic
+//! hostname = "esp-rfid-ward3"   # optional (default esp-rfid); credential_type = "card" (default)
+//!
+//! [doors.server-room-main]
+//! format = "uhppoted"
+//! device_id = 405419896         # the controller's serial number
+//! door_number = 1               # 1..4
+//! # topic = "uhppoted/gateway/events", utc_offset = "+09:00" (defaults)
+//!
+//! [doors.ward3-back]
+//! format = "tasmota"            # topic; switch = "Switch1", open = "ON" (defaults)
+//! topic = "door-ward3-back"     # esphome: topic, sensor = "door", open; shelly: topic
+//! ```
+//!
+//! The keys are those of `monban-sim mqtt-door` ([`crate::mqtt_door::Spec`]). A step
+//! the device cannot express is refused with its line: a badge on a Tasmota contact, a
+//! `direction = "out"` on esp-rfid, a hexadecimal card on uhppoted (its card numbers are
+//! decimal), a `status` of a uhppoted door (uhppoted-mqtt reports none). `status` of a
+//! vendor door goes offline the real way — the connection is dropped without
+//! `DISCONNECT` and the broker publishes the last will — and `online` reconnects.
+//!
+//! Tasmota, ESPHome and Shelly messages, esp-rfid's tamper signal and every last will
+//! carry no time: the hub stamps them on arrival, so they cannot be placed in the past.
+//! Such steps need `realtime = true`: the scenario then starts now (`start` must be
+//! absent or `"now"`) and each step is sent when its `at` comes, in real time (write
+//! `at` in seconds). uhppoted events are sent without the retain flag (the real gateway
+//! retains them), so a later run or another hub is not handed old events.
+//!
 //! # Layout
 //! - [`parse`] — TOML → [`Scenario`]; errors carry the file's line numbers.
-//! - [`plan`] — [`Scenario`] + the current time + a run id → [`Plan`]: the messages,
-//!   their send order and the checks. Pure.
+//! - [`plan`] — [`Scenario`] + the current time + a run id → [`Plan`]: the messages
+//!   (vendor doors' already encoded by [`crate::mqtt_door`]), their send order and the
+//!   checks. Pure.
 //! - [`check_references`] — which doors, terminals, systems and accounts a scenario
 //!   names that a [`Hospital`] lacks.
 //! - [`run`] — sends a plan and checks it; [`Report`] prints PASS/FAIL per step.
 
-use crate::day::{post_login, Mqtt, Posted};
+use crate::day::{post_login, Posted};
 use crate::hospital::{Hospital, SITE_ID};
+use crate::mqtt::Mqtt;
+use crate::mqtt_door::{
+    self, DeviceOptions, Format, Happening, MqttDoor, Profile, Publication, Stamp,
+};
 use crate::schedule::{Action, DoorMessage, LoginMessage, StatusMessage};
 use anyhow::{bail, Context as _};
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
@@ -70,6 +115,18 @@ pub struct Scenario {
     pub site: SiteId,
     pub start: Start,
     pub steps: Vec<Step>,
+    /// Doors declared with a format (`[doors.*]`); the others speak CONTRACT §5.
+    pub doors: BTreeMap<DoorId, VendorDoor>,
+    /// `realtime = true`: each step is sent when its time comes.
+    pub realtime: bool,
+}
+
+/// A door declared in `[doors.*]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VendorDoor {
+    /// Line of the declaration (from 1).
+    pub line: usize,
+    pub profile: Profile,
 }
 
 /// When the timeline starts.
@@ -183,8 +240,26 @@ struct RawScenario {
     name: String,
     site: Option<String>,
     start: Option<toml::Spanned<String>>,
+    realtime: Option<bool>,
+    #[serde(default)]
+    doors: BTreeMap<String, toml::Spanned<RawVendorDoor>>,
     #[serde(default)]
     step: Vec<toml::Spanned<RawStep>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVendorDoor {
+    format: String,
+    topic: Option<String>,
+    hostname: Option<String>,
+    device_id: Option<u32>,
+    door_number: Option<u8>,
+    credential_type: Option<String>,
+    utc_offset: Option<String>,
+    switch: Option<String>,
+    sensor: Option<String>,
+    open: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -300,6 +375,15 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         Some(s) => parse_start(s.get_ref())
             .map_err(|m| ScenarioError::at(line_of(text, s.span().start), m))?,
     };
+    let realtime = raw.realtime.unwrap_or(false);
+    if realtime && start != Start::BeforeNow(TimeDelta::zero()) {
+        return Err(ScenarioError {
+            line: raw.start.as_ref().map(|s| line_of(text, s.span().start)),
+            message: "a realtime scenario starts now: leave out start or write start = \"now\""
+                .into(),
+        });
+    }
+    let doors = parse_doors(&raw.doors, &site, text)?;
     if raw.step.is_empty() {
         return Err(ScenarioError {
             line: None,
@@ -311,6 +395,7 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
     for spanned in &raw.step {
         let line = line_of(text, spanned.span().start);
         let step = parse_step(spanned.get_ref(), line).map_err(|m| ScenarioError::at(line, m))?;
+        check_vendor_step(&step, &doors, realtime).map_err(|m| ScenarioError::at(line, m))?;
         if let StepAction::Login { id: Some(name), .. } = &step.action {
             if let Some(first) = names.insert(name.clone(), line) {
                 return Err(ScenarioError::at(
@@ -326,7 +411,137 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         site,
         start,
         steps,
+        doors,
+        realtime,
     })
+}
+
+/// Checks the `[doors.*]` declarations: known format, its keys, one device per identity.
+fn parse_doors(
+    raw: &BTreeMap<String, toml::Spanned<RawVendorDoor>>,
+    site: &SiteId,
+    text: &str,
+) -> Result<BTreeMap<DoorId, VendorDoor>, ScenarioError> {
+    let mut doors = BTreeMap::new();
+    let mut identities: BTreeMap<String, (usize, DoorId)> = BTreeMap::new();
+    for (name, spanned) in raw {
+        let line = line_of(text, spanned.span().start);
+        let d = spanned.get_ref();
+        let fail = |m: String| ScenarioError::at(line, format!("[doors.{name}]: {m}"));
+        let door = id("door", name, DoorId::parse).map_err(fail)?;
+        let format: Format = d.format.parse().map_err(fail)?;
+        let native = format == Format::Native;
+        let spec = mqtt_door::Spec {
+            site: native.then(|| site.to_string()),
+            door: native.then(|| door.to_string()),
+            topic: d.topic.clone(),
+            hostname: d.hostname.clone(),
+            device_id: d.device_id,
+            door_number: d.door_number,
+            credential_type: d.credential_type.clone(),
+            utc_offset: d.utc_offset.clone(),
+            switch: d.switch.clone(),
+            sensor: d.sensor.clone(),
+            open: d.open.clone(),
+        };
+        let profile = Profile::from_spec(format, &spec).map_err(fail)?;
+        let identity = match &profile {
+            Profile::Native { door, .. } => format!("native door {door}"),
+            Profile::Uhppoted {
+                device_id, door, ..
+            } => format!("uhppoted controller {device_id} door {door}"),
+            Profile::EspRfid { topic, .. }
+            | Profile::Tasmota { topic, .. }
+            | Profile::Esphome { topic, .. }
+            | Profile::Shelly { topic } => format!("{format} topic {topic}"),
+        };
+        if let Some((first, other)) = identities.insert(identity.clone(), (line, door.clone())) {
+            return Err(fail(format!(
+                "the {identity} is already [doors.{other}] at line {first}"
+            )));
+        }
+        doors.insert(door, VendorDoor { line, profile });
+    }
+    Ok(doors)
+}
+
+/// The happening a door step describes.
+fn happening(action: &StepAction) -> Option<(&DoorId, Happening)> {
+    match action {
+        StepAction::Door {
+            door,
+            kind,
+            direction,
+            credential,
+        } => Some((
+            door,
+            Happening::Event {
+                kind: *kind,
+                direction: *direction,
+                credential: credential.clone(),
+            },
+        )),
+        _ => None,
+    }
+}
+
+/// Whether a step on a vendor-format door can be sent as that device would send it.
+fn check_vendor_step(
+    step: &Step,
+    doors: &BTreeMap<DoorId, VendorDoor>,
+    realtime: bool,
+) -> Result<(), String> {
+    let needs_now = |door: &DoorId, format: Format, what: &str| -> Result<(), String> {
+        if !realtime {
+            return Err(format!(
+                "door {door} ({format}): {what} carries no time — the hub stamps it on arrival — so it cannot be sent into the past; write realtime = true (and at in seconds) to send each step at its time"
+            ));
+        }
+        if !step.delay.is_zero() {
+            return Err(format!(
+                "door {door} ({format}): {what} carries no time, so a delayed delivery would move it; drop delay"
+            ));
+        }
+        Ok(())
+    };
+    match &step.action {
+        StepAction::Door { door, .. } => {
+            let Some(v) = doors.get(door) else {
+                return Ok(());
+            };
+            let Some((_, h)) = happening(&step.action) else {
+                return Ok(());
+            };
+            let stamp = Stamp {
+                at: DateTime::<Utc>::UNIX_EPOCH,
+                event_id: 1,
+                late: false,
+            };
+            v.profile
+                .encode(&h, &stamp)
+                .map_err(|e| format!("door {door} is {e}"))?;
+            if !v.profile.carries_time(&h) {
+                needs_now(door, v.profile.format(), "this message")?;
+            }
+            Ok(())
+        }
+        StepAction::Status { door, .. } => {
+            let Some(v) = doors.get(door) else {
+                return Ok(());
+            };
+            let format = v.profile.format();
+            if format == Format::Native {
+                return Ok(());
+            }
+            if v.profile.last_will().is_none() {
+                return Err(format!(
+                    "door {door} ({format}): the device reports no door status (it sets no last will), so the hub cannot see an outage of it"
+                ));
+            }
+            needs_now(door, format, "a last will")
+        }
+        StepAction::Login { .. } => Ok(()),
+    }
 }
 
 fn parse_step(raw: &RawStep, line: usize) -> Result<Step, String> {
@@ -472,19 +687,40 @@ pub struct Plan {
     pub name: String,
     pub site: SiteId,
     pub start: DateTime<FixedOffset>,
-    /// In send order: undelayed steps in file order, then delayed ones by delay.
+    /// In send order: undelayed steps in file order, then delayed ones by delay (in a
+    /// realtime scenario: by time).
     pub sends: Vec<Send>,
     /// One per login step with `expect`, in file order.
     pub checks: Vec<Check>,
+    /// The vendor-format doors, each sent over a connection of its own.
+    pub doors: BTreeMap<DoorId, Profile>,
+    /// Each send is due at `start + after` on the wall clock.
+    pub realtime: bool,
 }
 
 /// One message to send.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Send {
     pub line: usize,
-    /// Real time after the run's start at which to send it.
+    /// Real time after the run's start (in a realtime scenario: after `start`) at which
+    /// to send it.
     pub after: Duration,
-    pub action: Action,
+    pub action: SendAction,
+}
+
+/// What one send does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendAction {
+    /// A CONTRACT §5 message over the runner's connection, or a login over HTTP.
+    Hub(Action),
+    /// The messages of a vendor-format door, over that door's connection.
+    Vendor {
+        door: DoorId,
+        publications: Vec<Publication>,
+    },
+    /// A vendor-format door leaves the network (the connection is dropped without
+    /// `DISCONNECT`, so the broker publishes its last will) or comes back.
+    Connection { door: DoorId, online: bool },
 }
 
 /// A verdict to check.
@@ -511,11 +747,24 @@ pub fn plan(s: &Scenario, now: DateTime<Utc>, run: &str) -> Result<Plan, Scenari
         Start::BeforeNow(back) => (now - back).with_timezone(&jst),
         Start::At(t) => t,
     };
+    let vendors: BTreeMap<DoorId, Profile> = s
+        .doors
+        .iter()
+        .filter(|(_, v)| v.profile.format() != Format::Native)
+        .map(|(d, v)| (d.clone(), v.profile.clone()))
+        .collect();
+    // Numbered events count per device: a uhppoted controller numbers all its doors'.
+    let counter_of = |p: &Profile, door: &DoorId| match p {
+        Profile::Uhppoted { device_id, .. } => format!("uhppoted {device_id}"),
+        _ => door.to_string(),
+    };
+    let first_event_id = mqtt_door::default_first_event_id(now);
+    let mut counters: BTreeMap<String, u64> = BTreeMap::new();
     let mut sends = Vec::new();
     let mut checks = Vec::new();
     for (n, step) in s.steps.iter().enumerate() {
         let ts = start + step.at;
-        if ts.with_timezone(&Utc) > now {
+        if !s.realtime && ts.with_timezone(&Utc) > now {
             return Err(ScenarioError::at(
                 step.line,
                 format!(
@@ -523,6 +772,56 @@ pub fn plan(s: &Scenario, now: DateTime<Utc>, run: &str) -> Result<Plan, Scenari
                     crate::schedule::rfc3339(ts)
                 ),
             ));
+        }
+        let after = if s.realtime {
+            step.at.to_std().unwrap_or_default() + step.delay
+        } else {
+            step.delay
+        };
+        let vendor = match &step.action {
+            StepAction::Door { door, .. } | StepAction::Status { door, .. } => {
+                vendors.get(door).map(|p| (door, p))
+            }
+            StepAction::Login { .. } => None,
+        };
+        if let Some((door, profile)) = vendor {
+            let action = match (&step.action, happening(&step.action)) {
+                (_, Some((_, h))) => {
+                    let id = counters
+                        .entry(counter_of(profile, door))
+                        .or_insert(first_event_id);
+                    let stamp = Stamp {
+                        at: ts.with_timezone(&Utc),
+                        event_id: *id,
+                        late: false,
+                    };
+                    let mut publications = profile
+                        .encode(&h, &stamp)
+                        .map_err(|e| ScenarioError::at(step.line, format!("door {door} is {e}")))?;
+                    // Not retained, unlike the real uhppoted gateway (see the module docs).
+                    for p in &mut publications {
+                        p.retain = false;
+                    }
+                    if profile.numbers_events() && !publications.is_empty() {
+                        *id += 1;
+                    }
+                    SendAction::Vendor {
+                        door: door.clone(),
+                        publications,
+                    }
+                }
+                (StepAction::Status { status, .. }, None) => SendAction::Connection {
+                    door: door.clone(),
+                    online: *status == DoorStatus::Online,
+                },
+                _ => continue,
+            };
+            sends.push(Send {
+                line: step.line,
+                after,
+                action,
+            });
+            continue;
         }
         let action = match &step.action {
             StepAction::Door {
@@ -575,8 +874,8 @@ pub fn plan(s: &Scenario, now: DateTime<Utc>, run: &str) -> Result<Plan, Scenari
         };
         sends.push(Send {
             line: step.line,
-            after: step.delay,
-            action,
+            after,
+            action: SendAction::Hub(action),
         });
     }
     // Stable: undelayed steps keep file order.
@@ -587,6 +886,8 @@ pub fn plan(s: &Scenario, now: DateTime<Utc>, run: &str) -> Result<Plan, Scenari
         start,
         sends,
         checks,
+        doors: vendors,
+        realtime: s.realtime,
     })
 }
 
@@ -599,6 +900,11 @@ pub fn check_references(s: &Scenario, h: &Hospital) -> Vec<String> {
             s.site.as_str(),
             h.site_id
         ));
+    }
+    for (door, v) in &s.doors {
+        if !h.doors.iter().any(|d| &d.id == door) {
+            problems.push(format!("line {}: no door {door}", v.line));
+        }
     }
     for step in &s.steps {
         let line = step.line;
@@ -756,7 +1062,7 @@ pub async fn run(
     }
     let base = opts.hub_url.trim_end_matches('/').to_string();
     for s in &plan.sends {
-        if let Action::Login(m) = &s.action {
+        if let SendAction::Hub(Action::Login(m)) = &s.action {
             if !opts.login_tokens.contains_key(m.system.as_str()) {
                 bail!(
                     "line {}: no login token for system {}; give --token {}=TOKEN",
@@ -771,10 +1077,12 @@ pub async fn run(
         .timeout(Duration::from_secs(10))
         .build()
         .context("cannot build the HTTP client")?;
-    let needs_mqtt = plan
-        .sends
-        .iter()
-        .any(|s| !matches!(s.action, Action::Login(_)));
+    let needs_mqtt = plan.sends.iter().any(|s| {
+        matches!(
+            s.action,
+            SendAction::Hub(Action::Door(_) | Action::Status(_))
+        )
+    });
     let mut mqtt = if needs_mqtt {
         Some(Mqtt::connect(&opts.mqtt_host, opts.mqtt_port, &opts.client_id, &cancel).await?)
     } else {
@@ -784,19 +1092,66 @@ pub async fn run(
         name: plan.name.clone(),
         ..Report::default()
     };
-    let t0 = Instant::now();
+    // Each vendor door a step uses is a device of its own, connected with its last will.
+    let mut devices: BTreeMap<DoorId, MqttDoor> = BTreeMap::new();
+    let connected: anyhow::Result<()> = async {
+        for s in &plan.sends {
+            let (SendAction::Vendor { door, .. } | SendAction::Connection { door, .. }) = &s.action
+            else {
+                continue;
+            };
+            let Some(profile) = plan.doors.get(door) else {
+                continue;
+            };
+            if devices.contains_key(door) {
+                continue;
+            }
+            let mut device_opts =
+                DeviceOptions::new(profile.clone(), &opts.mqtt_host, opts.mqtt_port, Utc::now());
+            device_opts.client_id = format!("{}-{door}", opts.client_id);
+            device_opts.heartbeat = None;
+            device_opts.retain_events = false;
+            let name = door.to_string();
+            let mut device = MqttDoor::new(
+                device_opts,
+                Box::new(move |line: &str| tracing::info!(door = %name, "{line}")),
+            );
+            device
+                .connect(&cancel)
+                .await
+                .with_context(|| format!("door {door} ({})", profile.format()))?;
+            devices.insert(door.clone(), device);
+        }
+        Ok(())
+    }
+    .await;
+    // A realtime plan is due on the wall clock from its start; otherwise from now.
+    let t0 = if plan.realtime {
+        let behind = (Utc::now() - plan.start.with_timezone(&Utc))
+            .to_std()
+            .unwrap_or_default();
+        Instant::now()
+            .checked_sub(behind)
+            .unwrap_or_else(Instant::now)
+    } else {
+        Instant::now()
+    };
     let logins_url = format!("{base}/api/v1/logins");
     let sent: anyhow::Result<()> = async {
+        connected?;
         for s in &plan.sends {
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => bail!("interrupted"),
                 _ = tokio::time::sleep_until(t0 + s.after) => {}
             }
+            if plan.realtime {
+                tracing::info!(line = s.line, "sending");
+            }
             let (topic, payload) = match &s.action {
-                Action::Door(m) => (m.topic(&plan.site), m.payload()),
-                Action::Status(m) => (m.topic(&plan.site), m.payload()),
-                Action::Login(m) => {
+                SendAction::Hub(Action::Door(m)) => (m.topic(&plan.site), m.payload()),
+                SendAction::Hub(Action::Status(m)) => (m.topic(&plan.site), m.payload()),
+                SendAction::Hub(Action::Login(m)) => {
                     let token = opts
                         .login_tokens
                         .get(m.system.as_str())
@@ -805,12 +1160,31 @@ pub async fn run(
                     match post_login(&http, &logins_url, token, &m.event_id, &m.body(), &cancel)
                         .await?
                     {
-                        Posted::Accepted => report.sent += 1,
-                        Posted::Rejected => report.refused.push((
-                            s.line,
-                            format!("{} (see the log for the hub's answer)", m.event_id),
-                        )),
+                        Posted::Accepted(_) => report.sent += 1,
+                        Posted::Rejected { status, body } => report
+                            .refused
+                            .push((s.line, format!("{} — {status} {body}", m.event_id))),
                         Posted::Cancelled => bail!("interrupted"),
+                    }
+                    continue;
+                }
+                SendAction::Vendor { door, publications } => {
+                    if let Some(device) = devices.get_mut(door) {
+                        if device.is_online() {
+                            report.sent += publications.len();
+                        }
+                        device.send_events(publications.clone()).await;
+                    }
+                    continue;
+                }
+                SendAction::Connection { door, online } => {
+                    if let Some(device) = devices.get_mut(door) {
+                        if *online {
+                            device.connect(&cancel).await?;
+                        } else {
+                            device.go_offline().await;
+                        }
+                        report.sent += 1;
                     }
                     continue;
                 }
@@ -827,6 +1201,11 @@ pub async fn run(
     .await;
     if let Some(mqtt) = mqtt.take() {
         report.mqtt_unacked = mqtt.finish(Duration::from_secs(10)).await;
+    }
+    // A device still online leaves cleanly (no last will); one the scenario left offline
+    // stays offline.
+    for (_, device) in std::mem::take(&mut devices) {
+        report.mqtt_unacked += device.disconnect().await;
     }
     sent?;
     let Some(token) = &opts.read_token else {
@@ -881,6 +1260,48 @@ pub async fn check_one(
     }
 }
 
+/// A login's verdict as the hub states it (the reply to `POST /api/v1/logins` and the
+/// body of `GET /api/v1/logins/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubVerdict {
+    pub event_id: Option<String>,
+    pub verdict: String,
+    pub reasons: Vec<String>,
+    /// `final`, when the answer has it.
+    pub is_final: Option<bool>,
+}
+
+impl fmt::Display for HubVerdict {
+    /// `verdict [reason, …]`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}]", self.verdict, self.reasons.join(", "))
+    }
+}
+
+/// Reads a verdict out of the hub's JSON answer.
+pub fn parse_verdict(text: &str) -> anyhow::Result<HubVerdict> {
+    let body: serde_json::Value =
+        serde_json::from_str(text).context("the hub's answer is not JSON")?;
+    let verdict = body["verdict"]
+        .as_str()
+        .context("the hub's answer has no \"verdict\"")?
+        .to_string();
+    let reasons = body["reasons"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(HubVerdict {
+        event_id: body["event_id"].as_str().map(str::to_string),
+        verdict,
+        reasons,
+        is_final: body["final"].as_bool(),
+    })
+}
+
 /// Asks the hub for a login's verdict and reasons (`GET /api/v1/logins/{id}` with a read
 /// token); `url` is the login's full URL.
 pub async fn fetch_verdict(
@@ -899,21 +1320,8 @@ pub async fn fetch_verdict(
     if !status.is_success() {
         bail!("GET {url}: {status} {text}");
     }
-    let body: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("GET {url}: the answer is not JSON"))?;
-    let verdict = body["verdict"]
-        .as_str()
-        .context("the answer has no \"verdict\"")?
-        .to_string();
-    let reasons = body["reasons"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|r| r.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok((verdict, reasons))
+    let v = parse_verdict(&text).with_context(|| format!("GET {url}"))?;
+    Ok((v.verdict, v.reasons))
 }
 
 #[cfg(test)]

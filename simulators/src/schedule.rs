@@ -361,7 +361,13 @@ pub fn rfc3339(ts: DateTime<FixedOffset>) -> String {
     ts.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn jst() -> FixedOffset {
+/// The offset the simulators write times in (+09:00, Japan).
+pub fn rfc3339_offset() -> FixedOffset {
+    jst()
+}
+
+/// Japan Standard Time, +09:00.
+pub(crate) fn jst() -> FixedOffset {
     FixedOffset::east_opt(9 * 3600).expect("+09:00 is a valid offset")
 }
 

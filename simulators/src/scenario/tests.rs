@@ -3,10 +3,11 @@
 
 use super::*;
 use crate::hospital::generate;
+use crate::mqtt_door::Profile;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-const EXAMPLES: [(&str, &str); 4] = [
+const EXAMPLES: [(&str, &str); 5] = [
     ("ward.toml", include_str!("../../scenarios/ward.toml")),
     (
         "pharmacy.toml",
@@ -20,6 +21,7 @@ const EXAMPLES: [(&str, &str); 4] = [
         "server-room.toml",
         include_str!("../../scenarios/server-room.toml"),
     ),
+    ("vendors.toml", include_str!("../../scenarios/vendors.toml")),
 ];
 
 const SMALL: &str = r#"
@@ -98,7 +100,7 @@ fn planning_orders_delayed_steps_last_and_makes_ids_unique_per_run() {
     );
     assert_eq!(p.sends[4].after, Duration::from_secs(3));
     match &p.sends[0].action {
-        Action::Door(m) => {
+        SendAction::Hub(Action::Door(m)) => {
             assert_eq!(m.event_id, "sc-r1-1");
             assert_eq!(
                 m.topic(&p.site),
@@ -110,14 +112,14 @@ fn planning_orders_delayed_steps_last_and_makes_ids_unique_per_run() {
         other => panic!("{other:?}"),
     }
     match &p.sends[2].action {
-        Action::Status(m) => {
+        SendAction::Hub(Action::Status(m)) => {
             assert_eq!(m.payload()["state"], "offline");
             assert_eq!(m.payload()["ts"], "2026-11-21T18:07:00+09:00");
         }
         other => panic!("{other:?}"),
     }
     match &p.sends[1].action {
-        Action::Login(m) => {
+        SendAction::Hub(Action::Login(m)) => {
             assert_eq!(m.event_id, "s-1-r1");
             assert_eq!(m.body()["ts"], "2026-11-21T18:05:00+09:00");
             assert_eq!(m.body()["outcome"], "success");
@@ -424,4 +426,379 @@ expect = { verdict = "combined_measures" }
         vec![true, false]
     );
     assert!(report.failed());
+}
+
+const VENDOR: &str = r#"
+name = "vendor doors"
+realtime = true
+
+[doors.ward3-main]
+format = "esp-rfid"
+topic = "esprfid-ward3"
+hostname = "esp-rfid-ward3"
+
+[doors.ward3-back]
+format = "tasmota"
+topic = "door-ward3-back"
+
+[doors.radiology-back]
+format = "uhppoted"
+device_id = 405419896
+door_number = 2
+
+[doors.radiology-main]
+format = "uhppoted"
+device_id = 405419896
+door_number = 1
+
+[doors.pharmacy-main]
+format = "native"
+
+[[step]]
+at = "0s"
+badge = { door = "ward3-main", credential = "card:040026D8" }
+
+[[step]]
+at = "100ms"
+door = { door = "ward3-back", event = "door_opened" }
+
+[[step]]
+at = "200ms"
+door = { door = "radiology-back", event = "door_forced" }
+
+[[step]]
+at = "250ms"
+door = { door = "radiology-main", event = "door_held_open" }
+
+[[step]]
+at = "300ms"
+status = { door = "ward3-main", state = "offline" }
+
+[[step]]
+at = "400ms"
+login = { system = "ehr", account = "nurse01", terminal = "ward3-pc01", factors = ["password"], id = "v-1" }
+expect = { verdict = "not_met", reasons = ["door_offline"] }
+
+[[step]]
+at = "500ms"
+status = { door = "ward3-main", state = "online" }
+
+[[step]]
+at = "600ms"
+badge = { door = "pharmacy-main", credential = "biometric:P0017" }
+"#;
+
+#[test]
+fn vendor_doors_parse_into_profiles() {
+    let s = parse(VENDOR).expect("parses");
+    assert!(s.realtime);
+    assert_eq!(s.doors.len(), 5);
+    let door = |d: &str| DoorId::parse(d.to_string()).expect("id");
+    assert_eq!(
+        s.doors[&door("ward3-main")].profile,
+        Profile::EspRfid {
+            topic: "esprfid-ward3".into(),
+            hostname: "esp-rfid-ward3".into(),
+            credential_type: monban_core::CredentialType::Card,
+        }
+    );
+    assert_eq!(s.doors[&door("ward3-main")].line, 5);
+    assert!(matches!(
+        &s.doors[&door("radiology-back")].profile,
+        Profile::Uhppoted { device_id: 405419896, door: 2, topic, .. } if topic == "uhppoted/gateway/events"
+    ));
+    assert_eq!(
+        s.doors[&door("pharmacy-main")].profile,
+        Profile::Native {
+            site: SiteId::parse("tokyo-general".to_string()).expect("id"),
+            door: door("pharmacy-main"),
+        }
+    );
+    // Scenarios without [doors] are what they were.
+    let small = parse(SMALL).expect("parses");
+    assert!(small.doors.is_empty() && !small.realtime);
+}
+
+#[test]
+fn vendor_steps_are_planned_in_the_devices_format_and_in_real_time() {
+    let s = parse(VENDOR).expect("parses");
+    let p = plan(&s, now(), "r1").expect("plans");
+    assert!(p.realtime);
+    assert_eq!(
+        crate::schedule::rfc3339(p.start),
+        "2026-11-21T19:00:00+09:00"
+    );
+    assert_eq!(
+        p.doors.keys().map(|d| d.as_str()).collect::<Vec<_>>(),
+        vec![
+            "radiology-back",
+            "radiology-main",
+            "ward3-back",
+            "ward3-main"
+        ],
+        "a native declaration is a plain §5 door"
+    );
+    let afters: Vec<u128> = p.sends.iter().map(|s| s.after.as_millis()).collect();
+    assert_eq!(
+        afters,
+        vec![0, 100, 200, 250, 300, 400, 500, 600],
+        "at is real time"
+    );
+    let vendor = |i: usize| match &p.sends[i].action {
+        SendAction::Vendor { door, publications } => (door.to_string(), publications.clone()),
+        other => panic!("{i}: {other:?}"),
+    };
+    let (door, pubs) = vendor(0);
+    assert_eq!(door, "ward3-main");
+    assert_eq!(pubs[0].topic, "esprfid-ward3/send");
+    let access: serde_json::Value = serde_json::from_str(&pubs[0].payload).expect("json");
+    assert_eq!(access["time"], now().timestamp(), "the step's time");
+    assert_eq!(access["uid"], "040026d8");
+    let (_, pubs) = vendor(1);
+    assert_eq!(pubs[0].payload, r#"{"Switch1":{"Action":"ON"}}"#);
+    // One controller numbers the events of both its doors; nothing is retained.
+    let id = |i: usize| -> u64 {
+        let (_, pubs) = vendor(i);
+        assert!(!pubs[0].retain, "scenario events are not retained");
+        let v: serde_json::Value = serde_json::from_str(&pubs[0].payload).expect("json");
+        v["message"]["event"]["event-id"]
+            .as_u64()
+            .expect("event-id")
+    };
+    assert_eq!(id(3), id(2) + 1);
+    assert_eq!(
+        id(2),
+        crate::mqtt_door::default_first_event_id(now()),
+        "counts from the run's time"
+    );
+    assert_eq!(
+        p.sends[4].action,
+        SendAction::Connection {
+            door: DoorId::parse("ward3-main".to_string()).expect("id"),
+            online: false
+        }
+    );
+    assert!(matches!(
+        &p.sends[7].action,
+        SendAction::Hub(Action::Door(m)) if m.door.as_str() == "pharmacy-main"
+    ));
+}
+
+#[test]
+fn vendor_doors_refuse_what_their_device_cannot_send() {
+    let base = VENDOR;
+    let cases: [(&str, &str, Option<usize>, &str); 8] = [
+        (
+            "format = \"tasmota\"",
+            "format = \"zigbee\"",
+            Some(10),
+            "unknown format",
+        ),
+        (
+            "topic = \"door-ward3-back\"",
+            "switch = \"Switch2\"",
+            Some(10),
+            "needs its topic",
+        ),
+        (
+            "hostname = \"esp-rfid-ward3\"",
+            "hostname = \"esp-rfid-ward3\"\ndevice_id = 7",
+            Some(5),
+            "device_id does not apply",
+        ),
+        (
+            "door_number = 1",
+            "door_number = 2",
+            Some(19),
+            "already [doors.radiology-back]",
+        ),
+        (
+            "badge = { door = \"ward3-main\", credential = \"card:040026D8\" }",
+            "badge = { door = \"ward3-back\", credential = \"card:040026D8\" }",
+            Some(27),
+            "no reader",
+        ),
+        (
+            "credential = \"card:040026D8\" }",
+            "credential = \"card:040026D8\", direction = \"out\" }",
+            Some(27),
+            "no direction",
+        ),
+        (
+            "status = { door = \"ward3-main\", state = \"offline\" }",
+            "status = { door = \"radiology-back\", state = \"offline\" }",
+            Some(43),
+            "reports no door status",
+        ),
+        (
+            "realtime = true",
+            "realtime = true\nstart = \"now-2h\"",
+            Some(4),
+            "starts now",
+        ),
+    ];
+    for (needle, replacement, line, words) in cases {
+        assert!(base.contains(needle), "{needle}");
+        let text = base.replacen(needle, replacement, 1);
+        let err = parse(&text).expect_err(replacement);
+        assert_eq!(err.line, line, "{replacement}: {err}");
+        assert!(err.message.contains(words), "{replacement}: {err}");
+    }
+    // Arrival-time messages cannot go into the past…
+    let past = base.replacen("realtime = true", "start = \"now-1h\"", 1);
+    let err = parse(&past).expect_err("not realtime");
+    assert_eq!(err.line, Some(31), "{err}");
+    assert!(err.message.contains("realtime = true"), "{err}");
+    // …nor be delayed; time-carrying vendor messages can be both.
+    let delayed = base.replacen(
+        "door = { door = \"ward3-back\", event = \"door_opened\" }",
+        "door = { door = \"ward3-back\", event = \"door_opened\" }\ndelay = \"1s\"",
+        1,
+    );
+    assert!(parse(&delayed)
+        .expect_err("delayed contact")
+        .message
+        .contains("drop delay"));
+    let only_timed: String = r#"
+name = "timed vendor events"
+start = "now-1h"
+[doors.ward3-main]
+format = "esp-rfid"
+topic = "esprfid-ward3"
+[doors.radiology-back]
+format = "uhppoted"
+device_id = 1
+door_number = 1
+[[step]]
+at = "0m"
+delay = "2s"
+badge = { door = "ward3-main", credential = "card:040026D8" }
+[[step]]
+at = "1m"
+door = { door = "radiology-back", event = "door_forced" }
+"#
+    .into();
+    let s = parse(&only_timed).expect("time-carrying vendor events go into the past");
+    let p = plan(&s, now(), "r").expect("plans");
+    assert_eq!(
+        p.sends[1].after,
+        Duration::from_secs(2),
+        "delayed, as before"
+    );
+    let warn = check_references(
+        &parse(
+            &base
+                .replacen("[doors.ward3-back]", "[doors.ward3-side]", 1)
+                .replacen("door = \"ward3-back\"", "door = \"ward3-side\"", 1),
+        )
+        .expect("parses"),
+        &generate(1),
+    );
+    assert!(
+        warn.iter()
+            .any(|w| w.contains("line 10: no door ward3-side")),
+        "{warn:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_realtime_vendor_scenario_runs_its_devices_on_the_broker() {
+    use crate::test_broker::{Seen, TestBroker};
+    use axum::http::StatusCode;
+    use axum::routing::{get, post};
+    let broker = TestBroker::start().await;
+    let app = axum::Router::new()
+        .route(
+            "/api/v1/logins",
+            post(|| async {
+                (
+                    StatusCode::ACCEPTED,
+                    r#"{"verdict":"not_met","reasons":["door_offline"],"final":false}"#,
+                )
+            }),
+        )
+        .route(
+            "/api/v1/logins/{id}",
+            get(|| async { r#"{"verdict":"not_met","reasons":["door_offline"]}"#.to_string() }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let s = parse(VENDOR).expect("parses");
+    let p = plan(&s, Utc::now(), "rt").expect("plans");
+    let opts = RunOptions {
+        mqtt_host: "127.0.0.1".into(),
+        mqtt_port: broker.addr.port(),
+        client_id: "sc".into(),
+        hub_url: format!("http://{addr}"),
+        login_tokens: [("ehr".to_string(), "t".to_string())].into(),
+        read_token: Some("read".into()),
+        deadline: Duration::from_millis(500),
+    };
+    let started = tokio::time::Instant::now();
+    let report = tokio::time::timeout(
+        Duration::from_secs(20),
+        run(&p, &opts, CancellationToken::new()),
+    )
+    .await
+    .expect("ends")
+    .expect("runs");
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "paced in real time"
+    );
+    assert!(!report.failed(), "{report}");
+    broker.wait_closed().await;
+    let seen = broker.seen();
+    let connects: Vec<String> = seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Connect { client_id, .. } => Some(client_id.clone()),
+            _ => None,
+        })
+        .collect();
+    for c in [
+        "sc-ward3-main",
+        "sc-ward3-back",
+        "sc-radiology-back",
+        "sc-radiology-main",
+        "sc",
+    ] {
+        assert!(connects.contains(&c.to_string()), "{c}: {connects:?}");
+    }
+    assert_eq!(
+        connects.iter().filter(|c| *c == "sc-ward3-main").count(),
+        2,
+        "offline, then online again"
+    );
+    // The esp-rfid's connection was dropped once (its will), and every device left
+    // cleanly at the end.
+    let wills: Vec<&Seen> = seen
+        .iter()
+        .filter(|s| matches!(s, Seen::Will { .. }))
+        .collect();
+    assert_eq!(wills.len(), 1, "{seen:#?}");
+    assert!(
+        matches!(wills[0], Seen::Will { topic, payload, .. } if topic == "esprfid-ward3/avty" && payload == "offline")
+    );
+    assert_eq!(
+        seen.iter()
+            .filter(|s| matches!(s, Seen::Disconnect { .. }))
+            .count(),
+        5
+    );
+    let published = broker.published();
+    let topics: Vec<&str> = published.iter().map(|(t, _)| t.as_str()).collect();
+    for t in [
+        "esprfid-ward3/send",
+        "stat/door-ward3-back/RESULT",
+        "uhppoted/gateway/events/live",
+        "monban/tokyo-general/door/pharmacy-main/event",
+    ] {
+        assert!(topics.contains(&t), "{t}: {topics:?}");
+    }
+    assert_eq!(report.results.len(), 1);
 }

@@ -2,11 +2,14 @@
 //!
 //! # Layout
 //! - `hospital` — the generated hospital: determinism, counts, the TOML of CONTRACT §4.
+//! - `hub_mapping` — the simulated vendor devices through the hub's own
+//!   `[[mqtt.sources]]` mapping: every message means what the simulator meant.
 //! - `schedule` — the day as data: windows, ids, payloads, every deliberate case.
 //! - `verdicts` — the day judged by `monban-core`'s own rules and engine: every
 //!   expectation holds, ordinary traffic is self-consistent, the late event is late.
 
 mod hospital;
+mod hub_mapping;
 mod schedule;
 mod verdicts;
 
