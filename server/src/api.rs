@@ -1,5 +1,9 @@
 //! The HTTP API of CONTRACT §5, §7, §8 and §9, plus the live feed for the dashboard.
 //!
+//! Who may read is decided before a handler runs, by the gate (`crate::auth::session`:
+//! a read token or a signed-in user whose role allows the route); the ingest handlers
+//! check their ingest tokens themselves.
+//!
 //! Bodies are read as bytes (at most 64 KiB) and parsed by `monban-core`, so every
 //! failure — malformed JSON, an unknown value, a body too large, a missing token, an
 //! unknown route — answers with the contract's error body
@@ -49,7 +53,7 @@ impl ApiError {
     fn forbidden(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
-    fn internal(e: impl std::fmt::Display) -> ApiError {
+    pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %e, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -116,7 +120,7 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
 }
 
 /// Finds the token named by `Authorization: Bearer …`.
-async fn authenticate(hub: &Hub, headers: &HeaderMap) -> Result<TokenRow, ApiError> {
+pub(crate) async fn authenticate(hub: &Hub, headers: &HeaderMap) -> Result<TokenRow, ApiError> {
     let value = headers
         .get(axum::http::header::AUTHORIZATION)
         .ok_or_else(|| {
@@ -154,16 +158,6 @@ async fn authenticate(hub: &Hub, headers: &HeaderMap) -> Result<TokenRow, ApiErr
     Ok(row)
 }
 
-async fn require_read(hub: &Hub, headers: &HeaderMap) -> Result<TokenRow, ApiError> {
-    let t = authenticate(hub, headers).await?;
-    match t.scope {
-        TokenScope::Read(_) => Ok(t),
-        _ => Err(ApiError::forbidden(
-            "this endpoint needs a read token (token issue --role auditor|officer|admin)",
-        )),
-    }
-}
-
 pub fn router(hub: Arc<Hub>) -> Router {
     Router::new()
         .route("/api/v1/door-events", post(post_door_event))
@@ -171,6 +165,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/v1/logins/{event_id}", get(get_login))
         .route("/api/v1/compliance", get(get_compliance))
         .route("/api/v1/dead-letters", get(get_dead_letters))
+        .route("/api/v1/doors", get(get_doors))
         .route("/api/v1/live", get(live))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -262,13 +257,32 @@ async fn post_login(
         ));
     };
     let body = body_bytes(body)?;
-    let login = Login::from_json(&body)?;
+    let mut login = Login::from_json(&body)?;
     if &login.system != system {
         return Err(ApiError::forbidden(format!(
             "this token ingests logins of system {:?}, not {:?}",
             system.as_str(),
             login.system.as_str()
         )));
+    }
+    // Step-up (see `auth::step_up`): a verified passkey adds `webauthn_uv`, once.
+    if let Some(step_up) = crate::auth::step_up::step_up_id_of(&body)? {
+        let known = hub
+            .store
+            .login(&login.event_id)
+            .await
+            .map_err(ApiError::internal)?;
+        if let Some(stored) = known {
+            return Ok((StatusCode::OK, Json(verdict_reply(&stored, hub.now()))).into_response());
+        }
+        crate::auth::step_up::vouch(&hub, &step_up, &mut login).await?;
+        if !crate::auth::step_up::consume(&hub, &step_up, &login.event_id).await? {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "step_up_invalid",
+                format!("step-up {step_up:?} has already been used"),
+            ));
+        }
     }
     let (stored, new) = hub.ingest_login(login).await?;
     let status = if new {
@@ -308,10 +322,8 @@ pub fn login_json(s: &StoredLogin, now: Timestamp) -> Value {
 
 async fn get_login(
     State(hub): State<Arc<Hub>>,
-    headers: HeaderMap,
     Path(event_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    require_read(&hub, &headers).await?;
     let stored = hub
         .store
         .login(&event_id)
@@ -384,10 +396,8 @@ pub async fn compliance_rows(
 
 async fn get_compliance(
     State(hub): State<Arc<Hub>>,
-    headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    require_read(&hub, &headers).await?;
     let Query(q) = query
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let (from, to) = period(&q, hub.now())?;
@@ -397,11 +407,7 @@ async fn get_compliance(
     ))
 }
 
-async fn get_dead_letters(
-    State(hub): State<Arc<Hub>>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    require_read(&hub, &headers).await?;
+async fn get_dead_letters(State(hub): State<Arc<Hub>>) -> Result<Json<Value>, ApiError> {
     let letters = hub
         .store
         .dead_letters(500)
@@ -416,11 +422,36 @@ async fn get_dead_letters(
                 "origin": d.letter.origin,
                 "received_at": d.letter.received_at.to_rfc3339(),
                 "reason": d.letter.reason,
+                "door": d.letter.door.as_ref().map(|d| d.to_string()),
                 "payload": String::from_utf8_lossy(&d.letter.payload),
             })
         })
         .collect();
     Ok(Json(json!({"dead_letters": items})))
+}
+
+/// Connector health as data: every door's state, last event, last heartbeat, overruns,
+/// outages and dead letters, and every connector's state (see `crate::health`).
+async fn get_doors(State(hub): State<Arc<Hub>>) -> Result<Json<Value>, ApiError> {
+    let doors = hub.door_health().await;
+    let connectors: Vec<Value> = hub
+        .connector_states()
+        .into_iter()
+        .map(|(name, state)| {
+            let (since, error) = match &state {
+                monban_connectors::ConnectorState::Disconnected { since, error } => {
+                    (Some(since.to_rfc3339()), Some(error.clone()))
+                }
+                _ => (None, None),
+            };
+            json!({"name": name, "state": state.as_str(), "since": since, "error": error})
+        })
+        .collect();
+    Ok(Json(json!({
+        "at": hub.now().to_rfc3339(),
+        "connectors": connectors,
+        "doors": doors,
+    })))
 }
 
 async fn healthz(State(hub): State<Arc<Hub>>) -> Response {
@@ -439,6 +470,7 @@ async fn healthz(State(hub): State<Arc<Hub>>) -> Response {
 }
 
 async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
+    hub.metrics.set_door_health(&hub.door_health().await);
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -98,9 +98,21 @@ pub async fn run(
     std::fs::write(data_dir.join("read-token.txt"), format!("{read_token}\n"))?;
 
     let url = format!("http://{listen}");
+    // Passkeys are bound to a host name: the dashboard is opened at localhost.
+    let (_, enroll) = crate::auth::create_invite(
+        &hub,
+        crate::auth::store::Owner::User,
+        None,
+        "demo-admin",
+        Some(monban_web::auth::Role::Admin),
+        "monban demo",
+    )
+    .await?;
     println!();
     println!("  門番 monban demo — {}", hospital.site_name);
-    println!("  ダッシュボード / Dashboard:  {url}/");
+    println!("  ダッシュボード / Dashboard:  {}", hub.auth().link("/"));
+    println!("  管理者のパスキー登録 / Register the admin's passkey (once):");
+    println!("    {enroll}");
     println!(
         "  API read token (admin):      {}",
         data_dir.join("read-token.txt").display()

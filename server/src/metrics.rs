@@ -1,5 +1,6 @@
 //! Prometheus metrics (`GET /metrics`): events ingested by source, verdicts by kind,
-//! dead letters, connector state and request latency histograms.
+//! dead letters, connector state, per-door health (online, last event, heartbeat and
+//! sign of life, overruns, outages, dead letters) and request latency histograms.
 //!
 //! One registry per hub (no global recorder), so tests can run several hubs in one
 //! process and read each one's figures.
@@ -33,6 +34,12 @@ pub struct ConnectorLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DoorLabel {
+    pub door: String,
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabel {
     pub method: String,
     pub route: String,
@@ -55,6 +62,13 @@ pub struct Metrics {
     pub connector_up: Family<ConnectorLabel, Gauge>,
     pub pending_verdicts: Gauge,
     pub http_latency: Family<HttpLabel, Histogram, fn() -> Histogram>,
+    pub door_online: Family<DoorLabel, Gauge>,
+    pub door_last_event: Family<DoorLabel, Gauge>,
+    pub door_last_heartbeat: Family<DoorLabel, Gauge>,
+    pub door_last_heard: Family<DoorLabel, Gauge>,
+    pub door_overruns: Family<DoorLabel, Gauge>,
+    pub door_outages: Family<DoorLabel, Gauge>,
+    pub door_dead_letters: Family<DoorLabel, Gauge>,
 }
 
 impl Default for Metrics {
@@ -122,7 +136,56 @@ impl Metrics {
             "HTTP request latency, by method, route and status",
             http_latency.clone(),
         );
+        let door_online = Family::<DoorLabel, Gauge>::default();
+        let door_last_event = Family::<DoorLabel, Gauge>::default();
+        let door_last_heartbeat = Family::<DoorLabel, Gauge>::default();
+        let door_last_heard = Family::<DoorLabel, Gauge>::default();
+        let door_overruns = Family::<DoorLabel, Gauge>::default();
+        let door_outages = Family::<DoorLabel, Gauge>::default();
+        let door_dead_letters = Family::<DoorLabel, Gauge>::default();
+        registry.register(
+            "door_online",
+            "1 when the door is online now, 0 when offline (status, outage or heartbeat timeout)",
+            door_online.clone(),
+        );
+        registry.register(
+            "door_last_event_timestamp_seconds",
+            "Arrival time of the door's newest event (Unix seconds)",
+            door_last_event.clone(),
+        );
+        registry.register(
+            "door_last_heartbeat_timestamp_seconds",
+            "Time of the door's newest heartbeat or successful poll (Unix seconds)",
+            door_last_heartbeat.clone(),
+        );
+        registry.register(
+            "door_last_heard_timestamp_seconds",
+            "Time of the door's newest sign of life (Unix seconds)",
+            door_last_heard.clone(),
+        );
+        registry.register(
+            "door_overruns_recorded",
+            "Modbus event ring overruns recorded for the door (all time)",
+            door_overruns.clone(),
+        );
+        registry.register(
+            "door_outages_recorded",
+            "Outages (fail-closed periods) recorded for the door (all time)",
+            door_outages.clone(),
+        );
+        registry.register(
+            "door_dead_letters_recorded",
+            "Dead letters that named the door (all time)",
+            door_dead_letters.clone(),
+        );
         Metrics {
+            door_online,
+            door_last_event,
+            door_last_heartbeat,
+            door_last_heard,
+            door_overruns,
+            door_outages,
+            door_dead_letters,
             registry,
             door_events,
             status_changes,
@@ -189,6 +252,39 @@ impl Metrics {
             })
             .inc();
     }
+    /// Sets the per-door gauges from the hub's health view (called at each scrape).
+    pub fn set_door_health(&self, doors: &[crate::health::DoorHealth]) {
+        let secs = |t: &Option<String>| {
+            t.as_deref()
+                .and_then(|t| monban_core::Timestamp::parse_rfc3339(t).ok())
+                .map(|t| t.as_millis() / 1000)
+        };
+        for d in doors {
+            let l = DoorLabel {
+                door: d.door.clone(),
+                source: d.source.to_string(),
+            };
+            self.door_online
+                .get_or_create(&l)
+                .set(i64::from(d.state == "online"));
+            for (family, value) in [
+                (&self.door_last_event, secs(&d.last_event_at)),
+                (&self.door_last_heartbeat, secs(&d.last_heartbeat_at)),
+                (&self.door_last_heard, secs(&d.last_heard_at)),
+            ] {
+                if let Some(v) = value {
+                    family.get_or_create(&l).set(v);
+                }
+            }
+            let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+            self.door_overruns.get_or_create(&l).set(count(d.overruns));
+            self.door_outages.get_or_create(&l).set(count(d.outages));
+            self.door_dead_letters
+                .get_or_create(&l)
+                .set(count(d.dead_letters));
+        }
+    }
+
     pub fn connector(&self, name: &str, up: bool) {
         self.connector_up
             .get_or_create(&ConnectorLabel {

@@ -35,7 +35,7 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-type Result<T> = std::result::Result<T, StoreError>;
+pub(crate) type Result<T> = std::result::Result<T, StoreError>;
 
 /// A login as stored, with its current verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +124,13 @@ impl Store {
         Ok(Store { pool })
     }
 
+    /// The connection pool, for the dashboard's read queries that live next to their
+    /// page (`crate::dashboard::*`). Writes go through the methods of this type.
+    #[allow(dead_code)] // used by the dashboard pages as they are built
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
@@ -153,20 +160,7 @@ impl Store {
             return Ok(false);
         }
         let mut tx = self.pool.begin().await?;
-        for table in [
-            "accounts",
-            "credentials",
-            "people",
-            "terminals",
-            "doors",
-            "systems",
-            "rooms",
-            "site",
-        ] {
-            sqlx::query(&format!("DELETE FROM {table}"))
-                .execute(&mut *tx)
-                .await?;
-        }
+        sqlx::query("DELETE FROM site").execute(&mut *tx).await?;
         if let Some((id, name)) = &inv.site {
             sqlx::query("INSERT INTO site (id, name) VALUES ($1, $2)")
                 .bind(id.as_str())
@@ -174,71 +168,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        for (i, r) in inv.rooms().iter().enumerate() {
-            sqlx::query("INSERT INTO rooms (id, name, controlled, max_presence_ms, alarm_hold_ms, position) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(r.id.as_str())
-                .bind(r.name.as_str())
-                .bind(r.controlled as i64)
-                .bind(r.max_presence.as_millis())
-                .bind(r.alarm_hold.as_millis())
-                .bind(i as i64)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for (i, d) in inv.doors().iter().enumerate() {
-            sqlx::query("INSERT INTO doors (id, room, name, position) VALUES ($1, $2, $3, $4)")
-                .bind(d.id.as_str())
-                .bind(d.room.as_str())
-                .bind(d.name.as_str())
-                .bind(i as i64)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for (i, t) in inv.terminals().iter().enumerate() {
-            sqlx::query("INSERT INTO terminals (id, room, name, position) VALUES ($1, $2, $3, $4)")
-                .bind(t.id.as_str())
-                .bind(t.room.as_str())
-                .bind(t.name.as_str())
-                .bind(i as i64)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for (i, s) in inv.systems().iter().enumerate() {
-            sqlx::query("INSERT INTO systems (id, name, category, native_mfa, renewal, position) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(s.id.as_str())
-                .bind(s.name.as_str())
-                .bind(s.category.as_str())
-                .bind(s.native_mfa as i64)
-                .bind(s.renewal.clone())
-                .bind(i as i64)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for (i, p) in inv.people().iter().enumerate() {
-            sqlx::query("INSERT INTO people (id, name, position) VALUES ($1, $2, $3)")
-                .bind(p.id.as_str())
-                .bind(p.name.as_str())
-                .bind(i as i64)
-                .execute(&mut *tx)
-                .await?;
-            for (j, c) in p.credentials.iter().enumerate() {
-                sqlx::query("INSERT INTO credentials (person, type, credential_id, position) VALUES ($1, $2, $3, $4)")
-                    .bind(p.id.as_str())
-                    .bind(c.kind.as_str())
-                    .bind(c.id.as_str())
-                    .bind(j as i64)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for (system, account) in &p.accounts {
-                sqlx::query("INSERT INTO accounts (person, system, account) VALUES ($1, $2, $3)")
-                    .bind(p.id.as_str())
-                    .bind(system.as_str())
-                    .bind(account.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
+        write_inventory_rows(&mut tx, inv).await?;
         sqlx::query(
             "INSERT INTO inventory_imports (digest, source, imported_at) VALUES ($1, $2, $3)",
         )
@@ -645,15 +575,165 @@ impl Store {
             .collect()
     }
 
+    // ---- door health ---------------------------------------------------------------
+
+    /// Keeps the latest heartbeat time of a door's controller.
+    pub async fn upsert_heartbeat(&self, door: &DoorId, at: Timestamp) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO door_heartbeats (door, last_at) VALUES ($1, $2) \
+             ON CONFLICT (door) DO UPDATE SET last_at = excluded.last_at \
+             WHERE excluded.last_at > door_heartbeats.last_at",
+        )
+        .bind(door.as_str())
+        .bind(at.as_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every door's activity as the store remembers it, for the hub's health view after
+    /// a start: newest event (arrival and own time), newest heartbeat, latest status,
+    /// counts of dead letters, outages and overruns, and whether the watchdog holds the
+    /// door offline. Signs of life are clamped to `now`.
+    pub async fn door_activity(
+        &self,
+        now: Timestamp,
+    ) -> Result<BTreeMap<String, crate::health::DoorActivity>> {
+        use crate::health::DoorActivity;
+        let mut out: BTreeMap<String, DoorActivity> = BTreeMap::new();
+        let ms = |r: &AnyRow, c: &str| -> Result<Option<Timestamp>> {
+            Ok(get::<Option<i64>>(r, c)?.map(Timestamp::from_millis))
+        };
+        for r in sqlx::query(
+            "SELECT door, MAX(received_at) AS at, MAX(ts) AS ts FROM door_events GROUP BY door",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let a = out.entry(get(&r, "door")?).or_default();
+            a.last_event_at = ms(&r, "at")?;
+            a.last_event_ts = ms(&r, "ts")?;
+            if let Some(ts) = a.last_event_ts {
+                a.heard(ts, now);
+            }
+        }
+        for r in sqlx::query("SELECT door, last_at FROM door_heartbeats")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let a = out.entry(get(&r, "door")?).or_default();
+            a.last_heartbeat_at = ms(&r, "last_at")?;
+            a.heartbeat_persisted_at = a.last_heartbeat_at;
+            if let Some(ts) = a.last_heartbeat_at {
+                a.heard(ts, now);
+            }
+        }
+        for r in sqlx::query(
+            "SELECT door, MAX(ts) AS ts FROM door_status WHERE status = 'online' GROUP BY door",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            if let Some(ts) = ms(&r, "ts")? {
+                out.entry(get(&r, "door")?).or_default().heard(ts, now);
+            }
+        }
+        // The latest status row of each door (by time, then arrival order).
+        for r in sqlx::query(
+            "SELECT s.door, s.ts, s.status, s.source FROM door_status s \
+             WHERE s.seq = (SELECT t.seq FROM door_status t WHERE t.door = s.door \
+                            ORDER BY t.ts DESC, t.seq DESC LIMIT 1)",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let a = out.entry(get(&r, "door")?).or_default();
+            let ts = Timestamp::from_millis(get(&r, "ts")?);
+            let offline = get::<String>(&r, "status")? == "offline";
+            let source: String = get(&r, "source")?;
+            if offline && source == crate::hub::WATCHDOG {
+                a.silent_since = Some(ts);
+            }
+            a.last_status = Some((
+                ts,
+                if offline {
+                    DoorStatus::Offline
+                } else {
+                    DoorStatus::Online
+                },
+                source,
+            ));
+        }
+        for r in sqlx::query(
+            "SELECT door, COUNT(*) AS n FROM dead_letters WHERE door IS NOT NULL GROUP BY door",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            out.entry(get(&r, "door")?).or_default().dead_letters =
+                get::<i64>(&r, "n")?.max(0) as u64;
+        }
+        for r in sqlx::query(
+            "SELECT door, COUNT(*) AS n, \
+             SUM(CASE WHEN reason LIKE '%overrun%' THEN 1 ELSE 0 END) AS overruns, \
+             MAX(CASE WHEN reason LIKE '%overrun%' THEN to_ts END) AS last_overrun \
+             FROM door_outages GROUP BY door",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let a = out.entry(get(&r, "door")?).or_default();
+            a.outages = get::<i64>(&r, "n")?.max(0) as u64;
+            a.overruns = get::<Option<i64>>(&r, "overruns")?.unwrap_or(0).max(0) as u64;
+            a.last_overrun_at = ms(&r, "last_overrun")?;
+        }
+        Ok(out)
+    }
+
+    /// Notes that connector `name` was connected at `at`.
+    pub async fn mark_connector_up(&self, name: &str, at: Timestamp) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO connector_marks (name, last_up_at) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET last_up_at = excluded.last_up_at \
+             WHERE excluded.last_up_at > connector_marks.last_up_at",
+        )
+        .bind(name)
+        .bind(at.as_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// When connector `name` was last known to be connected, by any process.
+    pub async fn connector_last_up(&self, name: &str) -> Result<Option<Timestamp>> {
+        let v: Option<i64> =
+            sqlx::query_scalar("SELECT last_up_at FROM connector_marks WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(v.map(Timestamp::from_millis))
+    }
+
+    /// The latest stored heartbeat of every door that sent one.
+    pub async fn heartbeats(&self) -> Result<BTreeMap<String, Timestamp>> {
+        let rows = sqlx::query("SELECT door, last_at FROM door_heartbeats")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((get(r, "door")?, Timestamp::from_millis(get(r, "last_at")?))))
+            .collect()
+    }
+
     // ---- dead letters --------------------------------------------------------------
 
     pub async fn insert_dead_letter(&self, d: &DeadLetter) -> Result<()> {
-        sqlx::query("INSERT INTO dead_letters (source, origin, payload, reason, received_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query("INSERT INTO dead_letters (source, origin, payload, reason, received_at, door) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(d.source.as_str())
             .bind(d.origin.as_str())
             .bind(d.payload.clone())
             .bind(d.reason.as_str())
             .bind(d.received_at.as_millis())
+            .bind(d.door.as_ref().map(|d| d.to_string()))
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -672,6 +752,8 @@ impl Store {
                     letter: DeadLetter {
                         source: get(r, "source")?,
                         origin: get(r, "origin")?,
+                        door: get::<Option<String>>(r, "door")?
+                            .and_then(|d| DoorId::parse(&d).ok()),
                         payload: get(r, "payload")?,
                         reason: get(r, "reason")?,
                         received_at: Timestamp::from_millis(get(r, "received_at")?),
@@ -773,14 +855,102 @@ async fn insert_change(
     Ok(())
 }
 
-fn get<T>(row: &AnyRow, col: &str) -> Result<T>
+/// Replaces the rows of the inventory's tables (rooms, doors, terminals, systems, people
+/// with their credentials and accounts; not the site) with `inv`, inside `tx`: shared by
+/// the file import and the dashboard's edits.
+pub(crate) async fn write_inventory_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    inv: &Inventory,
+) -> Result<()> {
+    for table in [
+        "accounts",
+        "credentials",
+        "people",
+        "terminals",
+        "doors",
+        "systems",
+        "rooms",
+    ] {
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(&mut **tx)
+            .await?;
+    }
+    for (i, r) in inv.rooms().iter().enumerate() {
+        sqlx::query("INSERT INTO rooms (id, name, controlled, max_presence_ms, alarm_hold_ms, position) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(r.id.as_str())
+                .bind(r.name.as_str())
+                .bind(r.controlled as i64)
+                .bind(r.max_presence.as_millis())
+                .bind(r.alarm_hold.as_millis())
+                .bind(i as i64)
+                .execute(&mut **tx)
+                .await?;
+    }
+    for (i, d) in inv.doors().iter().enumerate() {
+        sqlx::query("INSERT INTO doors (id, room, name, position) VALUES ($1, $2, $3, $4)")
+            .bind(d.id.as_str())
+            .bind(d.room.as_str())
+            .bind(d.name.as_str())
+            .bind(i as i64)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for (i, t) in inv.terminals().iter().enumerate() {
+        sqlx::query("INSERT INTO terminals (id, room, name, position) VALUES ($1, $2, $3, $4)")
+            .bind(t.id.as_str())
+            .bind(t.room.as_str())
+            .bind(t.name.as_str())
+            .bind(i as i64)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for (i, s) in inv.systems().iter().enumerate() {
+        sqlx::query("INSERT INTO systems (id, name, category, native_mfa, renewal, position) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(s.id.as_str())
+                .bind(s.name.as_str())
+                .bind(s.category.as_str())
+                .bind(s.native_mfa as i64)
+                .bind(s.renewal.clone())
+                .bind(i as i64)
+                .execute(&mut **tx)
+                .await?;
+    }
+    for (i, p) in inv.people().iter().enumerate() {
+        sqlx::query("INSERT INTO people (id, name, position) VALUES ($1, $2, $3)")
+            .bind(p.id.as_str())
+            .bind(p.name.as_str())
+            .bind(i as i64)
+            .execute(&mut **tx)
+            .await?;
+        for (j, c) in p.credentials.iter().enumerate() {
+            sqlx::query("INSERT INTO credentials (person, type, credential_id, position) VALUES ($1, $2, $3, $4)")
+                    .bind(p.id.as_str())
+                    .bind(c.kind.as_str())
+                    .bind(c.id.as_str())
+                    .bind(j as i64)
+                    .execute(&mut **tx)
+                    .await?;
+        }
+        for (system, account) in &p.accounts {
+            sqlx::query("INSERT INTO accounts (person, system, account) VALUES ($1, $2, $3)")
+                .bind(p.id.as_str())
+                .bind(system.as_str())
+                .bind(account.as_str())
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn get<T>(row: &AnyRow, col: &str) -> Result<T>
 where
     T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
     Ok(row.try_get(col)?)
 }
 
-fn parse<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {
+pub(crate) fn parse<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Result<T> {
     r.map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 

@@ -1,0 +1,170 @@
+//! The data of the dashboard's evidence page (`monban_web::pages::evidence`): one login
+//! as `GET /api/v1/logins/{event_id}` has it, joined with the inventory (person, terminal,
+//! room), the stored entry event (credential id, source) and the `verdict_changes` rows.
+
+use super::HubSource;
+use crate::export::place;
+use crate::store::get;
+use monban_core::{Category, CategorySet, Timestamp, VerdictKind};
+use monban_web::pages::evidence::{
+    EntryInfo, FactorInfo, LoginEvidence, StepUpInfo, VerdictChange,
+};
+
+/// Category codes as in CONTRACT §2.
+fn category_codes(set: CategorySet) -> Vec<String> {
+    set.iter()
+        .map(|c| {
+            match c {
+                Category::Knowledge => "knowledge",
+                Category::Possession => "possession",
+                Category::Inherence => "inherence",
+            }
+            .to_string()
+        })
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl monban_web::pages::evidence::EvidenceSource for HubSource {
+    async fn login_evidence(&self, event_id: String) -> Result<Option<LoginEvidence>, String> {
+        let hub = &self.0;
+        let Some(s) = hub
+            .store
+            .login(&event_id)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(None);
+        };
+        let now = hub.now();
+        let inv = hub.inventory();
+        let p = place(&inv, &s);
+        let l = &s.login;
+
+        // The entry, as the API shows it: only for combined_measures.
+        let entry = match (&s.verdict.evidence, s.verdict.kind) {
+            (Some(ev), VerdictKind::CombinedMeasures) => {
+                let door = inv.door(&ev.door);
+                let room = door.and_then(|d| inv.room(&d.room));
+                let row = sqlx::query(
+                    "SELECT credential_id, source FROM door_events WHERE door = $1 AND event_id = $2",
+                )
+                .bind(ev.door.as_str())
+                .bind(ev.entry_event_id.as_str())
+                .fetch_optional(hub.store.pool())
+                .await
+                .map_err(|e| e.to_string())?;
+                let (credential_id, source) = match &row {
+                    Some(r) => (
+                        get::<Option<String>>(r, "credential_id").map_err(|e| e.to_string())?,
+                        Some(get::<String>(r, "source").map_err(|e| e.to_string())?),
+                    ),
+                    None => (None, None),
+                };
+                Some(EntryInfo {
+                    event_id: ev.entry_event_id.clone(),
+                    door: ev.door.to_string(),
+                    door_name: door.map(|d| d.name.clone()).filter(|n| !n.is_empty()),
+                    room: door.map(|d| d.room.to_string()),
+                    room_name: room.map(|r| r.name.clone()),
+                    entered_at: ev.entered_at.to_rfc3339(),
+                    credential: FactorInfo {
+                        code: ev.credential_type.as_str().to_string(),
+                        categories: category_codes(ev.credential_type.categories()),
+                    },
+                    credential_id,
+                    source,
+                })
+            }
+            _ => None,
+        };
+
+        let step_up = match hub
+            .store
+            .step_up_of_login(&event_id)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            Some(su) => {
+                let passkey_name = match &su.credential {
+                    Some(c) => hub
+                        .store
+                        .passkey(c)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .map(|p| p.name),
+                    None => None,
+                };
+                Some(StepUpInfo {
+                    id: su.id,
+                    requested_at: su.created_at.to_rfc3339(),
+                    verified_at: su.verified_at.map(|t| t.to_rfc3339()),
+                    passkey_name,
+                })
+            }
+            None => None,
+        };
+
+        let rows = sqlx::query(
+            "SELECT at, verdict, reasons, is_final, cause FROM verdict_changes WHERE event_id = $1 ORDER BY seq",
+        )
+        .bind(event_id.as_str())
+        .fetch_all(hub.store.pool())
+        .await
+        .map_err(|e| e.to_string())?;
+        let history = rows
+            .iter()
+            .map(|r| {
+                Ok(VerdictChange {
+                    at: Timestamp::from_millis(get(r, "at")?).to_rfc3339(),
+                    verdict: get(r, "verdict")?,
+                    reasons: get::<String>(r, "reasons")?
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                    is_final: get::<i64>(r, "is_final")? != 0,
+                    cause: get(r, "cause")?,
+                })
+            })
+            .collect::<Result<Vec<_>, crate::store::StoreError>>()
+            .map_err(|e| e.to_string())?;
+
+        Ok(Some(LoginEvidence {
+            event_id: l.event_id.clone(),
+            ts: l.ts.to_rfc3339(),
+            received_at: s.received_at.to_rfc3339(),
+            final_at: s.final_at.to_rfc3339(),
+            system: l.system.to_string(),
+            system_name: p.system_name,
+            account: l.account.clone(),
+            person_id: p.person_id,
+            person_name: p.person_name,
+            terminal: l.terminal.clone(),
+            terminal_name: p.terminal_name,
+            room: p.room_id,
+            room_name: p.room_name,
+            room_controlled: p.room_controlled,
+            factors: l
+                .factors
+                .iter()
+                .map(|f| FactorInfo {
+                    code: f.as_str().to_string(),
+                    categories: category_codes(f.categories()),
+                })
+                .collect(),
+            outcome: l.outcome.as_str().to_string(),
+            verdict: s.verdict.kind.as_str().to_string(),
+            reasons: s
+                .verdict
+                .reasons
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
+            is_final: s.final_at_time(now),
+            entry,
+            history,
+            step_up,
+        }))
+    }
+}

@@ -1,0 +1,337 @@
+//! The export for the inspection file: a period's data (shared by the dashboard's export
+//! page, `crate::dashboard`) and the CSV downloads the page links to.
+//!
+//! - `GET /export/compliance.csv?from=&to=&tz=` — one row per system with the §8 numbers
+//!   of `GET /api/v1/compliance` for the same period.
+//! - `GET /export/evidence.csv?from=&to=&tz=` — one row per login in the period (oldest
+//!   first) with its verdict, reasons, finality and, for `combined_measures`, the entry.
+//!
+//! `from`/`to` are dates (`YYYY-MM-DD`, whole days at the offset, `to` inclusive) or RFC
+//! 3339 instants, default the 30 days up to now (`monban_web::pages::export::parse_period`);
+//! `tz` is a fixed offset such as `+09:00` (default, JST; URL-encode the `+`). Times in
+//! the files are RFC 3339 at that offset. The files are UTF-8 with a byte-order mark, so
+//! Excel opens Japanese text correctly, quoted per RFC 4180 by the `csv` crate, and
+//! served as attachments. A period that does not parse is a 400 with the contract's error
+//! body.
+//!
+//! Like the dashboard, these routes need no sign-in yet; issue 5 puts them behind the
+//! dashboard's session together with the pages.
+
+use crate::api::ApiError;
+use crate::hub::Hub;
+use crate::store::{get, StoredLogin};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get as get_route;
+use axum::Router;
+use chrono::{DateTime, FixedOffset, SecondsFormat};
+use monban_core::{Inventory, Timestamp, VerdictKind};
+use monban_web::pages::evidence::{parse_offset, JST_OFFSET};
+use monban_web::pages::export::{date_at, parse_period, EvidenceRow, ExportData, Period};
+use monban_web::SystemRow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The byte-order mark that tells Excel the file is UTF-8.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The CSV routes, to be merged into the hub's application.
+pub fn router(hub: Arc<Hub>) -> Router {
+    Router::new()
+        .route("/export/compliance.csv", get_route(compliance_csv))
+        .route("/export/evidence.csv", get_route(evidence_csv))
+        .with_state(hub)
+}
+
+/// The login's person, terminal and room names from the inventory.
+pub(crate) struct LoginPlace {
+    pub person_id: Option<String>,
+    pub person_name: Option<String>,
+    pub terminal_name: Option<String>,
+    pub room_id: Option<String>,
+    pub room_name: Option<String>,
+    pub room_controlled: Option<bool>,
+    pub system_name: Option<String>,
+}
+
+pub(crate) fn place(inv: &Inventory, s: &StoredLogin) -> LoginPlace {
+    let l = &s.login;
+    let person = inv
+        .person_by_account(&l.system, &l.account)
+        .and_then(|p| inv.person(p));
+    let terminal = inv.terminal_by_str(&l.terminal);
+    let room = terminal.and_then(|t| inv.room(&t.room));
+    LoginPlace {
+        person_id: person.map(|p| p.id.to_string()),
+        person_name: person.map(|p| p.name.clone()),
+        terminal_name: terminal.map(|t| t.name.clone()).filter(|n| !n.is_empty()),
+        room_id: terminal.map(|t| t.room.to_string()),
+        room_name: room.map(|r| r.name.clone()),
+        room_controlled: room.map(|r| r.controlled),
+        system_name: inv.system(&l.system).map(|s| s.name.clone()),
+    }
+}
+
+/// The compliance rows and up to `limit` logins (all with `None`) of the period, oldest
+/// login first. Logins are those with `from <= ts <= to`, as §8 counts them.
+pub(crate) async fn period_data(
+    hub: &Hub,
+    period: Period,
+    offset: i32,
+    limit: Option<usize>,
+) -> Result<ExportData, String> {
+    let now = hub.now();
+    let from = Timestamp::from_millis(period.from_ms);
+    let to = Timestamp::from_millis(period.to_ms);
+    let systems: Vec<SystemRow> = crate::api::compliance_rows(hub, from, to)
+        .await
+        .map_err(|e| e.message)?
+        .into_iter()
+        .map(|c| SystemRow {
+            id: c.id,
+            name: c.name,
+            category: c.category,
+            native_mfa: c.native_mfa,
+            status: c.status.as_str().to_string(),
+            coverage: c.coverage,
+            successful: c.logins.successful,
+            direct_2fa: c.logins.direct_2fa,
+            combined_measures: c.logins.combined_measures,
+            not_met: c.logins.not_met,
+            failed: c.logins.failed,
+        })
+        .collect();
+
+    let ids = sqlx::query(
+        "SELECT event_id FROM logins WHERE ts >= $1 AND ts <= $2 ORDER BY ts, received_at",
+    )
+    .bind(period.from_ms)
+    .bind(period.to_ms)
+    .fetch_all(hub.store.pool())
+    .await
+    .map_err(|e| e.to_string())?;
+    let login_count = ids.len();
+    let inv = hub.inventory();
+    let mut logins = Vec::with_capacity(limit.unwrap_or(login_count).min(login_count));
+    // One lookup per login keeps the row decoding in one place (`Store::login`); an
+    // inspection period holds thousands of logins, not millions.
+    for row in ids.iter().take(limit.unwrap_or(usize::MAX)) {
+        let id: String = get(row, "event_id").map_err(|e| e.to_string())?;
+        let Some(s) = hub.store.login(&id).await.map_err(|e| e.to_string())? else {
+            continue;
+        };
+        let p = place(&inv, &s);
+        let l = &s.login;
+        let evidence = match (&s.verdict.evidence, s.verdict.kind) {
+            (Some(e), VerdictKind::CombinedMeasures) => Some(e),
+            _ => None,
+        };
+        logins.push(EvidenceRow {
+            event_id: l.event_id.clone(),
+            ts: l.ts.to_rfc3339(),
+            system: l.system.to_string(),
+            system_name: p.system_name.unwrap_or_else(|| l.system.to_string()),
+            account: l.account.clone(),
+            person: p.person_name,
+            terminal: l.terminal.clone(),
+            room: p.room_name,
+            factors: l.factors.iter().map(|f| f.as_str().to_string()).collect(),
+            outcome: l.outcome.as_str().to_string(),
+            verdict: s.verdict.kind.as_str().to_string(),
+            reasons: s
+                .verdict
+                .reasons
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
+            is_final: s.final_at_time(now),
+            entry_door: evidence.map(|e| e.door.to_string()),
+            entry_time: evidence.map(|e| e.entered_at.to_rfc3339()),
+            credential_type: evidence.map(|e| e.credential_type.as_str().to_string()),
+        });
+    }
+    Ok(ExportData {
+        site_name: hub.site_name.clone(),
+        generated_at: now.to_rfc3339(),
+        from: from.to_rfc3339(),
+        to: to.to_rfc3339(),
+        from_date: date_at(period.from_ms, offset),
+        to_date: date_at(period.to_ms, offset),
+        systems,
+        logins,
+        login_count,
+    })
+}
+
+type Params = Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>;
+
+fn bad_query(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message)
+}
+
+/// The period and offset of a CSV request.
+fn request_period(hub: &Hub, query: Params) -> Result<(Period, i32), ApiError> {
+    let Query(q) = query.map_err(|e| bad_query(e.body_text()))?;
+    let offset = match q.get("tz").map(String::as_str).filter(|t| !t.is_empty()) {
+        Some(t) => parse_offset(t)
+            .ok_or_else(|| bad_query(format!("tz: {t:?} is not an offset such as +09:00")))?,
+        None => JST_OFFSET,
+    };
+    let period = parse_period(
+        q.get("from").map(String::as_str),
+        q.get("to").map(String::as_str),
+        hub.now().as_millis(),
+        offset,
+    )
+    .map_err(bad_query)?;
+    Ok((period, offset))
+}
+
+/// An RFC 3339 time re-written at `offset` (unchanged when it does not parse).
+fn at_offset(rfc3339: &str, offset: i32) -> String {
+    match (
+        DateTime::parse_from_rfc3339(rfc3339),
+        FixedOffset::east_opt(offset),
+    ) {
+        (Ok(t), Some(tz)) => t
+            .with_timezone(&tz)
+            .to_rfc3339_opts(SecondsFormat::AutoSi, offset == 0),
+        _ => rfc3339.to_string(),
+    }
+}
+
+/// A CSV attachment: BOM, then the records.
+fn attachment(
+    name: &str,
+    data: &ExportData,
+    records: Vec<Vec<String>>,
+) -> Result<Response, ApiError> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(BOM.to_vec());
+    for r in records {
+        w.write_record(&r).map_err(internal)?;
+    }
+    let body = w.into_inner().map_err(internal)?;
+    let filename = format!("monban-{name}-{}_{}.csv", data.from_date, data.to_date);
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")).map_err(internal)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "export failed");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the export could not be built",
+    )
+}
+
+/// The header of `compliance.csv`.
+pub const COMPLIANCE_HEADER: [&str; 13] = [
+    "from",
+    "to",
+    "system",
+    "system_name",
+    "category",
+    "native_mfa",
+    "status",
+    "successful",
+    "direct_2fa",
+    "combined_measures",
+    "not_met",
+    "failed",
+    "coverage",
+];
+
+/// The header of `evidence.csv`.
+pub const EVIDENCE_HEADER: [&str; 16] = [
+    "login_id",
+    "time",
+    "system",
+    "account",
+    "person",
+    "terminal",
+    "room",
+    "factors",
+    "outcome",
+    "verdict",
+    "reasons",
+    "final",
+    "entry_door",
+    "entry_time",
+    "credential_type",
+    "system_name",
+];
+
+async fn compliance_csv(State(hub): State<Arc<Hub>>, query: Params) -> Result<Response, ApiError> {
+    let (period, offset) = request_period(&hub, query)?;
+    let data = period_data(&hub, period, offset, Some(0))
+        .await
+        .map_err(internal)?;
+    let (from, to) = (at_offset(&data.from, offset), at_offset(&data.to, offset));
+    let mut records = vec![COMPLIANCE_HEADER.iter().map(|s| s.to_string()).collect()];
+    records.extend(data.systems.iter().map(|s: &SystemRow| {
+        vec![
+            from.clone(),
+            to.clone(),
+            s.id.clone(),
+            s.name.clone(),
+            s.category.clone(),
+            s.native_mfa.to_string(),
+            s.status.clone(),
+            s.successful.to_string(),
+            s.direct_2fa.to_string(),
+            s.combined_measures.to_string(),
+            s.not_met.to_string(),
+            s.failed.to_string(),
+            s.coverage.to_string(),
+        ]
+    }));
+    attachment("compliance", &data, records)
+}
+
+async fn evidence_csv(State(hub): State<Arc<Hub>>, query: Params) -> Result<Response, ApiError> {
+    let (period, offset) = request_period(&hub, query)?;
+    let data = period_data(&hub, period, offset, None)
+        .await
+        .map_err(internal)?;
+    let mut records = vec![EVIDENCE_HEADER.iter().map(|s| s.to_string()).collect()];
+    records.extend(data.logins.iter().map(|r: &EvidenceRow| {
+        vec![
+            r.event_id.clone(),
+            at_offset(&r.ts, offset),
+            r.system.clone(),
+            r.account.clone(),
+            r.person.clone().unwrap_or_default(),
+            r.terminal.clone(),
+            r.room.clone().unwrap_or_default(),
+            r.factors.join(";"),
+            r.outcome.clone(),
+            r.verdict.clone(),
+            r.reasons.join(";"),
+            r.is_final.to_string(),
+            r.entry_door.clone().unwrap_or_default(),
+            r.entry_time
+                .as_deref()
+                .map(|t| at_offset(t, offset))
+                .unwrap_or_default(),
+            r.credential_type.clone().unwrap_or_default(),
+            r.system_name.clone(),
+        ]
+    }));
+    attachment("evidence", &data, records)
+}

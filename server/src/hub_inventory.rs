@@ -1,0 +1,77 @@
+//! The hub's side of the dashboard's inventory edits and room view: replacing the
+//! inventory (store, engine, hub — pending logins are re-judged under the new one) and
+//! reading who is present where now from the engine's timeline.
+
+use crate::hub::{Hub, HubError};
+use crate::store_inventory::InventoryChange;
+use monban_core::{Inventory, PersonId, RoomId, Timestamp};
+use std::sync::Arc;
+
+/// A person's presence in a room at some instant (CONTRACT §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresenceNow {
+    pub room: RoomId,
+    pub person: PersonId,
+    /// The entry that started it.
+    pub since: Timestamp,
+    pub door: String,
+    pub credential_type: String,
+    pub event_id: String,
+}
+
+impl Hub {
+    /// Replaces the inventory with `new`: stores it with `changes` recorded as made by
+    /// `who`, hands it to the engine (which derives presence and alarms again and
+    /// re-judges every pending login) and persists the verdicts that changed.
+    pub async fn replace_inventory(
+        &self,
+        new: Inventory,
+        changes: &[InventoryChange],
+        who: &str,
+    ) -> Result<(), HubError> {
+        let mut engine = self.engine.lock().await;
+        let now = self.now();
+        self.store
+            .save_edited_inventory(&new, changes, who, now)
+            .await?;
+        let updates = engine.set_inventory(new.clone(), now);
+        self.store.apply_updates(&updates, now, "inventory").await?;
+        self.metrics
+            .pending_verdicts
+            .set(engine.pending_count() as i64);
+        match self.inventory.write() {
+            Ok(mut g) => *g = Arc::new(new),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(new),
+        }
+        drop(engine);
+        for u in &updates {
+            self.notify("verdict", u.event_id.clone());
+        }
+        self.notify("inventory", String::new());
+        Ok(())
+    }
+
+    /// Everyone whose presence covers `t`, per room, in inventory order (rooms, then
+    /// people). Uncontrolled rooms are included: presence is a fact of the doors.
+    pub async fn presence_at(&self, t: Timestamp) -> Vec<PresenceNow> {
+        let inv = self.inventory();
+        let engine = self.engine.lock().await;
+        let timeline = engine.timeline();
+        let mut out = Vec::new();
+        for room in inv.rooms() {
+            for person in inv.people() {
+                if let Some(a) = timeline.covering_entries(&person.id, room, t).first() {
+                    out.push(PresenceNow {
+                        room: room.id.clone(),
+                        person: person.id.clone(),
+                        since: a.ts,
+                        door: a.door.to_string(),
+                        credential_type: a.credential_type.as_str().to_string(),
+                        event_id: a.event_id.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
