@@ -3,9 +3,11 @@
 //! Every problem names the file, the line and what is wrong, e.g.
 //! `monban.toml:42: door "ward3-main" names room "ward9", which is not in [[rooms]]`.
 //! Unknown keys are errors too (a typo such as `controled` must not silently leave a
-//! room uncontrolled). Relative SQLite paths are resolved against the file's directory,
-//! so the hub finds the same database whatever directory it is started from.
+//! room uncontrolled). Relative SQLite paths, and the TLS certificate and key files, are
+//! resolved against the file's directory, so the hub finds the same files whatever
+//! directory it is started from.
 
+use monban_connectors::modbus::Transport;
 use monban_core::inventory::parse_renewal;
 use monban_core::{
     Credential, Door, DoorId, Inventory, Person, PersonId, Room, RoomId, SiteId, Span, System,
@@ -14,9 +16,55 @@ use monban_core::{
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
+
+/// `[auth]`, with defaults for what it leaves out.
+fn parse_auth(cx: &mut Ctx<'_>, raw: Option<&Spanned<RawAuth>>) -> AuthSettings {
+    let d = AuthSettings::default();
+    let Some(a) = raw else { return d };
+    let span = a.span();
+    let a = a.get_ref();
+    let origin = a.origin.as_deref().and_then(|o| {
+        match url::Url::parse(o) {
+            Ok(u)
+                if matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some()
+                    && u.path() == "/"
+                    && u.query().is_none() =>
+            {
+                Some(u)
+            }
+            _ => {
+                cx.err_key(
+                    span.clone(),
+                    "origin",
+                    format!("[auth] origin {o:?} must be a scheme and host such as \"https://monban.example.jp\" (no path)"),
+                );
+                None
+            }
+        }
+    });
+    let mut span_of = |key: &str, v: Option<&str>, default: Span| {
+        let s = parse_span(cx, span.clone(), &format!("[auth] {key}"), v, default);
+        if s.as_millis() <= 0 {
+            cx.err_key(
+                span.clone(),
+                key,
+                format!("[auth] {key} must be longer than zero"),
+            );
+        }
+        s
+    };
+    AuthSettings {
+        origin,
+        session_idle: span_of("session_idle", a.session_idle.as_deref(), d.session_idle),
+        session_max: span_of("session_max", a.session_max.as_deref(), d.session_max),
+        invite_ttl: span_of("invite_ttl", a.invite_ttl.as_deref(), d.invite_ttl),
+        step_up_ttl: span_of("step_up_ttl", a.step_up_ttl.as_deref(), d.step_up_ttl),
+    }
+}
 
 /// A configuration problem, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,31 +105,116 @@ pub struct ServerSettings {
     /// `sqlite://path` or `postgres://...`.
     pub database: String,
     pub grace: Span,
+    /// `tls_cert` and `tls_key`: the hub serves HTTPS itself when set.
+    pub tls: Option<TlsFiles>,
+    /// `trusted_proxies`: peers whose `X-Forwarded-For` names the client (for the rate
+    /// limits). Empty: the peer address is the client, whatever the header says.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl ServerSettings {
+    /// Whether the hub serves TLS itself (so cookies may be `Secure` and HSTS is sent).
+    pub fn tls_enabled(&self) -> bool {
+        self.tls.is_some()
+    }
+}
+
+/// The PEM files of `[server] tls_cert` and `tls_key`, resolved against the
+/// configuration file's directory. They are read when the hub starts serving.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// `[limits]`: per client address token buckets; 0 turns a limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitSettings {
+    /// Requests to `/auth/*` (passkey sign-in) per minute; bursts of a third of it.
+    pub signin_per_minute: u32,
+    /// Ingest requests (door events, logins, step-up) per second; bursts of twice it.
+    pub ingest_per_second: u32,
+}
+
+impl Default for LimitSettings {
+    fn default() -> LimitSettings {
+        LimitSettings {
+            signin_per_minute: 30,
+            ingest_per_second: 1000,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct MqttSettings {
     pub url: String,
     pub client_id: String,
+    /// `[[mqtt.sources]]`: vendor formats (esp-rfid, uhppoted, Tasmota, ESPHome, Shelly,
+    /// generic mappings), compiled; see docs/CONNECTORS.md.
+    pub sources: Vec<monban_connectors::mqtt::Source>,
 }
 
-/// A Modbus TCP door controller (CONTRACT §6), polled by `monban_connectors::modbus`.
+/// A Modbus door controller (CONTRACT §6), polled by `monban_connectors::modbus`: on
+/// Modbus TCP (`address = "host:port"`) or Modbus RTU on a serial line (`serial =
+/// "/dev/ttyUSB0"`, `baud`, `parity`, `stop_bits`).
 #[derive(Debug, Clone)]
 pub struct ModbusDevice {
     pub door: DoorId,
-    pub address: String,
+    pub transport: monban_connectors::modbus::Transport,
     pub unit: u8,
     pub poll: Span,
+    /// A contact open longer than this raises `door_held_open` (default 30 s).
+    pub held_open: Span,
+    /// Longest wait for the device to answer before the door counts as offline
+    /// (default 2 s).
+    pub timeout: Span,
 }
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub server: ServerSettings,
+    /// `[limits]`: rate limits per client address.
+    pub limits: LimitSettings,
     pub mqtt: Option<MqttSettings>,
     pub site: SiteId,
     pub site_name: String,
     pub inventory: Inventory,
     pub modbus: Vec<ModbusDevice>,
+    /// `[[doors]] heartbeat_timeout`: a door silent for longer counts as offline.
+    pub heartbeat_timeouts: BTreeMap<DoorId, Span>,
+    /// `[auth]`: passkey sign-in, sessions, invites and step-up.
+    pub auth: AuthSettings,
+}
+
+/// `[auth]`: how hub users sign in (passkeys) and how long things last.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthSettings {
+    /// The address users open the dashboard at, e.g. `https://monban.example-hospital.jp`.
+    /// Passkeys are bound to its host name (the WebAuthn relying-party id). `None`: the
+    /// hub uses `http://localhost:<port of listen>`.
+    pub origin: Option<url::Url>,
+    /// A session ends after this long without a request.
+    pub session_idle: Span,
+    /// A session ends this long after sign-in, however active.
+    pub session_max: Span,
+    /// An enrollment link works once, for this long.
+    pub invite_ttl: Span,
+    /// A step-up request waits this long for the person's passkey.
+    pub step_up_ttl: Span,
+}
+
+impl Default for AuthSettings {
+    fn default() -> AuthSettings {
+        AuthSettings {
+            origin: None,
+            session_idle: Span::from_secs(30 * 60),
+            session_max: Span::from_secs(12 * 3600),
+            invite_ttl: Span::from_secs(72 * 3600),
+            step_up_ttl: Span::from_secs(120),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -89,6 +222,8 @@ pub struct Config {
 struct RawConfig {
     #[serde(default)]
     server: Option<Spanned<RawServer>>,
+    #[serde(default)]
+    limits: Option<RawLimits>,
     #[serde(default)]
     mqtt: Option<Spanned<RawMqtt>>,
     #[serde(default)]
@@ -105,6 +240,18 @@ struct RawConfig {
     people: Vec<Spanned<RawPerson>>,
     #[serde(default)]
     modbus: Vec<Spanned<RawModbus>>,
+    #[serde(default)]
+    auth: Option<Spanned<RawAuth>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    origin: Option<String>,
+    session_idle: Option<String>,
+    session_max: Option<String>,
+    invite_ttl: Option<String>,
+    step_up_ttl: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -113,6 +260,17 @@ struct RawServer {
     listen: Option<String>,
     database: Option<String>,
     grace: Option<String>,
+    tls_cert: Option<String>,
+    tls_key: Option<String>,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    signin_per_minute: Option<u32>,
+    ingest_per_second: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +278,8 @@ struct RawServer {
 struct RawMqtt {
     url: String,
     client_id: Option<String>,
+    #[serde(default)]
+    sources: Vec<Spanned<monban_connectors::mqtt::SourceConfig>>,
 }
 
 #[derive(Deserialize)]
@@ -145,6 +305,7 @@ struct RawDoor {
     id: String,
     room: String,
     name: Option<String>,
+    heartbeat_timeout: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -181,10 +342,16 @@ struct RawPerson {
 #[serde(deny_unknown_fields)]
 struct RawModbus {
     door: String,
-    address: String,
+    address: Option<String>,
+    serial: Option<String>,
+    baud: Option<u32>,
+    parity: Option<String>,
+    stop_bits: Option<u8>,
     #[serde(default = "default_unit")]
     unit: u8,
     poll: Option<String>,
+    held_open: Option<String>,
+    timeout: Option<String>,
 }
 
 fn default_unit() -> u8 {
@@ -275,6 +442,8 @@ impl Config {
                 listen: default_listen(),
                 database: "sqlite://monban.db".into(),
                 grace: Span::from_secs(60),
+                tls: None,
+                trusted_proxies: Vec::new(),
             },
             Some(s) => {
                 let span = s.span();
@@ -301,12 +470,26 @@ impl Config {
                     || database.starts_with("postgres://")
                     || database.starts_with("postgresql://"))
                 {
-                    cx.err_key(span, "database", format!("[server] database {database:?} must start with sqlite:// or postgres://"));
+                    cx.err_key(span.clone(), "database", format!("[server] database {database:?} must start with sqlite:// or postgres://"));
+                }
+                let tls = parse_tls(&mut cx, span.clone(), s, base);
+                let mut trusted_proxies = Vec::new();
+                for p in &s.trusted_proxies {
+                    match p.parse::<IpAddr>() {
+                        Ok(ip) => trusted_proxies.push(ip),
+                        Err(_) => cx.err_key(
+                            span.clone(),
+                            "trusted_proxies",
+                            format!("[server] trusted_proxies: {p:?} is not an IP address such as \"127.0.0.1\""),
+                        ),
+                    }
                 }
                 ServerSettings {
                     listen,
                     database,
                     grace,
+                    tls,
+                    trusted_proxies,
                 }
             }
         };
@@ -315,21 +498,49 @@ impl Config {
             ..server
         };
 
+        let auth = parse_auth(&mut cx, raw.auth.as_ref());
+
+        let limits = raw
+            .limits
+            .as_ref()
+            .map_or_else(LimitSettings::default, |l| {
+                let d = LimitSettings::default();
+                LimitSettings {
+                    signin_per_minute: l.signin_per_minute.unwrap_or(d.signin_per_minute),
+                    ingest_per_second: l.ingest_per_second.unwrap_or(d.ingest_per_second),
+                }
+            });
+
+        let mut source_spans = Vec::new();
         let mqtt = raw.mqtt.as_ref().map(|m| {
             let span = m.span();
             let m = m.get_ref();
             if !(m.url.starts_with("mqtt://") || m.url.starts_with("tcp://")) {
                 cx.err(
-                    span,
+                    span.clone(),
                     format!(
                         "[mqtt] url {:?} must look like \"mqtt://127.0.0.1:1883\"",
                         m.url
                     ),
                 );
             }
+            let mut sources = Vec::new();
+            for src in &m.sources {
+                match src.get_ref().compile() {
+                    Ok(compiled) => {
+                        source_spans.push(src.span());
+                        sources.push(compiled);
+                    }
+                    Err(e) => cx.err(src.span(), e.to_string()),
+                }
+            }
+            if let Err(e) = monban_connectors::mqtt::mapping::check_names(&sources) {
+                cx.err(span, e.to_string());
+            }
             MqttSettings {
                 url: m.url.clone(),
                 client_id: m.client_id.clone().unwrap_or_else(|| "monban-hub".into()),
+                sources,
             }
         });
 
@@ -389,6 +600,7 @@ impl Config {
             });
         }
         let mut doors = Vec::new();
+        let mut heartbeat_timeouts = BTreeMap::new();
         for d in &raw.doors {
             let span = d.span();
             let d = d.get_ref();
@@ -398,6 +610,27 @@ impl Config {
             ) else {
                 continue;
             };
+            if let Some(v) = d.heartbeat_timeout.as_deref() {
+                let before = cx.errors.len();
+                let t = parse_span(
+                    &mut cx,
+                    span.clone(),
+                    "heartbeat_timeout",
+                    Some(v),
+                    Span::from_millis(0),
+                );
+                if cx.errors.len() > before {
+                    // already reported
+                } else if t.as_millis() < 1000 {
+                    cx.err_key(
+                        span.clone(),
+                        "heartbeat_timeout",
+                        format!("heartbeat_timeout {v:?} must be at least 1s (longer than the controller's heartbeat interval)"),
+                    );
+                } else {
+                    heartbeat_timeouts.insert(id.clone(), t);
+                }
+            }
             spans.insert(("doors", doors.len()), span);
             doors.push(Door {
                 id,
@@ -507,41 +740,84 @@ impl Config {
                     ),
                 );
             }
-            if m.address.parse::<SocketAddr>().is_err() && !m.address.contains(':') {
-                cx.err(
-                    span.clone(),
-                    format!(
-                        "[[modbus]] address {:?} must be host:port, e.g. \"127.0.0.1:5020\"",
-                        m.address
-                    ),
-                );
-            }
+            let transport = modbus_transport(&mut cx, span.clone(), m, &modbus);
             let poll = parse_span(
                 &mut cx,
-                span,
+                span.clone(),
                 "poll",
                 m.poll.as_deref(),
                 Span::from_millis(500),
             );
+            let held_open = parse_span(
+                &mut cx,
+                span.clone(),
+                "held_open",
+                m.held_open.as_deref(),
+                Span::from_secs(30),
+            );
+            let timeout = parse_span(
+                &mut cx,
+                span,
+                "timeout",
+                m.timeout.as_deref(),
+                Span::from_secs(2),
+            );
+            let Some(transport) = transport else {
+                continue;
+            };
             modbus.push(ModbusDevice {
                 door,
-                address: m.address.clone(),
+                transport,
                 unit: m.unit,
                 poll,
+                held_open,
+                timeout,
             });
+        }
+
+        if let Some(m) = &mqtt {
+            for (src, span) in m.sources.iter().zip(&source_spans) {
+                for door in src.doors() {
+                    if !doors.iter().any(|d| d.id == door) {
+                        cx.err(
+                            span.clone(),
+                            format!(
+                                "[[mqtt.sources]] {:?} names door {:?}, which is not in [[doors]]",
+                                src.name(),
+                                door.as_str()
+                            ),
+                        );
+                    } else if modbus.iter().any(|d| d.door == door) {
+                        cx.err(
+                            span.clone(),
+                            format!(
+                                "[[mqtt.sources]] {:?} names door {:?}, which is a [[modbus]] device's door: a door has one connector",
+                                src.name(),
+                                door.as_str()
+                            ),
+                        );
+                    }
+                }
+            }
         }
 
         let site_pair = Some((site.clone(), site_name.clone()));
         match Inventory::new(site_pair, rooms, doors, terminals, systems, people) {
             Ok(inventory) if cx.errors.is_empty() => Ok(Config {
                 server,
+                limits,
                 mqtt,
                 site,
                 site_name,
                 inventory,
                 modbus,
+                heartbeat_timeouts,
+                auth,
             }),
-            Ok(_) => Err(ConfigErrors(cx.errors)),
+            Ok(_) => {
+                cx.errors.sort_by_key(|e| e.line);
+                Err(ConfigErrors(cx.errors))
+            }
             Err(inv_errors) => {
                 for e in inv_errors {
                     let line = spans.get(&(e.table, e.index)).map(|s| cx.line_of(s.start));
@@ -563,6 +839,58 @@ fn unreachable_site() -> SiteId {
     SiteId::parse("site").unwrap_or_else(|_| panic!("constant site id is valid"))
 }
 
+/// `[server] tls_cert` and `tls_key`: both or neither, resolved against `base`.
+fn parse_tls(
+    cx: &mut Ctx<'_>,
+    span: std::ops::Range<usize>,
+    s: &RawServer,
+    base: &Path,
+) -> Option<TlsFiles> {
+    let resolve = |p: &str| {
+        let p = Path::new(p);
+        if p.is_absolute() || base.as_os_str().is_empty() {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        }
+    };
+    match (&s.tls_cert, &s.tls_key) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => {
+            for (k, v) in [("tls_cert", cert), ("tls_key", key)] {
+                if v.trim().is_empty() {
+                    cx.err_key(
+                        span.clone(),
+                        k,
+                        format!("[server] {k} must name a PEM file"),
+                    );
+                    return None;
+                }
+            }
+            Some(TlsFiles {
+                cert: resolve(cert),
+                key: resolve(key),
+            })
+        }
+        (Some(_), None) => {
+            cx.err_key(
+                span,
+                "tls_cert",
+                "[server] tls_cert is set but tls_key is not: give both (PEM files) to serve HTTPS, or neither",
+            );
+            None
+        }
+        (None, Some(_)) => {
+            cx.err_key(
+                span,
+                "tls_key",
+                "[server] tls_key is set but tls_cert is not: give both (PEM files) to serve HTTPS, or neither",
+            );
+            None
+        }
+    }
+}
+
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
 }
@@ -577,6 +905,134 @@ fn parse_id<T>(
         Err(e) => {
             cx.err(span, e.to_string());
             None
+        }
+    }
+}
+
+/// The transport of a `[[modbus]]` entry: exactly one of `address` (TCP) and `serial`
+/// (RTU, with `baud`, `parity`, `stop_bits`). `None` after reporting what is wrong.
+fn modbus_transport(
+    cx: &mut Ctx<'_>,
+    span: std::ops::Range<usize>,
+    m: &RawModbus,
+    earlier: &[ModbusDevice],
+) -> Option<Transport> {
+    use monban_connectors::modbus::{Parity, SerialLine, StopBits};
+    match (&m.address, &m.serial) {
+        (Some(_), Some(_)) => {
+            cx.err_key(
+                span,
+                "serial",
+                format!(
+                    "[[modbus]] for door {:?} has both address and serial: a device is on Modbus TCP (address = \"host:port\") or on a serial line (serial = \"/dev/ttyUSB0\"), not both",
+                    m.door
+                ),
+            );
+            None
+        }
+        (None, None) => {
+            cx.err(
+                span,
+                format!(
+                    "[[modbus]] for door {:?} needs address = \"host:port\" (Modbus TCP) or serial = \"/dev/ttyUSB0\" (Modbus RTU)",
+                    m.door
+                ),
+            );
+            None
+        }
+        (Some(address), None) => {
+            let mut ok = true;
+            if address.parse::<SocketAddr>().is_err() && !address.contains(':') {
+                cx.err_key(
+                    span.clone(),
+                    "address",
+                    format!(
+                        "[[modbus]] address {address:?} must be host:port, e.g. \"127.0.0.1:5020\""
+                    ),
+                );
+                ok = false;
+            }
+            for (key, set) in [
+                ("baud", m.baud.is_some()),
+                ("parity", m.parity.is_some()),
+                ("stop_bits", m.stop_bits.is_some()),
+            ] {
+                if set {
+                    cx.err_key(
+                        span.clone(),
+                        key,
+                        format!(
+                            "[[modbus]] {key} applies to a serial line (serial = \"...\"), not to Modbus TCP (address = {address:?})"
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+            ok.then(|| Transport::Tcp {
+                address: address.clone(),
+            })
+        }
+        (None, Some(path)) => {
+            let mut ok = true;
+            if path.trim().is_empty() {
+                cx.err_key(
+                    span.clone(),
+                    "serial",
+                    "[[modbus]] serial must name the port, e.g. \"/dev/ttyUSB0\"",
+                );
+                ok = false;
+            } else if earlier
+                .iter()
+                .any(|d| matches!(&d.transport, Transport::Rtu(l) if l.path == *path))
+            {
+                cx.err_key(
+                    span.clone(),
+                    "serial",
+                    format!(
+                        "[[modbus]] serial port {path:?} is already another [[modbus]] device's: one device per serial line (several units on one RS-485 bus are not supported)"
+                    ),
+                );
+                ok = false;
+            }
+            let baud = m.baud.unwrap_or(9600);
+            if baud == 0 {
+                cx.err_key(
+                    span.clone(),
+                    "baud",
+                    "[[modbus]] baud must be above 0, e.g. 9600",
+                );
+                ok = false;
+            }
+            let parity = match m.parity.as_deref().map(str::parse::<Parity>) {
+                None => Parity::None,
+                Some(Ok(p)) => p,
+                Some(Err(e)) => {
+                    cx.err_key(span.clone(), "parity", format!("[[modbus]] {e}"));
+                    ok = false;
+                    Parity::None
+                }
+            };
+            let stop_bits = match m.stop_bits {
+                None | Some(1) => StopBits::One,
+                Some(2) => StopBits::Two,
+                Some(n) => {
+                    cx.err_key(
+                        span,
+                        "stop_bits",
+                        format!("[[modbus]] stop_bits {n} must be 1 or 2"),
+                    );
+                    ok = false;
+                    StopBits::One
+                }
+            };
+            ok.then(|| {
+                Transport::Rtu(SerialLine {
+                    path: path.clone(),
+                    baud,
+                    parity,
+                    stop_bits,
+                })
+            })
         }
     }
 }
@@ -723,6 +1179,273 @@ accounts = { ehr = "nurse01" }
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("x.toml:1:"), "{e}");
+    }
+
+    /// EXAMPLE with a `[[modbus]]` entry for ward3-main appended; also the line of
+    /// the key after `door`.
+    fn with_modbus(keys: &str) -> (String, usize) {
+        let text = format!("{EXAMPLE}\n[[modbus]]\ndoor = \"ward3-main\"\n{keys}");
+        let line = EXAMPLE.lines().count() + 4;
+        (text, line)
+    }
+
+    fn modbus_error(keys: &str) -> (String, usize) {
+        let (text, line) = with_modbus(keys);
+        let e = Config::parse(&text, "monban.toml", Path::new(""))
+            .unwrap_err()
+            .to_string();
+        (e, line)
+    }
+
+    #[test]
+    fn modbus_tcp_and_rtu_parse() {
+        use monban_connectors::modbus::{Parity, SerialLine, StopBits};
+        let (text, _) = with_modbus("address = \"10.0.0.5:502\"\nunit = 3\n");
+        let c = Config::parse(&text, "monban.toml", Path::new("")).unwrap();
+        assert_eq!(
+            c.modbus[0].transport,
+            Transport::Tcp {
+                address: "10.0.0.5:502".into()
+            }
+        );
+        assert_eq!(c.modbus[0].unit, 3);
+
+        let (text, _) = with_modbus("serial = \"/dev/ttyUSB0\"\n");
+        let c = Config::parse(&text, "monban.toml", Path::new("")).unwrap();
+        assert_eq!(
+            c.modbus[0].transport,
+            Transport::Rtu(SerialLine::new("/dev/ttyUSB0", 9600))
+        );
+        assert_eq!(c.modbus[0].unit, 1);
+        assert_eq!(c.modbus[0].timeout.as_millis(), 2000);
+
+        let (text, _) = with_modbus(
+            "serial = \"/dev/ttyS1\"\nbaud = 19200\nparity = \"even\"\nstop_bits = 2\nunit = 7\npoll = \"250ms\"\n",
+        );
+        let c = Config::parse(&text, "monban.toml", Path::new("")).unwrap();
+        assert_eq!(
+            c.modbus[0].transport,
+            Transport::Rtu(SerialLine {
+                path: "/dev/ttyS1".into(),
+                baud: 19200,
+                parity: Parity::Even,
+                stop_bits: StopBits::Two,
+            })
+        );
+        assert_eq!(c.modbus[0].unit, 7);
+        assert_eq!(c.modbus[0].poll.as_millis(), 250);
+        let (text, _) = with_modbus("serial = \"/dev/ttyS1\"\nparity = \"odd\"\n");
+        let c = Config::parse(&text, "monban.toml", Path::new("")).unwrap();
+        assert!(matches!(&c.modbus[0].transport, Transport::Rtu(l) if l.parity == Parity::Odd));
+    }
+
+    #[test]
+    fn modbus_transport_errors_name_their_lines() {
+        // Exactly one of address and serial.
+        let (e, line) = modbus_error("address = \"10.0.0.5:502\"\nserial = \"/dev/ttyUSB0\"\n");
+        assert!(
+            e.contains(&format!("monban.toml:{}:", line + 1)) && e.contains("not both"),
+            "{e}"
+        );
+        let (e, line) = modbus_error("unit = 2\n");
+        assert!(
+            e.contains(&format!("monban.toml:{}:", line - 2))
+                && e.contains("needs address = \"host:port\" (Modbus TCP) or serial ="),
+            "{e}"
+        );
+        // Serial settings on a TCP device.
+        let (e, line) = modbus_error("address = \"10.0.0.5:502\"\nbaud = 9600\n");
+        assert!(
+            e.contains(&format!("monban.toml:{}:", line + 1))
+                && e.contains("baud applies to a serial line"),
+            "{e}"
+        );
+        // Bad serial settings, each at its own line.
+        let (e, line) =
+            modbus_error("serial = \"/dev/ttyUSB0\"\nparity = \"mark\"\nstop_bits = 3\nbaud = 0\n");
+        assert!(
+            e.contains(&format!("monban.toml:{}:", line + 1))
+                && e.contains("parity \"mark\" must be none, even or odd"),
+            "{e}"
+        );
+        assert!(
+            e.contains(&format!("monban.toml:{}:", line + 2))
+                && e.contains("stop_bits 3 must be 1 or 2"),
+            "{e}"
+        );
+        assert!(
+            e.contains(&format!("monban.toml:{}:", line + 3)) && e.contains("baud must be above 0"),
+            "{e}"
+        );
+        let (e, _) = modbus_error("serial = \" \"\n");
+        assert!(e.contains("serial must name the port"), "{e}");
+        let (e, line) = modbus_error("serial = \"/dev/ttyUSB0\"\nbaud = \"fast\"\n");
+        assert!(
+            e.contains(&format!("monban.toml:{}:", line + 1)) && e.contains("expected u32"),
+            "{e}"
+        );
+        // The address check still applies.
+        let (e, line) = modbus_error("address = \"nowhere\"\n");
+        assert!(
+            e.contains(&format!("monban.toml:{line}:")) && e.contains("must be host:port"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_serial_line_carries_one_modbus_device() {
+        let text = EXAMPLE.replace(
+            "[[terminals]]",
+            "[[doors]]\nid = \"ward3-back\"\nroom = \"ward3\"\n\n[[terminals]]",
+        );
+        let text = format!(
+            "{text}\n[[modbus]]\ndoor = \"ward3-main\"\nserial = \"/dev/ttyUSB0\"\n\n[[modbus]]\ndoor = \"ward3-back\"\nserial = \"/dev/ttyUSB0\"\nunit = 2\n"
+        );
+        let e = Config::parse(&text, "monban.toml", Path::new(""))
+            .unwrap_err()
+            .to_string();
+        let line = text.lines().count() - 1;
+        assert!(
+            e.contains(&format!("monban.toml:{line}:")) && e.contains("one device per serial line"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn tls_files_resolve_against_the_config_directory() {
+        let c = Config::parse(EXAMPLE, "monban.toml", Path::new("/etc/monban")).unwrap();
+        assert_eq!(c.server.tls, None);
+        assert!(!c.server.tls_enabled());
+        assert!(c.server.trusted_proxies.is_empty());
+
+        let text = EXAMPLE.replace(
+            "grace = \"60s\"\n",
+            "grace = \"60s\"\ntls_cert = \"tls/cert.pem\"\ntls_key = \"/secure/key.pem\"\ntrusted_proxies = [\"127.0.0.1\", \"::1\"]\n",
+        );
+        let c = Config::parse(&text, "monban.toml", Path::new("/etc/monban")).unwrap();
+        assert!(c.server.tls_enabled());
+        assert_eq!(
+            c.server.tls,
+            Some(TlsFiles {
+                cert: PathBuf::from("/etc/monban/tls/cert.pem"),
+                key: PathBuf::from("/secure/key.pem"),
+            })
+        );
+        assert_eq!(
+            c.server.trusted_proxies,
+            vec![
+                "127.0.0.1".parse::<IpAddr>().unwrap(),
+                "::1".parse::<IpAddr>().unwrap()
+            ]
+        );
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_proxies_must_be_addresses() {
+        let text = EXAMPLE.replace(
+            "grace = \"60s\"\n",
+            "grace = \"60s\"\ntls_cert = \"cert.pem\"\n",
+        );
+        let e = Config::parse(&text, "monban.toml", Path::new(""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("monban.toml:6:") && e.contains("tls_cert is set but tls_key is not"),
+            "{e}"
+        );
+        let text = EXAMPLE.replace(
+            "grace = \"60s\"\n",
+            "grace = \"60s\"\ntls_key = \"key.pem\"\n",
+        );
+        let e = Config::parse(&text, "monban.toml", Path::new(""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("monban.toml:6:") && e.contains("tls_key is set but tls_cert is not"),
+            "{e}"
+        );
+        let text = EXAMPLE.replace(
+            "grace = \"60s\"\n",
+            "grace = \"60s\"\ntrusted_proxies = [\"proxy.local\"]\n",
+        );
+        let e = Config::parse(&text, "monban.toml", Path::new(""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("monban.toml:6:") && e.contains("\"proxy.local\" is not an IP address"),
+            "{e}"
+        );
+        let text = EXAMPLE.replace("grace = \"60s\"\n", "grace = \"60s\"\ntls = true\n");
+        let e = Config::parse(&text, "monban.toml", Path::new(""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("monban.toml:") && e.contains("tls"), "{e}");
+    }
+
+    #[test]
+    fn auth_defaults_settings_and_errors() {
+        let c = Config::parse(EXAMPLE, "monban.toml", Path::new("")).unwrap();
+        assert_eq!(c.auth, AuthSettings::default());
+        assert_eq!(c.auth.session_idle, Span::from_secs(1800));
+        let text = format!(
+            "{EXAMPLE}\n[auth]\norigin = \"https://monban.example.jp\"\nsession_idle = \"10m\"\nsession_max = \"8h\"\ninvite_ttl = \"1h\"\nstep_up_ttl = \"90s\"\n"
+        );
+        let c = Config::parse(&text, "monban.toml", Path::new("")).unwrap();
+        assert_eq!(
+            c.auth.origin.as_ref().map(|u| u.as_str()),
+            Some("https://monban.example.jp/")
+        );
+        assert_eq!(c.auth.session_max, Span::from_secs(8 * 3600));
+        assert_eq!(c.auth.step_up_ttl, Span::from_secs(90));
+        for bad in [
+            "origin = \"monban.example.jp\"",
+            "origin = \"https://monban.example.jp/dashboard\"",
+            "session_idle = \"soon\"",
+            "session_max = \"0s\"",
+            "password = \"x\"",
+        ] {
+            let text = format!("{EXAMPLE}\n[auth]\n{bad}\n");
+            let e = Config::parse(&text, "monban.toml", Path::new(""))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("monban.toml:"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn limits_default_parse_and_reject_unknown_keys() {
+        let c = Config::parse(EXAMPLE, "monban.toml", Path::new("")).unwrap();
+        assert_eq!(c.limits, LimitSettings::default());
+        assert_eq!(c.limits.signin_per_minute, 30);
+        assert_eq!(c.limits.ingest_per_second, 1000);
+
+        let text = format!("{EXAMPLE}\n[limits]\nsignin_per_minute = 5\ningest_per_second = 0\n");
+        let c = Config::parse(&text, "monban.toml", Path::new("")).unwrap();
+        assert_eq!(
+            c.limits,
+            LimitSettings {
+                signin_per_minute: 5,
+                ingest_per_second: 0
+            }
+        );
+        let text = format!("{EXAMPLE}\n[limits]\nsignin_per_minute = 5\n");
+        let c = Config::parse(&text, "monban.toml", Path::new("")).unwrap();
+        assert_eq!(c.limits.ingest_per_second, 1000);
+
+        let line = EXAMPLE.lines().count() + 4;
+        let text = format!("{EXAMPLE}\n[limits]\nsignin_per_minute = 5\nlogin_per_second = 3\n");
+        let e = Config::parse(&text, "monban.toml", Path::new(""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&format!("monban.toml:{line}:")) && e.contains("login_per_second"),
+            "{e}"
+        );
+        let text = format!("{EXAMPLE}\n[limits]\ningest_per_second = -1\n");
+        let e = Config::parse(&text, "monban.toml", Path::new(""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&format!("monban.toml:{}:", line - 1)), "{e}");
     }
 
     #[test]

@@ -7,19 +7,26 @@
 //! to it: restoring on start-up replays the store into a fresh engine and gets the same
 //! verdicts (see [`Hub::start`]).
 
+use crate::health::{DoorActivity, DoorHealth, HEARTBEAT_PERSIST_EVERY};
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError, StoredLogin};
 use async_trait::async_trait;
 use monban_connectors::{ConnectorState, DeadLetter, DoorSink, Ingested, SinkError};
 use monban_core::timeline::Outage;
 use monban_core::{
-    DoorEvent, DoorId, Engine, Inventory, Login, SiteId, Span, StatusChange, Timestamp,
+    DoorEvent, DoorId, DoorStatus, Engine, Inventory, Login, SiteId, Span, StatusChange, Timestamp,
     VerdictUpdate,
 };
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::{broadcast, Mutex};
+
+/// How often a connected connector's "last up" mark is refreshed in the store.
+pub const CONNECTOR_MARK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The `source` of the status changes the heartbeat watchdog records.
+pub const WATCHDOG: &str = "watchdog";
 
 /// How far back door facts are kept in memory. The store keeps everything; a login whose
 /// time is older than this is judged on what memory still holds (fail closed).
@@ -54,19 +61,30 @@ pub struct Hub {
     pub metrics: Metrics,
     pub site: SiteId,
     pub site_name: String,
-    engine: Mutex<Engine>,
+    pub(crate) engine: Mutex<Engine>,
     /// Door events with `ts` at or after this (ms) are in the engine's memory. Changed
     /// only while the engine lock is held.
     loaded_since: AtomicI64,
-    inventory: RwLock<Arc<Inventory>>,
+    pub(crate) inventory: RwLock<Arc<Inventory>>,
     live: broadcast::Sender<LiveEvent>,
     clock: Clock,
     connectors: std::sync::Mutex<BTreeMap<String, ConnectorState>>,
-    /// Doors fed by MQTT (every door without a Modbus device): blind periods of the MQTT
-    /// connector become outages of these doors.
-    mqtt_doors: Vec<DoorId>,
+    /// Doors with a `[[modbus]]` device; every other door of the inventory (also one
+    /// added from the dashboard) is fed by MQTT, and blind periods of the MQTT connector
+    /// become outages of those doors.
+    modbus_doors: Vec<DoorId>,
+    /// What was last heard from each door's controller (see [`crate::health`]).
+    activity: std::sync::Mutex<BTreeMap<DoorId, DoorActivity>>,
+    /// `[[doors]] heartbeat_timeout` of the doors that have one.
+    heartbeat_timeouts: BTreeMap<DoorId, Span>,
+    /// When this process started: the watchdog's countdown starts no earlier.
+    started: Timestamp,
+    /// Doors not in the inventory whose heartbeat was already dead-lettered.
+    unknown_heartbeats: std::sync::Mutex<std::collections::BTreeSet<DoorId>>,
     /// Cancelled when the hub shuts down: long-lived responses (the live feed) end.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// Passkeys and sessions (`[auth]`), set once by [`crate::prepare`].
+    auth: std::sync::OnceLock<Arc<crate::auth::Auth>>,
 }
 
 impl Hub {
@@ -77,6 +95,7 @@ impl Hub {
         store: Store,
         grace: Span,
         modbus_doors: &[DoorId],
+        heartbeat_timeouts: BTreeMap<DoorId, Span>,
         clock: Clock,
     ) -> Result<Arc<Hub>, HubError> {
         let inventory = store.load_inventory().await?;
@@ -87,12 +106,7 @@ impl Hub {
                 String::new(),
             )
         });
-        let mqtt_doors = inventory
-            .doors()
-            .iter()
-            .map(|d| d.id.clone())
-            .filter(|d| !modbus_doors.contains(d))
-            .collect();
+        let modbus_doors = modbus_doors.to_vec();
         let mut engine = Engine::new(inventory.clone(), grace);
         let pending = store.pending_logins().await?;
         // Memory holds the horizon, and reaches back as far as any pending login needs.
@@ -132,6 +146,12 @@ impl Hub {
             facts = engine.timeline().len(),
             "engine restored from the store"
         );
+        let activity = store
+            .door_activity(now)
+            .await?
+            .into_iter()
+            .filter_map(|(door, a)| DoorId::parse(&door).ok().map(|d| (d, a)))
+            .collect();
         let metrics = Metrics::new();
         metrics.pending_verdicts.set(engine.pending_count() as i64);
         let (live, _) = broadcast::channel(4096);
@@ -146,9 +166,34 @@ impl Hub {
             live,
             clock,
             connectors: std::sync::Mutex::new(BTreeMap::new()),
-            mqtt_doors,
+            modbus_doors,
+            activity: std::sync::Mutex::new(activity),
+            heartbeat_timeouts,
+            started: now,
+            unknown_heartbeats: std::sync::Mutex::new(std::collections::BTreeSet::new()),
             shutdown: tokio_util::sync::CancellationToken::new(),
+            auth: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Sets the passkey and session settings; only the first call counts.
+    pub fn set_auth(&self, auth: crate::auth::Auth) {
+        let _ = self.auth.set(Arc::new(auth));
+    }
+
+    /// Passkey and session settings: those of [`Hub::set_auth`], else the defaults for
+    /// `http://localhost:8080`.
+    pub fn auth(&self) -> Arc<crate::auth::Auth> {
+        self.auth
+            .get_or_init(|| {
+                let a =
+                    crate::auth::Auth::new(&crate::config::AuthSettings::default(), 8080, false);
+                match a {
+                    Ok(a) => Arc::new(a),
+                    Err(e) => panic!("the default passkey settings are invalid: {e}"),
+                }
+            })
+            .clone()
     }
 
     pub fn now(&self) -> Timestamp {
@@ -166,7 +211,7 @@ impl Hub {
         self.live.subscribe()
     }
 
-    fn notify(&self, kind: &'static str, id: String) {
+    pub(crate) fn notify(&self, kind: &'static str, id: String) {
         // No receivers is fine.
         let _ = self.live.send(LiveEvent { kind, id });
     }
@@ -218,6 +263,12 @@ impl Hub {
         let mut engine = self.engine.lock().await;
         let now = self.finalize_before_input(&mut engine).await?;
         let ingested = self.store.insert_door_event(&event, source, now).await?;
+        self.with_activity(&event.door, |a| {
+            if ingested == Ingested::New {
+                a.last_event_at = Some(now);
+                a.last_event_ts = a.last_event_ts.max(Some(event.ts));
+            }
+        });
         self.metrics.door_event(
             source,
             if ingested == Ingested::New {
@@ -240,7 +291,10 @@ impl Hub {
             for u in updates {
                 self.notify("verdict", u.event_id);
             }
+        } else {
+            drop(engine);
         }
+        self.heard(&event.door, event.ts).await?;
         Ok(ingested)
     }
 
@@ -261,8 +315,169 @@ impl Hub {
         )
         .await?;
         drop(engine);
+        self.after_status(&change, source);
         self.notify("door_status", change.door.to_string());
         Ok(())
+    }
+
+    /// Keeps a status change in the door's activity: its latest status, a sign of life
+    /// if it says `online`, and the watchdog's offline period.
+    fn after_status(&self, change: &StatusChange, source: &str) {
+        let now = self.now();
+        self.with_activity(&change.door, |a| {
+            if a.last_status
+                .as_ref()
+                .is_none_or(|(ts, _, _)| change.ts >= *ts)
+            {
+                a.last_status = Some((change.ts, change.status, source.to_string()));
+            }
+            match change.status {
+                DoorStatus::Online => {
+                    a.heard(change.ts, now);
+                    if a.revives(change.ts.min(now)) {
+                        a.silent_since = None;
+                    }
+                }
+                DoorStatus::Offline if source == WATCHDOG => {
+                    a.silent_since = Some(change.ts);
+                }
+                DoorStatus::Offline => {}
+            }
+        });
+    }
+
+    fn with_activity<R>(&self, door: &DoorId, f: impl FnOnce(&mut DoorActivity) -> R) -> R {
+        let mut g = match self.activity.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        f(g.entry(door.clone()).or_default())
+    }
+
+    /// A sign of life of `door` at `t`. Ends a watchdog offline period that started
+    /// before `t` by recording `online` at `t`.
+    async fn heard(&self, door: &DoorId, t: Timestamp) -> Result<(), HubError> {
+        let now = self.now();
+        let t = t.min(now);
+        let revive = self.with_activity(door, |a| {
+            a.heard(t, now);
+            a.revives(t)
+        });
+        if revive {
+            tracing::info!(door = %door, at = %t, "door heard again after its heartbeat timeout");
+            let change = StatusChange {
+                door: door.clone(),
+                ts: t,
+                status: DoorStatus::Online,
+            };
+            self.ingest_status(change, WATCHDOG).await?;
+        }
+        Ok(())
+    }
+
+    /// The watchdog: records every door whose heartbeat timeout ran out `offline` from
+    /// its last sign of life (see [`crate::health`]).
+    pub async fn check_heartbeats(&self) -> Result<(), HubError> {
+        let now = self.now();
+        for (door, timeout) in &self.heartbeat_timeouts {
+            let overdue = self.with_activity(door, |a| a.overdue(*timeout, self.started, now));
+            if let Some(from) = overdue {
+                tracing::warn!(door = %door, since = %from, timeout = ?timeout.as_std(), "no sign of life within the heartbeat timeout: door offline");
+                let change = StatusChange {
+                    door: door.clone(),
+                    ts: from,
+                    status: DoorStatus::Offline,
+                };
+                self.ingest_status(change, WATCHDOG).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs [`Hub::check_heartbeats`] once a second until cancelled.
+    pub async fn run_watchdog(self: Arc<Self>, cancel: tokio_util::sync::CancellationToken) {
+        if self.heartbeat_timeouts.is_empty() {
+            return;
+        }
+        loop {
+            if let Err(e) = self.check_heartbeats().await {
+                tracing::error!(error = %e, "heartbeat watchdog could not record; retrying");
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            }
+        }
+    }
+
+    /// The health of every door in the inventory, in inventory order.
+    pub async fn door_health(&self) -> Vec<DoorHealth> {
+        let inv = self.inventory();
+        let now = self.now();
+        let statuses: Vec<DoorStatus> = {
+            let engine = self.engine.lock().await;
+            inv.doors()
+                .iter()
+                .map(|d| engine.timeline().door_status_at(&d.id, now))
+                .collect()
+        };
+        let activity = match self.activity.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        let connectors = self.connector_states();
+        let rfc = |t: Option<Timestamp>| t.map(|t| t.to_rfc3339());
+        inv.doors()
+            .iter()
+            .zip(statuses)
+            .map(|(d, status)| {
+                let a = activity.get(&d.id).cloned().unwrap_or_default();
+                let source = self.source_of(&d.id);
+                let connector_name = if source == "mqtt" {
+                    "mqtt".to_string()
+                } else {
+                    format!("modbus:{}", d.id)
+                };
+                let offline = status == DoorStatus::Offline;
+                let status_offline =
+                    matches!(a.last_status, Some((ts, DoorStatus::Offline, _)) if ts <= now);
+                let offline_reason = offline.then(|| {
+                    if a.silent_since.is_some() {
+                        "heartbeat_timeout"
+                    } else if !status_offline {
+                        "outage"
+                    } else if source == "modbus" {
+                        "connector"
+                    } else {
+                        "status"
+                    }
+                });
+                DoorHealth {
+                    door: d.id.to_string(),
+                    name: d.name.clone(),
+                    room: d.room.to_string(),
+                    source,
+                    state: status.as_str(),
+                    since: rfc(a.last_status.as_ref().map(|(ts, _, _)| *ts)),
+                    offline_reason,
+                    last_event_at: rfc(a.last_event_at),
+                    last_event_ts: rfc(a.last_event_ts),
+                    last_heartbeat_at: rfc(a.last_heartbeat_at),
+                    last_heard_at: rfc(a.last_heard),
+                    heartbeat_timeout: self
+                        .heartbeat_timeouts
+                        .get(&d.id)
+                        .map(|t| humantime::format_duration(t.as_std()).to_string()),
+                    overruns: a.overruns,
+                    last_overrun_at: rfc(a.last_overrun_at),
+                    outages: a.outages,
+                    dead_letters: a.dead_letters,
+                    connector: connectors
+                        .get(&connector_name)
+                        .map(|c| c.as_str().to_string()),
+                }
+            })
+            .collect()
     }
 
     /// Records that the given doors may have missed events between `from` and `to`.
@@ -278,6 +493,13 @@ impl Hub {
         for d in doors {
             self.store.insert_outage(d, outage, reason, now).await?;
             updates.extend(engine.record_outage(d, outage, now));
+            self.with_activity(d, |a| {
+                a.outages += 1;
+                if reason.contains("overrun") {
+                    a.overruns += 1;
+                    a.last_overrun_at = a.last_overrun_at.max(Some(outage.to));
+                }
+            });
         }
         self.persist(&engine, &updates, now, reason).await?;
         drop(engine);
@@ -384,6 +606,7 @@ impl Hub {
     /// second), and prunes memory once an hour.
     pub async fn run_finalizer(self: Arc<Self>, cancel: tokio_util::sync::CancellationToken) {
         let mut last_prune = std::time::Instant::now();
+        let mut last_mark = std::time::Instant::now();
         loop {
             let wait = match self.tick().await {
                 Ok(Some(next)) => {
@@ -399,6 +622,10 @@ impl Hub {
                     std::time::Duration::from_secs(1)
                 }
             };
+            if last_mark.elapsed() >= CONNECTOR_MARK_EVERY {
+                self.mark_connected_connectors().await;
+                last_mark = std::time::Instant::now();
+            }
             if last_prune.elapsed() > std::time::Duration::from_secs(3600) {
                 self.prune().await;
                 last_prune = std::time::Instant::now();
@@ -410,9 +637,38 @@ impl Hub {
         }
     }
 
+    /// A sign of life from a door's controller that carries nothing else.
+    pub async fn heartbeat(&self, door: &DoorId, ts: Timestamp) -> Result<(), HubError> {
+        if self.inventory().door(door).is_none() {
+            return Err(HubError::UnknownDoor(door.to_string()));
+        }
+        let now = self.now();
+        let ts = ts.min(now);
+        let persist = self.with_activity(door, |a| {
+            a.last_heartbeat_at = a.last_heartbeat_at.max(Some(ts));
+            let due = a.heartbeat_persisted_at.is_none_or(|p| {
+                ts.as_millis() - p.as_millis() >= HEARTBEAT_PERSIST_EVERY.as_millis()
+            }) || a.silent_since.is_some();
+            if due {
+                a.heartbeat_persisted_at = Some(ts);
+            }
+            due
+        });
+        if persist {
+            if let Err(e) = self.store.upsert_heartbeat(door, ts).await {
+                self.with_activity(door, |a| a.heartbeat_persisted_at = None);
+                return Err(e.into());
+            }
+        }
+        self.heard(door, ts).await
+    }
+
     pub async fn dead_letter(&self, letter: DeadLetter) -> Result<(), HubError> {
         self.store.insert_dead_letter(&letter).await?;
         self.metrics.dead_letter(&letter.source);
+        if let Some(door) = &letter.door {
+            self.with_activity(door, |a| a.dead_letters += 1);
+        }
         tracing::warn!(source = %letter.source, origin = %letter.origin, reason = %letter.reason, "dead letter");
         self.notify("dead_letter", letter.origin);
         Ok(())
@@ -423,10 +679,42 @@ impl Hub {
     /// The connector that feeds a door: `modbus` for doors with a `[[modbus]]` device,
     /// `mqtt` for the others.
     fn source_of(&self, door: &DoorId) -> &'static str {
-        if self.mqtt_doors.contains(door) || self.inventory().door(door).is_none() {
-            "mqtt"
-        } else {
+        if self.modbus_doors.contains(door) {
             "modbus"
+        } else {
+            "mqtt"
+        }
+    }
+
+    /// The doors of the current inventory that MQTT feeds.
+    fn mqtt_doors(&self) -> Vec<DoorId> {
+        self.inventory()
+            .doors()
+            .iter()
+            .map(|d| d.id.clone())
+            .filter(|d| !self.modbus_doors.contains(d))
+            .collect()
+    }
+
+    /// Notes in the store that connector `name` is connected now (see
+    /// [`DoorSink::fresh_session`]).
+    async fn mark_up(&self, name: &str) {
+        if let Err(e) = self.store.mark_connector_up(name, self.now()).await {
+            tracing::warn!(error = %e, connector = name, "could not note the connector up");
+        }
+    }
+
+    /// Every few seconds while connected, refreshes the mark of each connected connector,
+    /// so a later process knows from when a lost session may have lost messages.
+    pub async fn mark_connected_connectors(&self) {
+        let up: Vec<String> = self
+            .connector_states()
+            .into_iter()
+            .filter(|(_, s)| *s == ConnectorState::Connected)
+            .map(|(n, _)| n)
+            .collect();
+        for name in up {
+            self.mark_up(&name).await;
         }
     }
 
@@ -440,6 +728,7 @@ impl Hub {
         let letter = DeadLetter {
             source: "mqtt".into(),
             origin: format!("monban/{}/door/{door}/{topic_kind}", self.site),
+            door: None,
             payload: raw.to_vec(),
             reason: format!("door {:?} is not in the inventory", door.as_str()),
             received_at: self.now(),
@@ -474,6 +763,39 @@ impl DoorSink for Hub {
         }
     }
 
+    async fn heartbeat(&self, door: &DoorId, ts: Timestamp) -> Result<(), SinkError> {
+        match Hub::heartbeat(self, door, ts).await {
+            // A sign of life of a door we do not know: kept once as a dead letter (so an
+            // officer sees the wiring is wrong), then dropped until the next start — a
+            // heartbeat every minute must neither fill the store nor jam the connector.
+            Err(HubError::UnknownDoor(_)) => {
+                let first = self
+                    .unknown_heartbeats
+                    .lock()
+                    .map(|mut g| g.insert(door.clone()))
+                    .unwrap_or(false);
+                if first {
+                    let letter = DeadLetter {
+                        source: self.source_of(door).into(),
+                        origin: format!("heartbeat of door {door}"),
+                        door: None,
+                        payload: Vec::new(),
+                        reason: format!(
+                            "door {:?} is not in the inventory; its heartbeats are dropped until the hub restarts",
+                            door.as_str()
+                        ),
+                        received_at: self.now(),
+                    };
+                    Hub::dead_letter(self, letter)
+                        .await
+                        .map_err(|e| SinkError(e.to_string()))?;
+                }
+                Ok(())
+            }
+            other => other.map_err(|e| SinkError(e.to_string())),
+        }
+    }
+
     async fn dead_letter(&self, letter: DeadLetter) -> Result<(), SinkError> {
         Hub::dead_letter(self, letter)
             .await
@@ -481,6 +803,9 @@ impl DoorSink for Hub {
     }
 
     async fn connector_state(&self, name: &str, state: ConnectorState) {
+        if state == ConnectorState::Connected {
+            self.mark_up(name).await;
+        }
         self.metrics
             .connector(name, state == ConnectorState::Connected);
         tracing::info!(connector = name, state = state.as_str(), "connector state");
@@ -490,8 +815,40 @@ impl DoorSink for Hub {
         self.notify("connector", name.to_string());
     }
 
+    async fn fresh_session(&self, name: &str, at: Timestamp) {
+        let last_up = match self.store.connector_last_up(name).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read when the connector was last up; assuming it was just now");
+                // Fail closed over the longest span memory holds.
+                Some(at.saturating_sub(MEMORY_HORIZON))
+            }
+        };
+        match last_up {
+            Some(from) if from < at => {
+                tracing::warn!(connector = name, since = %from, "the broker kept no session for the hub while it was down: messages since it was last connected may be lost");
+                let doors = self.mqtt_doors();
+                let reason = format!(
+                    "{name} connector blind (the broker had no session for the hub after its restart; last connected {})",
+                    from.to_rfc3339()
+                );
+                if let Err(e) = self
+                    .record_outage(&doors, Outage { from, to: at }, &reason)
+                    .await
+                {
+                    tracing::error!(error = %e, "could not record the blind period");
+                }
+            }
+            _ => tracing::info!(
+                connector = name,
+                "first connection: the broker starts a new session for the hub"
+            ),
+        }
+        self.mark_up(name).await;
+    }
+
     async fn blind_period(&self, name: &str, from: Timestamp, to: Timestamp) {
-        let doors = self.mqtt_doors.clone();
+        let doors = self.mqtt_doors();
         let reason = format!("{name} connector blind (broker lost the session)");
         if let Err(e) = self
             .record_outage(&doors, Outage { from, to }, &reason)

@@ -9,19 +9,30 @@
 //! - [`hub`] — the ingest pipeline: store → engine → store → live feed; restore on start.
 //! - [`api`] — the HTTP API of the contract, the error body, health and metrics.
 //! - [`dashboard`] — the data port the Leptos dashboard reads through.
+//! - [`export`] — CSV downloads of a period's compliance and evidence.
 //! - [`metrics`] — the Prometheus registry.
 //! - [`tokens`] — token generation and hashing.
+//! - [`hardening`] — security headers and per-address rate limits on every response.
+//! - [`tls`] — HTTPS on the hub itself (rustls), when `[server] tls_cert` is set.
 //! - [`broker`] — the embedded MQTT broker (rumqttd) of the demo.
 //! - [`demo`] — `monban demo`: embedded broker, store, simulators and dashboard.
 
 pub mod api;
+pub mod auth;
 pub mod broker;
 pub mod config;
 pub mod dashboard;
 pub mod demo;
+pub mod export;
+pub mod hardening;
+pub mod health;
 pub mod hub;
+pub mod hub_inventory;
+pub mod inventory_csv;
 pub mod metrics;
 pub mod store;
+pub mod store_inventory;
+pub mod tls;
 pub mod tokens;
 
 use crate::config::Config;
@@ -71,7 +82,20 @@ pub async fn open_store(config: &Config, source: &str, clock: &Clock) -> anyhow:
 pub async fn prepare(config: &Config, source: &str, clock: Clock) -> anyhow::Result<Arc<Hub>> {
     let store = open_store(config, source, &clock).await?;
     let modbus_doors: Vec<_> = config.modbus.iter().map(|m| m.door.clone()).collect();
-    Ok(Hub::start(store, config.server.grace, &modbus_doors, clock).await?)
+    let hub = Hub::start(
+        store,
+        config.server.grace,
+        &modbus_doors,
+        config.heartbeat_timeouts.clone(),
+        clock,
+    )
+    .await?;
+    hub.set_auth(auth::Auth::new(
+        &config.auth,
+        config.server.listen.port(),
+        config.server.tls_enabled(),
+    )?);
+    Ok(hub)
 }
 
 /// Issues a token and returns its text (shown once; only the hash is stored).
@@ -106,17 +130,30 @@ pub fn site_root() -> PathBuf {
     PathBuf::from("target/site")
 }
 
-/// Builds the whole HTTP application: API, dashboard, JSON errors for unknown routes.
-pub fn app(hub: Arc<Hub>) -> axum::Router {
+/// Builds the whole HTTP application: API, dashboard, JSON errors for unknown routes,
+/// wrapped in `hardening` (rate limits, then security headers on every response).
+pub fn app(hub: Arc<Hub>, hardening: &hardening::Hardening) -> axum::Router {
     let root = site_root();
     if !root.join("pkg").join("monban_web.js").exists() {
         tracing::warn!(site_root = %root.display(), "dashboard front end not built: pages render without live updates (run scripts/build-web.sh)");
     }
     let source: Arc<dyn monban_web::DashboardSource> = Arc::new(dashboard::HubSource(hub.clone()));
-    api::router(hub)
+    let router = api::router(hub.clone())
+        .merge(export::router(hub.clone()))
+        .merge(inventory_csv::router(hub.clone()))
+        .merge(auth::ceremony::router(hub.clone()))
+        .merge(auth::step_up::router(hub.clone()))
+        .merge(auth::forms::router(hub.clone()))
         .merge(monban_web::dashboard_router(source, root))
+        // Every route passes the gate (auth::session): who, which role, CSRF. Unknown
+        // paths fall through to the 404 below without it.
+        .route_layer(axum::middleware::from_fn_with_state(
+            hub,
+            auth::session::authorize,
+        ))
         .fallback(api::not_found)
-        .layer(axum::middleware::from_fn(api::method_not_allowed))
+        .layer(axum::middleware::from_fn(api::method_not_allowed));
+    hardening.apply(router)
 }
 
 /// Runs a prepared hub until `shutdown` resolves: connectors, finaliser, HTTP server.
@@ -127,12 +164,21 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Read the certificate and key first: a bad file stops the start cleanly.
+    let tls = config
+        .server
+        .tls
+        .as_ref()
+        .map(tls::server_config)
+        .transpose()?;
     let cancel = hub.shutdown.clone();
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(hub.clone().run_finalizer(cancel.child_token()));
+    tasks.spawn(hub.clone().run_watchdog(cancel.child_token()));
     if let Some(m) = &config.mqtt {
-        let settings =
+        let mut settings =
             monban_connectors::mqtt::MqttSettings::new(&m.url, &m.client_id, config.site.clone());
+        settings.sources = m.sources.clone();
         let sink: Arc<dyn monban_connectors::DoorSink> = hub.clone();
         let c = cancel.child_token();
         tasks.spawn(async move {
@@ -142,12 +188,14 @@ pub async fn serve(
         });
     }
     for m in &config.modbus {
-        let device = monban_connectors::modbus::ModbusDevice::new(
+        let mut device = monban_connectors::modbus::ModbusDevice::with_transport(
             m.door.clone(),
-            &m.address,
+            m.transport.clone(),
             m.unit,
             m.poll.as_std(),
         );
+        device.held_open_after = m.held_open.as_std();
+        device.timeout = m.timeout.as_std();
         let sink: Arc<dyn monban_connectors::DoorSink> = hub.clone();
         tasks.spawn(monban_connectors::modbus::run(
             device,
@@ -159,17 +207,36 @@ pub async fn serve(
         wait_for_mqtt(&hub).await;
     }
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, "monban is listening; dashboard at http://{addr}/");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%addr, "monban is listening; dashboard at {scheme}://{addr}/");
     let c2 = cancel.clone();
-    let server = axum::serve(listener, app(hub.clone())).with_graceful_shutdown(async move {
+    let stop = async move {
         tokio::select! {
             _ = shutdown => {}
             _ = c2.cancelled() => {}
         }
         tracing::info!("shutting down");
         c2.cancel();
-    });
-    server.await.context("HTTP server failed")?;
+    };
+    // With the peer's address (`ConnectInfo`): inventory edits record who made them, and
+    // the rate limits count per client address.
+    let service = app(hub.clone(), &hardening::Hardening::from_config(config))
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    match tls {
+        None => axum::serve(listener, service)
+            .with_graceful_shutdown(stop)
+            .await
+            .context("HTTP server failed")?,
+        Some(tls) => {
+            use axum::serve::ListenerExt as _;
+            // `tap_io` only so that axum's `ConnectInfo<SocketAddr>` applies.
+            let listener = tls::TlsListener::new(listener, tls)?.tap_io(|_| {});
+            axum::serve(listener, service)
+                .with_graceful_shutdown(stop)
+                .await
+                .context("HTTPS server failed")?
+        }
+    }
     cancel.cancel();
     let drained = tokio::time::timeout(Duration::from_secs(10), async {
         while tasks.join_next().await.is_some() {}

@@ -2,8 +2,11 @@
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
+use monban_server::auth::store::{NewAudit, Owner};
+use monban_server::auth::{new_invite, Auth};
 use monban_server::config::Config;
-use monban_server::store::TokenScope;
+use monban_server::store::{Store, TokenScope};
+use monban_web::auth::Role;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +39,9 @@ enum Command {
     /// Issue or list API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Hub users: one-time enrollment links (passkeys only, no passwords).
+    #[command(subcommand)]
+    User(UserCommand),
     /// Run a self-contained demo: embedded broker and store, simulated hospital day.
     Demo(DemoArgs),
     /// Run only the embedded MQTT broker (rumqttd), e.g. for commissioning or benchmarks.
@@ -56,6 +62,41 @@ enum TokenCommand {
     Revoke { id: String },
 }
 
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Print a one-time enrollment link for a new user (single use, expires after
+    /// `[auth] invite_ttl`). The link alone goes to stdout.
+    Invite {
+        /// admin, officer, facilities or auditor.
+        #[arg(long)]
+        role: String,
+        /// The name the user signs in with.
+        #[arg(long)]
+        name: String,
+        /// How long the link works (default: `[auth] invite_ttl`, 72h), e.g. "30m".
+        #[arg(long)]
+        valid_for: Option<humantime::Duration>,
+    },
+    /// Print a new enrollment link for an existing user who lost every passkey.
+    Reinvite {
+        /// The user's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List users (name, role, passkeys, state).
+    List,
+    /// Print an enrollment link for a person of the inventory to register a step-up
+    /// passkey (systems without 二要素認証 ask the hub to verify it at login).
+    InvitePerson {
+        /// The person's id in the inventory, e.g. p0001.
+        #[arg(long)]
+        person: String,
+        /// How long the link works (default: `[auth] invite_ttl`).
+        #[arg(long)]
+        valid_for: Option<humantime::Duration>,
+    },
+}
+
 #[derive(Args)]
 #[group(required = true, multiple = false)]
 struct IssueArgs {
@@ -65,7 +106,7 @@ struct IssueArgs {
     /// A door-ingest token.
     #[arg(long)]
     doors: bool,
-    /// A read token with this role: auditor, officer or admin.
+    /// A read token with this role: auditor, officer, facilities or admin.
     #[arg(long)]
     role: Option<String>,
 }
@@ -146,6 +187,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(c) => c,
                 Err(code) => return Ok(code),
             };
+            if let Some(files) = &config.server.tls {
+                if let Err(e) = monban_server::tls::server_config(files) {
+                    eprintln!("monban: {e:#}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
             let inv = &config.inventory;
             println!(
                 "{}: ok — {} rooms, {} doors, {} terminals, {} systems, {} people",
@@ -182,25 +229,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         TokenScope::Doors
                     } else {
                         let role = a.role.unwrap_or_default();
-                        if !matches!(role.as_str(), "auditor" | "officer" | "admin") {
-                            eprintln!(
-                                "monban: role {role:?} is not one of auditor, officer, admin"
-                            );
+                        if let Err(e) = role.parse::<Role>() {
+                            eprintln!("monban: {e}");
                             return Ok(ExitCode::from(2));
                         }
                         TokenScope::Read(role)
                     };
                     let label = format!("issued by the command line at {}", clock());
-                    let text = monban_server::issue_token(&store, scope, &label, &clock).await?;
+                    let text =
+                        monban_server::issue_token(&store, scope.clone(), &label, &clock).await?;
+                    let id = text.split('_').nth(1).unwrap_or_default().to_string();
+                    store.set_token_creator(&id, "command line").await?;
+                    cli_audit(
+                        &store,
+                        &clock,
+                        "token.issue",
+                        &id,
+                        serde_json::json!({"scope": scope_text(&scope)}),
+                    )
+                    .await;
                     println!("{text}");
                 }
                 TokenCommand::List => {
                     for t in store.tokens().await? {
-                        let scope = match &t.scope {
-                            TokenScope::Login(s) => format!("login:{s}"),
-                            TokenScope::Doors => "doors".into(),
-                            TokenScope::Read(r) => format!("read:{r}"),
-                        };
+                        let scope = scope_text(&t.scope);
                         let used = t
                             .last_used_at
                             .map(|t| t.to_string())
@@ -214,6 +266,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 TokenCommand::Revoke { id } => {
                     if store.revoke_token(&id, clock()).await? {
+                        cli_audit(&store, &clock, "token.revoke", &id, serde_json::json!({})).await;
                         eprintln!("monban: token {id} revoked");
                     } else {
                         eprintln!("monban: no active token with id {id:?}");
@@ -223,6 +276,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             store.close().await;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::User(cmd) => {
+            let config = match load(&cli.config) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            let store =
+                monban_server::open_store(&config, &cli.config.display().to_string(), &clock)
+                    .await?;
+            let mut settings = config.auth.clone();
+            let valid_for = match &cmd {
+                UserCommand::Invite { valid_for, .. }
+                | UserCommand::InvitePerson { valid_for, .. } => *valid_for,
+                _ => None,
+            };
+            if let Some(v) = valid_for {
+                settings.invite_ttl = monban_core::Span::from_millis(
+                    i64::try_from(std::time::Duration::from(v).as_millis()).unwrap_or(i64::MAX),
+                );
+            }
+            let auth = Auth::new(
+                &settings,
+                config.server.listen.port(),
+                config.server.tls_enabled(),
+            )?;
+            let code = user_command(cmd, &store, &auth, &clock, &config).await?;
+            store.close().await;
+            Ok(code)
         }
         Command::Broker { listen } => {
             monban_server::broker::start(listen)?;
@@ -241,4 +322,155 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn scope_text(scope: &TokenScope) -> String {
+    match scope {
+        TokenScope::Login(s) => format!("login:{s}"),
+        TokenScope::Doors => "doors".into(),
+        TokenScope::Read(r) => format!("read:{r}"),
+    }
+}
+
+/// Appends a command-line action to the audit trail (actor `cli`, the OS user's name).
+async fn cli_audit(
+    store: &Store,
+    clock: &monban_server::hub::Clock,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) {
+    let who = std::env::var("USER").unwrap_or_else(|_| "command line".into());
+    let line = NewAudit {
+        actor: "cli",
+        actor_name: &who,
+        action,
+        target,
+        detail,
+        address: "local",
+    };
+    if let Err(e) = store.append_audit(&line, clock()).await {
+        eprintln!("monban: warning: could not write the audit trail: {e}");
+    }
+}
+
+async fn user_command(
+    cmd: UserCommand,
+    store: &Store,
+    auth: &Auth,
+    clock: &monban_server::hub::Clock,
+    config: &Config,
+) -> anyhow::Result<ExitCode> {
+    match cmd {
+        UserCommand::InvitePerson { person, .. } => {
+            let Some(p) = monban_core::PersonId::parse(person.clone())
+                .ok()
+                .and_then(|id| config.inventory.person(&id).cloned())
+            else {
+                eprintln!("monban: person {person:?} is not in the inventory ([[people]])");
+                return Ok(ExitCode::from(2));
+            };
+            let (invite, link) = new_invite(
+                store,
+                auth,
+                clock(),
+                Owner::Person,
+                Some(p.id.to_string()),
+                &p.name,
+                None,
+                "command line",
+            )
+            .await?;
+            cli_audit(store, clock, "person_invite.create", &invite.id, serde_json::json!({"person": p.id.to_string(), "expires_at": invite.expires_at.to_rfc3339()})).await;
+            eprintln!(
+                "monban: step-up passkey enrollment link for {} ({}), single use, valid until {}:",
+                p.name,
+                p.id,
+                invite.expires_at.to_rfc3339()
+            );
+            println!("{link}");
+        }
+        UserCommand::Invite { role, name, .. } => {
+            let role = match role.parse::<Role>() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("monban: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let name = name.trim().to_string();
+            if name.is_empty() || name.chars().count() > 80 {
+                eprintln!("monban: --name must be 1 to 80 characters");
+                return Ok(ExitCode::from(2));
+            }
+            if store.user_by_name(&name).await?.is_some() {
+                eprintln!("monban: a user named {name:?} already exists; use `monban user reinvite --name {name:?}` for a new passkey");
+                return Ok(ExitCode::from(2));
+            }
+            let (invite, link) = new_invite(
+                store,
+                auth,
+                clock(),
+                Owner::User,
+                None,
+                &name,
+                Some(role),
+                "command line",
+            )
+            .await?;
+            cli_audit(store, clock, "invite.create", &invite.id, serde_json::json!({"name": name, "role": role.as_str(), "expires_at": invite.expires_at.to_rfc3339()})).await;
+            eprintln!(
+                "monban: enrollment link for {name} ({role}), single use, valid until {}:",
+                invite.expires_at.to_rfc3339()
+            );
+            println!("{link}");
+        }
+        UserCommand::Reinvite { name } => {
+            let Some(user) = store.user_by_name(&name).await? else {
+                eprintln!("monban: no user named {name:?}");
+                return Ok(ExitCode::from(2));
+            };
+            let (invite, link) = new_invite(
+                store,
+                auth,
+                clock(),
+                Owner::User,
+                Some(user.id.clone()),
+                &user.name,
+                Some(user.role),
+                "command line",
+            )
+            .await?;
+            cli_audit(
+                store,
+                clock,
+                "invite.create",
+                &invite.id,
+                serde_json::json!({"user": user.id, "name": user.name, "reinvite": true}),
+            )
+            .await;
+            eprintln!(
+                "monban: enrollment link for {} (a new passkey), single use, valid until {}:",
+                user.name,
+                invite.expires_at.to_rfc3339()
+            );
+            println!("{link}");
+        }
+        UserCommand::List => {
+            for u in store.users().await? {
+                let keys = store.passkeys_of(Owner::User, &u.id).await?;
+                let active = keys.iter().filter(|k| k.revoked_at.is_none()).count();
+                let state = if u.disabled_at.is_some() {
+                    "disabled"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}\t{}\t{state}\t{active} passkey(s)",
+                    u.id, u.name, u.role
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,1019 @@
+//! The state-changing form posts of the account, users, tokens and people pages
+//! (plain HTML forms with the session's `_csrf` field, answered by a redirect), sign-out,
+//! and the audit trail's CSV export.
+//!
+//! The session middleware has already checked the role (policy table) and the CSRF
+//! token; each handler validates its input, changes the store, writes the audit trail
+//! (never a secret: links and tokens are shown once through the session's in-memory
+//! flash, [`super::Auth::set_flash`], never logged or stored) and redirects (303) back
+//! to its page. A refused request comes back to the
+//! page with an error flash — or, for a client that does not want HTML, as the
+//! contract's error body.
+//!
+//! | route | what | audit action |
+//! |---|---|---|
+//! | `POST /signout` | end the session | `signout` |
+//! | `POST /account/passkeys/{id}/rename` (`name`) | rename my passkey | `passkey.rename` |
+//! | `POST /account/passkeys/{id}/revoke` | revoke my passkey (never the last one) | `passkey.revoke` |
+//! | `POST /users/invite` (`name`, `role`) | invite a user (link shown once) | `invite.create` |
+//! | `POST /users/{id}/role` (`role`) | change a role (not my own) | `user.role` |
+//! | `POST /users/{id}/disable`, `/enable` | disable (ends sessions; not me) / enable | `user.disable` / `user.enable` |
+//! | `POST /users/{id}/reinvite` | a new link for a user who lost every passkey | `invite.create` |
+//! | `POST /users/{id}/passkeys/{pk}/revoke` | revoke a user's passkey | `passkey.revoke` |
+//! | `POST /tokens/issue` (`kind`, `system`, `role`, `label`) | issue a token (shown once) | `token.issue` |
+//! | `POST /tokens/{id}/revoke` | revoke a token | `token.revoke` |
+//! | `POST /people/{id}/invite` | a person's enrollment link (shown once) | `person_invite.create` |
+//! | `POST /people/{id}/passkeys/{pk}/revoke` | revoke a person's passkey | `passkey.revoke` |
+//! | `GET /audit.csv?from=&to=` | the audit trail as CSV (BOM, CRLF) | — |
+
+use super::store::{AuditEntry, Owner};
+use super::{audit, create_invite, session, ClientAddr, Principal};
+use crate::api::ApiError;
+use crate::hub::Hub;
+use crate::store::TokenScope;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use monban_core::{PersonId, SystemId, Timestamp};
+use monban_web::auth::Role;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub fn router(hub: Arc<Hub>) -> Router {
+    Router::new()
+        .route("/signout", post(signout))
+        .route("/account/passkeys/{id}/rename", post(rename_passkey))
+        .route("/account/passkeys/{id}/revoke", post(revoke_my_passkey))
+        .route("/users/invite", post(invite_user))
+        .route("/users/{id}/role", post(change_role))
+        .route("/users/{id}/disable", post(disable_user))
+        .route("/users/{id}/enable", post(enable_user))
+        .route("/users/{id}/reinvite", post(reinvite_user))
+        .route(
+            "/users/{id}/passkeys/{pk}/revoke",
+            post(revoke_user_passkey),
+        )
+        .route("/tokens/issue", post(issue_token))
+        .route("/tokens/{id}/revoke", post(revoke_token))
+        .route("/people/{id}/invite", post(invite_person))
+        .route(
+            "/people/{id}/passkeys/{pk}/revoke",
+            post(revoke_person_passkey),
+        )
+        .route("/audit.csv", get(audit_csv))
+        .with_state(hub)
+}
+
+/// The longest name or label accepted.
+const MAX_NAME: usize = 80;
+
+type Fields = Form<HashMap<String, String>>;
+
+/// What a handler needs besides its input.
+struct Ctx<'a> {
+    hub: &'a Hub,
+    principal: &'a Principal,
+    address: &'a str,
+    html: bool,
+    /// The page to come back to, with the language kept.
+    back: String,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(
+        hub: &'a Hub,
+        principal: &'a Principal,
+        address: &'a str,
+        headers: &HeaderMap,
+        f: &HashMap<String, String>,
+        page: &str,
+    ) -> Ctx<'a> {
+        // A browser's form post accepts HTML; a script or API client gets JSON errors.
+        let html = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|a| a.contains("text/html") || a.contains("*/*") && !a.contains("json"));
+        let back = if f.get("lang").map(String::as_str) == Some("en") {
+            format!("{page}?lang=en")
+        } else {
+            page.to_string()
+        };
+        Ctx {
+            hub,
+            principal,
+            address,
+            html,
+            back,
+        }
+    }
+
+    async fn flash(&self, value: Value) {
+        if let Some(hash) = self.principal.session_hash() {
+            self.hub.auth().set_flash(hash, value, self.hub.now());
+        }
+    }
+
+    /// Success: a message (and maybe a secret shown once), back to the page.
+    async fn done(&self, kind: &str, ja: &str, en: &str, secret: Option<String>) -> Response {
+        if self.html {
+            self.flash(json!({"kind": kind, "ja": ja, "en": en, "secret": secret}))
+                .await;
+            Redirect::to(&self.back).into_response()
+        } else {
+            let mut body = json!({"ok": true, "message": en});
+            if let Some(s) = secret {
+                body["secret"] = Value::String(s);
+            }
+            axum::Json(body).into_response()
+        }
+    }
+
+    /// Refusal: an error flash and back to the page, or the contract's error body.
+    async fn refuse(&self, status: StatusCode, code: &'static str, ja: &str, en: &str) -> Response {
+        if self.html {
+            self.flash(json!({"kind": "error", "ja": ja, "en": en}))
+                .await;
+            Redirect::to(&self.back).into_response()
+        } else {
+            ApiError::new(status, code, en.to_string()).into_response()
+        }
+    }
+
+    async fn audit(&self, action: &str, target: &str, detail: Value) {
+        audit(
+            self.hub,
+            self.principal,
+            self.address,
+            action,
+            target,
+            detail,
+        )
+        .await;
+    }
+
+    async fn store_failed(&self, e: impl std::fmt::Display) -> Response {
+        tracing::error!(error = %e, "form post: the store failed");
+        self.refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            "保存できませんでした。もう一度お試しください。",
+            "The change could not be stored; try again.",
+        )
+        .await
+    }
+}
+
+/// A trimmed, non-empty name of at most [`MAX_NAME`] characters.
+fn clean_name(f: &HashMap<String, String>, field: &str) -> Option<String> {
+    let v = f.get(field)?.trim();
+    (!v.is_empty() && v.chars().count() <= MAX_NAME && !v.chars().any(char::is_control))
+        .then(|| v.to_string())
+}
+
+fn actor_name(p: &Principal) -> String {
+    p.actor().1
+}
+
+// ---- sign-out --------------------------------------------------------------------------
+
+async fn signout(
+    State(hub): State<Arc<Hub>>,
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(address)): Extension<ClientAddr>,
+) -> Response {
+    if let Some(hash) = principal.session_hash() {
+        if let Err(e) = hub.store.end_session(hash, hub.now()).await {
+            tracing::error!(error = %e, "could not end a session");
+        }
+        let target = principal.user().map(|u| u.id.clone()).unwrap_or_default();
+        audit(&hub, &principal, &address, "signout", &target, json!({})).await;
+    }
+    let mut res = Redirect::to("/signin").into_response();
+    session::set_cookie(&mut res, &session::clear_cookie(&hub.auth()));
+    res
+}
+
+// ---- my account ------------------------------------------------------------------------
+
+async fn rename_passkey(
+    State(hub): State<Arc<Hub>>,
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(address)): Extension<ClientAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Fields,
+) -> Response {
+    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/account");
+    let Some(user) = principal.user() else {
+        return cx
+            .refuse(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "サインインしてください。",
+                "Sign in first.",
+            )
+            .await;
+    };
+    let Some(name) = clean_name(&f, "name") else {
+        return cx
+            .refuse(
+                StatusCode::BAD_REQUEST,
+                "invalid_name",
+                "名前は1〜80文字で入力してください。",
+                "The name must be 1 to 80 characters.",
+            )
+            .await;
+    };
+    let before = match hub.store.passkey(&id).await {
+        Ok(p) => p.filter(|p| p.owner_kind == Owner::User && p.owner == user.id),
+        Err(e) => return cx.store_failed(e).await,
+    };
+    match hub
+        .store
+        .rename_passkey(Owner::User, &user.id, &id, &name)
+        .await
+    {
+        Ok(true) => {
+            let from = before.map(|p| p.name).unwrap_or_default();
+            cx.audit(
+                "passkey.rename",
+                &id,
+                json!({"owner_kind": "user", "owner": user.id, "from": from, "to": name}),
+            )
+            .await;
+            cx.done(
+                "ok",
+                "パスキーの名前を変更しました。",
+                "The passkey was renamed.",
+                None,
+            )
+            .await
+        }
+        Ok(false) => {
+            cx.refuse(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "そのパスキーは見つからないか、失効しています。",
+                "No such active passkey.",
+            )
+            .await
+        }
+        Err(e) => cx.store_failed(e).await,
+    }
+}
+
+async fn revoke_my_passkey(
+    State(hub): State<Arc<Hub>>,
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(address)): Extension<ClientAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Fields,
+) -> Response {
+    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/account");
+    let Some(user) = principal.user() else {
+        return cx
+            .refuse(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "サインインしてください。",
+                "Sign in first.",
+            )
+            .await;
+    };
+    let active = match hub.store.passkeys_of(Owner::User, &user.id).await {
+        Ok(keys) => keys
+            .into_iter()
+            .filter(|k| k.revoked_at.is_none())
+            .collect::<Vec<_>>(),
+        Err(e) => return cx.store_failed(e).await,
+    };
+    if !active.iter().any(|k| k.id == id) {
+        return cx
+            .refuse(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "そのパスキーは見つからないか、失効しています。",
+                "No such active passkey.",
+            )
+            .await;
+    }
+    if active.len() <= 1 {
+        return cx
+            .refuse(
+                StatusCode::CONFLICT,
+                "last_passkey",
+                "最後の有効なパスキーは失効できません。先に別のパスキーを追加してください（すべて失うと管理者の新しい登録リンクが必要です）。",
+                "The last active passkey cannot be revoked. Add another passkey first (losing every passkey means asking an administrator for a new invite).",
+            )
+            .await;
+    }
+    match hub
+        .store
+        .revoke_passkey(Owner::User, &user.id, &id, hub.now())
+        .await
+    {
+        Ok(true) => {
+            cx.audit(
+                "passkey.revoke",
+                &id,
+                json!({"owner_kind": "user", "owner": user.id}),
+            )
+            .await;
+            cx.done(
+                "ok",
+                "パスキーを失効させました。",
+                "The passkey was revoked.",
+                None,
+            )
+            .await
+        }
+        Ok(false) => {
+            cx.refuse(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "そのパスキーは見つからないか、失効しています。",
+                "No such active passkey.",
+            )
+            .await
+        }
+        Err(e) => cx.store_failed(e).await,
+    }
+}
+
+// ---- users -----------------------------------------------------------------------------
+
+fn parse_role(f: &HashMap<String, String>) -> Option<Role> {
+    f.get("role")?.parse().ok()
+}
+
+async fn invite_user(
+    State(hub): State<Arc<Hub>>,
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(address)): Extension<ClientAddr>,
+    headers: HeaderMap,
+    Form(f): Fields,
+) -> Response {
+    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/users");
+    let (Some(name), Some(role)) = (clean_name(&f, "name"), parse_role(&f)) else {
+        return cx
+            .refuse(
+                StatusCode::BAD_REQUEST,
+                "invalid_invite",
+                "ユーザー名（1〜80文字）と役割を指定してください。",
+                "Give a user name (1 to 80 characters) and a role.",
+            )
+            .await;
+    };
+    match hub.store.user_by_name(&name).await {
+        Ok(Some(_)) => {
+            return cx
+                .refuse(
+                    StatusCode::CONFLICT,
+                    "name_taken",
+                    "その名前のユーザーはすでにいます。パスキーを失ったユーザーには「再登録リンク」を使ってください。",
+                    "A user with that name exists already. For a user who lost their passkeys, use Re-invite.",
+                )
+                .await
+        }
+        Ok(None) => {}
+        Err(e) => return cx.store_failed(e).await,
+    }
+    match create_invite(
+        &hub,
+        Owner::User,
+        None,
+        &name,
+        Some(role),
+        &actor_name(&principal),
+    )
+    .await
+    {
+        Ok((invite, link)) => {
+            cx.audit(
+                "invite.create",
+                &invite.id,
+                json!({"kind": "user", "name": name, "role": role.as_str(), "expires_at": invite.expires_at.to_rfc3339()}),
+            )
+            .await;
+            cx.done(
+                "link",
+                &format!("{name} さんの登録リンクを発行しました。本人に渡してください。"),
+                &format!("Invite link created for {name}. Hand it to them."),
+                Some(link),
+            )
+            .await
+        }
+        Err(e) => cx.store_failed(e).await,
+    }
+}
+
+/// The user a `/users/{id}/…` post names, or the refusal.
+async fn target_user(cx: &Ctx<'_>, id: &str) -> Result<super::store::UserRow, Response> {
+    match cx.hub.store.user(id).await {
+        Ok(Some(u)) => Ok(u),
+        Ok(None) => Err(cx
+            .refuse(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "そのユーザーはいません。",
+                "No such user.",
+            )
+            .await),
+        Err(e) => Err(cx.store_failed(e).await),
+    }
+}
+
+fn is_me(p: &Principal, id: &str) -> bool {
+    p.user().is_some_and(|u| u.id == id)
+}
+
+async fn change_role(
+    State(hub): State<Arc<Hub>>,
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(address)): Extension<ClientAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Fields,
+) -> Response {
+    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/users");
+    let Some(role) = parse_role(&f) else {
+        return cx
+            .refuse(
+                StatusCode::BAD_REQUEST,
+                "invalid_role",
+                "役割を選んでください。",
+                "Choose a role.",
+            )
+            .await;
+    };
+    let user = match target_user(&cx, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if is_me(&principal, &id) && role != user.role {
+        return cx
+            .refuse(
+                StatusCode::CONFLICT,
+                "self_demotion",
+                "自分の役割は変更できません。別の管理者に依頼してください。",
+                "You cannot change your own role; ask another administrator.",
+            )
+            .await;
+    }
+    if role == user.role {
+        return cx
+            .done(
+                "ok",
+                "役割は変わっていません。",
+                "The role is unchanged.",
+                None,
+            )
+            .await;
+    }
+    match hub.store.set_user_role(&id, role).await {
+        Ok(_) => {
+            cx.audit(
+                "user.role",
+                &id,
+                json!({"name": user.name, "from": user.role.as_str(), "to": role.as_str()}),
+            )
+            .await;
+            cx.done(
+                "ok",
+                &format!("{} さんの役割を変更しました。", user.name),
+                &format!("{}'s role was changed.", user.name),
+                None,
+            )
+            .await
+        }
+        Err(e) => cx.store_failed(e).await,
+    }
+}
+
+async fn set_disabled(
+    hub: Arc<Hub>,
+    principal: Principal,
+    address: String,
+    id: String,
+    headers: HeaderMap,
+    f: HashMap<String, String>,
+    disable: bool,
+) -> Response {
+    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/users");
+    let user = match target_user(&cx, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if disable && is_me(&principal, &id) {
+        return cx
+            .refuse(
+                StatusCode::CONFLICT,
+                "self_disable",
+                "自分自身は無効にできません。",
+                "You cannot disable yourself.",
+            )
+            .await;
+    }
+    let at = disable.then(|| hub.now());
+    match hub.store.set_user_disabled(&id, at).await {
+        Ok(_) => {
+            let action = if disable {
+                "user.disable"
+            } else {
+                "user.enable"
+            };
+            cx.audit(
+                action,
+                &id,
+                json!({"name": user.name, "sessions_ended": disable}),
+            )
+            .await;
+            if disable {
+                cx.done(
+                    "ok",
+                    &format!(
+                        "{} さんを無効にしました（サインイン中のセッションも終了）。",
+                        user.name
+                    ),
+                    &format!("{} was disabled (their sessions were ended).", user.name),
+                    None,
+                )
+                .await
+            } else {
+                cx.done(
+                    "ok",
+                    &format!("{} さんを有効にしました。", user.name),
+                    &format!("{} was enabled.", user.name),
+                    None,
+                )
+                .await
+            }
+        }
+        Err(e) => cx.store_failed(e).await,
+    }
+}
+
+async fn disable_user(
+    State(hub): State<Arc<Hub>>,
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(address)): Extension<ClientAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Fields,
+) -> Response {
+    set_disabled(hub, principal, address, id, headers, f, true).await
+}
+
+async fn enable_user(
+    State(hub): State<Arc<Hub>>,
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(address)): Extension<ClientAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Fields,
+) -> Response {
+    set_disabled(hub, principal, address, id, headers, f, false).await
+}
+
+async fn reinvite_user(
+    State(hub): State<Arc<Hub>>,
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(address)): Extension<ClientAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Fields,
+) -> Response {
+    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/users");
+    let user = match target_user(&cx, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    match create_invite(
+        &hub,
+        Owner::User,
+        Some(user.id.clone()),
+        &user.name,
+        Some(user.role),
+        &actor_name(&principal),
+    )
+    .await
+    {
+        Ok((invite, link)) => {
+            cx.audit(
+                "invite.create",
+                &invite.id,
+                json!({"kind": "user", "reinvite": true, "user": user.id, "name": user.name, "expires_at": invite.expires_at.to_rfc3339()}),
+            )
+            .await;
+            cx.done(
+                "link",
+                &format!(
+                    "{} さんの再登録リンクを発行しました。本人に渡してください。",
+                    user.name
+                ),
+                &format!(
+                    "Re-enrollment link created for {}. Hand it to them.",
+                    user.name
+                ),
+                Some(link),
+            )
+            .await
+        }
+        Err(e) => cx.store_failed(e).await,
+    }
+}
+
+async fn revoke_user_passkey(
+    State(hub): State<Arc<Hub>>,
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(address)): Extension<ClientAddr>,
+    Path((id, pk)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(f): Fields,
+) -> Response {
+    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/users");
+    revoke_owned_passkey(&cx, Owner::User, &id, &pk).await
+}
+
+// ---- tokens ----------------------------------------------------------------------------
+
+async fn issue_token(
+    State(hub): State<Arc<Hub>>,
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(address)): Extension<ClientAddr>,
+    headers: HeaderMap,
+    Form(f): Fields,
+) -> Response {
+    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/tokens");
+    let Some(label) = clean_name(&f, "label") else {
+        return cx
+            .refuse(
+                StatusCode::BAD_REQUEST,
+                "invalid_label",
+                "ラベルを1〜80文字で入力してください。",
+                "Give a label of 1 to 80 characters.",
+            )
+            .await;
+    };
+    let scope = match f.get("kind").map(String::as_str) {
+        Some("login") => {
+            let system = f.get("system").map(|s| s.trim()).unwrap_or("");
+            match SystemId::parse(system) {
+                Ok(sid) if hub.inventory().system(&sid).is_some() => TokenScope::Login(sid),
+                _ => return cx
+                    .refuse(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_system",
+                        "ログイン取り込みのトークンには、棚卸しにあるシステムを選んでください。",
+                        "A login ingest token needs a system from the inventory.",
+                    )
+                    .await,
+            }
+        }
+        Some("doors") => TokenScope::Doors,
+        Some("read") => match parse_role(&f) {
+            Some(r) => TokenScope::Read(r.as_str().to_string()),
+            None => {
+                return cx
+                    .refuse(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_role",
+                        "読み取りトークンの役割を選んでください。",
+                        "Choose the read token's role.",
+                    )
+                    .await
+            }
+        },
+        _ => {
+            return cx
+                .refuse(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_kind",
+                    "種類を選んでください。",
+                    "Choose a kind: login, doors or read.",
+                )
+                .await
+        }
+    };
+    let (kind, system, role) = match &scope {
+        TokenScope::Login(s) => ("login", Some(s.to_string()), None),
+        TokenScope::Doors => ("doors", None, None),
+        TokenScope::Read(r) => ("read", None, Some(r.clone())),
+    };
+    let now = hub.now();
+    let clock: crate::hub::Clock = Arc::new(move || now);
+    let text = match crate::issue_token(&hub.store, scope, &label, &clock).await {
+        Ok(t) => t,
+        Err(e) => return cx.store_failed(e).await,
+    };
+    let id = token_id(&text);
+    if let Err(e) = hub
+        .store
+        .set_token_creator(&id, &actor_name(&principal))
+        .await
+    {
+        tracing::warn!(error = %e, "could not record who issued a token");
+    }
+    cx.audit(
+        "token.issue",
+        &id,
+        json!({"kind": kind, "system": system, "role": role, "label": label}),
+    )
+    .await;
+    cx.done(
+        "token",
+        &format!("トークン {id} を発行しました。"),
+        &format!("Token {id} was issued."),
+        Some(text),
+    )
+    .await
+}
+
+/// The id part of a token's text (`mbn_<id>_<secret>`).
+fn token_id(text: &str) -> String {
+    text.strip_prefix("mbn_")
+        .and_then(|rest| rest.split_once('_'))
+        .map(|(id, _)| id.to_string())
+        .unwrap_or_default()
+}
+
+async fn revoke_token(
+    State(hub): State<Arc<Hub>>,
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(address)): Extension<ClientAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Fields,
+) -> Response {
+    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/tokens");
+    match hub.store.revoke_token(&id, hub.now()).await {
+        Ok(true) => {
+            cx.audit("token.revoke", &id, json!({})).await;
+            cx.done(
+                "ok",
+                &format!("トークン {id} を失効させました。"),
+                &format!("Token {id} was revoked."),
+                None,
+            )
+            .await
+        }
+        Ok(false) => {
+            cx.refuse(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "そのトークンは見つからないか、失効済みです。",
+                "No such live token.",
+            )
+            .await
+        }
+        Err(e) => cx.store_failed(e).await,
+    }
+}
+
+// ---- people ----------------------------------------------------------------------------
+
+async fn invite_person(
+    State(hub): State<Arc<Hub>>,
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(address)): Extension<ClientAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Fields,
+) -> Response {
+    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/people");
+    let inv = hub.inventory();
+    let Some(person) = PersonId::parse(id.clone())
+        .ok()
+        .and_then(|pid| inv.person(&pid).cloned())
+    else {
+        return cx
+            .refuse(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "その職員は棚卸しにいません。",
+                "No such person in the inventory.",
+            )
+            .await;
+    };
+    match create_invite(
+        &hub,
+        Owner::Person,
+        Some(id.clone()),
+        &person.name,
+        None,
+        &actor_name(&principal),
+    )
+    .await
+    {
+        Ok((invite, link)) => {
+            cx.audit(
+                "person_invite.create",
+                &invite.id,
+                json!({"person": id, "name": person.name, "expires_at": invite.expires_at.to_rfc3339()}),
+            )
+            .await;
+            cx.done(
+                "link",
+                &format!(
+                    "{} さんのパスキー登録リンクを発行しました。本人に渡してください。",
+                    person.name
+                ),
+                &format!(
+                    "Enrollment link created for {}. Hand it to them.",
+                    person.name
+                ),
+                Some(link),
+            )
+            .await
+        }
+        Err(e) => cx.store_failed(e).await,
+    }
+}
+
+async fn revoke_person_passkey(
+    State(hub): State<Arc<Hub>>,
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(address)): Extension<ClientAddr>,
+    Path((id, pk)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(f): Fields,
+) -> Response {
+    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/people");
+    revoke_owned_passkey(&cx, Owner::Person, &id, &pk).await
+}
+
+/// Revokes passkey `pk` of user or person `id` (an admin for a user who lost a device, an
+/// officer for a person) and goes back to the page.
+async fn revoke_owned_passkey(cx: &Ctx<'_>, owner: Owner, id: &str, pk: &str) -> Response {
+    match cx
+        .hub
+        .store
+        .revoke_passkey(owner, id, pk, cx.hub.now())
+        .await
+    {
+        Ok(true) => {
+            cx.audit(
+                "passkey.revoke",
+                pk,
+                json!({"owner_kind": owner.as_str(), "owner": id}),
+            )
+            .await;
+            cx.done(
+                "ok",
+                "パスキーを失効させました。",
+                "The passkey was revoked.",
+                None,
+            )
+            .await
+        }
+        Ok(false) => {
+            cx.refuse(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "そのパスキーは見つからないか、失効しています。",
+                "No such active passkey.",
+            )
+            .await
+        }
+        Err(e) => cx.store_failed(e).await,
+    }
+}
+
+// ---- audit CSV -------------------------------------------------------------------------
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+fn bad_query(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message)
+}
+
+/// The audit trail as CSV (RFC 4180, CRLF, UTF-8 with BOM for Excel), oldest first;
+/// `from`/`to` (dates in JST or RFC 3339) limit the period, all of it without them.
+async fn audit_csv(
+    State(hub): State<Arc<Hub>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let from = q.get("from").map(String::as_str).filter(|s| !s.is_empty());
+    let to = q.get("to").map(String::as_str).filter(|s| !s.is_empty());
+    let now = hub.now().as_millis();
+    let (start, end) = if from.is_none() && to.is_none() {
+        (Timestamp::from_millis(0), Timestamp::from_millis(now))
+    } else {
+        let period = monban_web::pages::export::parse_period(
+            from,
+            to,
+            now,
+            monban_web::pages::evidence::JST_OFFSET,
+        )
+        .map_err(bad_query)?;
+        (
+            Timestamp::from_millis(period.from_ms),
+            Timestamp::from_millis(period.to_ms),
+        )
+    };
+    let entries = hub
+        .store
+        .audit_between(start, end)
+        .await
+        .map_err(|e| internal(&e))?;
+    let body = audit_csv_body(&entries).map_err(|e| internal(&e))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"monban-audit.csv\""),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+fn internal(e: &dyn std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "audit export failed");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the audit export could not be built",
+    )
+}
+
+/// The CSV bytes of audit lines.
+fn audit_csv_body(entries: &[AuditEntry]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(BOM.to_vec());
+    w.write_record([
+        "seq",
+        "at",
+        "actor",
+        "actor_name",
+        "action",
+        "target",
+        "detail",
+        "address",
+    ])?;
+    for a in entries {
+        w.write_record([
+            a.seq.to_string().as_str(),
+            &a.at.to_rfc3339(),
+            &a.actor,
+            &a.actor_name,
+            &a.action,
+            &a.target,
+            &a.detail,
+            &a.address,
+        ])?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_ids_come_from_the_text() {
+        assert_eq!(token_id("mbn_0a1b2c3d_secretpart"), "0a1b2c3d");
+        assert_eq!(token_id("nonsense"), "");
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        let f = |v: &str| HashMap::from([("name".to_string(), v.to_string())]);
+        assert_eq!(clean_name(&f("  佐藤  "), "name").as_deref(), Some("佐藤"));
+        assert_eq!(clean_name(&f("   "), "name"), None);
+        assert_eq!(clean_name(&f(&"x".repeat(81)), "name"), None);
+        assert_eq!(clean_name(&f("a\nb"), "name"), None);
+    }
+
+    #[test]
+    fn audit_csv_has_a_bom_and_quotes() {
+        let e = AuditEntry {
+            seq: 1,
+            at: Timestamp::from_millis(0),
+            actor: "user:u-1".into(),
+            actor_name: "佐藤".into(),
+            action: "token.issue".into(),
+            target: "t1".into(),
+            detail: "{\"label\":\"a,b\"}".into(),
+            address: "127.0.0.1".into(),
+        };
+        let body = audit_csv_body(&[e]).unwrap();
+        assert!(body.starts_with(BOM));
+        let text = String::from_utf8(body[3..].to_vec()).unwrap();
+        assert!(text.starts_with("seq,at,actor,"));
+        assert!(text.contains("\"{\"\"label\"\":\"\"a,b\"\"}\""));
+        assert!(text.ends_with("\r\n"));
+    }
+}

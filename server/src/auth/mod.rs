@@ -1,0 +1,307 @@
+//! Hub users: passkeys only (webauthn-rs), roles, sessions, CSRF, the audit trail and
+//! the step-up API through which a system without 二要素認証 asks the hub to verify a
+//! person's passkey at login time.
+//!
+//! - [`policy`] — which route needs which permission (one table, closed by default).
+//! - [`session`] — the middleware: session cookie or read token → principal, role check,
+//!   CSRF check, idle and absolute expiry.
+//! - [`ceremony`] — the WebAuthn ceremonies: enrollment by invite, sign-in, more
+//!   passkeys, step-up verification.
+//! - [`step_up`] — the step-up API of systems (`/api/v1/step-up`).
+//! - [`forms`] — the state-changing form posts of the account, users, tokens and people
+//!   pages.
+//! - [`store`] — users, passkeys, invites, sessions, audit, step-ups in the store.
+//! - [`source`] — the data of those pages for the dashboard.
+//!
+//! No password exists anywhere: a user is created by a one-time invite link (the first
+//! admin's by `monban user invite`), signs in with a passkey, and one who lost every
+//! passkey needs a new invite.
+
+pub mod ceremony;
+pub mod forms;
+pub mod policy;
+pub mod session;
+pub mod source;
+pub mod step_up;
+pub mod store;
+
+use crate::config::AuthSettings;
+use crate::hub::Hub;
+use crate::store::TokenRow;
+use base64::Engine as _;
+use monban_core::Timestamp;
+use rand::RngCore;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use store::{InviteRow, NewAudit, Owner, UserRow};
+use webauthn_rs::prelude::{PasskeyAuthentication, PasskeyRegistration, Url};
+use webauthn_rs::{Webauthn, WebauthnBuilder};
+
+/// How long a started ceremony (options sent, answer awaited) stays valid.
+const CEREMONY_TTL_MS: i64 = 5 * 60 * 1000;
+
+/// A ceremony between its start and its finish, kept in memory.
+// A few of these live for at most five minutes each; their size does not matter.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Pending {
+    /// Enrollment through an invite.
+    Enroll {
+        invite: InviteRow,
+        /// For a new user: the user to create; a re-invite names the existing one.
+        user: Option<UserRow>,
+        owner: String,
+        passkey_name: String,
+        reg: Box<PasskeyRegistration>,
+    },
+    /// A signed-in user adds a passkey.
+    AddPasskey {
+        user_id: String,
+        passkey_name: String,
+        reg: Box<PasskeyRegistration>,
+    },
+    /// Sign-in of a user.
+    SignIn {
+        user_id: String,
+        next: Option<String>,
+        auth: Box<PasskeyAuthentication>,
+    },
+    /// A person verifies a step-up.
+    StepUp {
+        step_up_id: String,
+        auth: Box<PasskeyAuthentication>,
+    },
+}
+
+/// Passkey settings and the ceremonies in flight.
+pub struct Auth {
+    pub settings: AuthSettings,
+    /// Where users open the dashboard; passkeys are bound to its host.
+    pub origin: Url,
+    pub webauthn: Webauthn,
+    /// Cookies get `Secure` (and the `__Host-` prefix) when the hub is reached over https.
+    pub secure_cookies: bool,
+    pending: Mutex<HashMap<String, (Pending, i64)>>,
+    /// One-time messages per session (a new token or enrollment link shown once). Kept in
+    /// memory only: a secret must never reach the store's file, not even in a freed page.
+    flashes: Mutex<HashMap<String, (Value, i64)>>,
+}
+
+impl Auth {
+    /// `origin`: `[auth] origin`, or `http://localhost:<port>` when it is not set.
+    pub fn new(settings: &AuthSettings, port: u16, tls: bool) -> anyhow::Result<Auth> {
+        let origin = match &settings.origin {
+            Some(o) => o.clone(),
+            None => Url::parse(&format!(
+                "{}://localhost:{port}",
+                if tls { "https" } else { "http" }
+            ))?,
+        };
+        let rp_id = origin
+            .host_str()
+            .ok_or_else(|| anyhow::anyhow!("[auth] origin {origin} has no host"))?
+            .to_string();
+        let webauthn = WebauthnBuilder::new(&rp_id, &origin)
+            .map_err(|e| anyhow::anyhow!("[auth] origin {origin}: {e}"))?
+            .rp_name("monban 門番")
+            .build()
+            .map_err(|e| anyhow::anyhow!("[auth] origin {origin}: {e}"))?;
+        Ok(Auth {
+            settings: settings.clone(),
+            secure_cookies: tls || origin.scheme() == "https",
+            origin,
+            webauthn,
+            pending: Mutex::new(HashMap::new()),
+            flashes: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The public address of a path, e.g. an enrollment link.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.origin.as_str().trim_end_matches('/'), path)
+    }
+
+    /// The session cookie's name: `__Host-` prefixed when cookies are `Secure`.
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-monban_session"
+        } else {
+            "monban_session"
+        }
+    }
+
+    /// Keeps a started ceremony; returns its id for the finish request.
+    pub(crate) fn remember(&self, p: Pending, now: Timestamp) -> String {
+        let id = secret(16);
+        if let Ok(mut map) = self.pending.lock() {
+            map.retain(|_, (_, at)| now.as_millis() - *at < CEREMONY_TTL_MS);
+            map.insert(id.clone(), (p, now.as_millis()));
+        }
+        id
+    }
+
+    /// Leaves a one-time message for the session's next page.
+    pub fn set_flash(&self, session_hash: &str, value: Value, now: Timestamp) {
+        if let Ok(mut map) = self.flashes.lock() {
+            map.retain(|_, (_, at)| now.as_millis() - *at < CEREMONY_TTL_MS);
+            map.insert(session_hash.to_string(), (value, now.as_millis()));
+        }
+    }
+
+    /// Takes the session's one-time message (once; gone after five minutes).
+    pub fn take_flash(&self, session_hash: &str, now: Timestamp) -> Option<Value> {
+        let (v, at) = self.flashes.lock().ok()?.remove(session_hash)?;
+        (now.as_millis() - at < CEREMONY_TTL_MS).then_some(v)
+    }
+
+    /// Takes a started ceremony (once), if it has not expired.
+    pub(crate) fn take(&self, id: &str, now: Timestamp) -> Option<Pending> {
+        let mut map = self.pending.lock().ok()?;
+        let (p, at) = map.remove(id)?;
+        (now.as_millis() - at < CEREMONY_TTL_MS).then_some(p)
+    }
+}
+
+/// Random bytes in base64url (no padding).
+pub fn secret(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// SHA-256 in hex: how secrets (cookies, invite links) are stored.
+pub fn digest(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Who made a request.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// A signed-in user.
+    User {
+        user: UserRow,
+        session_hash: String,
+        csrf: String,
+    },
+    /// A read token (`Authorization: Bearer`).
+    Token(TokenRow),
+    /// Nobody (a public route).
+    Anonymous,
+}
+
+impl Principal {
+    /// `(actor, actor_name)` for the audit trail.
+    pub fn actor(&self) -> (String, String) {
+        match self {
+            Principal::User { user, .. } => (format!("user:{}", user.id), user.name.clone()),
+            Principal::Token(t) => (format!("token:{}", t.id), t.label.clone()),
+            Principal::Anonymous => ("anonymous".into(), String::new()),
+        }
+    }
+
+    pub fn user(&self) -> Option<&UserRow> {
+        match self {
+            Principal::User { user, .. } => Some(user),
+            _ => None,
+        }
+    }
+
+    pub fn session_hash(&self) -> Option<&str> {
+        match self {
+            Principal::User { session_hash, .. } => Some(session_hash),
+            _ => None,
+        }
+    }
+}
+
+/// The client's address as the hub saw it (request extension).
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+/// Appends to the audit trail; a failure is logged, never hidden: the caller's action
+/// has happened, and the log line says that its audit record is missing.
+pub async fn audit(
+    hub: &Hub,
+    principal: &Principal,
+    address: &str,
+    action: &str,
+    target: &str,
+    detail: Value,
+) {
+    let (actor, actor_name) = principal.actor();
+    record(hub, &actor, &actor_name, address, action, target, detail).await;
+}
+
+/// [`audit`] with an explicit actor (the command line, a ceremony before sign-in).
+pub async fn record(
+    hub: &Hub,
+    actor: &str,
+    actor_name: &str,
+    address: &str,
+    action: &str,
+    target: &str,
+    detail: Value,
+) {
+    let line = NewAudit {
+        actor,
+        actor_name,
+        action,
+        target,
+        detail,
+        address,
+    };
+    if let Err(e) = hub.store.append_audit(&line, hub.now()).await {
+        tracing::error!(error = %e, action, target, actor, "could not write the audit trail");
+    }
+}
+
+/// Creates an invite and returns `(invite, link)`; the link's secret is shown once.
+pub async fn create_invite(
+    hub: &Hub,
+    kind: Owner,
+    subject: Option<String>,
+    name: &str,
+    role: Option<monban_web::auth::Role>,
+    created_by: &str,
+) -> Result<(InviteRow, String), crate::store::StoreError> {
+    new_invite(
+        &hub.store,
+        &hub.auth(),
+        hub.now(),
+        kind,
+        subject,
+        name,
+        role,
+        created_by,
+    )
+    .await
+}
+
+/// [`create_invite`] without a running hub (the command line).
+#[allow(clippy::too_many_arguments)]
+pub async fn new_invite(
+    store: &crate::store::Store,
+    auth: &Auth,
+    now: Timestamp,
+    kind: Owner,
+    subject: Option<String>,
+    name: &str,
+    role: Option<monban_web::auth::Role>,
+    created_by: &str,
+) -> Result<(InviteRow, String), crate::store::StoreError> {
+    let token = secret(24);
+    let invite = InviteRow {
+        id: format!("inv-{}", &digest(&token)[..12]),
+        kind,
+        subject,
+        name: name.to_string(),
+        role,
+        created_by: created_by.to_string(),
+        created_at: now,
+        expires_at: Timestamp::from_millis(now.as_millis() + auth.settings.invite_ttl.as_millis()),
+        used_at: None,
+    };
+    store.insert_invite(&invite, &digest(&token)).await?;
+    Ok((invite, auth.link(&format!("/enroll/{token}"))))
+}

@@ -1,0 +1,148 @@
+//! Which routes need what: one table for every route and server function of the hub.
+//!
+//! The session middleware ([`super::session::authorize`]) asks [`access`] for each
+//! request before any handler runs. A route missing from the table needs
+//! [`Permission::ManageUsers`] (that is, admin): new routes are closed until someone
+//! decides who may use them.
+
+use axum::http::Method;
+use monban_web::auth::Permission;
+
+/// What a request needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: the sign-in and enrollment pages, the passkey ceremonies (they check their
+    /// own secrets), static files, `/healthz`.
+    Public,
+    /// The contract's ingest endpoints and the step-up API: the handler checks the
+    /// ingest token itself (CONTRACT §7, §9).
+    Ingest,
+    /// Any signed-in user (their own account, sign-out, the live feed).
+    SignedIn,
+    /// A user or read token whose role holds this permission.
+    Needs(Permission),
+}
+
+fn under(path: &str, prefix: &str) -> bool {
+    path == prefix
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// The access rule of a request.
+pub fn access(method: &Method, path: &str) -> Access {
+    use Access::*;
+    use Permission::*;
+    let read = method == Method::GET || method == Method::HEAD;
+    match path {
+        // `/metrics` stays open like `/healthz` (CONTRACT §9; operational counters, no
+        // personal data): scrapers keep working; restrict it at the network.
+        "/signin" | "/healthz" | "/metrics" | "/favicon.ico" => return Public,
+        "/api/dash/viewer" | "/api/dash/invite" | "/api/dash/step-up" => return Public,
+        "/signout" | "/account" | "/api/dash/account" => return SignedIn,
+        // The live feed says only that something changed; every role (and read token) may
+        // follow it.
+        "/api/v1/live" => return Needs(ReadDoors),
+        "/"
+        | "/api/dash/overview"
+        | "/api/dash/system"
+        | "/api/dash/login-evidence"
+        | "/api/dash/export"
+        | "/api/v1/compliance" => return Needs(ReadCompliance),
+        "/rooms"
+        | "/dead-letters"
+        | "/api/dash/rooms"
+        | "/api/dash/dead-letters"
+        | "/api/v1/doors"
+        | "/api/v1/dead-letters" => return Needs(ReadDoors),
+        "/api/dash/inventory" => return Needs(ReadInventory),
+        "/audit" | "/audit.csv" | "/api/dash/audit" => return Needs(ReadAudit),
+        "/api/dash/users" => return Needs(ManageUsers),
+        "/api/dash/tokens" => return Needs(ManageTokens),
+        "/api/dash/people" => return Needs(ManagePeoplePasskeys),
+        // Any method: the handlers check their ingest tokens, a wrong method is 405.
+        "/api/v1/door-events" | "/api/v1/logins" => return Ingest,
+        _ => {}
+    }
+    if under(path, "/pkg") || under(path, "/enroll") {
+        return Public;
+    }
+    if under(path, "/auth/passkeys") {
+        return SignedIn;
+    }
+    if under(path, "/auth") {
+        return Public;
+    }
+    if under(path, "/api/v1/step-up") {
+        return Ingest;
+    }
+    // The page a person opens at the terminal: the step-up id is the capability.
+    if under(path, "/step-up") {
+        return Public;
+    }
+    if under(path, "/account") {
+        return SignedIn;
+    }
+    if under(path, "/systems")
+        || under(path, "/logins")
+        || under(path, "/export")
+        || under(path, "/api/v1/logins")
+    {
+        return Needs(ReadCompliance);
+    }
+    if under(path, "/inventory") {
+        return Needs(if read { ReadInventory } else { EditInventory });
+    }
+    if under(path, "/users") {
+        return Needs(ManageUsers);
+    }
+    if under(path, "/tokens") {
+        return Needs(ManageTokens);
+    }
+    if under(path, "/people") {
+        return Needs(ManagePeoplePasskeys);
+    }
+    Needs(ManageUsers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Access::*;
+    use Permission::*;
+
+    #[test]
+    fn the_table() {
+        let get = |p| access(&Method::GET, p);
+        let post = |p| access(&Method::POST, p);
+        assert_eq!(get("/signin"), Public);
+        assert_eq!(get("/enroll/abc"), Public);
+        assert_eq!(post("/auth/signin/start"), Public);
+        assert_eq!(post("/auth/passkeys/start"), SignedIn);
+        assert_eq!(get("/pkg/monban_web.js"), Public);
+        assert_eq!(get("/"), Needs(ReadCompliance));
+        assert_eq!(get("/systems/ehr"), Needs(ReadCompliance));
+        assert_eq!(get("/api/v1/logins/l-1"), Needs(ReadCompliance));
+        assert_eq!(post("/api/v1/logins"), Ingest);
+        assert_eq!(post("/api/v1/door-events"), Ingest);
+        assert_eq!(post("/api/v1/step-up"), Ingest);
+        assert_eq!(get("/api/v1/step-up/su-1"), Ingest);
+        assert_eq!(get("/step-up/su-1"), Public);
+        assert_eq!(get("/rooms"), Needs(ReadDoors));
+        assert_eq!(get("/metrics"), Public);
+        assert_eq!(get("/inventory"), Needs(ReadInventory));
+        assert_eq!(get("/inventory/rooms.csv"), Needs(ReadInventory));
+        assert_eq!(post("/inventory/import"), Needs(EditInventory));
+        assert_eq!(get("/audit"), Needs(ReadAudit));
+        assert_eq!(post("/users/invite"), Needs(ManageUsers));
+        assert_eq!(post("/tokens/issue"), Needs(ManageTokens));
+        assert_eq!(post("/people/p1/invite"), Needs(ManagePeoplePasskeys));
+        assert_eq!(post("/signout"), SignedIn);
+        // Closed unless listed; prefixes match whole segments only.
+        assert_eq!(get("/something-new"), Needs(ManageUsers));
+        assert_eq!(get("/usersx"), Needs(ManageUsers));
+        assert_eq!(get("/pkgx"), Needs(ManageUsers));
+        assert_eq!(get("/enrollx"), Needs(ManageUsers));
+    }
+}

@@ -1,0 +1,305 @@
+//! Step-up for systems without 二要素認証: the system asks the hub to verify the person's
+//! passkey at login time, and the login it then reports carries `webauthn_uv` — a
+//! factor the hub itself saw — so a password login becomes `direct_2fa`.
+//!
+//! 1. `POST /api/v1/step-up` with the system's login-ingest token and
+//!    `{"system": "ehr", "account": "nurse01", "terminal": "ward3-pc01"}` →
+//!    `201 {"step_up_id", "status": "pending", "url", "expires_at"}`. The account must
+//!    map to a person with a passkey registered with the hub (`422 unmapped_account` /
+//!    `no_passkey` otherwise).
+//! 2. The terminal opens `url` (the hub's page; passkeys are bound to the hub's origin);
+//!    the person verifies with their passkey (user verification required).
+//! 3. `GET /api/v1/step-up/{id}` → `{"status": "pending" | "verified" | "used" | "expired"}`.
+//! 4. The system posts its login (CONTRACT §7) with `"step_up_id": "<id>"` next to the
+//!    contract's fields. The hub checks that the step-up is verified, unused, of the same
+//!    system and account, and that the login's `ts` lies between five minutes before
+//!    the request and five minutes after the verification; then it adds `webauthn_uv` to
+//!    the login's factors and marks the step-up used by that login. Anything else is
+//!    `422 step_up_invalid` and nothing is stored.
+//!
+//! docs/STEP-UP.md tells a system vendor how to integrate.
+
+use super::store::{Owner, StepUpRow};
+use super::{record, ClientAddr};
+use crate::api::ApiError;
+use crate::hub::Hub;
+use crate::store::TokenScope;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use monban_core::{Factor, Login, SystemId, Timestamp};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// How far a login's `ts` may lie before the step-up request or after its verification.
+pub const LOGIN_WINDOW_MS: i64 = 5 * 60 * 1000;
+
+pub fn router(hub: Arc<Hub>) -> Router {
+    Router::new()
+        .route("/api/v1/step-up", post(create))
+        .route("/api/v1/step-up/{id}", get(status))
+        .with_state(hub)
+}
+
+fn err(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::new(status, code, message)
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "step-up failed");
+    err(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "the hub could not complete the request; see its log",
+    )
+}
+
+pub(crate) fn not_pending() -> ApiError {
+    err(
+        StatusCode::GONE,
+        "step_up_not_pending",
+        "this step-up has expired or is already settled / この確認は期限切れか完了済みです",
+    )
+}
+
+/// The step-up `id` if it still waits for the person.
+pub(crate) async fn live_step_up(
+    hub: &Hub,
+    id: &str,
+    now: Timestamp,
+) -> Result<StepUpRow, ApiError> {
+    let s = hub
+        .store
+        .step_up(id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| err(StatusCode::NOT_FOUND, "not_found", "no such step-up"))?;
+    if s.status != "pending" || s.expires_at <= now {
+        return Err(not_pending());
+    }
+    Ok(s)
+}
+
+/// The status a system sees: `expired` for a pending one past its time.
+fn shown_status(s: &StepUpRow, now: Timestamp) -> &str {
+    if s.status == "pending" && s.expires_at <= now {
+        "expired"
+    } else {
+        &s.status
+    }
+}
+
+/// The system of a login-ingest token, or the contract's 401/403.
+async fn token_system(hub: &Hub, headers: &HeaderMap) -> Result<(SystemId, String), ApiError> {
+    let token = crate::api::authenticate(hub, headers).await?;
+    match token.scope {
+        TokenScope::Login(s) => Ok((s, token.id)),
+        _ => Err(err(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the step-up API needs the system's login-ingest token (token issue --system ID)",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    system: String,
+    account: String,
+    #[serde(default)]
+    terminal: Option<String>,
+}
+
+async fn create(
+    State(hub): State<Arc<Hub>>,
+    Extension(ClientAddr(address)): Extension<ClientAddr>,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let (system, token_id) = token_system(&hub, &headers).await?;
+    let req: CreateBody = serde_json::from_slice(&bytes)
+        .map_err(|e| err(StatusCode::BAD_REQUEST, "malformed_request", e.to_string()))?;
+    if req.system != system.as_str() {
+        return Err(err(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "this token is for system {:?}, not {:?}",
+                system.as_str(),
+                req.system
+            ),
+        ));
+    }
+    let inv = hub.inventory();
+    let Some(person) = inv.person_by_account(&system, &req.account).cloned() else {
+        return Err(err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unmapped_account",
+            format!(
+                "account {:?} of system {:?} maps to no person in the inventory",
+                req.account,
+                system.as_str()
+            ),
+        ));
+    };
+    let keys = hub
+        .store
+        .passkeys_of(Owner::Person, person.as_str())
+        .await
+        .map_err(internal)?;
+    if keys.iter().all(|k| k.revoked_at.is_some()) {
+        return Err(err(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_passkey",
+            format!("person {:?} has no passkey registered with the hub: an officer issues an enrollment link on the people page", person.as_str()),
+        ));
+    }
+    let now = hub.now();
+    let auth = hub.auth();
+    let s = StepUpRow {
+        id: format!("su-{}", super::secret(18)),
+        system: system.to_string(),
+        account: req.account.clone(),
+        person: person.to_string(),
+        terminal: req.terminal.clone(),
+        status: "pending".into(),
+        created_at: now,
+        expires_at: Timestamp::from_millis(now.as_millis() + auth.settings.step_up_ttl.as_millis()),
+        verified_at: None,
+        credential: None,
+        login: None,
+        failure: None,
+    };
+    hub.store.insert_step_up(&s).await.map_err(internal)?;
+    record(
+        &hub,
+        &format!("token:{token_id}"),
+        system.as_str(),
+        &address,
+        "step_up.create",
+        &s.id,
+        json!({"system": s.system, "account": s.account, "person": s.person, "terminal": s.terminal}),
+    )
+    .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "step_up_id": s.id,
+            "status": "pending",
+            "url": auth.link(&format!("/step-up/{}", s.id)),
+            "expires_at": s.expires_at.to_rfc3339(),
+        })),
+    )
+        .into_response())
+}
+
+async fn status(
+    State(hub): State<Arc<Hub>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (system, _) = token_system(&hub, &headers).await?;
+    let s = hub
+        .store
+        .step_up(&id)
+        .await
+        .map_err(internal)?
+        .filter(|s| s.system == system.as_str())
+        .ok_or_else(|| {
+            err(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no step-up {id:?} for this system"),
+            )
+        })?;
+    let now = hub.now();
+    Ok(Json(json!({
+        "step_up_id": s.id,
+        "status": shown_status(&s, now),
+        "system": s.system,
+        "account": s.account,
+        "terminal": s.terminal,
+        "expires_at": s.expires_at.to_rfc3339(),
+        "verified_at": s.verified_at.map(|t| t.to_rfc3339()),
+        "login": s.login,
+    })))
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    err(StatusCode::UNPROCESSABLE_ENTITY, "step_up_invalid", message)
+}
+
+/// The `step_up_id` a login body names, if any (`400` if it is not a string).
+pub fn step_up_id_of(body: &[u8]) -> Result<Option<String>, ApiError> {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Ok(None); // the login parser reports the malformed body
+    };
+    match v.get("step_up_id") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(err(
+            StatusCode::BAD_REQUEST,
+            "malformed_request",
+            "step_up_id must be a string",
+        )),
+    }
+}
+
+/// Checks that step-up `id` may vouch for `login`; on success adds `webauthn_uv` to its
+/// factors. The caller consumes the step-up ([`consume`]) once the login is stored.
+pub async fn vouch(hub: &Hub, id: &str, login: &mut Login) -> Result<StepUpRow, ApiError> {
+    let s = hub
+        .store
+        .step_up(id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| invalid(format!("no step-up {id:?}")))?;
+    if s.system != login.system.as_str() || s.account != login.account {
+        return Err(invalid(format!(
+            "step-up {id:?} was for account {:?} of system {:?}, not {:?} of {:?}",
+            s.account,
+            s.system,
+            login.account,
+            login.system.as_str()
+        )));
+    }
+    match s.status.as_str() {
+        "verified" => {}
+        "used" => {
+            return Err(invalid(format!(
+                "step-up {id:?} has already been used by login {:?}",
+                s.login.as_deref().unwrap_or("")
+            )))
+        }
+        "pending" => {
+            return Err(invalid(format!(
+                "step-up {id:?} has not been verified (yet)"
+            )))
+        }
+        other => return Err(invalid(format!("step-up {id:?} is {other}"))),
+    }
+    let verified = s.verified_at.unwrap_or(s.created_at);
+    let ts = login.ts.as_millis();
+    if ts < s.created_at.as_millis() - LOGIN_WINDOW_MS
+        || ts > verified.as_millis() + LOGIN_WINDOW_MS
+    {
+        return Err(invalid(format!(
+            "the login's ts {} is not within five minutes of step-up {id:?} (requested {}, verified {})",
+            login.ts.to_rfc3339(),
+            s.created_at.to_rfc3339(),
+            verified.to_rfc3339()
+        )));
+    }
+    if !login.factors.contains(&Factor::WebauthnUv) {
+        login.factors.push(Factor::WebauthnUv);
+    }
+    Ok(s)
+}
+
+/// Marks a vouched step-up as used by `login` (once).
+pub async fn consume(hub: &Hub, id: &str, login: &str) -> Result<bool, ApiError> {
+    hub.store.consume_step_up(id, login).await.map_err(internal)
+}
