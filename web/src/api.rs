@@ -25,6 +25,8 @@ pub enum DashError {
     Unavailable,
     /// Transport or encoding failure between browser and server.
     Transport(String),
+    /// The signed-in user's role does not allow this (or nobody is signed in).
+    Forbidden,
 }
 
 impl fmt::Display for DashError {
@@ -32,6 +34,7 @@ impl fmt::Display for DashError {
         match self {
             DashError::NotConfigured => f.write_str("ダッシュボードのデータ源が設定されていません"),
             DashError::Unavailable => f.write_str("データを取得できませんでした"),
+            DashError::Forbidden => f.write_str("この操作の権限がありません"),
             DashError::Transport(detail) => write!(f, "サーバーと通信できませんでした（{detail}）"),
         }
     }

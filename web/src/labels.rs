@@ -62,6 +62,44 @@ pub fn status(code: &str) -> Badge {
     }
 }
 
+/// Door state → badge.
+pub fn door_state(code: &str) -> Badge {
+    match code {
+        "online" => Badge {
+            label: "オンライン",
+            tone: "ok",
+        },
+        "offline" => Badge {
+            label: "オフライン",
+            tone: "gap",
+        },
+        _ => Badge {
+            label: "不明",
+            tone: "neutral",
+        },
+    }
+}
+
+/// Why a door is offline → Japanese.
+pub fn offline_reason(code: &str) -> &str {
+    match code {
+        "status" => "機器がオフラインを通知",
+        "heartbeat_timeout" => "ハートビート途絶",
+        "outage" => "イベント欠落の期間",
+        "connector" => "機器に接続できない",
+        other => other,
+    }
+}
+
+/// Connector source → label.
+pub fn door_source(code: &str) -> &str {
+    match code {
+        "mqtt" => "MQTT",
+        "modbus" => "Modbus TCP",
+        other => other,
+    }
+}
+
 /// Login verdict (CONTRACT §3) → badge.
 pub fn verdict(code: &str) -> Badge {
     match code {
@@ -179,6 +217,52 @@ pub fn coverage_percent(coverage: f64) -> f64 {
     }
 }
 
+/// A hub user's role (`admin`, `officer`, …) → (Japanese, English).
+pub fn role(code: &str) -> (&str, &str) {
+    match code {
+        "admin" => ("管理者", "Administrator"),
+        "officer" => ("セキュリティ責任者", "Security officer"),
+        "facilities" => ("施設・設備", "Facilities"),
+        "auditor" => ("監査", "Auditor"),
+        other => (other, other),
+    }
+}
+
+/// An audit-trail action (`signin.success`, `token.issue`, …) → a label; unknown
+/// actions are shown as themselves.
+pub fn audit_action(code: &str, en: bool) -> &str {
+    let (ja, e) = match code {
+        "signin.success" => ("サインイン成功", "Signed in"),
+        "signin.failure" => ("サインイン失敗", "Sign-in failed"),
+        "signout" => ("サインアウト", "Signed out"),
+        "invite.create" => ("登録リンク発行", "Invite created"),
+        "invite.use" => ("登録リンク使用", "Invite used"),
+        "invite.refused" => ("登録リンク拒否", "Invite refused"),
+        "person_invite.create" => ("職員の登録リンク発行", "Person invite created"),
+        "passkey.add" => ("パスキー追加", "Passkey added"),
+        "passkey.rename" => ("パスキー名変更", "Passkey renamed"),
+        "passkey.revoke" => ("パスキー失効", "Passkey revoked"),
+        "user.role" => ("役割変更", "Role changed"),
+        "user.disable" => ("ユーザー無効化", "User disabled"),
+        "user.enable" => ("ユーザー有効化", "User enabled"),
+        "token.issue" => ("トークン発行", "Token issued"),
+        "token.revoke" => ("トークン失効", "Token revoked"),
+        "access.denied" => ("アクセス拒否", "Access denied"),
+        "step_up.verified" => ("本人確認成功", "Step-up verified"),
+        "step_up.failure" => ("本人確認失敗", "Step-up failed"),
+        "inventory.edit" => ("棚卸し編集", "Inventory edited"),
+        "inventory.remove" => ("棚卸し削除", "Inventory row removed"),
+        "inventory.import" => ("棚卸し取り込み", "Inventory imported"),
+        "inventory.discard" => ("棚卸し取り消し", "Inventory import discarded"),
+        other => (other, other),
+    };
+    if en {
+        e
+    } else {
+        ja
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,5 +293,10 @@ mod tests {
         assert_eq!(reason("same_category"), "入室と同じ要素の種類");
         assert_eq!(reason("new_code"), "new_code");
         assert_eq!(finality(false), "暫定");
+        assert_eq!(role("officer"), ("セキュリティ責任者", "Security officer"));
+        assert_eq!(role("root"), ("root", "root"));
+        assert_eq!(audit_action("token.issue", false), "トークン発行");
+        assert_eq!(audit_action("token.issue", true), "Token issued");
+        assert_eq!(audit_action("new.thing", true), "new.thing");
     }
 }

@@ -10,33 +10,84 @@
 //! - `model.rs` — the data the server fills ([`Overview`], [`SystemRow`], [`LoginRow`]).
 //! - `labels.rs` — Japanese labels for the contract's codes; JST and percent formats.
 //! - `api.rs` — the server function `get_overview` (`GET /api/dash/overview`) and its error.
-//! - `app.rs` — the components: header, 概要, 最新のログイン, live indicator.
+//! - `i18n.rs` — Japanese first, English with `?lang=en`.
+//! - `app.rs` — the router, the page frame (`Layout`: masthead, navigation, language
+//!   switch, live indicator and feed), and the overview: 概要, 最新のログイン, 扉と接続.
+//! - `pages/` — the other pages, each with its server functions and data-source trait.
 //! - `live.rs` — browser only: Server-Sent Events with coalesced refetch, polling fallback.
 //! - `ssr.rs` — server only: `dashboard_router`, `shell`, `leptos_options`.
 //! - `style/monban.css` — the stylesheet, served as `/pkg/monban.css`.
 //!
 //! The wasm bundle is built by `scripts/build-web.sh` into `target/site/pkg`.
 
+// The pages' view trees are deep; the hydrate build's trait resolution needs more room.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
+pub mod auth;
+pub mod i18n;
 pub mod labels;
 #[cfg(feature = "hydrate")]
 mod live;
 pub mod model;
+pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 #[cfg(all(test, feature = "ssr"))]
 mod tests;
 
 pub use app::App;
-pub use model::{LoginRow, Overview, SystemRow};
+pub use model::{DoorRow, LoginRow, Overview, SystemRow};
 #[cfg(feature = "ssr")]
 pub use ssr::{dashboard_router, leptos_options, shell};
 
-/// Where the dashboard gets its data. The server implements it over the store and
-/// injects it as context; server functions call it. The web crate never touches sqlx.
+/// The overview's data (概要).
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
-pub trait DashboardSource: Send + Sync + 'static {
+pub trait OverviewSource: Send + Sync + 'static {
     async fn overview(&self) -> Result<Overview, String>;
+}
+
+/// Where the dashboard gets its data: one trait per page, implemented by the server over
+/// the store and injected as context (`Arc<dyn DashboardSource>`); server functions call
+/// it. The web crate never touches sqlx.
+#[cfg(feature = "ssr")]
+pub trait DashboardSource:
+    OverviewSource
+    + pages::system::SystemSource
+    + pages::evidence::EvidenceSource
+    + pages::rooms::RoomsSource
+    + pages::inventory::InventorySource
+    + pages::dead_letters::DeadLettersSource
+    + pages::export::ExportSource
+    + pages::account::FlashSource
+    + pages::account::AccountSource
+    + pages::enroll::EnrollSource
+    + pages::users::UsersSource
+    + pages::tokens::TokensSource
+    + pages::audit::AuditSource
+    + pages::people::PeopleSource
+    + pages::step_up::StepUpSource
+{
+}
+
+#[cfg(feature = "ssr")]
+impl<T> DashboardSource for T where
+    T: OverviewSource
+        + pages::system::SystemSource
+        + pages::evidence::EvidenceSource
+        + pages::rooms::RoomsSource
+        + pages::inventory::InventorySource
+        + pages::dead_letters::DeadLettersSource
+        + pages::export::ExportSource
+        + pages::account::FlashSource
+        + pages::account::AccountSource
+        + pages::enroll::EnrollSource
+        + pages::users::UsersSource
+        + pages::tokens::TokensSource
+        + pages::audit::AuditSource
+        + pages::people::PeopleSource
+        + pages::step_up::StepUpSource
+{
 }

@@ -51,13 +51,34 @@ pub fn start(refetch: impl Fn() + 'static, set_status: WriteSignal<LiveStatus>) 
     let ticking = Rc::clone(&shared);
     let interval = set_interval_with_handle(move || tick(&ticking), FALLBACK_PERIOD).ok();
 
+    // A full page load (a form's redirect, a link) must not leave the stream open: the
+    // browser allows only a few connections per host, and streams of pages being left
+    // would starve the next page's requests. Leptos' cleanup does not run on unload, so
+    // the stream is closed on `pagehide` (a page restored from the back/forward cache
+    // reopens it on the next tick).
+    let hiding = Rc::downgrade(&shared);
+    let on_hide: Handler = Closure::new(move |_: Event| {
+        if let Some(shared) = hiding.upgrade() {
+            shared.open.set(false);
+            shared.feed.replace(None);
+        }
+    });
+    let window = web_sys::window();
+    if let Some(w) = &window {
+        let _ = w.add_event_listener_with_callback("pagehide", on_hide.as_ref().unchecked_ref());
+    }
+
     // Owner cleanup must be Send + Sync; the browser has one thread, and SendWrapper
     // asserts that this runs on it.
-    let teardown = SendWrapper::new((shared, interval));
+    let teardown = SendWrapper::new((shared, interval, on_hide, window));
     on_cleanup(move || {
-        let (shared, interval) = teardown.take();
+        let (shared, interval, on_hide, window) = teardown.take();
         if let Some(interval) = interval {
             interval.clear();
+        }
+        if let Some(w) = window {
+            let _ =
+                w.remove_event_listener_with_callback("pagehide", on_hide.as_ref().unchecked_ref());
         }
         shared.feed.replace(None);
     });

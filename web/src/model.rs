@@ -16,6 +16,83 @@ pub struct Overview {
     pub systems: Vec<SystemRow>,
     /// Newest first.
     pub latest_logins: Vec<LoginRow>,
+    /// Every door with its connector health, in inventory order.
+    #[serde(default)]
+    pub doors: Vec<DoorRow>,
+    /// FY2027 (令和9年度) readiness: trends, renewal wave, open problems now.
+    #[serde(default)]
+    pub readiness: Readiness,
+}
+
+/// The overview's readiness for FY2027 (令和9年度).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Readiness {
+    /// One 30-day trend per system, in inventory order.
+    pub trends: Vec<SystemTrend>,
+    /// Systems whose renewal (更改) falls in FY2025–FY2027, by renewal month.
+    pub renewals: Vec<RenewalRow>,
+    /// Integrity alarms whose room's `alarm_hold` has not run out, now.
+    pub open_alarms: u64,
+    /// Doors offline now.
+    pub offline_doors: u64,
+    /// Dead letters stored (total).
+    pub dead_letters: u64,
+}
+
+/// One system's coverage per day (Asia/Tokyo), oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SystemTrend {
+    pub system: String,
+    pub days: Vec<TrendDay>,
+}
+
+/// One day (JST) of a system's logins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TrendDay {
+    /// `YYYY-MM-DD` in Asia/Tokyo.
+    pub day: String,
+    pub successful: u64,
+    pub direct_2fa: u64,
+    pub combined_measures: u64,
+    pub not_met: u64,
+}
+
+/// A system in the renewal wave (更改).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RenewalRow {
+    pub id: String,
+    pub name: String,
+    /// `YYYY-MM`.
+    pub renewal: String,
+    /// Japanese fiscal year (April–March) of the renewal, e.g. 2027 for 2027-04…2028-03.
+    pub fiscal_year: i32,
+    /// The system's compliance status over the overview's period.
+    pub status: String,
+}
+
+/// One door's connector health (扉と接続).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DoorRow {
+    pub id: String,
+    pub name: String,
+    /// The room's name.
+    pub room: String,
+    /// `mqtt` or `modbus`.
+    pub source: String,
+    /// `online` or `offline`.
+    pub state: String,
+    /// `status`, `heartbeat_timeout`, `outage` or `connector` when offline.
+    pub offline_reason: Option<String>,
+    /// RFC 3339, UTC.
+    pub last_heard_at: Option<String>,
+    pub last_event_at: Option<String>,
+    pub last_heartbeat_at: Option<String>,
+    /// e.g. `3m`.
+    pub heartbeat_timeout: Option<String>,
+    pub overruns: u64,
+    pub dead_letters: u64,
+    /// The connector's state: `connected`, `connecting` or `disconnected`.
+    pub connector: Option<String>,
 }
 
 /// One system's compliance (CONTRACT §8).

@@ -17,6 +17,15 @@
 //! Without `pkg/monban_web.js` the page is still complete (server-rendered) but static:
 //! the shell then leaves out the hydration scripts rather than pointing the browser at a
 //! file that is not there.
+//!
+//! # Content Security Policy
+//!
+//! Every page is sent with a `Content-Security-Policy` header without `'unsafe-inline'`
+//! (see [`content_security_policy`]). Leptos's hydration script and its streamed
+//! resource scripts are inline; they carry the request's nonce, which `leptos_axum`
+//! draws fresh for every render (`leptos::nonce::provide_nonce`, 16 random bytes) and
+//! [`shell`] puts into the page's policy as `'nonce-…'`. Views use classes, never
+//! `style="…"` attributes, so `style-src 'self'` holds.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,8 +33,9 @@ use std::sync::Arc;
 use axum::http::{header, HeaderValue};
 use axum::Router;
 use leptos::config::LeptosOptions;
+use leptos::nonce::use_nonce;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
 use leptos_meta::MetaTags;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeader;
@@ -57,8 +67,40 @@ fn bundle_present(options: &LeptosOptions) -> bool {
         .is_file()
 }
 
+/// The Content Security Policy of the hub's responses. With `Some(nonce)` (a page),
+/// inline scripts carrying that nonce may run; with `None` (any other response) no
+/// inline script may. `'wasm-unsafe-eval'` lets the page compile the hydration bundle;
+/// nothing allows inline styles.
+pub fn content_security_policy(nonce: Option<&str>) -> String {
+    let scripts = match nonce {
+        Some(n) => format!("'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+        None => "'self' 'wasm-unsafe-eval'".to_string(),
+    };
+    format!(
+        "default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'"
+    )
+}
+
+/// Sets the page's `Content-Security-Policy` header with the request's nonce (provided
+/// by `leptos_axum` for every render). Without a nonce the hub's default policy, which
+/// allows no inline script, applies.
+fn set_page_csp() {
+    let (Some(nonce), Some(response)) = (use_nonce(), use_context::<ResponseOptions>()) else {
+        return;
+    };
+    match HeaderValue::from_str(&content_security_policy(Some(&nonce))) {
+        Ok(value) => response.insert_header(header::CONTENT_SECURITY_POLICY, value),
+        Err(e) => {
+            tracing::error!(error = %e, "the page's Content-Security-Policy is not a header value")
+        }
+    }
+}
+
 /// The HTML document around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    set_page_csp();
     // Checked per request: the bundle may be built after the hub started.
     let hydrate = bundle_present(&options);
     let stylesheet = format!("/{}/{STYLESHEET}", options.site_pkg_dir);
@@ -70,6 +112,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
                 <link rel="stylesheet" href=stylesheet />
+                <script src="/pkg/passkey.js" defer></script>
                 {hydrate.then(|| view! { <HydrationScripts options /> })}
                 <MetaTags />
             </head>
@@ -88,6 +131,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn dashboard_router(source: Arc<dyn DashboardSource>, site_root: PathBuf) -> Router {
     let options = leptos_options(&site_root);
     let routes = generate_route_list(App);
+    // The CSP nonce needs nothing here: `leptos_axum` provides a fresh one for every
+    // render before this context (see [`shell`]).
     let context = move || provide_context(Arc::clone(&source));
     let shell_options = options.clone();
 

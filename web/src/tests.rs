@@ -8,16 +8,83 @@ use axum::body::{to_bytes, Body};
 use axum::http::{header, Request, StatusCode};
 use tower::ServiceExt;
 
-use crate::{dashboard_router, DashboardSource, LoginRow, Overview, SystemRow};
+use crate::{dashboard_router, DoorRow, LoginRow, Overview, SystemRow};
 
 struct Fake(Result<Overview, String>);
 
 #[async_trait::async_trait]
-impl DashboardSource for Fake {
+impl crate::OverviewSource for Fake {
     async fn overview(&self) -> Result<Overview, String> {
         self.0.clone()
     }
 }
+#[async_trait::async_trait]
+impl crate::pages::system::SystemSource for Fake {
+    async fn system(
+        &self,
+        _: String,
+        _: Option<String>,
+        _: Option<String>,
+    ) -> Result<crate::pages::system::SystemLookup, String> {
+        Ok(crate::pages::system::SystemLookup::NotFound)
+    }
+}
+#[async_trait::async_trait]
+impl crate::pages::evidence::EvidenceSource for Fake {
+    async fn login_evidence(
+        &self,
+        _: String,
+    ) -> Result<Option<crate::pages::evidence::LoginEvidence>, String> {
+        Ok(None)
+    }
+}
+#[async_trait::async_trait]
+impl crate::pages::rooms::RoomsSource for Fake {
+    async fn rooms(&self) -> Result<crate::pages::rooms::RoomsView, String> {
+        Err("fake".into())
+    }
+}
+#[async_trait::async_trait]
+impl crate::pages::inventory::InventorySource for Fake {
+    async fn inventory(
+        &self,
+        _: Option<String>,
+    ) -> Result<crate::pages::inventory::InventoryView, String> {
+        Err("fake".into())
+    }
+}
+#[async_trait::async_trait]
+impl crate::pages::dead_letters::DeadLettersSource for Fake {
+    async fn dead_letters(
+        &self,
+        _: Option<String>,
+    ) -> Result<Vec<crate::pages::dead_letters::DeadLetterRow>, String> {
+        Ok(Vec::new())
+    }
+}
+#[async_trait::async_trait]
+impl crate::pages::export::ExportSource for Fake {
+    async fn export(
+        &self,
+        _: Option<String>,
+        _: Option<String>,
+        _: i32,
+        _: usize,
+    ) -> Result<crate::pages::export::ExportData, crate::pages::export::ExportError> {
+        Err(crate::pages::export::ExportError::Unavailable(
+            "fake".into(),
+        ))
+    }
+}
+// The account pages' sources keep their defaults ("not available").
+impl crate::pages::account::FlashSource for Fake {}
+impl crate::pages::account::AccountSource for Fake {}
+impl crate::pages::enroll::EnrollSource for Fake {}
+impl crate::pages::users::UsersSource for Fake {}
+impl crate::pages::tokens::TokensSource for Fake {}
+impl crate::pages::audit::AuditSource for Fake {}
+impl crate::pages::people::PeopleSource for Fake {}
+impl crate::pages::step_up::StepUpSource for Fake {}
 
 fn sample() -> Overview {
     Overview {
@@ -85,6 +152,33 @@ fn sample() -> Overview {
                 is_final: false,
             },
         ],
+        doors: vec![
+            DoorRow {
+                id: "ward3-main".into(),
+                name: "3F 正面".into(),
+                room: "3F ナースステーション".into(),
+                source: "mqtt".into(),
+                state: "online".into(),
+                last_heard_at: Some("2026-11-21T00:04:00Z".into()),
+                last_event_at: Some("2026-11-21T00:04:01Z".into()),
+                connector: Some("connected".into()),
+                ..Default::default()
+            },
+            DoorRow {
+                id: "server-room-main".into(),
+                name: "サーバ室".into(),
+                room: "サーバ室".into(),
+                source: "modbus".into(),
+                state: "offline".into(),
+                offline_reason: Some("heartbeat_timeout".into()),
+                heartbeat_timeout: Some("3m".into()),
+                overruns: 2,
+                dead_letters: 1,
+                connector: Some("disconnected".into()),
+                ..Default::default()
+            },
+        ],
+        ..Default::default()
     }
 }
 
@@ -131,6 +225,13 @@ async fn renders_the_overview_on_the_server() {
         "data-status=\"combined\"",
         "data-system-id=\"vpn\"",
         "data-status=\"gap\"",
+        // doors
+        "扉と接続",
+        "data-door-id=\"ward3-main\" data-state=\"online\"",
+        "data-door-id=\"server-room-main\" data-state=\"offline\"",
+        "ハートビート途絶",
+        "ハートビート監視 3m",
+        "Modbus TCP",
         "複合対策で充足",
         "未達",
         "電子カルテ",

@@ -1,0 +1,235 @@
+/*
+ * monban — passkey ceremonies for the hub's pages (served as /pkg/passkey.js).
+ *
+ * No inline script anywhere (the Content-Security-Policy forbids it): the pages mark
+ * buttons with data-passkey="signin|enroll|add|step-up" and this file, loaded with
+ * `defer`, handles their clicks through one listener on `document`, so it works before
+ * and after hydration and for buttons rendered later.
+ *
+ * Flow (see server/src/auth/ceremony.rs): POST JSON to /auth/…/start, answer
+ * {ceremony, options: {publicKey}} → navigator.credentials.create/get → POST
+ * {ceremony, credential} to /auth/…/finish → {ok, redirect}. Binary fields travel as
+ * base64url. Errors ({"error": {"code", "message"}}) go to the nearest
+ * [data-passkey-status] element.
+ */
+(function () {
+  "use strict";
+
+  function b64urlToBuf(s) {
+    var b64 = String(s).replace(/-/g, "+").replace(/_/g, "/");
+    while (b64.length % 4) b64 += "=";
+    var bin = atob(b64);
+    var bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return bytes.buffer;
+  }
+
+  function bufToB64url(buf) {
+    if (!buf) return null;
+    var bytes = new Uint8Array(buf);
+    var bin = "";
+    for (var i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
+    return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function en() {
+    return document.documentElement.getAttribute("lang") === "en" ||
+      /[?&]lang=en(&|$)/.test(window.location.search);
+  }
+
+  function say(status, text, tone) {
+    if (!status) return;
+    status.textContent = text;
+    status.setAttribute("data-tone", tone || "info");
+  }
+
+  function container(button) {
+    return button.closest("form, [data-passkey-scope]") || button.parentElement || document.body;
+  }
+
+  function field(scope, name) {
+    var el = scope.querySelector('[name="' + name + '"]');
+    return el ? el.value : "";
+  }
+
+  function statusOf(button, scope) {
+    return scope.querySelector("[data-passkey-status]") ||
+      document.querySelector("[data-passkey-status]");
+  }
+
+  async function post(url, body, csrf) {
+    var headers = { "Content-Type": "application/json", "Accept": "application/json" };
+    if (csrf) headers["X-CSRF-Token"] = csrf;
+    var res = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: headers,
+      body: JSON.stringify(body)
+    });
+    var data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    if (!res.ok) {
+      var message = data && data.error && data.error.message ? data.error.message : ("HTTP " + res.status);
+      var err = new Error(message);
+      err.code = data && data.error ? data.error.code : "http_" + res.status;
+      throw err;
+    }
+    return data || {};
+  }
+
+  function creationOptions(pk) {
+    pk.challenge = b64urlToBuf(pk.challenge);
+    if (pk.user && pk.user.id) pk.user.id = b64urlToBuf(pk.user.id);
+    (pk.excludeCredentials || []).forEach(function (c) { c.id = b64urlToBuf(c.id); });
+    return pk;
+  }
+
+  function requestOptions(pk) {
+    pk.challenge = b64urlToBuf(pk.challenge);
+    (pk.allowCredentials || []).forEach(function (c) { c.id = b64urlToBuf(c.id); });
+    return pk;
+  }
+
+  function encodeRegistration(cred) {
+    var r = cred.response;
+    var out = {
+      id: cred.id,
+      rawId: bufToB64url(cred.rawId),
+      type: cred.type,
+      response: {
+        attestationObject: bufToB64url(r.attestationObject),
+        clientDataJSON: bufToB64url(r.clientDataJSON)
+      },
+      extensions: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {}
+    };
+    if (typeof r.getTransports === "function") {
+      try { out.response.transports = r.getTransports(); } catch (e) { /* optional */ }
+    }
+    return out;
+  }
+
+  function encodeAssertion(cred) {
+    var r = cred.response;
+    return {
+      id: cred.id,
+      rawId: bufToB64url(cred.rawId),
+      type: cred.type,
+      response: {
+        authenticatorData: bufToB64url(r.authenticatorData),
+        clientDataJSON: bufToB64url(r.clientDataJSON),
+        signature: bufToB64url(r.signature),
+        userHandle: r.userHandle ? bufToB64url(r.userHandle) : null
+      },
+      extensions: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {}
+    };
+  }
+
+  function explain(e) {
+    if (e && e.name === "NotAllowedError") {
+      return en()
+        ? "The passkey request was cancelled or timed out. Try again."
+        : "パスキーの操作が取り消されたか、時間切れになりました。もう一度お試しください。";
+    }
+    if (e && e.name === "SecurityError") {
+      return en()
+        ? "Passkeys work only at the hub's own address (https, or localhost). Open the dashboard at the address your administrator gave you."
+        : "パスキーは門番の正しいアドレス（https または localhost）でのみ使えます。管理者から案内されたアドレスで開いてください。";
+    }
+    if (e && e.name === "InvalidStateError") {
+      return en()
+        ? "This authenticator already holds a passkey for this account."
+        : "この認証器には、このアカウントのパスキーがすでに登録されています。";
+    }
+    return (e && e.message) ? e.message : String(e);
+  }
+
+  async function run(kind, button) {
+    var scope = container(button);
+    var status = statusOf(button, scope);
+    if (!window.isSecureContext) {
+      say(status, en()
+        ? "Passkeys need a secure address: open the hub over https (or at localhost)."
+        : "パスキーには安全な接続が必要です。https（または localhost）で門番を開いてください。", "error");
+      return;
+    }
+    if (!window.PublicKeyCredential || !navigator.credentials) {
+      say(status, en()
+        ? "This browser does not support passkeys."
+        : "このブラウザはパスキーに対応していません。", "error");
+      return;
+    }
+    var start, finish, body = {}, csrf = null, register = false;
+    if (kind === "signin") {
+      start = "/auth/signin/start"; finish = "/auth/signin/finish";
+      body.name = field(scope, "name").trim();
+      var next = field(scope, "next");
+      if (next) body.next = next;
+      if (!body.name) {
+        say(status, en() ? "Enter your user name." : "ユーザー名を入力してください。", "error");
+        return;
+      }
+    } else if (kind === "enroll") {
+      start = "/auth/enroll/start"; finish = "/auth/enroll/finish"; register = true;
+      body.token = field(scope, "token");
+      body.passkey_name = field(scope, "passkey_name");
+    } else if (kind === "add") {
+      start = "/auth/passkeys/start"; finish = "/auth/passkeys/finish"; register = true;
+      body.passkey_name = field(scope, "passkey_name");
+      csrf = button.getAttribute("data-csrf");
+    } else if (kind === "step-up") {
+      var id = encodeURIComponent(button.getAttribute("data-step-up") || "");
+      start = "/auth/step-up/" + id + "/start"; finish = "/auth/step-up/" + id + "/finish";
+    } else {
+      return;
+    }
+    button.disabled = true;
+    say(status, en() ? "Follow your device's prompt…" : "端末の案内に従ってください…", "info");
+    try {
+      var begun = await post(start, body, csrf);
+      var pk = begun.options && begun.options.publicKey ? begun.options.publicKey : begun.options;
+      var credential;
+      if (register) {
+        credential = encodeRegistration(await navigator.credentials.create({ publicKey: creationOptions(pk) }));
+      } else {
+        credential = encodeAssertion(await navigator.credentials.get({ publicKey: requestOptions(pk) }));
+      }
+      var done = await post(finish, { ceremony: begun.ceremony, credential: credential }, csrf);
+      if (done.redirect) {
+        say(status, en() ? "Done." : "完了しました。", "ok");
+        window.location.assign(done.redirect);
+        return;
+      }
+      var text;
+      if (kind === "step-up") {
+        text = en()
+          ? "Verified. Return to the terminal to continue signing in."
+          : "本人確認ができました。端末に戻ってログインを続けてください。";
+      } else {
+        text = en()
+          ? "The passkey is registered. You can close this page."
+          : "パスキーを登録しました。このページを閉じてかまいません。";
+      }
+      say(status, text, "ok");
+      scope.setAttribute("data-passkey-done", "true");
+    } catch (e) {
+      say(status, explain(e), "error");
+      button.disabled = false;
+    }
+  }
+
+  document.addEventListener("click", function (ev) {
+    var button = ev.target && ev.target.closest ? ev.target.closest("[data-passkey]") : null;
+    if (!button) return;
+    ev.preventDefault();
+    run(button.getAttribute("data-passkey"), button);
+  });
+
+  // Enter in a sign-in or enrollment form runs its passkey button, not a form post.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var button = form && form.querySelector ? form.querySelector("[data-passkey]") : null;
+    if (!button) return;
+    ev.preventDefault();
+    if (!button.disabled) run(button.getAttribute("data-passkey"), button);
+  });
+})();
