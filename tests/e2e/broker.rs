@@ -247,3 +247,29 @@ pub async fn slow_link(upstream: &str, delay: Duration) -> String {
     });
     format!("mqtt://{addr}")
 }
+
+/// Runs each named scenario `async fn(url: &str)` of the calling module as two tests: in
+/// `rumqttd::` against an embedded broker, in `mosquitto::` against the Mosquitto of
+/// `MONBAN_TEST_MQTT_URL` (returning at once when it is unset).
+#[allow(unused_macros)] // the browser tests include this file without using it
+macro_rules! against_both {
+    ($($scenario:ident),* $(,)?) => {
+        mod rumqttd {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario(&crate::broker::start_rumqttd()).await;
+                }
+            )*
+        }
+        mod mosquitto {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    let Some(url) = crate::broker::mosquitto_url() else { return };
+                    super::$scenario(&url).await;
+                }
+            )*
+        }
+    };
+}

@@ -171,6 +171,53 @@ fn config_errors_exit_2_with_file_and_line() {
     );
 }
 
+/// `[[mqtt.sources]]` and `heartbeat_timeout` are checked like the rest: an unknown key,
+/// a door that is not in the inventory and a bad duration each name their line.
+#[test]
+fn connector_settings_are_checked_with_their_lines() {
+    let opts = HubOptions::default().mqtt("mqtt://127.0.0.1:1883");
+    let base = config_text(&opts, free_port());
+    let good = format!(
+        "{base}\n[[mqtt.sources]]\npreset = \"esp-rfid\"\ntopic = \"esprfid\"\ndoor = \"ward3-main\"\n"
+    );
+    let out = monban(&config_dir(&good).1, &["check"]);
+    assert!(out.status.success(), "a valid source: {out:?}");
+
+    let text = format!(
+        "{base}\n[[mqtt.sources]]\npreset = \"esp-rfid\"\ntopic = \"esprfid\"\ndoor = \"ward3-main\"\ncolour = \"red\"\n"
+    );
+    let out = monban(&config_dir(&text).1, &["check"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(out.stderr.contains("colour"), "{}", out.stderr);
+    let header = line_of(&text, "[[mqtt.sources]]", 1);
+    let line = located_line(&out.stderr);
+    assert!(
+        (header..=header + 4).contains(&line),
+        "line {line} vs {header}: {}",
+        out.stderr
+    );
+
+    let text = format!(
+        "{base}\n[[mqtt.sources]]\npreset = \"tasmota\"\ntopic = \"t1\"\ndoor = \"ward9-door\"\n\n[[doors]]\nid = \"ward3-side\"\nroom = \"ward3\"\nheartbeat_timeout = \"soon\"\n"
+    );
+    let out = monban(&config_dir(&text).1, &["check"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        out.stderr.contains("ward9-door") && out.stderr.contains("not in [[doors]]"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("heartbeat_timeout"), "{}", out.stderr);
+    let source_line = line_of(&text, "[[mqtt.sources]]", 1);
+    let timeout_line = line_of(&text, "heartbeat_timeout", 1);
+    let lines: Vec<usize> = out
+        .stderr
+        .lines()
+        .filter_map(|l| l.split(':').nth(1).and_then(|n| n.parse().ok()))
+        .collect();
+    assert_eq!(lines, [source_line, timeout_line], "{}", out.stderr);
+}
+
 #[tokio::test]
 async fn importing_the_same_file_twice_is_idempotent() {
     let mut hub = spawn_hub(HubOptions::default()).await;

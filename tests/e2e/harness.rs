@@ -128,6 +128,12 @@ impl Base {
         self.0 + ChronoDuration::seconds(seconds)
     }
 
+    /// The instant `seconds` after the base.
+    #[allow(dead_code)] // used by the browser tests, which share this file
+    pub fn instant_at(self, seconds: i64) -> DateTime<Utc> {
+        self.instant(seconds)
+    }
+
     /// `minutes` after the base, written with a UTC offset of `offset_hours`
     /// (`9` → `+09:00`, `0` → `Z`, `-5` → `-05:00`).
     pub fn at(self, minutes: i64, offset_hours: i32) -> String {
@@ -333,6 +339,12 @@ pub struct HubOptions {
     pub site: String,
     /// `[mqtt] client_id`; unique per test.
     pub client_id: String,
+    /// TOML appended after the hospital (more `[[doors]]`, `[[modbus]]`,
+    /// `[[mqtt.sources]]`, …).
+    pub extra: String,
+    /// `[limits] signin_per_minute`: high by default, since every test signs in from
+    /// 127.0.0.1; the rate-limit test sets it low.
+    pub signin_per_minute: u32,
 }
 
 impl Default for HubOptions {
@@ -342,6 +354,8 @@ impl Default for HubOptions {
             mqtt_url: None,
             site: unique("site"),
             client_id: unique("hub"),
+            extra: String::new(),
+            signin_per_minute: 100_000,
         }
     }
 }
@@ -353,6 +367,12 @@ impl HubOptions {
     }
     pub fn mqtt(mut self, url: &str) -> Self {
         self.mqtt_url = Some(url.into());
+        self
+    }
+    /// Appends TOML to the configuration.
+    pub fn extra(mut self, toml: &str) -> Self {
+        self.extra.push('\n');
+        self.extra.push_str(toml);
         self
     }
 }
@@ -370,10 +390,15 @@ pub fn config_text(opts: &HubOptions, port: u16) -> String {
         ));
     }
     s.push_str(&format!(
+        "[limits]\nsignin_per_minute = {}\n\n",
+        opts.signin_per_minute
+    ));
+    s.push_str(&format!(
         "[site]\nid = \"{}\"\nname = \"テスト総合病院\"\n",
         opts.site
     ));
     s.push_str(HOSPITAL);
+    s.push_str(&opts.extra);
     s
 }
 
@@ -436,6 +461,10 @@ pub struct Hub {
     http: reqwest::Client,
     child: Option<Child>,
     starts: usize,
+    /// Processes that feed this hub (simulators); killed with it.
+    pub feeders: Vec<Child>,
+    /// A signed-in officer, made on first use (see [`Hub::officer`]).
+    officer: tokio::sync::OnceCell<crate::passkeys::Session>,
 }
 
 /// Starts a hub with the given options and waits until it is healthy.
@@ -467,6 +496,8 @@ pub async fn spawn_hub(opts: HubOptions) -> Hub {
         http,
         child: None,
         starts: 0,
+        feeders: Vec::new(),
+        officer: tokio::sync::OnceCell::new(),
     };
     hub.start().await;
     hub
@@ -586,6 +617,17 @@ impl Hub {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
+    }
+
+    /// The address a browser opens: `localhost`, the host passkeys are bound to (the
+    /// hub's default `[auth] origin`). Used by the browser tests.
+    #[allow(dead_code)]
+    pub fn page_url(&self, path: &str) -> String {
+        format!(
+            "{}{}",
+            self.base_url.replace("127.0.0.1", "localhost"),
+            path
+        )
     }
 
     /// The login token of a system of the test hospital.
@@ -734,11 +776,53 @@ impl Hub {
             .expect("dead_letters array")
     }
 
+    /// `GET /api/v1/doors` (connector health) with the auditor's read token.
+    pub async fn doors(&self) -> Value {
+        let (status, body) = self
+            .get_with("/api/v1/doors", Some(&self.tokens.auditor))
+            .await;
+        assert_eq!(status, StatusCode::OK, "GET /api/v1/doors: {body}");
+        body
+    }
+
+    /// One door's entry of [`Hub::doors`].
+    pub async fn door_health(&self, door: &str) -> Value {
+        let all = self.doors().await;
+        all["doors"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["door"] == door))
+            .cloned()
+            .unwrap_or_else(|| panic!("door {door} not in /api/v1/doors: {all}"))
+    }
+
+    /// GET with the auditor's read token (the dashboard's pages accept read tokens for
+    /// what their role may read).
+    pub async fn read_get(&self, url: String) -> reqwest::Result<reqwest::Response> {
+        self.http
+            .get(url)
+            .bearer_auth(&self.tokens.auditor)
+            .send()
+            .await
+    }
+
+    /// An officer signed in with a passkey (enrolled through `monban user invite`), for
+    /// the dashboard's forms.
+    pub async fn officer(&self) -> &crate::passkeys::Session {
+        self.officer
+            .get_or_init(|| async {
+                crate::passkeys::user(self, "officer", &unique("officer"))
+                    .await
+                    .1
+            })
+            .await
+    }
+
     /// The Prometheus text of /metrics.
     pub async fn metrics(&self) -> String {
         let res = self
             .http
             .get(self.url("/metrics"))
+            .bearer_auth(&self.tokens.auditor)
             .send()
             .await
             .expect("GET /metrics");
@@ -764,6 +848,10 @@ impl Hub {
 
 impl Drop for Hub {
     fn drop(&mut self) {
+        for f in &mut self.feeders {
+            let _ = f.kill();
+            let _ = f.wait();
+        }
         self.kill9();
         // Leave nothing on a shared broker, also when the test failed: the hub's
         // persistent session (and whatever is queued in it) goes.

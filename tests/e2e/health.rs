@@ -21,7 +21,7 @@ async fn health_metrics_and_dashboard() {
             "metric without the monban_ prefix: {l}"
         );
     }
-    let res = reqwest::get(hub.url("/")).await.expect("GET /");
+    let res = hub.read_get(hub.url("/")).await.expect("GET /");
     assert_eq!(res.status(), StatusCode::OK);
     let ct = res
         .headers()

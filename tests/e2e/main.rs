@@ -16,23 +16,45 @@
 //! - [`compliance`] — §8 arithmetic, statuses and periods.
 //! - [`errors`] — 400/401/403/404/413/422 and nothing half-written.
 //! - [`mqtt`] — events, dead letters, status words and last will over MQTT.
+//! - [`vendors`] — every `[[mqtt.sources]]` preset with the vendor's own topics and payloads.
 //! - [`restart`] — kill -9 with pending logins, SIGTERM.
+//! - [`modbus`] — Modbus TCP doors through `serve`, against pymodbus and monban-sim.
 //! - [`scenarios`] — the example commissioning scenarios pass against the real hub.
+//! - [`doors`] — connector health (`/api/v1/doors`, metrics, dashboard), heartbeat
+//!   timeouts that fail closed and survive a restart.
 //! - [`cli`] — `token issue`, config errors, idempotent import.
 //! - [`demo`] — `monban demo` serves a dashboard of real verdicts and stops cleanly.
 //! - [`health`] — `/healthz`, `/metrics`, the dashboard, odd event ids.
+//! - [`passkeys`] — a software passkey: enrollment, sign-in and sessions like a browser.
+//! - [`auth`] — invites, sign-in/out, expiry, CSRF, the audit trail, every role route by route.
+//! - [`step_up`] — a system asks the hub to verify a passkey; the login becomes `direct_2fa`.
 #![allow(clippy::unwrap_used)]
 
+mod auth;
+#[macro_use]
 mod broker;
 mod cli;
 mod compliance;
+mod dash_dead_letters;
+mod dash_evidence;
+mod dash_export;
+mod dash_inventory;
+mod dash_overview;
+mod dash_rooms;
+mod dash_system;
 mod demo;
+mod doors;
 mod errors;
 mod harness;
 mod health;
 mod idempotency;
 mod late;
+mod modbus;
 mod mqtt;
+mod nothing_lost;
+mod passkeys;
 mod restart;
 mod scenarios;
+mod step_up;
+mod vendors;
 mod verdicts;

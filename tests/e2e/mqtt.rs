@@ -13,28 +13,6 @@ const MQTT_DUPLICATE: &str =
     "monban_door_events_ingested_total{source=\"mqtt\",result=\"duplicate\"}";
 const MQTT_STATUS: &str = "monban_door_status_changes_total{source=\"mqtt\"}";
 
-macro_rules! against_both {
-    ($($scenario:ident),* $(,)?) => {
-        mod rumqttd {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario(&crate::broker::start_rumqttd()).await;
-                }
-            )*
-        }
-        mod mosquitto {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    let Some(url) = crate::broker::mosquitto_url() else { return };
-                    super::$scenario(&url).await;
-                }
-            )*
-        }
-    };
-}
-
 against_both!(
     events_earn_presence,
     bad_payloads_are_dead_letters_and_the_connector_goes_on,
