@@ -33,7 +33,8 @@ use monban_web::auth::Viewer;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// A session's last use is written at most this often.
+/// A session's last use is written at most this often (or a tenth of the idle timeout,
+/// when that is shorter, so a session in use never idles out).
 const TOUCH_EVERY_MS: i64 = 30_000;
 /// The largest form body read for its `_csrf` field (CSV imports are pasted forms).
 const FORM_LIMIT: usize = 16 * 1024 * 1024;
@@ -134,7 +135,8 @@ async fn live_session(
     if user.disabled_at.is_some() {
         return Ok(Err(Dead::Disabled));
     }
-    if now.as_millis() - s.last_seen_at.as_millis() >= TOUCH_EVERY_MS {
+    let touch_every = TOUCH_EVERY_MS.min(auth.settings.session_idle.as_millis() / 10);
+    if now.as_millis() - s.last_seen_at.as_millis() >= touch_every {
         if let Err(e) = hub.store.touch_session(&hash, now).await {
             tracing::warn!(error = %e, "could not record session use");
         }
