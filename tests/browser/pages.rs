@@ -210,16 +210,17 @@ async fn rooms_page_equals_the_api_and_follows_an_entry_at_both_sizes() {
         let marker = unique("marker");
         // Also listen to the hub's feed ourselves, to tell a silent hub from a page that
         // does not follow it.
-        browser
+        let opened = browser
             .js(
                 "window.__monbanMarker = arguments[0];
                  window.__monbanFeed = [];
                  const feed = new EventSource('/api/v1/live');
                  feed.onmessage = e => window.__monbanFeed.push(e.data);
-                 return new Promise(ok => { feed.onopen = () => ok(true); setTimeout(() => ok(false), 5000); })",
+                 return new Promise(ok => { feed.onopen = () => ok(true); setTimeout(() => ok(false), 25000); })",
                 vec![json!(marker)],
             )
             .await;
+        assert_eq!(opened, json!(true), "the test's own feed did not open");
         let id = format!("r-doc-{width}");
         let (who, credential, card) = if width < 600 {
             ("p0004", "biometric", "B0004")

@@ -112,7 +112,15 @@ async fn system_page_from_the_overview_equals_the_api_at_both_sizes() {
         }
         browser.screenshot(&width.to_string()).await;
 
-        // Live: a new ehr login now; the open page's counts follow without a reload.
+        // Live: a new ehr login now; the open page's counts follow without a reload. The
+        // login is sent once the page's feed is connected, so the page hears of it.
+        browser
+            .wait_js(
+                "the live indicator to say live",
+                "return document.querySelector(\"[data-testid='live'][data-live='live']\") !== null",
+                vec![],
+            )
+            .await;
         let marker = unique("marker");
         browser
             .js(

@@ -6,7 +6,6 @@ use crate::harness::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// A directory with a `monban.toml` of the test hospital (not served).
 fn config_dir(text: &str) -> (tempfile::TempDir, PathBuf) {
@@ -245,7 +244,7 @@ async fn importing_the_same_file_twice_is_idempotent() {
 
     // Stop, start with the same file, stop, start again.
     for _ in 0..2 {
-        let (status, _) = hub.terminate(Duration::from_secs(5));
+        let (status, _) = hub.terminate(DEADLINE);
         assert_eq!(status.code(), Some(0));
         hub.start().await;
         assert_eq!(
@@ -275,7 +274,7 @@ async fn importing_the_same_file_twice_is_idempotent() {
     let mut text = std::fs::read_to_string(&hub.config).expect("read config");
     text.push_str("\n[[people]]\nid = \"p0006\"\nname = \"看護師 六子\"\ncredentials = [\"card:06060606\"]\naccounts = { ehr = \"nurse06\" }\n");
     std::fs::write(&hub.config, text).expect("write config");
-    let (status, _) = hub.terminate(Duration::from_secs(5));
+    let (status, _) = hub.terminate(DEADLINE);
     assert_eq!(status.code(), Some(0));
     hub.start().await;
     hub.door_ok(&entry(

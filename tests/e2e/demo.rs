@@ -81,25 +81,52 @@ async fn demo_serves_a_dashboard_of_real_verdicts() {
     )
     .await;
 
-    let html = http
-        .get(format!("{base}/"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    // The page is rendered from the store as it is now, so compare with a fresh reading.
-    let now: Value = http
-        .get(format!("{base}/api/v1/compliance"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // The simulation is still running, so a status may change between two readings: read
+    // the API, the page and the API again until both API readings agree, and compare the
+    // page with them.
+    let (html, now) = wait_for(
+        "a page rendered between two equal API readings",
+        Duration::from_secs(120),
+        || {
+            let (http, base, token) = (http.clone(), base.clone(), token.clone());
+            async move {
+                let statuses = |v: &Value| -> Option<Vec<(String, String)>> {
+                    v["systems"]
+                        .as_array()?
+                        .iter()
+                        .map(|s| {
+                            Some((
+                                s["id"].as_str()?.to_string(),
+                                s["status"].as_str()?.to_string(),
+                            ))
+                        })
+                        .collect()
+                };
+                let read = || async {
+                    let r = http
+                        .get(format!("{base}/api/v1/compliance"))
+                        .bearer_auth(&token)
+                        .send()
+                        .await
+                        .ok()?;
+                    r.json::<Value>().await.ok()
+                };
+                let before = read().await?;
+                let html = http
+                    .get(format!("{base}/"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .ok()?
+                    .text()
+                    .await
+                    .ok()?;
+                let after = read().await?;
+                (statuses(&before)? == statuses(&after)?).then_some((html, after))
+            }
+        },
+    )
+    .await;
     let systems = compliance["systems"].as_array().unwrap();
     assert!(
         systems

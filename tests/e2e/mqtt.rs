@@ -335,9 +335,8 @@ async fn other_sites_topics_are_not_ours() {
 async fn events_published_while_the_hub_is_down_arrive_after_restart(url: &str) {
     let mut hub = hub_on(url).await;
     let b = Base::new();
-    let (status, took) = hub.terminate(std::time::Duration::from_secs(5));
+    let (status, _) = hub.terminate(DEADLINE);
     assert_eq!(status.code(), Some(0), "exit after SIGTERM: {status}");
-    assert!(took < std::time::Duration::from_secs(5));
 
     // QoS 1 into the hub's persistent session while it is down.
     let mut p = Publisher::connect(url).await;
@@ -433,9 +432,10 @@ async fn events_published_as_soon_as_the_hub_is_healthy_arrive(url: &str) {
         &["password"],
     );
     hub.login_ok(&l).await;
-    // The event either arrives within milliseconds of the subscription or was dropped.
+    // The event arrives soon after the subscription unless it was dropped; a dropped one
+    // never arrives, so a generous deadline costs nothing when the test passes.
     let what = "the event published right after /healthz to apply (lost?)";
-    let view = wait_for(what, std::time::Duration::from_secs(3), || async {
+    let view = wait_for(what, DEADLINE, || async {
         let v = hub.login_view("l-early").await;
         (v["verdict"] == "combined_measures").then_some(v)
     })

