@@ -3,10 +3,13 @@
 //! dead letters and token hashes.
 //!
 //! One implementation over sqlx's `Any` driver: the SQL is written once with `$N`
-//! placeholders and portable types (INTEGER milliseconds, TEXT, BLOB), and the backend
-//! is chosen by the URL (`sqlite://…` now; `postgres://…` with its own migrations next).
+//! placeholders and portable types (integer milliseconds, TEXT, BLOB/BYTEA), and the
+//! backend is chosen by the URL: `sqlite://…` (embedded, the default) or `postgres://…`
+//! (a PostgreSQL server for larger sites), each with its own migrations
+//! (`migrations/sqlite`, `migrations/postgres`) describing the same tables.
 //! SQLite runs in WAL mode with `synchronous=FULL` and foreign keys on, so an event the
-//! hub has acknowledged survives a killed process and a power cut.
+//! hub has acknowledged survives a killed process and a power cut; PostgreSQL commits
+//! durably by default. Either way a write is acknowledged only after its commit.
 
 use monban_connectors::{DeadLetter, Ingested};
 use monban_core::timeline::Outage;
@@ -22,6 +25,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -29,7 +33,7 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("unsupported database URL {0:?}: use sqlite://path")]
+    #[error("unsupported database URL {0:?}: use sqlite://path or postgres://user@host/database")]
     Unsupported(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
@@ -88,6 +92,11 @@ pub struct Store {
     pool: AnyPool,
 }
 
+/// Whether `url` names a PostgreSQL server.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 fn sqlite_url(url: &str) -> String {
     if url.contains('?') || url.contains(":memory:") {
         url.to_string()
@@ -97,9 +106,19 @@ fn sqlite_url(url: &str) -> String {
 }
 
 impl Store {
-    /// Connects and migrates.
+    /// Connects and migrates: `sqlite:` (embedded, the default) or `postgres:` /
+    /// `postgresql:` (a server, for larger sites).
     pub async fn open(url: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
+        if is_postgres(url) {
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(std::time::Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            POSTGRES_MIGRATIONS.run(&pool).await?;
+            return Ok(Store { pool });
+        }
         if !url.starts_with("sqlite:") {
             return Err(StoreError::Unsupported(url.to_string()));
         }
