@@ -38,8 +38,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// How long a condition may take to come true (a hub to start, a message to arrive).
-pub const DEADLINE: Duration = Duration::from_secs(15);
+/// How long a condition may take to come true (a hub to start, a message to arrive): generous,
+/// for a loaded 2-core CI machine; a passing test never waits for it.
+pub const DEADLINE: Duration = Duration::from_secs(30);
 
 /// The binary under test: `$MONBAN_BIN`, else `target/debug/monban` of this workspace.
 pub fn monban_bin() -> PathBuf {
@@ -67,6 +68,77 @@ pub fn unique(prefix: &str) -> String {
     h.write_u128(Instant::now().elapsed().as_nanos());
     h.write_u32(std::process::id());
     format!("{prefix}-{:08x}", h.finish() as u32)
+}
+
+/// `MONBAN_TEST_POSTGRES_URL`: a PostgreSQL server on which the tests may create and
+/// drop databases (`.ci/run` sets it to the machine's server). Unset: PostgreSQL tests
+/// skip with a printed reason.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("MONBAN_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// Whether every hub of this run keeps its store on PostgreSQL: `MONBAN_E2E_STORE=postgres`
+/// (with `MONBAN_TEST_POSTGRES_URL`); `.ci/run` runs the store-heavy suites so a second
+/// time.
+pub fn hubs_on_postgres() -> bool {
+    std::env::var("MONBAN_E2E_STORE").as_deref() == Ok("postgres")
+}
+
+/// `url` with its database (the path) replaced by `database`.
+fn with_database(url: &str, database: &str) -> String {
+    let mut u = url::Url::parse(url)
+        .unwrap_or_else(|e| panic!("MONBAN_TEST_POSTGRES_URL {url:?} is not a URL: {e}"));
+    u.set_path(&format!("/{database}"));
+    u.to_string()
+}
+
+/// Creates an empty database for one hub on the server of [`postgres_url`]; returns its
+/// URL. Dropped again when the hub is.
+pub async fn fresh_postgres_database() -> String {
+    use sqlx::Connection;
+    let admin = postgres_url().expect(
+        "MONBAN_E2E_STORE=postgres needs MONBAN_TEST_POSTGRES_URL (for example \
+         postgres://postgres@127.0.0.1:5432/test)",
+    );
+    let name = unique("monban_e2e").replace('-', "_");
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {admin}: {e}"));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+    let _ = conn.close().await;
+    with_database(&admin, &name)
+}
+
+/// Drops a database made by [`fresh_postgres_database`] (best effort: a failing test
+/// still cleans up; a leftover is named `monban_e2e_*`).
+fn drop_postgres_database(url: &str) {
+    use sqlx::Connection;
+    let (Some(admin), Ok(u)) = (postgres_url(), url::Url::parse(url)) else {
+        return;
+    };
+    let name = u.path().trim_start_matches('/').to_string();
+    if !name.starts_with("monban_e2e_") {
+        return;
+    }
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    rt.block_on(async {
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await;
+            let _ = conn.close().await;
+        }
+    });
 }
 
 /// A free TCP port on 127.0.0.1 (bound, read and released).
@@ -345,6 +417,9 @@ pub struct HubOptions {
     /// `[limits] signin_per_minute`: high by default, since every test signs in from
     /// 127.0.0.1; the rate-limit test sets it low.
     pub signin_per_minute: u32,
+    /// `[server] database`: `None` is `sqlite://monban.db` in the hub's directory, or a
+    /// fresh PostgreSQL database when the run says so ([`hubs_on_postgres`]).
+    pub database: Option<String>,
 }
 
 impl Default for HubOptions {
@@ -356,6 +431,7 @@ impl Default for HubOptions {
             client_id: unique("hub"),
             extra: String::new(),
             signin_per_minute: 100_000,
+            database: None,
         }
     }
 }
@@ -369,6 +445,11 @@ impl HubOptions {
         self.mqtt_url = Some(url.into());
         self
     }
+    /// `[server] database`.
+    pub fn database(mut self, url: &str) -> Self {
+        self.database = Some(url.into());
+        self
+    }
     /// Appends TOML to the configuration.
     pub fn extra(mut self, toml: &str) -> Self {
         self.extra.push('\n');
@@ -380,7 +461,8 @@ impl HubOptions {
 /// The whole `monban.toml` for these options.
 pub fn config_text(opts: &HubOptions, port: u16) -> String {
     let mut s = format!(
-        "[server]\nlisten = \"127.0.0.1:{port}\"\ndatabase = \"sqlite://monban.db\"\ngrace = \"{}\"\n\n",
+        "[server]\nlisten = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\ngrace = \"{}\"\n\n",
+        opts.database.as_deref().unwrap_or("sqlite://monban.db"),
         opts.grace
     );
     if let Some(url) = &opts.mqtt_url {
@@ -468,7 +550,10 @@ pub struct Hub {
 }
 
 /// Starts a hub with the given options and waits until it is healthy.
-pub async fn spawn_hub(opts: HubOptions) -> Hub {
+pub async fn spawn_hub(mut opts: HubOptions) -> Hub {
+    if opts.database.is_none() && hubs_on_postgres() {
+        opts.database = Some(fresh_postgres_database().await);
+    }
     let dir = tempfile::Builder::new()
         .prefix("monban-e2e-")
         .tempdir()
@@ -866,6 +951,11 @@ impl Drop for Hub {
                 }
             });
             let _ = cleanup.join();
+        }
+        if let Some(url) = self.opts.database.clone() {
+            if url.starts_with("postgres") {
+                let _ = std::thread::spawn(move || drop_postgres_database(&url)).join();
+            }
         }
         if std::thread::panicking() {
             eprintln!(

@@ -28,6 +28,12 @@
 //! - [`passkeys`] — a software passkey: enrollment, sign-in and sessions like a browser.
 //! - [`auth`] — invites, sign-in/out, expiry, CSRF, the audit trail, every role route by route.
 //! - [`step_up`] — a system asks the hub to verify a passkey; the login becomes `direct_2fa`.
+//! - [`postgres`] — the store on PostgreSQL (`MONBAN_TEST_POSTGRES_URL`): judged, kept
+//!   across kill -9, dashboard, an append-only audit trail enforced by the server.
+//!
+//! With `MONBAN_E2E_STORE=postgres` (and `MONBAN_TEST_POSTGRES_URL`) every hub of the run
+//! keeps its store in a fresh PostgreSQL database; `.ci/run` runs the store-heavy
+//! suites that way too.
 #![allow(clippy::unwrap_used)]
 
 mod auth;
@@ -53,6 +59,7 @@ mod modbus;
 mod mqtt;
 mod nothing_lost;
 mod passkeys;
+mod postgres;
 mod restart;
 mod scenarios;
 mod step_up;
