@@ -53,6 +53,21 @@ impl ApiError {
     fn forbidden(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
+    /// A store error: `503 store_unavailable` when the store cannot be reached (nothing
+    /// was recorded; the sender retries), else `500 internal_error`.
+    pub(crate) fn store(e: crate::store::StoreError) -> ApiError {
+        if e.is_unavailable() {
+            tracing::error!(error = %e, "store unavailable");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "the hub cannot reach its store: nothing was recorded; send it again",
+            )
+        } else {
+            ApiError::internal(e)
+        }
+    }
+
     pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %e, "internal error");
         ApiError::new(
@@ -96,7 +111,7 @@ impl From<HubError> for ApiError {
                 "unknown_system",
                 format!("system {s:?} is not in the inventory"),
             ),
-            HubError::Store(e) => ApiError::internal(e),
+            HubError::Store(e) => ApiError::store(e),
         }
     }
 }
@@ -142,7 +157,7 @@ pub(crate) async fn authenticate(hub: &Hub, headers: &HeaderMap) -> Result<Token
         .store
         .token_by_hash(&crate::tokens::hash(text))
         .await
-        .map_err(ApiError::internal)?
+        .map_err(ApiError::store)?
         .filter(|t| !t.revoked)
         .ok_or_else(|| ApiError::unauthorized("the token is not known or has been revoked"))?;
     let now = hub.now();
@@ -271,7 +286,7 @@ async fn post_login(
             .store
             .login(&login.event_id)
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(ApiError::store)?;
         if let Some(stored) = known {
             return Ok((StatusCode::OK, Json(verdict_reply(&stored, hub.now()))).into_response());
         }
@@ -328,7 +343,7 @@ async fn get_login(
         .store
         .login(&event_id)
         .await
-        .map_err(ApiError::internal)?
+        .map_err(ApiError::store)?
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -379,7 +394,7 @@ pub async fn compliance_rows(
         .store
         .verdict_counts(from, to)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::store)?;
     let mut by_system: HashMap<String, LoginCounts> = HashMap::new();
     for (system, kind, n) in counts {
         by_system.entry(system).or_default().add(kind, n);
@@ -408,11 +423,7 @@ async fn get_compliance(
 }
 
 async fn get_dead_letters(State(hub): State<Arc<Hub>>) -> Result<Json<Value>, ApiError> {
-    let letters = hub
-        .store
-        .dead_letters(500)
-        .await
-        .map_err(ApiError::internal)?;
+    let letters = hub.store.dead_letters(500).await.map_err(ApiError::store)?;
     let items: Vec<Value> = letters
         .iter()
         .map(|d| {

@@ -39,6 +39,23 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// Whether the store could not be reached (a database server down or cut off, every
+    /// connection busy): the request may succeed when sent again, and nothing was written.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Db(
+                sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::WorkerCrashed
+            )
+        )
+    }
+}
+
 pub(crate) type Result<T> = std::result::Result<T, StoreError>;
 
 /// A login as stored, with its current verdict.
@@ -111,9 +128,11 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
         if is_postgres(url) {
+            // A server that cannot be reached fails a request within 5 s (503, nothing
+            // recorded, the sender retries) instead of holding it.
             let pool = AnyPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(std::time::Duration::from_secs(10))
+                .acquire_timeout(std::time::Duration::from_secs(5))
                 .connect(url)
                 .await?;
             POSTGRES_MIGRATIONS.run(&pool).await?;
