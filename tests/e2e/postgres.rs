@@ -5,13 +5,19 @@
 //! reason without it. `.ci/run` also runs the store-heavy suites with every hub on
 //! PostgreSQL (`MONBAN_E2E_STORE=postgres`).
 //!
+//! A database lost while the hub runs (a relay between them is cut) makes ingest answer
+//! `503 store_unavailable` without acknowledging anything, MQTT messages stay unacked at
+//! the broker, and once the database is back every event is stored exactly once.
+//!
 //! A database that cannot be reached is refused at start with a message that names it;
 //! that test needs no server.
 
+use crate::broker::{start_rumqttd, Publisher};
 use crate::harness::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::Connection;
+use tokio::sync::watch;
 
 const WARD_PC: &str = "ward3-pc01";
 
@@ -189,4 +195,164 @@ async fn an_unreachable_database_is_refused_at_start() {
         "the error names the database: {}",
         out.stderr
     );
+}
+
+/// A TCP relay between the hub and PostgreSQL that can be cut (every connection dropped,
+/// new ones refused) and restored: the database server lost and back.
+struct Link {
+    url: String,
+    up: watch::Sender<bool>,
+}
+
+impl Link {
+    /// A relay to the server of `database_url`; its URL names the same database.
+    async fn to(database_url: &str) -> Link {
+        let upstream = url::Url::parse(database_url).expect("database URL");
+        let target = format!(
+            "{}:{}",
+            upstream.host_str().unwrap_or("127.0.0.1"),
+            upstream.port().unwrap_or(5432)
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the relay");
+        let port = listener.local_addr().expect("relay address").port();
+        let (up, watch) = watch::channel(true);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut watch = watch.clone();
+                if !*watch.borrow() {
+                    continue; // cut: refused (dropped at once)
+                }
+                let target = target.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = watch.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        let mut url = upstream.clone();
+        url.set_host(Some("127.0.0.1")).expect("host");
+        url.set_port(Some(port)).expect("port");
+        Link {
+            url: url.to_string(),
+            up,
+        }
+    }
+
+    fn cut(&self) {
+        self.up.send_replace(false);
+    }
+
+    fn restore(&self) {
+        self.up.send_replace(true);
+    }
+}
+
+async fn healthz(hub: &Hub) -> StatusCode {
+    hub.get_with("/healthz", None).await.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_database_fails_closed_and_loses_nothing() {
+    if postgres_url().is_none() {
+        eprintln!(
+            "skipped a_lost_database_fails_closed_and_loses_nothing: MONBAN_TEST_POSTGRES_URL \
+             is not set (.ci/run sets it)"
+        );
+        return;
+    }
+    let database = fresh_postgres_database().await;
+    let link = Link::to(&database).await;
+    let broker = start_rumqttd();
+    let hub = spawn_hub(HubOptions::default().database(&link.url).mqtt(&broker)).await;
+    hub.wait_mqtt_connected().await;
+    let mut publisher = Publisher::connect(&broker).await;
+    let b = Base::new();
+    hub.door_ok(&entry(
+        "ward3-main",
+        "pg-in",
+        &b.at(0, 9),
+        "card",
+        "04A1B2C3",
+    ))
+    .await;
+
+    link.cut();
+    wait_for("/healthz to report the store lost", DEADLINE, || async {
+        (healthz(&hub).await == StatusCode::SERVICE_UNAVAILABLE).then_some(())
+    })
+    .await;
+    // Over HTTP: refused with the error body, nothing acknowledged.
+    let technician = entry(
+        "pharmacy-door",
+        "pg-http",
+        &b.at(1, 9),
+        "biometric",
+        "B0004",
+    );
+    let reply = hub.post_door_event(&technician).await;
+    assert_eq!(reply.0, StatusCode::SERVICE_UNAVAILABLE, "{:?}", reply.1);
+    assert_eq!(
+        assert_error_body(&reply.1, "a door event while the store is lost"),
+        "store_unavailable"
+    );
+    // Over MQTT: published at QoS 1 while the store is lost; the hub cannot store it, so
+    // it does not acknowledge it and the broker keeps it.
+    let doctor = entry("ward3-back", "pg-mqtt", &b.at(2, 9), "card_pin", "CP0003");
+    publisher
+        .publish(
+            &format!("monban/{}/door/ward3-back/event", hub.opts.site),
+            mqtt_payload(&doctor),
+            false,
+        )
+        .await;
+
+    link.restore();
+    wait_for("/healthz to report the store back", DEADLINE, || async {
+        (healthz(&hub).await == StatusCode::OK).then_some(())
+    })
+    .await;
+    // The HTTP sender retries: stored now, once.
+    hub.door_ok(&technician).await;
+    // The broker redelivers the MQTT event once the hub reconnects.
+    let url = database.clone();
+    let stored = wait_for("both events to be stored", DEADLINE, || async {
+        let mut conn = sqlx::PgConnection::connect(&url).await.ok()?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT event_id, COUNT(*) FROM door_events WHERE event_id LIKE 'pg-%' \
+             GROUP BY event_id ORDER BY event_id",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .ok()?;
+        let _ = conn.close().await;
+        (rows.len() == 3).then_some(rows)
+    })
+    .await;
+    assert_eq!(
+        stored,
+        vec![
+            ("pg-http".to_string(), 1),
+            ("pg-in".to_string(), 1),
+            ("pg-mqtt".to_string(), 1)
+        ],
+        "every event exactly once"
+    );
+    // And the engine judges with them: the technician's entry (a fingerprint) makes her
+    // password login in the pharmacy combined measures.
+    let l = ehr_login(
+        "pg-l-tech",
+        &b.at(3, 9),
+        "tech04",
+        "pharmacy-pc01",
+        &["password"],
+    );
+    let reply = hub.login_ok(&l).await;
+    assert_eq!(reply["verdict"], "combined_measures", "{reply}");
 }
