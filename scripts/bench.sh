@@ -10,7 +10,9 @@
 # gives the latency of an event when the hub keeps up.
 #
 # Uses the embedded broker (`monban broker`) unless MONBAN_BENCH_MQTT_URL is set
-# (e.g. mqtt://127.0.0.1:1883 for Mosquitto).
+# (e.g. mqtt://127.0.0.1:1883 for Mosquitto), and SQLite unless MONBAN_BENCH_POSTGRES_URL
+# names a PostgreSQL server (e.g. postgres://postgres@127.0.0.1:5432/test): the script
+# then creates an empty database `monban_bench_<pid>` there and drops it afterwards.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 events=${1:-5000}
@@ -22,7 +24,20 @@ cargo build --release -p monban-server -p monban-sim
 bin=target/release
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+database="sqlite://monban.db"
+if [ -n "${MONBAN_BENCH_POSTGRES_URL:-}" ]; then
+  bench_db="monban_bench_$$"
+  psql "$MONBAN_BENCH_POSTGRES_URL" -qc "CREATE DATABASE $bench_db"
+  database="${MONBAN_BENCH_POSTGRES_URL%/*}/$bench_db"
+fi
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ -n "${bench_db:-}" ]; then
+    psql "$MONBAN_BENCH_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $bench_db WITH (FORCE)" || true
+  fi
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -37,7 +52,7 @@ else
 fi
 
 {
-  printf '[server]\nlisten = "127.0.0.1:%s"\ndatabase = "sqlite://monban.db"\ngrace = "60s"\n\n' "$hub_port"
+  printf '[server]\nlisten = "127.0.0.1:%s"\ndatabase = "%s"\ngrace = "60s"\n\n' "$hub_port" "$database"
   printf '[mqtt]\nurl = "%s"\nclient_id = "monban-bench-%s"\n\n' "$mqtt" "$$"
   "$bin/monban-sim" hospital --seed 1
 } > "$work/monban.toml"
@@ -47,7 +62,7 @@ hub=$!
 pids+=($hub)
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$hub_port/healthz" >/dev/null && break; sleep 0.1; done
 
-echo "# $(date -u +%FT%TZ) $(nproc) cores; events=$events rate=$rate logins=$logins concurrency=$concurrency broker=$mqtt" >&2
+echo "# $(date -u +%FT%TZ) $(nproc) cores; events=$events rate=$rate logins=$logins concurrency=$concurrency broker=$mqtt store=${database%%://*}" >&2
 "$bin/monban-sim" load --mqtt "$mqtt" --hub "http://127.0.0.1:$hub_port" --login-token "$token" \
   --door-events "$events" --door-rate "$rate" --logins "$logins" --concurrency "$concurrency"
 echo "hub peak RSS: $(grep VmHWM /proc/$hub/status | awk '{print $2, $3}')" >&2
