@@ -57,12 +57,13 @@ fi
   "$bin/monban-sim" hospital --seed 1
 } > "$work/monban.toml"
 token=$("$bin/monban" --config "$work/monban.toml" token issue --system ehr 2>/dev/null)
+read_token=$("$bin/monban" --config "$work/monban.toml" token issue --role auditor 2>/dev/null)
 RUST_LOG=warn "$bin/monban" --config "$work/monban.toml" serve 2>"$work/hub.log" &
 hub=$!
 pids+=($hub)
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$hub_port/healthz" >/dev/null && break; sleep 0.1; done
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores; events=$events rate=$rate logins=$logins concurrency=$concurrency broker=$mqtt store=${database%%://*}" >&2
-"$bin/monban-sim" load --mqtt "$mqtt" --hub "http://127.0.0.1:$hub_port" --login-token "$token" \
+"$bin/monban-sim" load --mqtt "$mqtt" --hub "http://127.0.0.1:$hub_port" --login-token "$token" --read-token "$read_token" \
   --door-events "$events" --door-rate "$rate" --logins "$logins" --concurrency "$concurrency"
 echo "hub peak RSS: $(grep VmHWM /proc/$hub/status | awk '{print $2, $3}')" >&2

@@ -40,6 +40,9 @@ pub struct LoadOptions {
     /// A system, its login-ingest token, an account mapped to that person and a terminal.
     pub system: String,
     pub login_token: String,
+    /// A read token (any role) for the live feed, which needs one since the hub has
+    /// sign-in.
+    pub read_token: Option<String>,
     pub account: String,
     pub terminal: String,
     pub logins: u64,
@@ -105,12 +108,16 @@ pub async fn run(opts: &LoadOptions) -> anyhow::Result<LoadReport> {
 async fn door_events(opts: &LoadOptions, report: &mut LoadReport) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     // Follow the live feed first, so no store is missed.
-    let mut feed = http
-        .get(format!("{}/api/v1/live", opts.hub_url))
+    let mut request = http.get(format!("{}/api/v1/live", opts.hub_url));
+    if let Some(token) = &opts.read_token {
+        request = request.bearer_auth(token);
+    }
+    let mut feed = request
         .send()
         .await
         .context("cannot open the hub's live feed")?
-        .error_for_status()?;
+        .error_for_status()
+        .context("the hub refused its live feed (give a read token: --read-token)")?;
     let sent: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let total = opts.door_events;
     let prefix = format!("{}/bench-{}-", opts.door, opts.run_id);

@@ -250,6 +250,9 @@ struct LoadArgs {
     /// A login-ingest token for the ehr system.
     #[arg(long, value_name = "TOKEN")]
     login_token: String,
+    /// A read token (`monban token issue --role auditor`) for the hub's live feed.
+    #[arg(long, value_name = "TOKEN")]
+    read_token: Option<String>,
     /// How many door events to publish.
     #[arg(long, default_value_t = 5000)]
     door_events: u64,
@@ -591,6 +594,7 @@ async fn load_command(args: LoadArgs) -> anyhow::Result<ExitCode> {
         door_rate: args.door_rate,
         system: hospital::ids::EHR.to_string(),
         login_token: args.login_token,
+        read_token: args.read_token,
         account,
         terminal,
         logins: args.logins,
