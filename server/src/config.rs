@@ -466,10 +466,7 @@ impl Config {
                     .database
                     .clone()
                     .unwrap_or_else(|| "sqlite://monban.db".into());
-                if !(database.starts_with("sqlite:")
-                    || database.starts_with("postgres://")
-                    || database.starts_with("postgresql://"))
-                {
+                if !(database.starts_with("sqlite:") || crate::store::is_postgres(&database)) {
                     cx.err_key(span.clone(), "database", format!("[server] database {database:?} must start with sqlite:// or postgres://"));
                 }
                 let tls = parse_tls(&mut cx, span.clone(), s, base);

@@ -408,19 +408,29 @@ impl Peer {
         }
     }
 
-    /// A card `access_granted` stamped with the wall clock; returns its sequence number
-    /// and bounds of its time in Unix seconds.
-    async fn badge(&mut self, card: &str, direction: &str) -> (u16, u32, u32) {
+    /// A card `access_granted` stamped with the wall clock, waited for until the hub has
+    /// stored `stored` Modbus events; returns its sequence number and bounds of its time
+    /// in Unix seconds.
+    async fn badge(
+        &mut self,
+        hub: &Hub,
+        card: &str,
+        direction: &str,
+        stored: f64,
+    ) -> (u16, u32, u32) {
         match self {
             Peer::Py(p) => {
                 let (seq, ts) = p.event(&format!("badge {card} {direction}")).await;
+                wait_metric(hub, MB_NEW, stored).await;
                 (seq, ts, ts)
             }
             Peer::Sim(s) => {
                 let lo = now_secs();
                 s.send(&format!("badge card {card} {direction}")).await;
                 s.pushed = s.pushed.wrapping_add(1);
-                // The upper bound is refined by the caller once the event is stored.
+                wait_metric(hub, MB_NEW, stored).await;
+                // The simulator stamps the event when it reads the line, which is certainly
+                // before the hub stored it.
                 (s.pushed, lo, now_secs() + 1)
             }
         }
@@ -455,11 +465,7 @@ async fn badge_contact_and_tamper(peer: &mut Peer) -> Hub {
         Value::Null,
     );
 
-    let (seq, lo, hi) = peer.badge(NURSE_CARD, "in").await;
-    wait_metric(&hub, MB_NEW, 1.0).await;
-    // The simulator stamps the event when it reads the line, which is certainly before
-    // the hub stored it.
-    let hi = hi.max(now_secs() + 1);
+    let (seq, lo, hi) = peer.badge(&hub, NURSE_CARD, "in", 1.0).await;
     let reply = nurse_login(&hub, "l-mb-1", now_ms()).await;
     assert_reply(&reply, "l-mb-1", "combined_measures", &[], false);
     assert_modbus_entry(&hub.login_view("l-mb-1").await, seq, lo, hi);

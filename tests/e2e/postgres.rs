@@ -21,13 +21,21 @@ use tokio::sync::watch;
 
 const WARD_PC: &str = "ward3-pc01";
 
-/// A hub on a fresh PostgreSQL database, or `None` (printed) without a server.
-async fn hub_on_postgres(test: &str) -> Option<Hub> {
-    if postgres_url().is_none() {
+/// Whether there is no PostgreSQL server to test against (then says `test` is skipped).
+fn skip_without_postgres(test: &str) -> bool {
+    let skip = postgres_url().is_none();
+    if skip {
         eprintln!(
             "skipped {test}: MONBAN_TEST_POSTGRES_URL is not set (for example \
              postgres://postgres@127.0.0.1:5432/test; .ci/run sets it)"
         );
+    }
+    skip
+}
+
+/// A hub on a fresh PostgreSQL database, or `None` (printed) without a server.
+async fn hub_on_postgres(test: &str) -> Option<Hub> {
+    if skip_without_postgres(test) {
         return None;
     }
     let url = fresh_postgres_database().await;
@@ -260,11 +268,7 @@ async fn healthz(hub: &Hub) -> StatusCode {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_database_fails_closed_and_loses_nothing() {
-    if postgres_url().is_none() {
-        eprintln!(
-            "skipped a_lost_database_fails_closed_and_loses_nothing: MONBAN_TEST_POSTGRES_URL \
-             is not set (.ci/run sets it)"
-        );
+    if skip_without_postgres("a_lost_database_fails_closed_and_loses_nothing") {
         return;
     }
     let database = fresh_postgres_database().await;
