@@ -409,18 +409,10 @@ impl Login {
         let wire: LoginWire = serde_json::from_slice(body).map_err(malformed)?;
         let system = SystemId::parse(wire.system)
             .map_err(|e| InputError::invalid("unknown_system", e.to_string()))?;
-        if wire.account.trim().is_empty() || wire.account.len() > 256 {
-            return Err(InputError::invalid(
-                "invalid_account",
-                "account must be 1 to 256 characters",
-            ));
-        }
-        if wire.terminal.trim().is_empty() || wire.terminal.len() > 256 {
-            return Err(InputError::invalid(
-                "invalid_terminal",
-                "terminal must be 1 to 256 characters",
-            ));
-        }
+        let account = crate::text::Text::parse(&wire.account, crate::text::ACCOUNT)
+            .map_err(|e| InputError::invalid("invalid_account", e.to_string()))?;
+        let terminal = crate::text::Text::parse(&wire.terminal, crate::text::TERMINAL)
+            .map_err(|e| InputError::invalid("invalid_terminal", e.to_string()))?;
         if wire.factors.is_empty() {
             return Err(InputError::invalid(
                 "no_factors",
@@ -440,8 +432,8 @@ impl Login {
             event_id: parse_event_id(&wire.event_id)?,
             ts: parse_ts(&wire.ts)?,
             system,
-            account: wire.account,
-            terminal: wire.terminal,
+            account: account.into_string(),
+            terminal: terminal.into_string(),
             factors,
             outcome: wire
                 .outcome

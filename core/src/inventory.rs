@@ -318,6 +318,38 @@ impl Inventory {
                 }
             }
         }
+        // Names and account names are bounded text like everything the hub stores.
+        let mut bound = |table: &'static str, i: usize, what: &str, v: &str, b| {
+            if let Err(e) = crate::text::Text::parse(v, b) {
+                errors.push(err(table, i, format!("{what}: {e}")));
+            }
+        };
+        for (i, r) in rooms.iter().enumerate() {
+            bound("rooms", i, "name", &r.name, crate::text::LABEL);
+        }
+        for (i, d) in doors.iter().enumerate() {
+            bound("doors", i, "name", &d.name, crate::text::LABEL);
+        }
+        for (i, t) in terminals.iter().enumerate() {
+            bound("terminals", i, "name", &t.name, crate::text::LABEL);
+        }
+        for (i, s) in systems.iter().enumerate() {
+            bound("systems", i, "name", &s.name, crate::text::LABEL);
+        }
+        for (i, p) in people.iter().enumerate() {
+            bound("people", i, "name", &p.name, crate::text::LABEL);
+            for (system, account) in &p.accounts {
+                if !account.trim().is_empty() {
+                    bound(
+                        "people",
+                        i,
+                        &format!("account for system {:?}", system.as_str()),
+                        account,
+                        crate::text::ACCOUNT,
+                    );
+                }
+            }
+        }
         inv.rooms = rooms;
         inv.doors = doors;
         inv.terminals = terminals;

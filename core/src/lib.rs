@@ -18,6 +18,8 @@
 //! - [`verdict`] — the rules of CONTRACT §3 and the evidence they produce.
 //! - [`engine`] — pending logins, re-evaluation on late events inside `grace`, finality.
 //! - [`compliance`] — the per-system rollup of CONTRACT §8.
+//! - [`text`] — bounded free text (names, labels, accounts, terminals) and the bounded
+//!   prefixes kept of refused input.
 
 pub mod compliance;
 pub mod engine;
@@ -25,6 +27,7 @@ pub mod event;
 pub mod factor;
 pub mod ids;
 pub mod inventory;
+pub mod text;
 pub mod time;
 pub mod timeline;
 pub mod verdict;
@@ -39,6 +42,7 @@ pub use ids::{DoorId, IdError, PersonId, RoomId, SiteId, SystemId, TerminalId};
 pub use inventory::{
     Door, Inventory, InventoryError, Person, Room, System, SystemCategory, Terminal,
 };
+pub use text::{Text, TextError};
 pub use time::{Span, Timestamp};
 pub use timeline::Timeline;
 pub use verdict::{Evidence, Reason, Verdict, VerdictKind};
