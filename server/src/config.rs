@@ -129,13 +129,18 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-/// `[limits]`: per client address token buckets; 0 turns a limit off.
+/// `[limits]`: per client address token buckets (0 turns a limit off), and the
+/// connection limits that keep slow or idle clients from holding the hub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LimitSettings {
     /// Requests to `/auth/*` (passkey sign-in) per minute; bursts of a third of it.
     pub signin_per_minute: u32,
     /// Ingest requests (door events, logins, step-up) per second; bursts of twice it.
     pub ingest_per_second: u32,
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: u32,
+    /// How long a client may take to send a request's headers (slowloris).
+    pub header_read_timeout: Span,
 }
 
 impl Default for LimitSettings {
@@ -143,6 +148,8 @@ impl Default for LimitSettings {
         LimitSettings {
             signin_per_minute: 30,
             ingest_per_second: 1000,
+            max_connections: 1024,
+            header_read_timeout: Span::from_secs(10),
         }
     }
 }
@@ -223,7 +230,7 @@ struct RawConfig {
     #[serde(default)]
     server: Option<Spanned<RawServer>>,
     #[serde(default)]
-    limits: Option<RawLimits>,
+    limits: Option<Spanned<RawLimits>>,
     #[serde(default)]
     mqtt: Option<Spanned<RawMqtt>>,
     #[serde(default)]
@@ -271,6 +278,8 @@ struct RawServer {
 struct RawLimits {
     signin_per_minute: Option<u32>,
     ingest_per_second: Option<u32>,
+    max_connections: Option<u32>,
+    header_read_timeout: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -501,10 +510,35 @@ impl Config {
             .limits
             .as_ref()
             .map_or_else(LimitSettings::default, |l| {
+                let span = l.span();
+                let l = l.get_ref();
                 let d = LimitSettings::default();
+                let header_read_timeout = parse_span(
+                    &mut cx,
+                    span.clone(),
+                    "[limits] header_read_timeout",
+                    l.header_read_timeout.as_deref(),
+                    d.header_read_timeout,
+                );
+                if header_read_timeout.as_millis() <= 0 {
+                    cx.err_key(
+                        span.clone(),
+                        "header_read_timeout",
+                        "[limits] header_read_timeout must be longer than zero",
+                    );
+                }
+                if l.max_connections == Some(0) {
+                    cx.err_key(
+                        span,
+                        "max_connections",
+                        "[limits] max_connections must be at least 1",
+                    );
+                }
                 LimitSettings {
                     signin_per_minute: l.signin_per_minute.unwrap_or(d.signin_per_minute),
                     ingest_per_second: l.ingest_per_second.unwrap_or(d.ingest_per_second),
+                    max_connections: l.max_connections.unwrap_or(d.max_connections),
+                    header_read_timeout,
                 }
             });
 
@@ -1422,12 +1456,25 @@ accounts = { ehr = "nurse01" }
             c.limits,
             LimitSettings {
                 signin_per_minute: 5,
-                ingest_per_second: 0
+                ingest_per_second: 0,
+                ..LimitSettings::default()
             }
         );
         let text = format!("{EXAMPLE}\n[limits]\nsignin_per_minute = 5\n");
         let c = Config::parse(&text, "monban.toml", Path::new("")).unwrap();
         assert_eq!(c.limits.ingest_per_second, 1000);
+        let text =
+            format!("{EXAMPLE}\n[limits]\nmax_connections = 16\nheader_read_timeout = \"2s\"\n");
+        let c = Config::parse(&text, "monban.toml", Path::new("")).unwrap();
+        assert_eq!(c.limits.max_connections, 16);
+        assert_eq!(c.limits.header_read_timeout, Span::from_secs(2));
+        for bad in ["max_connections = 0", "header_read_timeout = \"soon\""] {
+            let text = format!("{EXAMPLE}\n[limits]\n{bad}\n");
+            let e = Config::parse(&text, "monban.toml", Path::new(""))
+                .err()
+                .unwrap_or_else(|| panic!("{bad} accepted"));
+            assert!(e.to_string().contains("[limits]"), "{e}");
+        }
 
         let line = EXAMPLE.lines().count() + 4;
         let text = format!("{EXAMPLE}\n[limits]\nsignin_per_minute = 5\nlogin_per_second = 3\n");

@@ -88,12 +88,66 @@ impl Hardening {
         });
         let headers = Arc::new(Headers { hsts: self.tls });
         router
+            .layer(axum::middleware::from_fn(limit_body))
             .layer(axum::middleware::from_fn_with_state(limits, rate_limit))
             .layer(axum::middleware::from_fn_with_state(
                 headers,
                 security_headers,
             ))
     }
+}
+
+/// The largest request body of every route (CONTRACT §9), the API's, the sign-in
+/// ceremonies', the forms' and the dashboard's alike.
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// The one exception: an inventory CSV pasted or uploaded on `/inventory/import` by a
+/// signed-in editor (a hospital's people table is larger than 64 KiB).
+pub const IMPORT_LIMIT: usize = 4 * 1024 * 1024;
+
+/// The body limit of a route.
+pub fn body_limit(path: &str) -> usize {
+    if path == "/inventory/import" {
+        IMPORT_LIMIT
+    } else {
+        BODY_LIMIT
+    }
+}
+
+/// Bounds every request body: a declared `Content-Length` over the route's limit is
+/// refused at once, and a body without one is cut off when it grows past it (whoever
+/// reads it gets an error). Every `413`, whichever layer refused the body, carries the
+/// contract's error body (`payload_too_large`).
+pub async fn limit_body(req: Request, next: Next) -> Response {
+    let limit = body_limit(req.uri().path());
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return too_large(limit);
+    }
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    let res = next.run(Request::from_parts(parts, body)).await;
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"));
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && !json {
+        return too_large(limit);
+    }
+    res
+}
+
+fn too_large(limit: usize) -> Response {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the body is larger than {} KiB", limit / 1024),
+    )
+    .into_response()
 }
 
 /// The header middleware's settings.
@@ -207,15 +261,30 @@ impl Limits {
 }
 
 /// Answers `429` (with `Retry-After`) to a client over its limit.
-pub async fn rate_limit(State(limits): State<Arc<Limits>>, req: Request, next: Next) -> Response {
-    let Some(bucket) = limits.bucket_for(req.method(), req.uri().path()) else {
-        return next.run(req).await;
-    };
+///
+/// Every request also gets its client's address as a [`ClientIp`] extension, the same
+/// address the limits count against: the audit trail records it.
+pub async fn rate_limit(
+    State(limits): State<Arc<Limits>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(a)| a.ip());
-    let client = client_address(peer, req.headers(), &limits.trusted_proxies);
+    let client = if peer.is_some() {
+        Some(client_address(peer, req.headers(), &limits.trusted_proxies))
+    } else {
+        None
+    };
+    if let Some(c) = client {
+        req.extensions_mut().insert(ClientIp(c));
+    }
+    let Some(bucket) = limits.bucket_for(req.method(), req.uri().path()) else {
+        return next.run(req).await;
+    };
+    let client = client.unwrap_or(IpAddr::from([0, 0, 0, 0]));
     match bucket.check(bucket_key(client)) {
         Ok(()) => next.run(req).await,
         Err(retry_after) => {
@@ -235,6 +304,11 @@ pub async fn rate_limit(State(limits): State<Arc<Limits>>, req: Request, next: N
         }
     }
 }
+
+/// The client's address as the rate limits and the audit trail see it (a request
+/// extension set by [`rate_limit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
 
 /// The client's address: the peer, or — when the peer is a trusted proxy — the last
 /// address in `X-Forwarded-For` that is not itself a trusted proxy. Without a peer
@@ -381,6 +455,64 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(res.headers()["strict-transport-security"], HSTS);
+    }
+
+    #[tokio::test]
+    async fn every_body_is_bounded_and_refused_with_the_contracts_body() {
+        let app = Hardening::default().apply(
+            Router::new()
+                .route(
+                    "/auth/signin/start",
+                    post(|body: axum::body::Bytes| async move { body.len().to_string() }),
+                )
+                .route(
+                    "/inventory/import",
+                    post(|body: axum::body::Bytes| async move { body.len().to_string() }),
+                )
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        );
+        let send = |path: &str, len: usize, declared: bool| {
+            let mut b = Request::builder().method(Method::POST).uri(path);
+            if declared {
+                b = b.header(header::CONTENT_LENGTH, len);
+            }
+            let body = if declared {
+                Body::from(vec![b'x'; len])
+            } else {
+                // No Content-Length: a stream the limit must cut off while reading.
+                Body::from_stream(futures::stream::iter(
+                    (0..len / 1024).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 1024])),
+                ))
+            };
+            let mut req = b.body(body).unwrap();
+            req.extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from(([10, 1, 1, 1], 1))));
+            app.clone().oneshot(req)
+        };
+        for declared in [true, false] {
+            let res = send("/auth/signin/start", 2 * 1024 * 1024, declared)
+                .await
+                .unwrap();
+            assert_eq!(
+                res.status(),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "declared {declared}"
+            );
+            assert_eq!(body_json(res).await["error"]["code"], "payload_too_large");
+            let res = send("/auth/signin/start", 64 * 1024, declared)
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "declared {declared}");
+            // The inventory import alone takes more.
+            let res = send("/inventory/import", 1024 * 1024, declared)
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "declared {declared}");
+            let res = send("/inventory/import", 5 * 1024 * 1024, declared)
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        }
     }
 
     #[tokio::test]

@@ -10,10 +10,12 @@
 //! - [`api`] — the HTTP API of the contract, the error body, health and metrics.
 //! - [`dashboard`] — the data port the Leptos dashboard reads through.
 //! - [`export`] — CSV downloads of a period's compliance and evidence.
+//! - [`csv_out`] — every CSV file the hub writes: BOM, CRLF, formula cells neutralised.
 //! - [`metrics`] — the Prometheus registry.
 //! - [`tokens`] — token generation and hashing.
 //! - [`hardening`] — security headers and per-address rate limits on every response.
 //! - [`tls`] — HTTPS on the hub itself (rustls), when `[server] tls_cert` is set.
+//! - [`serving`] — the connection loop: header-read timeout, connection cap, graceful end.
 //! - [`broker`] — the embedded MQTT broker (rumqttd) of the demo.
 //! - [`demo`] — `monban demo`: embedded broker, store, simulators and dashboard.
 
@@ -21,6 +23,7 @@ pub mod api;
 pub mod auth;
 pub mod broker;
 pub mod config;
+pub mod csv_out;
 pub mod dashboard;
 pub mod demo;
 pub mod export;
@@ -30,6 +33,7 @@ pub mod hub;
 pub mod hub_inventory;
 pub mod inventory_csv;
 pub mod metrics;
+pub mod serving;
 pub mod store;
 pub mod store_inventory;
 pub mod tls;
@@ -152,7 +156,10 @@ pub fn app(hub: Arc<Hub>, hardening: &hardening::Hardening) -> axum::Router {
             auth::session::authorize,
         ))
         .fallback(api::not_found)
-        .layer(axum::middleware::from_fn(api::method_not_allowed));
+        .layer(axum::middleware::from_fn(api::method_not_allowed))
+        // `hardening::limit_body` bounds every body (64 KiB, the inventory import 4 MiB);
+        // the extractors' own 2 MiB default would cut the import short.
+        .layer(axum::extract::DefaultBodyLimit::disable());
     hardening.apply(router)
 }
 
@@ -218,23 +225,16 @@ pub async fn serve(
         tracing::info!("shutting down");
         c2.cancel();
     };
-    // With the peer's address (`ConnectInfo`): inventory edits record who made them, and
-    // the rate limits count per client address.
-    let service = app(hub.clone(), &hardening::Hardening::from_config(config))
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Every request carries its peer's address (`ConnectInfo`): inventory edits record
+    // who made them, and the rate limits count per client address. `serving` bounds
+    // connections and the time to send headers.
+    let router = app(hub.clone(), &hardening::Hardening::from_config(config));
+    let limits = serving::Limits::from_config(&config.limits);
     match tls {
-        None => axum::serve(listener, service)
-            .with_graceful_shutdown(stop)
-            .await
-            .context("HTTP server failed")?,
+        None => serving::serve(listener, router, limits, stop).await,
         Some(tls) => {
-            use axum::serve::ListenerExt as _;
-            // `tap_io` only so that axum's `ConnectInfo<SocketAddr>` applies.
-            let listener = tls::TlsListener::new(listener, tls)?.tap_io(|_| {});
-            axum::serve(listener, service)
-                .with_graceful_shutdown(stop)
-                .await
-                .context("HTTPS server failed")?
+            let listener = tls::TlsListener::new(listener, tls)?;
+            serving::serve(listener, router, limits, stop).await
         }
     }
     cancel.cancel();
