@@ -33,9 +33,6 @@ use monban_web::SystemRow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The byte-order mark that tells Excel the file is UTF-8.
-const BOM: &[u8] = b"\xEF\xBB\xBF";
-
 /// The CSV routes, to be merged into the hub's application.
 pub fn router(hub: Arc<Hub>) -> Router {
     Router::new()
@@ -201,19 +198,25 @@ fn at_offset(rfc3339: &str, offset: i32) -> String {
     }
 }
 
+async fn download_audit(hub: &Hub, asker: crate::auth::Asker, file: &str, period: Period) {
+    let detail = serde_json::json!({
+        "from": Timestamp::from_millis(period.from_ms).to_rfc3339(),
+        "to": Timestamp::from_millis(period.to_ms).to_rfc3339(),
+    });
+    crate::auth::audit_download(hub, &asker, file, detail).await;
+}
+
 /// A CSV attachment: BOM, then the records.
 fn attachment(
     name: &str,
     data: &ExportData,
     records: Vec<Vec<String>>,
 ) -> Result<Response, ApiError> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(BOM.to_vec());
+    let mut w = crate::csv_out::CsvFile::new();
     for r in records {
-        w.write_record(&r).map_err(internal)?;
+        w.row(&r).map_err(internal)?;
     }
-    let body = w.into_inner().map_err(internal)?;
+    let body = w.finish().map_err(internal)?;
     let filename = format!("monban-{name}-{}_{}.csv", data.from_date, data.to_date);
     let disposition =
         HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")).map_err(internal)?;
@@ -233,11 +236,7 @@ fn attachment(
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "export failed");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "the export could not be built",
-    )
+    ApiError::internal(e)
 }
 
 /// The header of `compliance.csv`.
@@ -277,8 +276,14 @@ pub const EVIDENCE_HEADER: [&str; 16] = [
     "system_name",
 ];
 
-async fn compliance_csv(State(hub): State<Arc<Hub>>, query: Params) -> Result<Response, ApiError> {
+async fn compliance_csv(
+    State(hub): State<Arc<Hub>>,
+    principal: Option<axum::Extension<crate::auth::Principal>>,
+    address: Option<axum::Extension<crate::auth::ClientAddr>>,
+    query: Params,
+) -> Result<Response, ApiError> {
     let (period, offset) = request_period(&hub, query)?;
+    download_audit(&hub, (principal, address), "compliance.csv", period).await;
     let data = period_data(&hub, period, offset, Some(0))
         .await
         .map_err(internal)?;
@@ -304,8 +309,14 @@ async fn compliance_csv(State(hub): State<Arc<Hub>>, query: Params) -> Result<Re
     attachment("compliance", &data, records)
 }
 
-async fn evidence_csv(State(hub): State<Arc<Hub>>, query: Params) -> Result<Response, ApiError> {
+async fn evidence_csv(
+    State(hub): State<Arc<Hub>>,
+    principal: Option<axum::Extension<crate::auth::Principal>>,
+    address: Option<axum::Extension<crate::auth::ClientAddr>>,
+    query: Params,
+) -> Result<Response, ApiError> {
     let (period, offset) = request_period(&hub, query)?;
+    download_audit(&hub, (principal, address), "evidence.csv", period).await;
     let data = period_data(&hub, period, offset, None)
         .await
         .map_err(internal)?;

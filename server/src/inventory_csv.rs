@@ -133,16 +133,13 @@ pub fn export(inv: &Inventory, table: &str) -> Result<String, String> {
 }
 
 fn write_csv(cols: &[&str], rows: &[Vec<String>]) -> Result<String, String> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    w.write_record(cols).map_err(|e| e.to_string())?;
+    let mut w = crate::csv_out::CsvFile::new();
+    w.row(cols).map_err(|e| e.to_string())?;
     for r in rows {
-        w.write_record(r).map_err(|e| e.to_string())?;
+        w.row(r).map_err(|e| e.to_string())?;
     }
-    let bytes = w.into_inner().map_err(|e| e.to_string())?;
-    let text = String::from_utf8(bytes).map_err(|e| e.to_string())?;
-    Ok(format!("\u{FEFF}{text}"))
+    let bytes = w.finish().map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
 }
 
 /// What an imported table would do.
@@ -204,6 +201,8 @@ pub fn parse_import(inv: &Inventory, table: &str, text: &str, id: &str) -> Parse
         match rec {
             Ok(r) => {
                 let line = r.position().map(|p| p.line()).unwrap_or(0);
+                // A cell the hub's own export neutralised (`'=…`) reads as it was.
+                let r: csv::StringRecord = r.iter().map(crate::csv_out::restore).collect();
                 if r.iter().all(|f| f.trim().is_empty()) {
                     continue;
                 }
@@ -545,23 +544,37 @@ fn failure(status: StatusCode, message: impl Into<String>) -> Response {
         .into_response()
 }
 
-async fn export_csv(State(hub): State<Arc<Hub>>, Path(file): Path<String>) -> Response {
+async fn export_csv(
+    State(hub): State<Arc<Hub>>,
+    principal: Option<Extension<Principal>>,
+    address: Option<Extension<ClientAddr>>,
+    Path(file): Path<String>,
+) -> Response {
     let Some(table) = file.strip_suffix(".csv") else {
         return failure(StatusCode::NOT_FOUND, "not found");
     };
     match export(&hub.inventory(), table) {
-        Ok(text) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{table}.csv\""),
-                ),
-                (header::CACHE_CONTROL, "no-store".to_string()),
-            ],
-            text,
-        )
-            .into_response(),
+        Ok(text) => {
+            crate::auth::audit_download(
+                &hub,
+                &(principal, address),
+                &format!("inventory/{table}.csv"),
+                serde_json::json!({"table": table}),
+            )
+            .await;
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{table}.csv\""),
+                    ),
+                    (header::CACHE_CONTROL, "no-store".to_string()),
+                ],
+                text,
+            )
+                .into_response()
+        }
         Err(_) => failure(StatusCode::NOT_FOUND, "no such table"),
     }
 }
