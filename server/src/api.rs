@@ -28,8 +28,8 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The largest body accepted (CONTRACT §9).
-pub const BODY_LIMIT: usize = 64 * 1024;
+/// The largest body accepted (CONTRACT §9); see [`crate::hardening::limit_body`].
+pub const BODY_LIMIT: usize = crate::hardening::BODY_LIMIT;
 
 /// An API failure, rendered as the contract's error body.
 #[derive(Debug)]
@@ -111,6 +111,11 @@ impl From<HubError> for ApiError {
                 "unknown_system",
                 format!("system {s:?} is not in the inventory"),
             ),
+            HubError::EventIdConflict(id) => ApiError::new(
+                StatusCode::CONFLICT,
+                "event_id_conflict",
+                format!("event_id {id:?} is already stored for another system: nothing was stored; give this login an event_id of its own"),
+            ),
             HubError::Store(e) => ApiError::store(e),
         }
     }
@@ -182,6 +187,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/api/v1/dead-letters", get(get_dead_letters))
         .route("/api/v1/doors", get(get_doors))
         .route("/api/v1/live", get(live))
+        .route("/api/v1/session", get(get_session))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -236,13 +242,23 @@ async fn post_door_event(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let token = authenticate(&hub, &headers).await?;
-    if token.scope != TokenScope::Doors {
+    let TokenScope::Doors(only) = &token.scope else {
         return Err(ApiError::forbidden(
             "this endpoint needs a door-ingest token (token issue --doors)",
         ));
-    }
+    };
     let body = body_bytes(body)?;
     let event = DoorEvent::from_json(&body, None)?;
+    if let Some(only) = only.as_ref().filter(|o| !o.contains(&event.door)) {
+        return Err(ApiError::forbidden(format!(
+            "this token ingests events of door(s) {} only, not {:?}",
+            only.iter()
+                .map(|d| d.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            event.door.as_str()
+        )));
+    }
     let reply = json!({"door": event.door.as_str(), "event_id": event.event_id});
     let status = match hub.ingest_door_event(event, "http").await? {
         Ingested::New => StatusCode::ACCEPTED,
@@ -262,9 +278,11 @@ fn verdict_reply(s: &StoredLogin, now: Timestamp) -> Value {
 
 async fn post_login(
     State(hub): State<Arc<Hub>>,
+    address: Option<axum::Extension<crate::auth::ClientAddr>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let address = address.map(|a| a.0 .0).unwrap_or_default();
     let token = authenticate(&hub, &headers).await?;
     let TokenScope::Login(system) = &token.scope else {
         return Err(ApiError::forbidden(
@@ -282,22 +300,53 @@ async fn post_login(
     }
     // Step-up (see `auth::step_up`): a verified passkey adds `webauthn_uv`, once.
     if let Some(step_up) = crate::auth::step_up::step_up_id_of(&body)? {
-        let known = hub
-            .store
-            .login(&login.event_id)
-            .await
-            .map_err(ApiError::store)?;
-        if let Some(stored) = known {
+        if let Some(stored) = hub.stored_login_of(&login).await? {
             return Ok((StatusCode::OK, Json(verdict_reply(&stored, hub.now()))).into_response());
         }
-        crate::auth::step_up::vouch(&hub, &step_up, &mut login).await?;
+        let actor = format!("token:{}", token.id);
+        let event_id = login.event_id.clone();
+        let refused = |e: ApiError| {
+            let hub = hub.clone();
+            let (actor, address, step_up) = (actor.clone(), address.clone(), step_up.clone());
+            let login = event_id.clone();
+            async move {
+                // A refused use (a replay, another account, out of time) is evidence too.
+                if e.code == "step_up_invalid" {
+                    crate::auth::record(
+                        &hub,
+                        &actor,
+                        system.as_str(),
+                        &address,
+                        "step_up.refused",
+                        &monban_core::text::prefix(&step_up),
+                        json!({"login": login, "reason": monban_core::text::prefix(&e.message)}),
+                    )
+                    .await;
+                }
+                e
+            }
+        };
+        if let Err(e) = crate::auth::step_up::vouch(&hub, &step_up, &mut login).await {
+            return Err(refused(e).await);
+        }
         if !crate::auth::step_up::consume(&hub, &step_up, &login.event_id).await? {
-            return Err(ApiError::new(
+            return Err(refused(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "step_up_invalid",
                 format!("step-up {step_up:?} has already been used"),
-            ));
+            ))
+            .await);
         }
+        crate::auth::record(
+            &hub,
+            &actor,
+            system.as_str(),
+            &address,
+            "step_up.use",
+            &step_up,
+            json!({"login": login.event_id, "account": login.account}),
+        )
+        .await;
     }
     let (stored, new) = hub.ingest_login(login).await?;
     let status = if new {
@@ -306,6 +355,29 @@ async fn post_login(
         StatusCode::OK
     };
     Ok((status, Json(verdict_reply(&stored, hub.now()))).into_response())
+}
+
+/// The caller's session (CONTRACT §10): `{"user", "user_id", "role", "csrf"}` — how an
+/// API client of the dashboard reads the CSRF token it sends as `X-CSRF-Token`. `401`
+/// without a session (a read token is not one).
+async fn get_session(
+    axum::Extension(principal): axum::Extension<crate::auth::Principal>,
+) -> Result<Response, ApiError> {
+    let crate::auth::Principal::User { user, csrf, .. } = &principal else {
+        return Err(ApiError::unauthorized(
+            "no session: sign in with a passkey (a read token has no session)",
+        ));
+    };
+    Ok((
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Json(json!({
+            "user": user.name,
+            "user_id": user.id,
+            "role": user.role.as_str(),
+            "csrf": csrf,
+        })),
+    )
+        .into_response())
 }
 
 /// The full login of CONTRACT §7.
@@ -422,7 +494,19 @@ async fn get_compliance(
     ))
 }
 
-async fn get_dead_letters(State(hub): State<Arc<Hub>>) -> Result<Json<Value>, ApiError> {
+/// Whether the caller may see personal data of logins and payloads (card ids, names,
+/// accounts): roles with compliance read. Facilities staff see doors, not people.
+fn sees_people(reader: &Option<axum::Extension<monban_web::auth::Reader>>) -> bool {
+    reader
+        .as_ref()
+        .is_some_and(|r| r.role.can(monban_web::auth::Permission::ReadCompliance))
+}
+
+async fn get_dead_letters(
+    State(hub): State<Arc<Hub>>,
+    reader: Option<axum::Extension<monban_web::auth::Reader>>,
+) -> Result<Json<Value>, ApiError> {
+    let full = sees_people(&reader);
     let letters = hub.store.dead_letters(500).await.map_err(ApiError::store)?;
     let items: Vec<Value> = letters
         .iter()
@@ -434,7 +518,11 @@ async fn get_dead_letters(State(hub): State<Arc<Hub>>) -> Result<Json<Value>, Ap
                 "received_at": d.letter.received_at.to_rfc3339(),
                 "reason": d.letter.reason,
                 "door": d.letter.door.as_ref().map(|d| d.to_string()),
-                "payload": String::from_utf8_lossy(&d.letter.payload),
+                "payload": if full {
+                    String::from_utf8_lossy(&d.letter.payload).into_owned()
+                } else {
+                    monban_web::pages::dead_letters::redacted_payload(d.letter.payload.len())
+                },
             })
         })
         .collect();
@@ -494,13 +582,22 @@ async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
 
 /// Server-sent events: one unnamed message (so `EventSource.onmessage` sees it) whenever
 /// something the dashboard shows changed.
+///
+/// A role without compliance read (facilities) is told that a login changed, not which.
 async fn live(
     State(hub): State<Arc<Hub>>,
+    reader: Option<axum::Extension<monban_web::auth::Reader>>,
 ) -> Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>> {
     let rx = hub.subscribe();
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
+    let full = sees_people(&reader);
+    let stream = futures::stream::unfold(rx, move |mut rx| async move {
         let data = match rx.recv().await {
-            Ok(ev) => serde_json::to_string(&ev).unwrap_or_default(),
+            Ok(mut ev) => {
+                if !full && matches!(ev.kind, "login" | "verdict" | "final") {
+                    ev.id.clear();
+                }
+                serde_json::to_string(&ev).unwrap_or_default()
+            }
             // Missed messages: the client refetches anyway.
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                 "{\"kind\":\"lagged\"}".to_string()

@@ -45,6 +45,9 @@ pub enum HubError {
     UnknownDoor(String),
     #[error("system {0:?} is not in the inventory")]
     UnknownSystem(String),
+    /// A login's `event_id` is already stored for another system (CONTRACT §7).
+    #[error("event_id {0:?} is already stored for another system")]
+    EventIdConflict(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -514,7 +517,7 @@ impl Hub {
             return Err(HubError::UnknownSystem(login.system.to_string()));
         }
         let mut engine = self.engine.lock().await;
-        if let Some(existing) = self.store.login(&login.event_id).await? {
+        if let Some(existing) = self.stored_login_of(&login).await? {
             self.metrics.login("duplicate");
             return Ok((existing, false));
         }
@@ -539,6 +542,18 @@ impl Hub {
         drop(engine);
         self.notify("login", event_id);
         Ok((stored, true))
+    }
+
+    /// The stored login with `login`'s `event_id`, if its system sent it before; an
+    /// `event_id` stored for another system is a conflict: one system can neither read
+    /// nor shadow another's logins (CONTRACT §7).
+    pub async fn stored_login_of(&self, login: &Login) -> Result<Option<StoredLogin>, HubError> {
+        match self.store.login(&login.event_id).await? {
+            Some(s) if s.login.system != login.system => {
+                Err(HubError::EventIdConflict(login.event_id.clone()))
+            }
+            other => Ok(other),
+        }
     }
 
     /// Finalises due verdicts; returns the earliest pending deadline.

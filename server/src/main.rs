@@ -103,9 +103,10 @@ struct IssueArgs {
     /// A login-ingest token for this system.
     #[arg(long)]
     system: Option<String>,
-    /// A door-ingest token.
-    #[arg(long)]
-    doors: bool,
+    /// A door-ingest token: for every door, or (`--doors ward3-main,ward3-back`) only for
+    /// those doors.
+    #[arg(long, num_args = 0..=1, default_missing_value = "", value_name = "DOOR,...")]
+    doors: Option<String>,
     /// A read token with this role: auditor, officer, facilities or admin.
     #[arg(long)]
     role: Option<String>,
@@ -225,8 +226,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             return Ok(ExitCode::from(2));
                         }
                         TokenScope::Login(id)
-                    } else if a.doors {
-                        TokenScope::Doors
+                    } else if let Some(list) = a.doors {
+                        match door_list(&list, &config.inventory) {
+                            Ok(doors) => TokenScope::Doors(doors),
+                            Err(e) => {
+                                eprintln!("monban: --doors: {e}");
+                                return Ok(ExitCode::from(2));
+                            }
+                        }
                     } else {
                         let role = a.role.unwrap_or_default();
                         if let Err(e) = role.parse::<Role>() {
@@ -324,10 +331,40 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The doors of `--doors a,b` (every one in the inventory); an empty list: all doors.
+fn door_list(
+    list: &str,
+    inv: &monban_core::Inventory,
+) -> Result<Option<Vec<monban_core::DoorId>>, String> {
+    let names: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let mut doors = Vec::new();
+    for n in names {
+        let id = monban_core::DoorId::parse(n.to_string()).map_err(|e| e.to_string())?;
+        if inv.door(&id).is_none() {
+            return Err(format!("door {n:?} is not in the inventory ([[doors]])"));
+        }
+        if !doors.contains(&id) {
+            doors.push(id);
+        }
+    }
+    Ok(Some(doors))
+}
+
 fn scope_text(scope: &TokenScope) -> String {
     match scope {
         TokenScope::Login(s) => format!("login:{s}"),
-        TokenScope::Doors => "doors".into(),
+        TokenScope::Doors(None) => "doors".into(),
+        TokenScope::Doors(Some(d)) => format!(
+            "doors:{}",
+            d.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(",")
+        ),
         TokenScope::Read(r) => format!("read:{r}"),
     }
 }
@@ -379,6 +416,7 @@ async fn user_command(
                 &p.name,
                 None,
                 "command line",
+                Some("cli"),
             )
             .await?;
             cli_audit(store, clock, "person_invite.create", &invite.id, serde_json::json!({"person": p.id.to_string(), "expires_at": invite.expires_at.to_rfc3339()})).await;
@@ -398,11 +436,13 @@ async fn user_command(
                     return Ok(ExitCode::from(2));
                 }
             };
-            let name = name.trim().to_string();
-            if name.is_empty() || name.chars().count() > 80 {
-                eprintln!("monban: --name must be 1 to 80 characters");
-                return Ok(ExitCode::from(2));
-            }
+            let name = match monban_core::Text::parse(&name, monban_core::text::NAME) {
+                Ok(n) => n.into_string(),
+                Err(e) => {
+                    eprintln!("monban: --name: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
             if store.user_by_name(&name).await?.is_some() {
                 eprintln!("monban: a user named {name:?} already exists; use `monban user reinvite --name {name:?}` for a new passkey");
                 return Ok(ExitCode::from(2));
@@ -416,6 +456,7 @@ async fn user_command(
                 &name,
                 Some(role),
                 "command line",
+                Some("cli"),
             )
             .await?;
             cli_audit(store, clock, "invite.create", &invite.id, serde_json::json!({"name": name, "role": role.as_str(), "expires_at": invite.expires_at.to_rfc3339()})).await;
@@ -439,6 +480,7 @@ async fn user_command(
                 &user.name,
                 Some(user.role),
                 "command line",
+                Some("cli"),
             )
             .await?;
             cli_audit(

@@ -88,8 +88,8 @@ pub struct StoredDeadLetter {
 pub enum TokenScope {
     /// Login ingest for one system.
     Login(SystemId),
-    /// Door-event ingest.
-    Doors,
+    /// Door-event ingest: for every door (`None`), or only for these doors.
+    Doors(Option<Vec<DoorId>>),
     /// Read access with a role: `auditor`, `officer` or `admin`.
     Read(String),
 }
@@ -819,10 +819,16 @@ impl Store {
     ) -> Result<()> {
         let (kind, system, role) = match scope {
             TokenScope::Login(s) => ("login", Some(s.to_string()), None),
-            TokenScope::Doors => ("doors", None, None),
+            TokenScope::Doors(_) => ("doors", None, None),
             TokenScope::Read(r) => ("read", None, Some(r.clone())),
         };
-        sqlx::query("INSERT INTO tokens (id, hash, scope, system, role, label, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        let doors = match scope {
+            TokenScope::Doors(Some(d)) => {
+                Some(d.iter().map(DoorId::as_str).collect::<Vec<_>>().join(","))
+            }
+            _ => None,
+        };
+        sqlx::query("INSERT INTO tokens (id, hash, scope, system, role, label, created_at, doors) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(id)
             .bind(hash)
             .bind(kind)
@@ -830,6 +836,7 @@ impl Store {
             .bind(role)
             .bind(label)
             .bind(now.as_millis())
+            .bind(doors)
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -1066,7 +1073,15 @@ fn token_from_row(r: &AnyRow) -> Result<TokenRow> {
         "login" => TokenScope::Login(parse(SystemId::parse(
             get::<Option<String>>(r, "system")?.unwrap_or_default(),
         ))?),
-        "doors" => TokenScope::Doors,
+        "doors" => TokenScope::Doors(
+            get::<Option<String>>(r, "doors")?
+                .map(|list| {
+                    list.split(',')
+                        .map(|d| parse(DoorId::parse(d.to_string())))
+                        .collect::<Result<Vec<_>>>()
+                })
+                .transpose()?,
+        ),
         "read" => TokenScope::Read(get::<Option<String>>(r, "role")?.unwrap_or_default()),
         other => {
             return Err(StoreError::Corrupt(format!(

@@ -11,6 +11,10 @@
  * {ceremony, credential} to /auth/…/finish → {ok, redirect}. Binary fields travel as
  * base64url. Errors ({"error": {"code", "message"}}) go to the nearest
  * [data-passkey-status] element.
+ *
+ * "signin-any" signs in without a name (a discoverable passkey names its user).
+ * "add" takes three steps: start → get() (a fresh assertion with a passkey the user
+ * has) → /auth/passkeys/verify → create() → finish.
  */
 (function () {
   "use strict";
@@ -158,8 +162,12 @@
         : "このブラウザはパスキーに対応していません。", "error");
       return;
     }
-    var start, finish, body = {}, csrf = null, register = false;
-    if (kind === "signin") {
+    var start, finish, body = {}, csrf = null, register = false, verifyFirst = null;
+    if (kind === "signin-any") {
+      start = "/auth/signin/start"; finish = "/auth/signin/finish";
+      var nextAny = field(scope, "next");
+      if (nextAny) body.next = nextAny;
+    } else if (kind === "signin") {
       start = "/auth/signin/start"; finish = "/auth/signin/finish";
       body.name = field(scope, "name").trim();
       var next = field(scope, "next");
@@ -174,6 +182,7 @@
       body.passkey_name = field(scope, "passkey_name");
     } else if (kind === "add") {
       start = "/auth/passkeys/start"; finish = "/auth/passkeys/finish"; register = true;
+      verifyFirst = "/auth/passkeys/verify";
       body.passkey_name = field(scope, "passkey_name");
       csrf = button.getAttribute("data-csrf");
     } else if (kind === "step-up") {
@@ -187,6 +196,14 @@
     try {
       var begun = await post(start, body, csrf);
       var pk = begun.options && begun.options.publicKey ? begun.options.publicKey : begun.options;
+      if (verifyFirst) {
+        // Prove it is still you with a passkey you have, then register the new one.
+        say(status, en() ? "First confirm with a passkey you already have…" : "まず、登録済みのパスキーで本人確認してください…", "info");
+        var proof = encodeAssertion(await navigator.credentials.get({ publicKey: requestOptions(pk) }));
+        begun = await post(verifyFirst, { ceremony: begun.ceremony, credential: proof }, csrf);
+        pk = begun.options && begun.options.publicKey ? begun.options.publicKey : begun.options;
+        say(status, en() ? "Now register the new passkey…" : "次に、新しいパスキーを登録してください…", "info");
+      }
       var credential;
       if (register) {
         credential = encodeRegistration(await navigator.credentials.create({ publicKey: creationOptions(pk) }));
@@ -227,7 +244,9 @@
   // Enter in a sign-in or enrollment form runs its passkey button, not a form post.
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
-    var button = form && form.querySelector ? form.querySelector("[data-passkey]") : null;
+    var button = form && form.querySelector
+      ? (form.querySelector("[data-passkey-default]") || form.querySelector("[data-passkey]"))
+      : null;
     if (!button) return;
     ev.preventDefault();
     if (!button.disabled) run(button.getAttribute("data-passkey"), button);

@@ -3,9 +3,22 @@
 //! | start | finish | what |
 //! |---|---|---|
 //! | `POST /auth/enroll/start` `{token, passkey_name}` | `POST /auth/enroll/finish` | register through an invite (signs a user in; a person's passkey is only stored) |
-//! | `POST /auth/signin/start` `{name, next}` | `POST /auth/signin/finish` | sign in |
-//! | `POST /auth/passkeys/start` `{passkey_name}` | `POST /auth/passkeys/finish` | a signed-in user adds a passkey |
+//! | `POST /auth/signin/start` `{name?, next}` | `POST /auth/signin/finish` | sign in: with a name, or (no name) with a discoverable passkey that names its user |
+//! | `POST /auth/passkeys/start` `{passkey_name}` → `POST /auth/passkeys/verify` | `POST /auth/passkeys/finish` | a signed-in user adds a passkey, after a fresh assertion with one they have |
 //! | `POST /auth/step-up/{id}/start` | `POST /auth/step-up/{id}/finish` | a person verifies a step-up |
+//!
+//! **Every name gets the same answer.** A sign-in start for a name that cannot sign in
+//! (unknown, disabled, no passkey) answers `200` with options of the same shape as a real
+//! user's: `allowCredentials` made deterministically from the name with a secret the hub
+//! keeps (`hub_secrets`), so asking twice gives the same list. The finish then fails
+//! with `signin_failed`, like a wrong passkey. Nothing about the attempt is written
+//! before the finish, and what is written keeps a bounded prefix of the name
+//! (`monban_core::text::prefix`).
+//!
+//! **Adding a passkey needs a fresh assertion.** `start` answers assertion options for
+//! the user's passkeys (`"step": "verify"`); `verify` checks the assertion and answers
+//! the creation options (`"step": "register"`); `finish` stores the new passkey. A stolen
+//! session cookie alone cannot make itself permanent.
 //!
 //! A start answers `{"ceremony": "...", "options": {"publicKey": …}}` (the options for
 //! `navigator.credentials.create/get`, binary fields in base64url); a finish takes
@@ -25,10 +38,11 @@ use axum::{Extension, Json, Router};
 use base64::Engine as _;
 use monban_core::Timestamp;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use webauthn_rs::prelude::{
-    CredentialID, Passkey, PublicKeyCredential, RegisterPublicKeyCredential, Uuid,
+    CredentialID, Passkey, PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid,
 };
 
 pub fn router(hub: Arc<Hub>) -> Router {
@@ -38,6 +52,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/auth/signin/start", post(signin_start))
         .route("/auth/signin/finish", post(signin_finish))
         .route("/auth/passkeys/start", post(add_start))
+        .route("/auth/passkeys/verify", post(add_verify))
         .route("/auth/passkeys/finish", post(add_finish))
         .route("/auth/step-up/{id}/start", post(step_up_start))
         .route("/auth/step-up/{id}/finish", post(step_up_finish))
@@ -98,7 +113,11 @@ async fn active_passkeys(
     kind: Owner,
     owner: &str,
 ) -> Result<Vec<(PasskeyRow, Passkey)>, ApiError> {
-    let rows = hub.store.passkeys_of(kind, owner).await.map_err(internal)?;
+    let rows = hub
+        .store
+        .passkeys_of(kind, owner)
+        .await
+        .map_err(ApiError::store)?;
     Ok(rows
         .into_iter()
         .filter(|r| r.revoked_at.is_none())
@@ -129,12 +148,35 @@ fn passkey_row(
     })
 }
 
-fn passkey_name(given: Option<&str>, default: &str) -> String {
-    let n = given
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or(default);
-    n.chars().take(80).collect()
+/// The passkey name given (bounded like every name, CONTRACT-wide `text::NAME`), or
+/// `default` when none was given; a name that is too long or has control characters is
+/// refused (`422 invalid_name`).
+fn passkey_name(given: Option<&str>, default: &str) -> Result<String, ApiError> {
+    match given.map(str::trim).filter(|n| !n.is_empty()) {
+        None => Ok(default.to_string()),
+        Some(n) => monban_core::Text::parse(n, monban_core::text::NAME)
+            .map(|t| t.into_string())
+            .map_err(|e| {
+                err(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_name",
+                    format!("passkey_name: {e}"),
+                )
+            }),
+    }
+}
+
+/// Registration options that ask for a discoverable passkey (`residentKey:
+/// "preferred"`), so its owner can sign in without typing a name. Phones, Windows Hello
+/// and security keys that can store one do; others register as before.
+fn discoverable(
+    mut ccr: webauthn_rs::prelude::CreationChallengeResponse,
+) -> webauthn_rs::prelude::CreationChallengeResponse {
+    if let Some(sel) = ccr.public_key.authenticator_selection.as_mut() {
+        sel.resident_key = Some(webauthn_rs_proto::ResidentKeyRequirement::Preferred);
+        sel.require_resident_key = false;
+    }
+    ccr
 }
 
 fn options(ceremony: String, options: impl serde::Serialize) -> Response {
@@ -158,7 +200,7 @@ pub(crate) async fn usable_invite(
         .store
         .invite_by_hash(&super::digest(token))
         .await
-        .map_err(internal)?
+        .map_err(ApiError::store)?
     else {
         return Ok(Err("unknown"));
     };
@@ -168,6 +210,9 @@ pub(crate) async fn usable_invite(
     if invite.expires_at <= now {
         return Ok(Err("expired"));
     }
+    if invite.approved_by.is_none() {
+        return Ok(Err("awaiting_approval"));
+    }
     Ok(Ok(invite))
 }
 
@@ -175,6 +220,7 @@ fn invite_refused(why: &str) -> ApiError {
     let message = match why {
         "used" => "this enrollment link has already been used / この登録リンクは使用済みです",
         "expired" => "this enrollment link has expired / この登録リンクは有効期限切れです",
+        "awaiting_approval" => "this enrollment link waits for a second officer's approval on the people page / この登録リンクは別の責任者の承認待ちです（職員のパスキー画面）",
         _ => "this enrollment link is not valid / この登録リンクは無効です",
     };
     err(StatusCode::GONE, "invite_invalid", message)
@@ -211,7 +257,7 @@ async fn enroll_start(
                     .store
                     .user(id)
                     .await
-                    .map_err(internal)?
+                    .map_err(ApiError::store)?
                     .ok_or_else(|| invite_refused("unknown"))?;
                 let handle = Uuid::parse_str(&u.handle).map_err(internal)?;
                 (None, u.id.clone(), handle, u.name.clone())
@@ -221,7 +267,7 @@ async fn enroll_start(
                     .store
                     .user_by_name(&invite.name)
                     .await
-                    .map_err(internal)?
+                    .map_err(ApiError::store)?
                     .is_some()
                 {
                     return Err(err(
@@ -262,9 +308,10 @@ async fn enroll_start(
         .webauthn
         .start_passkey_registration(handle, &display, &display, Some(existing))
         .map_err(internal)?;
+    let ccr = discoverable(ccr);
     let ceremony = auth.remember(
         Pending::Enroll {
-            passkey_name: passkey_name(req.passkey_name.as_deref(), "passkey"),
+            passkey_name: passkey_name(req.passkey_name.as_deref(), "passkey")?,
             invite,
             user,
             owner,
@@ -327,7 +374,7 @@ async fn enroll_finish(
         .store
         .complete_enrollment(&invite.id, user.as_ref(), &row, now)
         .await
-        .map_err(internal)?
+        .map_err(ApiError::store)?
     {
         record(
             &hub,
@@ -372,11 +419,11 @@ async fn enroll_finish(
         .store
         .user(&owner)
         .await
-        .map_err(internal)?
+        .map_err(ApiError::store)?
         .ok_or_else(|| internal("user vanished"))?;
-    let cookie = session::start_session(&hub, &user, &address)
+    let cookie = session::start_session(&hub, &user, &address, &row.id)
         .await
-        .map_err(internal)?;
+        .map_err(ApiError::store)?;
     record(
         &hub,
         &actor,
@@ -394,7 +441,9 @@ async fn enroll_finish(
 
 #[derive(Deserialize)]
 struct SignInStart {
-    name: String,
+    /// The user name; absent or empty: sign in with a discoverable passkey.
+    #[serde(default)]
+    name: Option<String>,
     #[serde(default)]
     next: Option<String>,
 }
@@ -407,33 +456,142 @@ fn signin_failed() -> ApiError {
     )
 }
 
-/// Only a local path (never `//host`) is followed after sign-in.
-fn local_path(next: Option<String>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+/// Where to go after sign-in: `next` when, resolved against the hub's origin, it stays
+/// on that origin (a path, never `//host`, `/\t/host` or `https://host`); otherwise the
+/// role's home. Whitespace, control characters and backslashes refuse it outright
+/// (browsers drop or rewrite them, which is how `/%09/evil.example` escapes a naive
+/// prefix check).
+pub(crate) fn same_origin_next(origin: &Url, next: Option<&str>) -> Option<String> {
+    let n = next?;
+    if n.is_empty()
+        || n.len() > 2048
+        || !n.starts_with('/')
+        || n.starts_with("//")
+        || n.contains('\\')
+        || n.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return None;
+    }
+    let resolved = origin.join(n).ok()?;
+    if resolved.origin() != origin.origin() {
+        return None;
+    }
+    let mut out = resolved.path().to_string();
+    if let Some(q) = resolved.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    if let Some(f) = resolved.fragment() {
+        out.push('#');
+        out.push_str(f);
+    }
+    // Once more on the normalised result: it must still be a plain local path.
+    (out.starts_with('/') && !out.starts_with("//")).then_some(out)
+}
+
+/// Options that look like a real user's for a name that cannot sign in: credential ids
+/// made from the name by webauthn-rs's fake-credential generator (realistic counts and
+/// lengths) keyed with the hub's secret, so the same name always gets the same list; no
+/// transports, like [`named_options`].
+async fn refused_options(
+    hub: &Hub,
+    auth: &Auth,
+    name: &str,
+) -> Result<webauthn_rs::prelude::RequestChallengeResponse, ApiError> {
+    use webauthn_rs::fake::{FakePasskeyDistribution, WebauthnFakeCredentialGenerator};
+    let key = hub
+        .store
+        .secret("signin_decoy_key", || {
+            hex::encode(Sha256::digest(super::secret(32).as_bytes()))
+        })
+        .await
+        .map_err(ApiError::store)?;
+    let key = hex::decode(key).map_err(internal)?;
+    let generator =
+        WebauthnFakeCredentialGenerator::<FakePasskeyDistribution>::new(&key).map_err(internal)?;
+    // That distribution gives some names no passkey (sites with passwords too); every
+    // monban user has one, so draw again (deterministically) until there is one.
+    let mut ids = Vec::new();
+    for round in 0u8..16 {
+        let mut seed = name.as_bytes().to_vec();
+        if round > 0 {
+            seed.extend_from_slice(&[0, round]);
+        }
+        ids = generator.generate(&seed).map_err(internal)?;
+        if !ids.is_empty() {
+            break;
+        }
+    }
+    let (mut rcr, _) = auth
+        .webauthn
+        .start_discoverable_authentication()
+        .map_err(internal)?;
+    rcr.mediation = None;
+    rcr.public_key.extensions = None;
+    rcr.public_key.allow_credentials = ids
+        .into_iter()
+        .map(|id| webauthn_rs_proto::AllowCredentials {
+            type_: "public-key".into(),
+            id: AsRef::<[u8]>::as_ref(&id).to_vec(),
+            transports: None,
+        })
+        .collect();
+    Ok(rcr)
+}
+
+/// A named user's options, with the transports left out so that they have the same
+/// shape as [`refused_options`].
+fn named_options(
+    mut rcr: webauthn_rs::prelude::RequestChallengeResponse,
+) -> webauthn_rs::prelude::RequestChallengeResponse {
+    for c in &mut rcr.public_key.allow_credentials {
+        c.transports = None;
+    }
+    rcr
 }
 
 async fn signin_start(
     State(hub): State<Arc<Hub>>,
-    Extension(ClientAddr(address)): Extension<ClientAddr>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let req: SignInStart = body(&bytes)?;
     let now = hub.now();
     let auth = hub.auth();
-    let name = req.name.trim();
-    let user = hub.store.user_by_name(name).await.map_err(internal)?;
+    let next = same_origin_next(&auth.origin, req.next.as_deref());
+    let name = req.name.as_deref().map(str::trim).unwrap_or_default();
+    if name.is_empty() {
+        let (mut rcr, state) = auth
+            .webauthn
+            .start_discoverable_authentication()
+            .map_err(internal)?;
+        // A button press, not the autofill UI: the page calls get() itself.
+        rcr.mediation = None;
+        let ceremony = auth.remember(
+            Pending::SignInDiscoverable {
+                next,
+                auth: Box::new(state),
+            },
+            now,
+        );
+        return Ok(options(ceremony, rcr));
+    }
+    // A name that no user can have is answered like an unknown one.
+    let user = match monban_core::Text::parse(name, monban_core::text::NAME) {
+        Ok(n) => hub
+            .store
+            .user_by_name(n.as_str())
+            .await
+            .map_err(ApiError::store)?,
+        Err(_) => None,
+    };
+    let refused = |reason: &'static str| Pending::SignInRefused {
+        name: monban_core::text::prefix(name),
+        reason,
+    };
     let Some(user) = user.filter(|u| u.disabled_at.is_none()) else {
-        record(
-            &hub,
-            "anonymous",
-            name,
-            &address,
-            "signin.failure",
-            name,
-            json!({"reason": "unknown_or_disabled_user"}),
-        )
-        .await;
-        return Err(signin_failed());
+        let rcr = refused_options(&hub, &auth, name).await?;
+        let ceremony = auth.remember(refused("unknown_or_disabled_user"), now);
+        return Ok(options(ceremony, rcr));
     };
     let keys: Vec<Passkey> = active_passkeys(&hub, Owner::User, &user.id)
         .await?
@@ -441,17 +599,9 @@ async fn signin_start(
         .map(|(_, p)| p)
         .collect();
     if keys.is_empty() {
-        record(
-            &hub,
-            &format!("user:{}", user.id),
-            &user.name,
-            &address,
-            "signin.failure",
-            &user.id,
-            json!({"reason": "no_passkey"}),
-        )
-        .await;
-        return Err(err(StatusCode::UNAUTHORIZED, "no_passkey", "this user has no passkey: ask an administrator for a new enrollment link / パスキーがありません。管理者に新しい登録リンクを依頼してください"));
+        let rcr = refused_options(&hub, &auth, name).await?;
+        let ceremony = auth.remember(refused("no_passkey"), now);
+        return Ok(options(ceremony, rcr));
     }
     let (rcr, state) = auth
         .webauthn
@@ -460,12 +610,12 @@ async fn signin_start(
     let ceremony = auth.remember(
         Pending::SignIn {
             user_id: user.id,
-            next: local_path(req.next),
+            next,
             auth: Box::new(state),
         },
         now,
     );
-    Ok(options(ceremony, rcr))
+    Ok(options(ceremony, named_options(rcr)))
 }
 
 #[derive(Deserialize)]
@@ -486,6 +636,16 @@ async fn verify_assertion(
         .webauthn
         .finish_passkey_authentication(credential, state)
         .map_err(|e| e.to_string())?;
+    finish_use(hub, &result, keys).await
+}
+
+/// After webauthn-rs accepted an assertion: user verification must have happened, the
+/// passkey must still be active, and its new counter is stored.
+async fn finish_use(
+    hub: &Hub,
+    result: &webauthn_rs::prelude::AuthenticationResult,
+    keys: Vec<(PasskeyRow, Passkey)>,
+) -> Result<String, String> {
     if !result.user_verified() {
         return Err("the authenticator did not verify the user".into());
     }
@@ -493,13 +653,60 @@ async fn verify_assertion(
     let Some((row, mut pk)) = keys.into_iter().find(|(r, _)| r.id == id) else {
         return Err("the passkey is not registered or was revoked".into());
     };
-    pk.update_credential(&result);
+    pk.update_credential(result);
     let json = serde_json::to_string(&pk).map_err(|e| e.to_string())?;
     hub.store
         .passkey_used(&row.id, &json, hub.now())
         .await
         .map_err(|e| e.to_string())?;
     Ok(row.id)
+}
+
+/// A discoverable assertion: the credential names its passkey, and so its user.
+async fn verify_discoverable(
+    hub: &Hub,
+    auth: &Auth,
+    credential: &PublicKeyCredential,
+    state: webauthn_rs::prelude::DiscoverableAuthentication,
+) -> Result<Result<(UserRow, String), String>, ApiError> {
+    let id =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(credential.get_credential_id());
+    let Some(row) = hub
+        .store
+        .passkey(&id)
+        .await
+        .map_err(ApiError::store)?
+        .filter(|p| p.owner_kind == Owner::User && p.revoked_at.is_none())
+    else {
+        return Ok(Err("the passkey is not registered or was revoked".into()));
+    };
+    let Some(user) = hub
+        .store
+        .user(&row.owner)
+        .await
+        .map_err(ApiError::store)?
+        .filter(|u| u.disabled_at.is_none())
+    else {
+        return Ok(Err("the passkey's user is unknown or disabled".into()));
+    };
+    // The authenticator's user handle, when it sends one, must be that user's.
+    if let Some(handle) = credential.get_user_unique_id() {
+        if Uuid::from_slice(handle).ok().map(|u| u.to_string()) != Some(user.handle.clone()) {
+            return Ok(Err("the passkey's user handle does not match".into()));
+        }
+    }
+    let keys = active_passkeys(hub, Owner::User, &user.id).await?;
+    let Some((_, pk)) = keys.iter().find(|(r, _)| r.id == id) else {
+        return Ok(Err("the passkey is not registered or was revoked".into()));
+    };
+    let result = match auth
+        .webauthn
+        .finish_discoverable_authentication_v2(credential, state, pk)
+    {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    Ok(finish_use(hub, &result, keys).await.map(|pk| (user, pk)))
 }
 
 async fn signin_finish(
@@ -510,30 +717,64 @@ async fn signin_finish(
     let req: AuthFinish = body(&bytes)?;
     let now = hub.now();
     let auth = hub.auth();
-    let Some(Pending::SignIn {
-        user_id,
-        next,
-        auth: state,
-    }) = auth.take(&req.ceremony, now)
-    else {
-        return Err(ceremony_expired());
-    };
-    let user = hub
-        .store
-        .user(&user_id)
-        .await
-        .map_err(internal)?
-        .filter(|u| u.disabled_at.is_none());
-    let Some(user) = user else {
-        return Err(signin_failed());
+    let (user, next, outcome) = match auth.take(&req.ceremony, now) {
+        Some(Pending::SignIn {
+            user_id,
+            next,
+            auth: state,
+        }) => {
+            let user = hub
+                .store
+                .user(&user_id)
+                .await
+                .map_err(ApiError::store)?
+                .filter(|u| u.disabled_at.is_none());
+            let Some(user) = user else {
+                return Err(signin_failed());
+            };
+            let keys = active_passkeys(&hub, Owner::User, &user.id).await?;
+            let outcome = verify_assertion(&hub, &auth, &req.credential, &state, keys).await;
+            (user, next, outcome)
+        }
+        Some(Pending::SignInDiscoverable { next, auth: state }) => {
+            match verify_discoverable(&hub, &auth, &req.credential, *state).await? {
+                Ok((user, passkey)) => (user, next, Ok(passkey)),
+                Err(why) => {
+                    record(
+                        &hub,
+                        "anonymous",
+                        "",
+                        &address,
+                        "signin.failure",
+                        "",
+                        json!({"reason": monban_core::text::prefix(&why), "via": "discoverable"}),
+                    )
+                    .await;
+                    return Err(signin_failed());
+                }
+            }
+        }
+        Some(Pending::SignInRefused { name, reason }) => {
+            record(
+                &hub,
+                "anonymous",
+                &name,
+                &address,
+                "signin.failure",
+                &name,
+                json!({"reason": reason}),
+            )
+            .await;
+            return Err(signin_failed());
+        }
+        _ => return Err(ceremony_expired()),
     };
     let actor = format!("user:{}", user.id);
-    let keys = active_passkeys(&hub, Owner::User, &user.id).await?;
-    match verify_assertion(&hub, &auth, &req.credential, &state, keys).await {
+    match outcome {
         Ok(passkey) => {
-            let cookie = session::start_session(&hub, &user, &address)
+            let cookie = session::start_session(&hub, &user, &address, &passkey)
                 .await
-                .map_err(internal)?;
+                .map_err(ApiError::store)?;
             record(
                 &hub,
                 &actor,
@@ -557,7 +798,7 @@ async fn signin_finish(
                 &address,
                 "signin.failure",
                 &user.id,
-                json!({"reason": why}),
+                json!({"reason": monban_core::text::prefix(&why)}),
             )
             .await;
             Err(signin_failed())
@@ -571,20 +812,99 @@ struct AddStart {
     passkey_name: Option<String>,
 }
 
+/// The signed-in user and their session, or `401`.
+fn signed_in(principal: &Principal) -> Result<(&UserRow, &str), ApiError> {
+    match (principal.user(), principal.session_hash()) {
+        (Some(u), Some(h)) => Ok((u, h)),
+        _ => Err(err(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "sign in first",
+        )),
+    }
+}
+
+/// Step 1 of adding a passkey: assertion options for the passkeys the user has.
 async fn add_start(
     State(hub): State<Arc<Hub>>,
     Extension(principal): Extension<Principal>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let req: AddStart = body(&bytes)?;
-    let Some(user) = principal.user() else {
-        return Err(err(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "sign in first",
-        ));
-    };
+    let (user, session_hash) = signed_in(&principal)?;
+    let passkey_name = passkey_name(req.passkey_name.as_deref(), "passkey")?;
     let auth = hub.auth();
+    let keys: Vec<Passkey> = active_passkeys(&hub, Owner::User, &user.id)
+        .await?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    if keys.is_empty() {
+        return Err(err(
+            StatusCode::CONFLICT,
+            "no_passkey",
+            "this user has no active passkey to confirm with: ask an administrator for a new enrollment link / 有効なパスキーがありません",
+        ));
+    }
+    let (rcr, state) = auth
+        .webauthn
+        .start_passkey_authentication(&keys)
+        .map_err(internal)?;
+    let ceremony = auth.remember(
+        Pending::AddPasskeyVerify {
+            user_id: user.id.clone(),
+            session_hash: session_hash.to_string(),
+            passkey_name,
+            auth: Box::new(state),
+        },
+        hub.now(),
+    );
+    Ok(Json(json!({"ceremony": ceremony, "step": "verify", "options": rcr})).into_response())
+}
+
+/// Step 2: the fresh assertion; answers the creation options.
+async fn add_verify(
+    State(hub): State<Arc<Hub>>,
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(address)): Extension<ClientAddr>,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let req: AuthFinish = body(&bytes)?;
+    let (user, session_hash) = signed_in(&principal)?;
+    let now = hub.now();
+    let auth = hub.auth();
+    let Some(Pending::AddPasskeyVerify {
+        user_id,
+        session_hash: started_in,
+        passkey_name,
+        auth: state,
+    }) = auth.take(&req.ceremony, now)
+    else {
+        return Err(ceremony_expired());
+    };
+    if user_id != user.id || started_in != session_hash {
+        return Err(ceremony_expired());
+    }
+    let keys = active_passkeys(&hub, Owner::User, &user.id).await?;
+    let verified = match verify_assertion(&hub, &auth, &req.credential, &state, keys).await {
+        Ok(pk) => pk,
+        Err(why) => {
+            super::audit(
+                &hub,
+                &principal,
+                &address,
+                "passkey.add_refused",
+                &user.id,
+                json!({"reason": monban_core::text::prefix(&why)}),
+            )
+            .await;
+            return Err(err(
+                StatusCode::UNAUTHORIZED,
+                "passkey_rejected",
+                format!("the passkey could not be verified: {why} / 確認できませんでした"),
+            ));
+        }
+    };
     let handle = Uuid::parse_str(&user.handle).map_err(internal)?;
     let existing: Vec<CredentialID> = active_passkeys(&hub, Owner::User, &user.id)
         .await?
@@ -595,17 +915,21 @@ async fn add_start(
         .webauthn
         .start_passkey_registration(handle, &user.name, &user.name, Some(existing))
         .map_err(internal)?;
+    let ccr = discoverable(ccr);
+    tracing::debug!(user = %user.id, passkey = %verified, "fresh assertion before adding a passkey");
     let ceremony = auth.remember(
         Pending::AddPasskey {
             user_id: user.id.clone(),
-            passkey_name: passkey_name(req.passkey_name.as_deref(), "passkey"),
+            session_hash: session_hash.to_string(),
+            passkey_name,
             reg: Box::new(reg),
         },
-        hub.now(),
+        now,
     );
-    Ok(options(ceremony, ccr))
+    Ok(Json(json!({"ceremony": ceremony, "step": "register", "options": ccr})).into_response())
 }
 
+/// Step 3: the new passkey.
 async fn add_finish(
     State(hub): State<Arc<Hub>>,
     Extension(principal): Extension<Principal>,
@@ -613,17 +937,19 @@ async fn add_finish(
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let req: RegisterFinish = body(&bytes)?;
+    let (user, session_hash) = signed_in(&principal)?;
     let now = hub.now();
     let auth = hub.auth();
     let Some(Pending::AddPasskey {
         user_id,
+        session_hash: started_in,
         passkey_name,
         reg,
     }) = auth.take(&req.ceremony, now)
     else {
         return Err(ceremony_expired());
     };
-    if principal.user().map(|u| u.id.as_str()) != Some(user_id.as_str()) {
+    if user_id != user.id || started_in != session_hash {
         return Err(ceremony_expired());
     }
     let passkey = auth
@@ -637,7 +963,10 @@ async fn add_finish(
             )
         })?;
     let row = passkey_row(&passkey, Owner::User, &user_id, passkey_name, now)?;
-    hub.store.insert_passkey(&row).await.map_err(internal)?;
+    hub.store
+        .insert_passkey(&row)
+        .await
+        .map_err(ApiError::store)?;
     super::audit(
         &hub,
         &principal,
@@ -648,6 +977,79 @@ async fn add_finish(
     )
     .await;
     Ok(Json(json!({"ok": true, "redirect": "/account"})).into_response())
+}
+
+/// A fresh assertion by the signed-in user for one action (`purpose`, e.g.
+/// `maintenance:acme-2026-0042:approve`): starts the ceremony. The caller stores what the
+/// action is and checks [`finish_confirmation`]'s answer before doing it.
+pub async fn start_confirmation(
+    hub: &Hub,
+    principal: &Principal,
+    purpose: &str,
+) -> Result<Value, ApiError> {
+    let (user, session_hash) = signed_in(principal)?;
+    let auth = hub.auth();
+    let keys: Vec<Passkey> = active_passkeys(hub, Owner::User, &user.id)
+        .await?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    if keys.is_empty() {
+        return Err(err(
+            StatusCode::CONFLICT,
+            "no_passkey",
+            "this user has no active passkey to confirm with",
+        ));
+    }
+    let (rcr, state) = auth
+        .webauthn
+        .start_passkey_authentication(&keys)
+        .map_err(internal)?;
+    let ceremony = auth.remember(
+        Pending::Confirm {
+            user_id: user.id.clone(),
+            session_hash: session_hash.to_string(),
+            purpose: purpose.to_string(),
+            auth: Box::new(state),
+        },
+        hub.now(),
+    );
+    Ok(json!({"ceremony": ceremony, "options": rcr}))
+}
+
+/// Checks the confirmation `ceremony` of the signed-in user for `purpose`; returns the
+/// passkey that confirmed it. A ceremony is taken once.
+pub async fn finish_confirmation(
+    hub: &Hub,
+    principal: &Principal,
+    purpose: &str,
+    ceremony: &str,
+    credential: &PublicKeyCredential,
+) -> Result<String, ApiError> {
+    let (user, session_hash) = signed_in(principal)?;
+    let auth = hub.auth();
+    let Some(Pending::Confirm {
+        user_id,
+        session_hash: started_in,
+        purpose: started_for,
+        auth: state,
+    }) = auth.take(ceremony, hub.now())
+    else {
+        return Err(ceremony_expired());
+    };
+    if user_id != user.id || started_in != session_hash || started_for != purpose {
+        return Err(ceremony_expired());
+    }
+    let keys = active_passkeys(hub, Owner::User, &user.id).await?;
+    verify_assertion(hub, &auth, credential, &state, keys)
+        .await
+        .map_err(|why| {
+            err(
+                StatusCode::UNAUTHORIZED,
+                "passkey_rejected",
+                format!("the passkey could not be verified: {why} / 確認できませんでした"),
+            )
+        })
 }
 
 async fn step_up_start(
@@ -711,7 +1113,7 @@ async fn step_up_finish(
                 .store
                 .settle_step_up(&id, Ok(&passkey), now)
                 .await
-                .map_err(internal)?
+                .map_err(ApiError::store)?
             {
                 return Err(super::step_up::not_pending());
             }
@@ -752,11 +1154,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_local_paths_are_followed() {
-        assert_eq!(local_path(Some("/rooms".into())).as_deref(), Some("/rooms"));
-        assert_eq!(local_path(Some("//evil.example".into())), None);
-        assert_eq!(local_path(Some("https://evil.example".into())), None);
-        assert_eq!(local_path(Some("/\\evil".into())), None);
+    fn only_same_origin_paths_are_followed() {
+        let o = Url::parse("https://monban.example.jp").unwrap_or_else(|_| unreachable!());
+        let next = |n: &str| same_origin_next(&o, Some(n));
+        assert_eq!(next("/rooms").as_deref(), Some("/rooms"));
+        assert_eq!(
+            next("/systems/ehr?from=2026-11-01&lang=en").as_deref(),
+            Some("/systems/ehr?from=2026-11-01&lang=en")
+        );
+        assert_eq!(next("/a/../rooms").as_deref(), Some("/rooms"));
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "/\u{0}x",
+            "evil.example",
+            "",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(next(bad), None, "{bad:?}");
+        }
+        assert_eq!(same_origin_next(&o, None), None);
     }
 
     #[test]

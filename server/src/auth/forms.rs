@@ -22,7 +22,8 @@
 //! | `POST /users/{id}/passkeys/{pk}/revoke` | revoke a user's passkey | `passkey.revoke` |
 //! | `POST /tokens/issue` (`kind`, `system`, `role`, `label`) | issue a token (shown once) | `token.issue` |
 //! | `POST /tokens/{id}/revoke` | revoke a token | `token.revoke` |
-//! | `POST /people/{id}/invite` | a person's enrollment link (shown once) | `person_invite.create` |
+//! | `POST /people/{id}/invite` | a person's enrollment link (shown once; works once a second officer approves it) | `person_invite.create` |
+//! | `POST /people/invites/{id}/approve` | approve another officer's person link | `person_invite.approve` |
 //! | `POST /people/{id}/passkeys/{pk}/revoke` | revoke a person's passkey | `passkey.revoke` |
 //! | `GET /audit.csv?from=&to=` | the audit trail as CSV (BOM, CRLF) | — |
 
@@ -63,12 +64,10 @@ pub fn router(hub: Arc<Hub>) -> Router {
             "/people/{id}/passkeys/{pk}/revoke",
             post(revoke_person_passkey),
         )
+        .route("/people/invites/{id}/approve", post(approve_person_invite))
         .route("/audit.csv", get(audit_csv))
         .with_state(hub)
 }
-
-/// The longest name or label accepted.
-const MAX_NAME: usize = 80;
 
 type Fields = Form<HashMap<String, String>>;
 
@@ -166,11 +165,12 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// A trimmed, non-empty name of at most [`MAX_NAME`] characters.
+/// A trimmed, non-empty name of at most 80 characters without control characters
+/// (`monban_core::text::NAME`).
 fn clean_name(f: &HashMap<String, String>, field: &str) -> Option<String> {
-    let v = f.get(field)?.trim();
-    (!v.is_empty() && v.chars().count() <= MAX_NAME && !v.chars().any(char::is_control))
-        .then(|| v.to_string())
+    monban_core::Text::parse(f.get(field)?, monban_core::text::NAME)
+        .ok()
+        .map(|t| t.into_string())
 }
 
 fn actor_name(p: &Principal) -> String {
@@ -674,7 +674,7 @@ async fn issue_token(
                     .await,
             }
         }
-        Some("doors") => TokenScope::Doors,
+        Some("doors") => TokenScope::Doors(None),
         Some("read") => match parse_role(&f) {
             Some(r) => TokenScope::Read(r.as_str().to_string()),
             None => {
@@ -701,7 +701,7 @@ async fn issue_token(
     };
     let (kind, system, role) = match &scope {
         TokenScope::Login(s) => ("login", Some(s.to_string()), None),
-        TokenScope::Doors => ("doors", None, None),
+        TokenScope::Doors(_) => ("doors", None, None),
         TokenScope::Read(r) => ("read", None, Some(r.clone())),
     };
     let now = hub.now();
@@ -819,14 +819,90 @@ async fn invite_person(
             cx.done(
                 "link",
                 &format!(
-                    "{} さんのパスキー登録リンクを発行しました。本人に渡してください。",
+                    "{} さんのパスキー登録リンクを発行しました。別のセキュリティ責任者または管理者が「承認待ちの登録リンク」で承認すると使えるようになります。本人に渡してください。",
                     person.name
                 ),
                 &format!(
-                    "Enrollment link created for {}. Hand it to them.",
+                    "Enrollment link created for {}. It works once another officer or admin approves it under “waiting for approval”. Hand it to them.",
                     person.name
                 ),
                 Some(link),
+            )
+            .await
+        }
+        Err(e) => cx.store_failed(e).await,
+    }
+}
+
+/// A second officer or admin approves a person's enrollment link made by someone else.
+async fn approve_person_invite(
+    State(hub): State<Arc<Hub>>,
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(address)): Extension<ClientAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Fields,
+) -> Response {
+    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/people");
+    let now = hub.now();
+    let invite = match hub.store.invite(&id).await {
+        Ok(Some(i))
+            if i.kind == Owner::Person
+                && i.approved_by.is_none()
+                && i.used_at.is_none()
+                && i.expires_at > now =>
+        {
+            i
+        }
+        Ok(_) => return cx
+            .refuse(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "承認待ちの登録リンクではありません（使用済み・期限切れ・承認済み）。",
+                "No enrollment link waits for approval under that id (used, expired or approved).",
+            )
+            .await,
+        Err(e) => return cx.store_failed(e).await,
+    };
+    let me = actor_name(&principal);
+    if invite.created_by == me {
+        cx.audit(
+            "person_invite.approve_refused",
+            &invite.id,
+            json!({"person": invite.subject, "reason": "self_approval"}),
+        )
+        .await;
+        return cx
+            .refuse(
+                StatusCode::FORBIDDEN,
+                "self_approval",
+                "自分が発行した登録リンクは承認できません。別のセキュリティ責任者または管理者に依頼してください。",
+                "You cannot approve a link you made: ask another officer or admin.",
+            )
+            .await;
+    }
+    match hub.store.approve_invite(&invite.id, &me, now).await {
+        Ok(true) => {
+            cx.audit(
+                "person_invite.approve",
+                &invite.id,
+                json!({"person": invite.subject, "name": invite.name, "created_by": invite.created_by}),
+            )
+            .await;
+            cx.done(
+                "ok",
+                &format!("{} さんの登録リンクを承認しました。", invite.name),
+                &format!("The enrollment link of {} was approved.", invite.name),
+                None,
+            )
+            .await
+        }
+        Ok(false) => {
+            cx.refuse(
+                StatusCode::CONFLICT,
+                "not_waiting",
+                "この登録リンクはすでに承認されたか使用されました。",
+                "That link was approved or used meanwhile.",
             )
             .await
         }
@@ -848,7 +924,29 @@ async fn revoke_person_passkey(
 
 /// Revokes passkey `pk` of user or person `id` (an admin for a user who lost a device, an
 /// officer for a person) and goes back to the page.
+///
+/// A user's last active passkey is never revoked here either (as on `/account`): the
+/// user would be locked out; an admin disables the user or re-invites instead.
 async fn revoke_owned_passkey(cx: &Ctx<'_>, owner: Owner, id: &str, pk: &str) -> Response {
+    if owner == Owner::User {
+        let active = match cx.hub.store.passkeys_of(owner, id).await {
+            Ok(keys) => keys
+                .into_iter()
+                .filter(|k| k.revoked_at.is_none())
+                .collect::<Vec<_>>(),
+            Err(e) => return cx.store_failed(e).await,
+        };
+        if active.len() <= 1 && active.iter().any(|k| k.id == pk) {
+            return cx
+                .refuse(
+                    StatusCode::CONFLICT,
+                    "last_passkey",
+                    "最後の有効なパスキーは失効できません。利用者を無効にするか、再登録リンクを発行してください。",
+                    "A user's last active passkey cannot be revoked: disable the user, or re-invite them.",
+                )
+                .await;
+        }
+    }
     match cx
         .hub
         .store
@@ -885,8 +983,6 @@ async fn revoke_owned_passkey(cx: &Ctx<'_>, owner: Owner, id: &str, pk: &str) ->
 
 // ---- audit CSV -------------------------------------------------------------------------
 
-const BOM: &[u8] = b"\xEF\xBB\xBF";
-
 fn bad_query(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message)
 }
@@ -895,6 +991,8 @@ fn bad_query(message: impl Into<String>) -> ApiError {
 /// `from`/`to` (dates in JST or RFC 3339) limit the period, all of it without them.
 async fn audit_csv(
     State(hub): State<Arc<Hub>>,
+    principal: Option<Extension<Principal>>,
+    address: Option<Extension<ClientAddr>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let from = q.get("from").map(String::as_str).filter(|s| !s.is_empty());
@@ -915,12 +1013,19 @@ async fn audit_csv(
             Timestamp::from_millis(period.to_ms),
         )
     };
+    super::audit_download(
+        &hub,
+        &(principal, address),
+        "audit.csv",
+        json!({"from": start.to_rfc3339(), "to": end.to_rfc3339()}),
+    )
+    .await;
     let entries = hub
         .store
         .audit_between(start, end)
         .await
-        .map_err(|e| internal(&e))?;
-    let body = audit_csv_body(&entries).map_err(|e| internal(&e))?;
+        .map_err(ApiError::store)?;
+    let body = audit_csv_body(&entries).map_err(ApiError::internal)?;
     Ok((
         [
             (
@@ -938,21 +1043,10 @@ async fn audit_csv(
         .into_response())
 }
 
-fn internal(e: &dyn std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "audit export failed");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "the audit export could not be built",
-    )
-}
-
 /// The CSV bytes of audit lines.
 fn audit_csv_body(entries: &[AuditEntry]) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(BOM.to_vec());
-    w.write_record([
+    let mut w = crate::csv_out::CsvFile::new();
+    w.row([
         "seq",
         "at",
         "actor",
@@ -963,7 +1057,7 @@ fn audit_csv_body(entries: &[AuditEntry]) -> Result<Vec<u8>, csv::Error> {
         "address",
     ])?;
     for a in entries {
-        w.write_record([
+        w.row([
             a.seq.to_string().as_str(),
             &a.at.to_rfc3339(),
             &a.actor,
@@ -974,7 +1068,7 @@ fn audit_csv_body(entries: &[AuditEntry]) -> Result<Vec<u8>, csv::Error> {
             &a.address,
         ])?;
     }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    w.finish()
 }
 
 #[cfg(test)]
@@ -1010,7 +1104,7 @@ mod tests {
             address: "127.0.0.1".into(),
         };
         let body = audit_csv_body(&[e]).unwrap();
-        assert!(body.starts_with(BOM));
+        assert!(body.starts_with(crate::csv_out::BOM));
         let text = String::from_utf8(body[3..].to_vec()).unwrap();
         assert!(text.starts_with("seq,at,actor,"));
         assert!(text.contains("\"{\"\"label\"\":\"\"a,b\"\"}\""));

@@ -36,7 +36,9 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use store::{InviteRow, NewAudit, Owner, UserRow};
-use webauthn_rs::prelude::{PasskeyAuthentication, PasskeyRegistration, Url};
+use webauthn_rs::prelude::{
+    DiscoverableAuthentication, PasskeyAuthentication, PasskeyRegistration, Url,
+};
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 /// How long a started ceremony (options sent, answer awaited) stays valid.
@@ -55,16 +57,40 @@ pub(crate) enum Pending {
         passkey_name: String,
         reg: Box<PasskeyRegistration>,
     },
-    /// A signed-in user adds a passkey.
+    /// A signed-in user proves it is them (a fresh assertion) before adding a passkey.
+    AddPasskeyVerify {
+        user_id: String,
+        session_hash: String,
+        passkey_name: String,
+        auth: Box<PasskeyAuthentication>,
+    },
+    /// A signed-in user who has just verified adds a passkey.
     AddPasskey {
         user_id: String,
+        session_hash: String,
         passkey_name: String,
         reg: Box<PasskeyRegistration>,
     },
-    /// Sign-in of a user.
+    /// Sign-in of a named user.
     SignIn {
         user_id: String,
         next: Option<String>,
+        auth: Box<PasskeyAuthentication>,
+    },
+    /// Sign-in with a discoverable passkey: the authenticator names the user.
+    SignInDiscoverable {
+        next: Option<String>,
+        auth: Box<DiscoverableAuthentication>,
+    },
+    /// Sign-in of a name that cannot sign in (unknown, disabled, no passkey): it was
+    /// answered like any other, and its finish fails. `name` is a bounded prefix.
+    SignInRefused { name: String, reason: &'static str },
+    /// A signed-in user confirms one action with a fresh assertion (a maintenance
+    /// decision: transaction confirmation). `purpose` names the action.
+    Confirm {
+        user_id: String,
+        session_hash: String,
+        purpose: String,
         auth: Box<PasskeyAuthentication>,
     },
     /// A person verifies a step-up.
@@ -73,6 +99,10 @@ pub(crate) enum Pending {
         auth: Box<PasskeyAuthentication>,
     },
 }
+
+/// The most ceremonies kept in flight; past it the oldest is dropped (every start is
+/// rate-limited per address, this bounds memory against many addresses).
+const MAX_PENDING: usize = 10_000;
 
 /// Passkey settings and the ceremonies in flight.
 pub struct Auth {
@@ -86,7 +116,13 @@ pub struct Auth {
     /// One-time messages per session (a new token or enrollment link shown once). Kept in
     /// memory only: a secret must never reach the store's file, not even in a freed page.
     flashes: Mutex<HashMap<String, (Value, i64)>>,
+    /// `access.denied` rows written per actor and address in the current minute.
+    denials: Mutex<HashMap<String, (i64, u32)>>,
 }
+
+/// At most this many `access.denied` rows per actor and address a minute; refusals past
+/// it are answered the same but only counted in the log.
+pub const DENIALS_PER_MINUTE: u32 = 10;
 
 impl Auth {
     /// `origin`: `[auth] origin`, or `http://localhost:<port>` when it is not set.
@@ -114,6 +150,7 @@ impl Auth {
             webauthn,
             pending: Mutex::new(HashMap::new()),
             flashes: Mutex::new(HashMap::new()),
+            denials: Mutex::new(HashMap::new()),
         })
     }
 
@@ -136,6 +173,15 @@ impl Auth {
         let id = secret(16);
         if let Ok(mut map) = self.pending.lock() {
             map.retain(|_, (_, at)| now.as_millis() - *at < CEREMONY_TTL_MS);
+            if map.len() >= MAX_PENDING {
+                let oldest = map
+                    .iter()
+                    .min_by_key(|(_, (_, at))| *at)
+                    .map(|(k, _)| k.clone());
+                if let Some(k) = oldest {
+                    map.remove(&k);
+                }
+            }
             map.insert(id.clone(), (p, now.as_millis()));
         }
         id
@@ -153,6 +199,19 @@ impl Auth {
     pub fn take_flash(&self, session_hash: &str, now: Timestamp) -> Option<Value> {
         let (v, at) = self.flashes.lock().ok()?.remove(session_hash)?;
         (now.as_millis() - at < CEREMONY_TTL_MS).then_some(v)
+    }
+
+    /// Whether another `access.denied` row may be written for `key` (actor and address)
+    /// this minute ([`DENIALS_PER_MINUTE`]).
+    pub fn may_record_denial(&self, key: &str, now: Timestamp) -> bool {
+        let Ok(mut map) = self.denials.lock() else {
+            return false;
+        };
+        let minute = now.as_millis() / 60_000;
+        map.retain(|_, (m, _)| *m == minute);
+        let entry = map.entry(key.to_string()).or_insert((minute, 0));
+        entry.1 += 1;
+        entry.1 <= DENIALS_PER_MINUTE
     }
 
     /// Takes a started ceremony (once), if it has not expired.
@@ -233,6 +292,25 @@ pub async fn audit(
     record(hub, &actor, &actor_name, address, action, target, detail).await;
 }
 
+/// Who asked, from where: the gate's request extensions (absent when a router is called
+/// without the gate, in tests).
+pub type Asker = (
+    Option<axum::Extension<Principal>>,
+    Option<axum::Extension<ClientAddr>>,
+);
+
+/// Records a download of evidence (a CSV file: `file`, with its period in `detail`) as
+/// `export.download`: who took which evidence out of the hub is evidence too.
+pub async fn audit_download(hub: &Hub, asker: &Asker, file: &str, detail: Value) {
+    let principal = asker
+        .0
+        .as_ref()
+        .map(|p| p.0.clone())
+        .unwrap_or(Principal::Anonymous);
+    let address = asker.1.as_ref().map(|a| a.0 .0.clone()).unwrap_or_default();
+    audit(hub, &principal, &address, "export.download", file, detail).await;
+}
+
 /// [`audit`] with an explicit actor (the command line, a ceremony before sign-in).
 pub async fn record(
     hub: &Hub,
@@ -257,6 +335,11 @@ pub async fn record(
 }
 
 /// Creates an invite and returns `(invite, link)`; the link's secret is shown once.
+///
+/// A person's step-up enrollment link made this way (on the dashboard) waits for a
+/// second officer or admin to approve it before it works: whoever can map an account to
+/// a person must not alone be able to register that person's passkey, or one officer
+/// could make any password login `direct_2fa`.
 pub async fn create_invite(
     hub: &Hub,
     kind: Owner,
@@ -274,11 +357,13 @@ pub async fn create_invite(
         name,
         role,
         created_by,
+        (kind == Owner::User).then_some(created_by),
     )
     .await
 }
 
-/// [`create_invite`] without a running hub (the command line).
+/// [`create_invite`] without a running hub (the command line, whose invites are
+/// approved by `cli`: whoever runs it holds the hub's machine).
 #[allow(clippy::too_many_arguments)]
 pub async fn new_invite(
     store: &crate::store::Store,
@@ -289,6 +374,7 @@ pub async fn new_invite(
     name: &str,
     role: Option<monban_web::auth::Role>,
     created_by: &str,
+    approved_by: Option<&str>,
 ) -> Result<(InviteRow, String), crate::store::StoreError> {
     let token = secret(24);
     let invite = InviteRow {
@@ -301,6 +387,8 @@ pub async fn new_invite(
         created_at: now,
         expires_at: Timestamp::from_millis(now.as_millis() + auth.settings.invite_ttl.as_millis()),
         used_at: None,
+        approved_by: approved_by.map(str::to_string),
+        approved_at: approved_by.map(|_| now),
     };
     store.insert_invite(&invite, &digest(&token)).await?;
     Ok((invite, auth.link(&format!("/enroll/{token}"))))

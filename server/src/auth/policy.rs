@@ -40,6 +40,8 @@ pub fn access(method: &Method, path: &str) -> Access {
         // personal data): scrapers keep working; restrict it at the network.
         "/signin" | "/healthz" | "/metrics" | "/favicon.ico" => return Public,
         "/api/dash/viewer" | "/api/dash/invite" | "/api/dash/step-up" => return Public,
+        // Answers 401 itself without a session (a read token has none).
+        "/api/v1/session" => return Public,
         "/signout" | "/account" | "/api/dash/account" => return SignedIn,
         // The live feed says only that something changed; every role (and read token) may
         // follow it.
@@ -129,6 +131,7 @@ mod tests {
         assert_eq!(post("/api/v1/step-up"), Ingest);
         assert_eq!(get("/api/v1/step-up/su-1"), Ingest);
         assert_eq!(get("/step-up/su-1"), Public);
+        assert_eq!(get("/api/v1/session"), Public);
         assert_eq!(get("/rooms"), Needs(ReadDoors));
         assert_eq!(get("/metrics"), Public);
         assert_eq!(get("/inventory"), Needs(ReadInventory));

@@ -36,11 +36,13 @@ use std::sync::Arc;
 /// A session's last use is written at most this often (or a tenth of the idle timeout,
 /// when that is shorter, so a session in use never idles out).
 const TOUCH_EVERY_MS: i64 = 30_000;
-/// The largest form body read for its `_csrf` field (CSV imports are pasted forms).
-const FORM_LIMIT: usize = 16 * 1024 * 1024;
 
-/// The address of the request's peer.
+/// The client's address: as the rate limits see it (`X-Forwarded-For` from a trusted
+/// proxy, `crate::hardening::ClientIp`), else the TCP peer.
 pub fn client_addr(req: &Request) -> String {
+    if let Some(crate::hardening::ClientIp(ip)) = req.extensions().get() {
+        return ip.to_string();
+    }
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
@@ -77,11 +79,12 @@ pub fn clear_cookie(auth: &Auth) -> String {
     )
 }
 
-/// Starts a session for `user`; returns the `Set-Cookie` value.
+/// Starts a session for `user`, signed in with `passkey`; returns the `Set-Cookie` value.
 pub async fn start_session(
     hub: &Hub,
     user: &UserRow,
     address: &str,
+    passkey: &str,
 ) -> Result<String, crate::store::StoreError> {
     let value = secret(32);
     let now = hub.now();
@@ -94,6 +97,7 @@ pub async fn start_session(
             created_at: now,
             last_seen_at: now,
             ended_at: None,
+            passkey: Some(passkey.to_string()),
         })
         .await?;
     Ok(session_cookie(&hub.auth(), &value))
@@ -144,13 +148,11 @@ async fn live_session(
     Ok(Ok((s, user)))
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
+/// A store error while looking up who is asking: `503 store_unavailable` when the store
+/// cannot be reached, else `500 internal_error`.
+fn internal(e: crate::store::StoreError) -> ApiError {
     tracing::error!(error = %e, "session lookup failed");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal_error",
-        "the hub could not complete the request; see its log",
-    )
+    ApiError::store(e)
 }
 
 fn wants_html(method: &Method, headers: &HeaderMap, path: &str) -> bool {
@@ -347,23 +349,31 @@ pub async fn authorize(State(hub): State<Arc<Hub>>, req: Request, next: Next) ->
         }
         Err(Some(role)) => {
             let (actor, name) = principal.actor();
-            super::record(
-                &hub,
-                &actor,
-                &name,
-                &address,
-                "access.denied",
-                &format!("{method} {path}"),
-                serde_json::json!({"role": role}),
-            )
-            .await;
+            // A bounded trace: a prefix of the path, and a few rows a minute per actor.
+            if auth.may_record_denial(&format!("{actor} {address}"), now) {
+                super::record(
+                    &hub,
+                    &actor,
+                    &name,
+                    &address,
+                    "access.denied",
+                    &format!("{method} {}", monban_core::text::prefix(&path)),
+                    serde_json::json!({"role": role}),
+                )
+                .await;
+            } else {
+                tracing::warn!(%actor, %address, "access denied again (not recorded: over the audit trail's limit)");
+            }
             return if wants_html(&method, &headers, &path) {
                 forbidden_page(&role)
             } else {
                 ApiError::new(
                     StatusCode::FORBIDDEN,
                     "forbidden",
-                    format!("the role {role} does not allow {method} {path}"),
+                    format!(
+                        "the role {role} does not allow {method} {}",
+                        monban_core::text::prefix(&path)
+                    ),
                 )
                 .into_response()
             };
@@ -386,7 +396,8 @@ pub async fn authorize(State(hub): State<Arc<Hub>>, req: Request, next: Next) ->
                     Some(t) => Some(t),
                     None => {
                         let (parts, body) = req.into_parts();
-                        let bytes = match axum::body::to_bytes(body, FORM_LIMIT).await {
+                        let limit = crate::hardening::body_limit(parts.uri.path());
+                        let bytes = match axum::body::to_bytes(body, limit).await {
                             Ok(b) => b,
                             Err(_) => {
                                 return ApiError::new(

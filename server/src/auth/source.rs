@@ -204,7 +204,7 @@ impl monban_web::pages::tokens::TokensSource for HubSource {
             .map(|t| {
                 let (kind, system, role) = match &t.scope {
                     crate::store::TokenScope::Login(s) => ("login", Some(s.to_string()), None),
-                    crate::store::TokenScope::Doors => ("doors", None, None),
+                    crate::store::TokenScope::Doors(_) => ("doors", None, None),
                     crate::store::TokenScope::Read(r) => ("read", None, Some(r.clone())),
                 };
                 TokenView {
@@ -287,10 +287,35 @@ impl monban_web::pages::people::PeopleSource for HubSource {
                 passkeys: keys.remove(p.id.as_str()).unwrap_or_default(),
             })
             .collect();
+        let now = hub.now();
+        let mut waiting: Vec<monban_web::pages::people::WaitingInvite> = hub
+            .store
+            .invites()
+            .await
+            .map_err(err)?
+            .into_iter()
+            .filter(|i| {
+                i.kind == Owner::Person
+                    && i.approved_by.is_none()
+                    && i.used_at.is_none()
+                    && i.expires_at > now
+            })
+            .map(|i| monban_web::pages::people::WaitingInvite {
+                id: i.id,
+                person: i.subject.unwrap_or_default(),
+                name: i.name,
+                created_by: i.created_by,
+                created_at: i.created_at.to_rfc3339(),
+                expires_at: i.expires_at.to_rfc3339(),
+            })
+            .collect();
+        waiting.reverse();
         Ok(PeopleView {
             people,
+            waiting,
             flash: None,
             csrf: String::new(),
+            me: String::new(),
         })
     }
 }

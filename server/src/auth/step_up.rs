@@ -48,15 +48,6 @@ fn err(status: StatusCode, code: &'static str, message: impl Into<String>) -> Ap
     ApiError::new(status, code, message)
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "step-up failed");
-    err(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal_error",
-        "the hub could not complete the request; see its log",
-    )
-}
-
 pub(crate) fn not_pending() -> ApiError {
     err(
         StatusCode::GONE,
@@ -75,7 +66,7 @@ pub(crate) async fn live_step_up(
         .store
         .step_up(id)
         .await
-        .map_err(internal)?
+        .map_err(ApiError::store)?
         .ok_or_else(|| err(StatusCode::NOT_FOUND, "not_found", "no such step-up"))?;
     if s.status != "pending" || s.expires_at <= now {
         return Err(not_pending());
@@ -120,8 +111,31 @@ async fn create(
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let (system, token_id) = token_system(&hub, &headers).await?;
-    let req: CreateBody = serde_json::from_slice(&bytes)
+    let mut req: CreateBody = serde_json::from_slice(&bytes)
         .map_err(|e| err(StatusCode::BAD_REQUEST, "malformed_request", e.to_string()))?;
+    // Bounded like a login's fields (`monban_core::text`): nothing unbounded is stored.
+    req.account = monban_core::Text::parse(&req.account, monban_core::text::ACCOUNT)
+        .map_err(|e| {
+            err(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_account",
+                e.to_string(),
+            )
+        })?
+        .into_string();
+    req.terminal = req
+        .terminal
+        .as_deref()
+        .map(|t| monban_core::Text::parse(t, monban_core::text::TERMINAL))
+        .transpose()
+        .map_err(|e| {
+            err(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_terminal",
+                e.to_string(),
+            )
+        })?
+        .map(|t| t.into_string());
     if req.system != system.as_str() {
         return Err(err(
             StatusCode::FORBIDDEN,
@@ -149,7 +163,7 @@ async fn create(
         .store
         .passkeys_of(Owner::Person, person.as_str())
         .await
-        .map_err(internal)?;
+        .map_err(ApiError::store)?;
     if keys.iter().all(|k| k.revoked_at.is_some()) {
         return Err(err(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -173,7 +187,10 @@ async fn create(
         login: None,
         failure: None,
     };
-    hub.store.insert_step_up(&s).await.map_err(internal)?;
+    hub.store
+        .insert_step_up(&s)
+        .await
+        .map_err(ApiError::store)?;
     record(
         &hub,
         &format!("token:{token_id}"),
@@ -206,7 +223,7 @@ async fn status(
         .store
         .step_up(&id)
         .await
-        .map_err(internal)?
+        .map_err(ApiError::store)?
         .filter(|s| s.system == system.as_str())
         .ok_or_else(|| {
             err(
@@ -255,7 +272,7 @@ pub async fn vouch(hub: &Hub, id: &str, login: &mut Login) -> Result<StepUpRow, 
         .store
         .step_up(id)
         .await
-        .map_err(internal)?
+        .map_err(ApiError::store)?
         .ok_or_else(|| invalid(format!("no step-up {id:?}")))?;
     if s.system != login.system.as_str() || s.account != login.account {
         return Err(invalid(format!(
@@ -301,5 +318,8 @@ pub async fn vouch(hub: &Hub, id: &str, login: &mut Login) -> Result<StepUpRow, 
 
 /// Marks a vouched step-up as used by `login` (once).
 pub async fn consume(hub: &Hub, id: &str, login: &str) -> Result<bool, ApiError> {
-    hub.store.consume_step_up(id, login).await.map_err(internal)
+    hub.store
+        .consume_step_up(id, login)
+        .await
+        .map_err(ApiError::store)
 }

@@ -67,6 +67,10 @@ pub struct InviteRow {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub used_at: Option<Timestamp>,
+    /// Who approved a person's enrollment link (a second officer or admin, or `cli`);
+    /// `None`: it waits for approval and cannot be used. User invites need none.
+    pub approved_by: Option<String>,
+    pub approved_at: Option<Timestamp>,
 }
 
 /// A signed-in session.
@@ -79,6 +83,8 @@ pub struct SessionRow {
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub ended_at: Option<Timestamp>,
+    /// The passkey the session was signed in with (revoking it ends the session).
+    pub passkey: Option<String>,
 }
 
 /// One line of the audit trail.
@@ -200,6 +206,8 @@ fn invite_from_row(r: &AnyRow) -> Result<InviteRow> {
         created_at: ts(r, "created_at")?,
         expires_at: ts(r, "expires_at")?,
         used_at: ts_opt(r, "used_at")?,
+        approved_by: get(r, "approved_by")?,
+        approved_at: ts_opt(r, "approved_at")?,
     })
 }
 
@@ -212,6 +220,7 @@ fn session_from_row(r: &AnyRow) -> Result<SessionRow> {
         created_at: ts(r, "created_at")?,
         last_seen_at: ts(r, "last_seen_at")?,
         ended_at: ts_opt(r, "ended_at")?,
+        passkey: get(r, "passkey")?,
     })
 }
 
@@ -352,6 +361,7 @@ impl Store {
         Ok(res.rows_affected() == 1)
     }
 
+    /// Revokes a passkey and ends every session signed in with it, in one transaction.
     pub async fn revoke_passkey(
         &self,
         kind: Owner,
@@ -359,6 +369,7 @@ impl Store {
         id: &str,
         now: Timestamp,
     ) -> Result<bool> {
+        let mut tx = self.pool().begin().await?;
         let res = sqlx::query(
             "UPDATE passkeys SET revoked_at = $1 WHERE id = $2 AND owner_kind = $3 AND owner = $4 AND revoked_at IS NULL",
         )
@@ -366,8 +377,15 @@ impl Store {
         .bind(id)
         .bind(kind.as_str())
         .bind(owner)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        // A session lives no longer than the passkey it was signed in with.
+        sqlx::query("UPDATE sessions SET ended_at = $1 WHERE passkey = $2 AND ended_at IS NULL")
+            .bind(now.as_millis())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(res.rows_affected() == 1)
     }
 
@@ -389,7 +407,7 @@ impl Store {
     // ---- invites ---------------------------------------------------------------------
 
     pub async fn insert_invite(&self, i: &InviteRow, hash: &str) -> Result<()> {
-        sqlx::query("INSERT INTO invites (id, hash, kind, subject, name, role, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        sqlx::query("INSERT INTO invites (id, hash, kind, subject, name, role, created_by, created_at, expires_at, approved_by, approved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
             .bind(&i.id)
             .bind(hash)
             .bind(i.kind.as_str())
@@ -399,6 +417,8 @@ impl Store {
             .bind(&i.created_by)
             .bind(i.created_at.as_millis())
             .bind(i.expires_at.as_millis())
+            .bind(i.approved_by.clone())
+            .bind(i.approved_at.map(|t| t.as_millis()))
             .execute(self.pool())
             .await?;
         Ok(())
@@ -460,13 +480,14 @@ impl Store {
     // ---- sessions --------------------------------------------------------------------
 
     pub async fn insert_session(&self, s: &SessionRow) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (hash, user_id, csrf, address, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO sessions (hash, user_id, csrf, address, created_at, last_seen_at, passkey) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(&s.hash)
             .bind(&s.user_id)
             .bind(&s.csrf)
             .bind(&s.address)
             .bind(s.created_at.as_millis())
             .bind(s.last_seen_at.as_millis())
+            .bind(s.passkey.clone())
             .execute(self.pool())
             .await?;
         Ok(())
@@ -497,6 +518,57 @@ impl Store {
                 .execute(self.pool())
                 .await?;
         Ok(res.rows_affected() == 1)
+    }
+
+    // ---- approvals of person invites -------------------------------------------------
+
+    /// Approves a waiting person invite by `by` (not its maker: the caller checks).
+    /// Returns false when it was not waiting.
+    pub async fn approve_invite(&self, id: &str, by: &str, now: Timestamp) -> Result<bool> {
+        let res = sqlx::query(
+            "UPDATE invites SET approved_by = $1, approved_at = $2 WHERE id = $3 AND approved_by IS NULL AND used_at IS NULL",
+        )
+        .bind(by)
+        .bind(now.as_millis())
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    pub async fn invite(&self, id: &str) -> Result<Option<InviteRow>> {
+        let row = sqlx::query("SELECT * FROM invites WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(invite_from_row).transpose()
+    }
+
+    // ---- the hub's own secrets -------------------------------------------------------
+
+    /// The secret `name`, made with `make` and stored on first use (every later call,
+    /// also after a restart, returns the stored one).
+    pub async fn secret(&self, name: &str, make: impl FnOnce() -> String) -> Result<String> {
+        if let Some(v) =
+            sqlx::query_scalar::<_, String>("SELECT value FROM hub_secrets WHERE name = $1")
+                .bind(name)
+                .fetch_optional(self.pool())
+                .await?
+        {
+            return Ok(v);
+        }
+        sqlx::query(
+            "INSERT INTO hub_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(make())
+        .execute(self.pool())
+        .await?;
+        let v = sqlx::query_scalar::<_, String>("SELECT value FROM hub_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(v)
     }
 
     // ---- audit -----------------------------------------------------------------------

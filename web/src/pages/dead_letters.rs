@@ -69,10 +69,25 @@ pub async fn get_dead_letters(source: Option<String>) -> Result<Vec<DeadLetterRo
     };
     // Only the known sources filter; anything else shows everything.
     let source = source.filter(|s| SOURCES.contains(&s.as_str()));
-    data.dead_letters(source).await.map_err(|message| {
+    let mut rows = data.dead_letters(source).await.map_err(|message| {
         tracing::warn!(error = %message, "dashboard: dead letters failed");
         DashError::Unavailable
-    })
+    })?;
+    // Payloads carry card ids and names: only roles that read compliance see them.
+    let sees_people =
+        crate::auth::current_role().is_some_and(|r| r.can(crate::auth::Permission::ReadCompliance));
+    if !sees_people {
+        for r in &mut rows {
+            r.payload = redacted_payload(r.payload.len());
+        }
+    }
+    Ok(rows)
+}
+
+/// What a role without compliance read (facilities) sees instead of a payload of `len`
+/// bytes: the dashboard and `GET /api/v1/dead-letters` alike.
+pub fn redacted_payload(len: usize) -> String {
+    format!("[非表示 / redacted: {len} bytes]")
 }
 
 #[component]

@@ -64,6 +64,10 @@ fn refusal(reason: &str, l: Lang) -> &'static str {
             "この登録リンクは有効期限切れです。管理者に新しいリンクを依頼してください。",
             "This enrollment link has expired. Ask an administrator for a new one.",
         ),
+        "awaiting_approval" => l.pick(
+            "この登録リンクは、発行者とは別のセキュリティ責任者の承認待ちです。承認後にもう一度開いてください。",
+            "This enrollment link waits for a second officer's approval. Open it again once it is approved.",
+        ),
         _ => l.pick(
             "この登録リンクは無効です。",
             "This enrollment link is not valid.",

@@ -2,8 +2,14 @@
 //! their accounts, the passkeys they verify step-ups with; an enrollment link per person
 //! (shown once) and revocation.
 //!
+//! **Two people for one passkey.** A link made here works only after a second officer or
+//! admin — not the one who made it — approves it in 「承認待ちの登録リンク」: whoever
+//! maps an account to a person must not alone be able to register that person's
+//! passkey (and so make that account's password logins `direct_2fa`).
+//!
 //! Test ids: `person-row` (`data-id`, `data-passkeys`), `person-invite`,
-//! `person-passkey-revoke`, `flash`, `new-link`.
+//! `person-passkey-revoke`, `waiting-invite` (`data-id`), `invite-approve`, `flash`,
+//! `new-link`.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
@@ -27,12 +33,30 @@ pub struct PersonView {
     pub passkeys: Vec<PasskeyView>,
 }
 
+/// A person's enrollment link that waits for a second officer's approval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaitingInvite {
+    pub id: String,
+    pub person: String,
+    pub name: String,
+    /// The user name of whoever made it (who may not approve it).
+    pub created_by: String,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
 /// Everything the people page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PeopleView {
     pub people: Vec<PersonView>,
+    /// Links waiting for approval, oldest first.
+    #[serde(default)]
+    pub waiting: Vec<WaitingInvite>,
     pub flash: Option<Flash>,
     pub csrf: String,
+    /// The viewer's user name (a link they made is not theirs to approve).
+    #[serde(default)]
+    pub me: String,
 }
 
 /// What the people page needs from the hub.
@@ -56,6 +80,7 @@ pub async fn get_people() -> Result<PeopleView, DashError> {
     let mut view = source.people().await.map_err(unavailable("people"))?;
     view.flash = take_flash(&source, parts).await;
     view.csrf = viewer.csrf;
+    view.me = viewer.name;
     Ok(view)
 }
 
@@ -88,9 +113,39 @@ fn PeopleBody(v: PeopleView) -> impl IntoView {
     let l = use_lang().get_untracked();
     let PeopleView {
         people,
+        waiting,
         flash,
         csrf,
+        me,
     } = v;
+    let has_waiting = !waiting.is_empty();
+    let waiting_rows = waiting
+        .into_iter()
+        .map(|w| {
+            let action = format!("/people/invites/{}/approve", w.id);
+            let mine = w.created_by == me;
+            let c = csrf.clone();
+            view! {
+                <tr data-testid="waiting-invite" data-id=w.id.clone()>
+                    <td data-label=l.pick("氏名", "Name")>{w.name.clone()}<span class="code">{w.person.clone()}</span></td>
+                    <td data-label=l.pick("発行者", "Made by")>{w.created_by.clone()}<span class="sub">{labels::jst_time(&w.created_at)}</span></td>
+                    <td data-label=l.pick("有効期限", "Expires")>{labels::jst_time(&w.expires_at)}</td>
+                    <td data-label=l.pick("操作", "Actions")>
+                        {if mine {
+                            view! { <span class="muted">{l.pick("別の責任者の承認待ち", "Waiting for another officer")}</span> }.into_any()
+                        } else {
+                            view! {
+                                <form method="post" action=action class="inline-form">
+                                    <FormKeys csrf=c />
+                                    <button type="submit" class="primary" data-testid="invite-approve">{l.pick("承認", "Approve")}</button>
+                                </form>
+                            }.into_any()
+                        }}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
     let rows = people
         .into_iter()
         .map(|p| {
@@ -152,6 +207,26 @@ fn PeopleBody(v: PeopleView) -> impl IntoView {
         .collect_view();
     view! {
         <FlashNotice flash />
+        {has_waiting.then(|| view! {
+            <h3 class="people__waiting">{l.pick("承認待ちの登録リンク", "Enrollment links waiting for approval")}</h3>
+            <p class="sub people__note">
+                {l.pick(
+                    "登録リンクは、発行した人とは別のセキュリティ責任者または管理者が承認するまで使えません。",
+                    "An enrollment link works only once an officer or admin other than its maker has approved it.",
+                )}
+            </p>
+            <div class="table-wrap">
+                <table class="grid grid--cards" data-testid="waiting-invites">
+                    <thead><tr>
+                        <th scope="col">{l.pick("氏名", "Name")}</th>
+                        <th scope="col">{l.pick("発行者", "Made by")}</th>
+                        <th scope="col">{l.pick("有効期限", "Expires")}</th>
+                        <th scope="col">{l.pick("操作", "Actions")}</th>
+                    </tr></thead>
+                    <tbody>{waiting_rows}</tbody>
+                </table>
+            </div>
+        })}
         <p class="sub people__note">
             {l.pick(
                 "二要素認証のないシステムでは、ログイン時に職員のパスキーで本人確認します。登録リンクは本人に渡し、本人の端末で開いてもらいます。",
