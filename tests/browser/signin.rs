@@ -114,6 +114,19 @@ async fn invite_register_sign_in_sign_out_and_step_up_with_a_virtual_authenticat
     browser.wait_path("/inventory").await;
     browser.wait_hydrated("inventory").await;
 
+    // Out again, and in without a name: the discoverable passkey names its user.
+    browser.wait_ready("form[action='/signout'] button").await;
+    browser.click("form[action='/signout'] button").await;
+    browser.wait_path("/signin").await;
+    browser.wait_ready("[data-passkey='signin-any']").await;
+    browser.set_viewport(375, 812).await;
+    browser.assert_no_horizontal_overflow(375).await;
+    browser.screenshot("signin-375").await;
+    browser.click("[data-passkey='signin-any']").await;
+    browser.wait_path("/").await;
+    browser.wait_hydrated("overview").await;
+    browser.set_viewport(1280, 800).await;
+
     // The used link is refused; so is an expired one.
     browser.client.goto(&invite).await.unwrap();
     browser.wait_ready("[data-testid='invite-refused']").await;

@@ -420,6 +420,10 @@ pub struct HubOptions {
     /// `[server] database`: `None` is `sqlite://monban.db` in the hub's directory, or a
     /// fresh PostgreSQL database when the run says so ([`hubs_on_postgres`]).
     pub database: Option<String>,
+    /// More keys of `[server]` (e.g. `trusted_proxies = ["127.0.0.1"]`).
+    pub server_extra: String,
+    /// More keys of `[limits]` (e.g. `header_read_timeout = "1s"`).
+    pub limits_extra: String,
 }
 
 impl Default for HubOptions {
@@ -432,6 +436,8 @@ impl Default for HubOptions {
             extra: String::new(),
             signin_per_minute: 100_000,
             database: None,
+            server_extra: String::new(),
+            limits_extra: String::new(),
         }
     }
 }
@@ -461,9 +467,10 @@ impl HubOptions {
 /// The whole `monban.toml` for these options.
 pub fn config_text(opts: &HubOptions, port: u16) -> String {
     let mut s = format!(
-        "[server]\nlisten = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\ngrace = \"{}\"\n\n",
+        "[server]\nlisten = \"127.0.0.1:{port}\"\ndatabase = \"{}\"\ngrace = \"{}\"\n{}\n\n",
         opts.database.as_deref().unwrap_or("sqlite://monban.db"),
-        opts.grace
+        opts.grace,
+        opts.server_extra
     );
     if let Some(url) = &opts.mqtt_url {
         s.push_str(&format!(
@@ -472,8 +479,8 @@ pub fn config_text(opts: &HubOptions, port: u16) -> String {
         ));
     }
     s.push_str(&format!(
-        "[limits]\nsignin_per_minute = {}\n\n",
-        opts.signin_per_minute
+        "[limits]\nsignin_per_minute = {}\n{}\n\n",
+        opts.signin_per_minute, opts.limits_extra
     ));
     s.push_str(&format!(
         "[site]\nid = \"{}\"\nname = \"テスト総合病院\"\n",

@@ -28,6 +28,7 @@
 //! - [`passkeys`] — a software passkey: enrollment, sign-in and sessions like a browser.
 //! - [`auth`] — invites, sign-in/out, expiry, CSRF, the audit trail, every role route by route.
 //! - [`step_up`] — a system asks the hub to verify a passkey; the login becomes `direct_2fa`.
+//! - [`security`] — the security review's findings (issue 9), probed over the wire.
 //! - [`postgres`] — the store on PostgreSQL (`MONBAN_TEST_POSTGRES_URL`): judged, kept
 //!   across kill -9, dashboard, an append-only audit trail enforced by the server.
 //!
@@ -62,6 +63,7 @@ mod passkeys;
 mod postgres;
 mod restart;
 mod scenarios;
+mod security;
 mod step_up;
 mod vendors;
 mod verdicts;

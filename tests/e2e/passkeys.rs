@@ -142,6 +142,116 @@ impl SoftUser {
         .await
     }
 
+    /// Signs in without a name: the hub offers no credentials (a discoverable passkey
+    /// names its user). A software key cannot discover, so the test hands it its own
+    /// credential ids and adds the user handle a browser's authenticator would return.
+    pub async fn sign_in_discoverable(
+        &mut self,
+        hub: &Hub,
+        user_handle: &[u8],
+        own_ids: &[Value],
+    ) -> (StatusCode, Value, Option<String>) {
+        let (status, start, _) = post_json(hub, "/auth/signin/start", None, &json!({})).await;
+        if status != StatusCode::OK {
+            return (status, start, None);
+        }
+        assert_eq!(
+            start["options"]["publicKey"]["allowCredentials"],
+            json!([]),
+            "a discoverable sign-in names no credentials"
+        );
+        let mut options = start["options"].clone();
+        options["publicKey"]["allowCredentials"] = Value::Array(own_ids.to_vec());
+        let rcr: RequestChallengeResponse =
+            serde_json::from_value(options).expect("request options");
+        let mut credential = serde_json::to_value(
+            self.key
+                .do_authentication(origin(hub), rcr)
+                .expect("soft assertion"),
+        )
+        .expect("credential json");
+        use base64::Engine as _;
+        credential["response"]["userHandle"] =
+            Value::String(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(user_handle));
+        post_json(
+            hub,
+            "/auth/signin/finish",
+            None,
+            &json!({"ceremony": start["ceremony"], "credential": credential}),
+        )
+        .await
+    }
+
+    /// Adds `new_key` as another passkey of this signed-in user: a fresh assertion with
+    /// this user's key first (`start` → `verify`), then the registration (`finish`).
+    /// Returns the finish reply.
+    pub async fn add_passkey(
+        &mut self,
+        hub: &Hub,
+        session: &Session,
+        new_key: &mut SoftPasskey,
+        name: &str,
+    ) -> (StatusCode, Value) {
+        let (status, start, _) = post_json(
+            hub,
+            "/auth/passkeys/start",
+            Some(session),
+            &json!({"passkey_name": name}),
+        )
+        .await;
+        if status != StatusCode::OK {
+            return (status, start);
+        }
+        assert_eq!(start["step"], "verify", "{start}");
+        let rcr: RequestChallengeResponse =
+            serde_json::from_value(start["options"].clone()).expect("request options");
+        let proof = self
+            .key
+            .do_authentication(origin(hub), rcr)
+            .expect("soft assertion");
+        let (status, verified, _) = post_json(
+            hub,
+            "/auth/passkeys/verify",
+            Some(session),
+            &json!({"ceremony": start["ceremony"], "credential": proof}),
+        )
+        .await;
+        if status != StatusCode::OK {
+            return (status, verified);
+        }
+        assert_eq!(verified["step"], "register", "{verified}");
+        let ccr: CreationChallengeResponse =
+            serde_json::from_value(verified["options"].clone()).expect("creation options");
+        let credential = new_key
+            .do_registration(origin(hub), ccr)
+            .expect("soft registration");
+        let (status, body, _) = post_json(
+            hub,
+            "/auth/passkeys/finish",
+            Some(session),
+            &json!({"ceremony": verified["ceremony"], "credential": credential}),
+        )
+        .await;
+        (status, body)
+    }
+
+    /// Signs in with a name that cannot sign in: the hub answers the start like any
+    /// other (its decoy credential ids are unknown to every authenticator, so a browser
+    /// would report that no passkey fits), and the finish with any assertion fails.
+    /// Returns the finish reply.
+    pub async fn sign_in_refused(&self, hub: &Hub) -> (StatusCode, Value, Option<String>) {
+        let (status, start, _) =
+            post_json(hub, "/auth/signin/start", None, &json!({"name": self.name})).await;
+        assert_eq!(status, StatusCode::OK, "every name gets options: {start}");
+        post_json(
+            hub,
+            "/auth/signin/finish",
+            None,
+            &json!({"ceremony": start["ceremony"], "credential": bogus_assertion()}),
+        )
+        .await
+    }
+
     /// Signs in and returns the session (panics when sign-in fails).
     pub async fn session(&mut self, hub: &Hub) -> Session {
         let (status, body, cookie) = self.sign_in(hub).await;
@@ -158,6 +268,13 @@ impl SoftUser {
             cookie,
         }
     }
+}
+
+/// An assertion no passkey made (well-formed, wrong in every byte).
+pub fn bogus_assertion() -> Value {
+    json!({"id": "AAAAAAAAAAAAAAAAAAAAAA", "rawId": "AAAAAAAAAAAAAAAAAAAAAA", "type": "public-key",
+        "response": {"authenticatorData": "AAAA", "clientDataJSON": "AAAA",
+            "signature": "AAAA", "userHandle": null}, "extensions": {}})
 }
 
 /// Invites, enrolls and signs in a user of `role`.

@@ -197,6 +197,32 @@ async fn step_up_turns_a_password_login_into_direct_2fa() {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The audit trail has the use and every refused use (the replay, the wrong account).
+    let (_, admin) = crate::passkeys::user(&hub, "admin", "kanri").await;
+    let csv = admin.get(&hub, "/audit.csv").await.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    let used = lines
+        .iter()
+        .filter(|l| l.contains("step_up.use") && l.contains(&id) && l.contains("l-stepped"))
+        .count();
+    assert_eq!(used, 1, "{csv}");
+    let refused: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("step_up.refused"))
+        .collect();
+    assert!(
+        refused.iter().any(|l| l.contains("l-reuse")),
+        "the replay is recorded: {csv}"
+    );
+    assert!(
+        refused.iter().any(|l| l.contains("l-wrong")),
+        "the wrong account is recorded: {csv}"
+    );
+    assert!(
+        refused.iter().any(|l| l.contains("l-early")),
+        "the unverified use is recorded: {csv}"
+    );
 }
 
 #[tokio::test]
