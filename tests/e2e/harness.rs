@@ -420,6 +420,9 @@ pub struct HubOptions {
     /// `[server] database`: `None` is `sqlite://monban.db` in the hub's directory, or a
     /// fresh PostgreSQL database when the run says so ([`hubs_on_postgres`]).
     pub database: Option<String>,
+    /// Environment variables of `monban serve`, set after the harness's own (so
+    /// `RUST_LOG` may be overridden); e.g. the MQTT password of `[mqtt] password_env`.
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for HubOptions {
@@ -432,6 +435,7 @@ impl Default for HubOptions {
             extra: String::new(),
             signin_per_minute: 100_000,
             database: None,
+            env: Vec::new(),
         }
     }
 }
@@ -448,6 +452,11 @@ impl HubOptions {
     /// `[server] database`.
     pub fn database(mut self, url: &str) -> Self {
         self.database = Some(url.into());
+        self
+    }
+    /// Sets an environment variable of `monban serve`.
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.into(), value.into()));
         self
     }
     /// Appends TOML to the configuration.
@@ -620,6 +629,7 @@ impl Hub {
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info,sqlx=warn")
             .env_remove("MONBAN_CONFIG")
+            .envs(self.opts.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
