@@ -139,7 +139,7 @@ impl Broker {
                  # read this directory; as any other user this line does nothing.\n\
                  user root\n\
                  persistence false\n\
-                 log_dest file {d}/mosquitto.log\n\
+                 log_dest stderr\n\
                  log_type all\n\
                  message_size_limit 1048576\n\
                  allow_anonymous false\n\
@@ -158,7 +158,8 @@ impl Broker {
             .arg(path("mosquitto.conf"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // stderr is unbuffered: the log is in the file as soon as it is written.
+            .stderr(std::fs::File::create(path("mosquitto.log")).unwrap())
             .spawn()
             .unwrap();
         let mut broker = Broker {
@@ -457,7 +458,7 @@ async fn a_missing_password_variable_stops_the_start() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(
-        stderr.contains("monban.toml:") && stderr.contains("MONBAN_E2E_MQTT_PASSWORD is not set"),
+        stderr.contains("monban.toml:") && stderr.contains("MONBAN_E2E_MQTT_PASSWORD, which is not set"),
         "{stderr}"
     );
 }
