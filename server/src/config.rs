@@ -918,7 +918,9 @@ fn parse_mqtt_access(
             ),
         );
     }
-    let url_user = url::Url::parse(&m.url).ok().map(|u| (u.username().to_string(), u.password().is_some()));
+    let url_user = url::Url::parse(&m.url)
+        .ok()
+        .map(|u| (u.username().to_string(), u.password().is_some()));
     if let Some((user, has_password)) = &url_user {
         if *has_password {
             cx.err_key(
@@ -944,7 +946,11 @@ fn parse_mqtt_access(
     let path = |cx: &mut Ctx<'_>, key: &str, v: &Option<String>| -> Option<PathBuf> {
         let v = v.as_deref()?;
         if v.trim().is_empty() {
-            cx.err_key(span.clone(), key, format!("[mqtt] {key} must name a PEM file"));
+            cx.err_key(
+                span.clone(),
+                key,
+                format!("[mqtt] {key} must name a PEM file"),
+            );
             return None;
         }
         let p = Path::new(v);
@@ -979,15 +985,27 @@ fn parse_mqtt_access(
         }
         (false, ca) => {
             if ca.is_some() || client.is_some() {
-                let key = if ca.is_some() { "ca_file" } else { "client_cert" };
-                cx.err_key(span.clone(), key, format!("[mqtt] {key} is set but url is not TLS: use mqtts://host:8883"));
+                let key = if ca.is_some() {
+                    "ca_file"
+                } else {
+                    "client_cert"
+                };
+                cx.err_key(
+                    span.clone(),
+                    key,
+                    format!("[mqtt] {key} is set but url is not TLS: use mqtts://host:8883"),
+                );
             }
             None
         }
     };
     if let Some(u) = &m.username {
         if u.is_empty() || u.chars().any(char::is_control) {
-            cx.err_key(span.clone(), "username", "[mqtt] username must be a user name without control characters");
+            cx.err_key(
+                span.clone(),
+                "username",
+                "[mqtt] username must be a user name without control characters",
+            );
         }
     }
     let password_env = m.password_env.as_ref().and_then(|name| {
@@ -1482,7 +1500,10 @@ accounts = { ehr = "nurse01" }
     /// EXAMPLE with `[mqtt]` url and the keys after `client_id` (line 10 on).
     fn with_mqtt(url: &str, keys: &str) -> String {
         EXAMPLE
-            .replace("url = \"mqtt://127.0.0.1:1883\"", &format!("url = \"{url}\""))
+            .replace(
+                "url = \"mqtt://127.0.0.1:1883\"",
+                &format!("url = \"{url}\""),
+            )
             .replace(
                 "client_id = \"monban-hub\"\n",
                 &format!("client_id = \"monban-hub\"\n{keys}"),
@@ -1490,9 +1511,13 @@ accounts = { ehr = "nurse01" }
     }
 
     fn mqtt_error(url: &str, keys: &str) -> String {
-        Config::parse(&with_mqtt(url, keys), "monban.toml", Path::new("/etc/monban"))
-            .unwrap_err()
-            .to_string()
+        Config::parse(
+            &with_mqtt(url, keys),
+            "monban.toml",
+            Path::new("/etc/monban"),
+        )
+        .unwrap_err()
+        .to_string()
     }
 
     #[test]
@@ -1524,7 +1549,9 @@ accounts = { ehr = "nurse01" }
         // variable, never a password.
         let e = m.password(|_| None).unwrap_err().to_string();
         assert!(
-            e.starts_with("monban.toml:14:") && e.contains("MONBAN_MQTT_PASSWORD") && e.contains("not set"),
+            e.starts_with("monban.toml:14:")
+                && e.contains("MONBAN_MQTT_PASSWORD")
+                && e.contains("not set"),
             "{e}"
         );
         let e = m.password(|_| Some(String::new())).unwrap_err().to_string();
@@ -1540,18 +1567,58 @@ accounts = { ehr = "nurse01" }
         let tls = "mqtts://broker:8883";
         for (url, keys, line, says) in [
             // A password in the file, in either form, points to password_env.
-            (tls, "ca_file = \"ca.pem\"\npassword = \"s3cret\"\n", 11, "password_env"),
+            (
+                tls,
+                "ca_file = \"ca.pem\"\npassword = \"s3cret\"\n",
+                11,
+                "password_env",
+            ),
             ("mqtt://hub:s3cret@broker:1883", "", 8, "password_env"),
             (tls, "", 8, "ca_file is not set"),
-            ("mqtt://broker:1883", "ca_file = \"ca.pem\"\n", 10, "use mqtts://"),
-            (tls, "ca_file = \"ca.pem\"\nclient_cert = \"hub.pem\"\n", 11, "client_key is not"),
-            (tls, "ca_file = \"ca.pem\"\nclient_key = \"hub.key\"\n", 11, "client_cert is not"),
+            (
+                "mqtt://broker:1883",
+                "ca_file = \"ca.pem\"\n",
+                10,
+                "use mqtts://",
+            ),
+            (
+                tls,
+                "ca_file = \"ca.pem\"\nclient_cert = \"hub.pem\"\n",
+                11,
+                "client_key is not",
+            ),
+            (
+                tls,
+                "ca_file = \"ca.pem\"\nclient_key = \"hub.key\"\n",
+                11,
+                "client_cert is not",
+            ),
             (tls, "ca_file = \"\"\n", 10, "must name a PEM file"),
-            (tls, "ca_file = \"ca.pem\"\npassword_env = \"MONBAN_MQTT_PASSWORD\"\n", 11, "username is not"),
-            (tls, "ca_file = \"ca.pem\"\nusername = \"hub\"\npassword_env = \"hunter 2\"\n", 12, "name of an environment variable"),
-            ("mqtt://hub@broker", "username = \"hub\"\n", 10, "both in url and as username"),
+            (
+                tls,
+                "ca_file = \"ca.pem\"\npassword_env = \"MONBAN_MQTT_PASSWORD\"\n",
+                11,
+                "username is not",
+            ),
+            (
+                tls,
+                "ca_file = \"ca.pem\"\nusername = \"hub\"\npassword_env = \"hunter 2\"\n",
+                12,
+                "name of an environment variable",
+            ),
+            (
+                "mqtt://hub@broker",
+                "username = \"hub\"\n",
+                10,
+                "both in url and as username",
+            ),
             ("http://broker", "", 8, "must look like"),
-            (tls, "ca_file = \"ca.pem\"\ncafile = \"ca.pem\"\n", 11, "unknown field `cafile`"),
+            (
+                tls,
+                "ca_file = \"ca.pem\"\ncafile = \"ca.pem\"\n",
+                11,
+                "unknown field `cafile`",
+            ),
         ] {
             let e = mqtt_error(url, keys);
             assert!(

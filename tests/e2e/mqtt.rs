@@ -421,8 +421,12 @@ async fn a_packet_over_the_limit_is_reported_not_looped_silently() {
     let url = start_rumqttd();
     let hub = hub_on(&url).await;
     let mut p = Publisher::connect(&url).await;
-    p.publish(&topic(&hub, "ward3-main", "event"), vec![b'x'; 2 * 1024 * 1024], false)
-        .await;
+    p.publish(
+        &topic(&hub, "ward3-main", "event"),
+        vec![b'x'; 2 * 1024 * 1024],
+        false,
+    )
+    .await;
     let letter = wait_for("the dead letter of the jam", DEADLINE, || async {
         hub.dead_letters().await.into_iter().find(|d| {
             d["reason"]
@@ -433,7 +437,10 @@ async fn a_packet_over_the_limit_is_reported_not_looped_silently() {
     .await;
     assert_eq!(letter["source"], "mqtt", "{letter}");
     assert!(
-        letter["reason"].as_str().unwrap().contains("message_size_limit"),
+        letter["reason"]
+            .as_str()
+            .unwrap()
+            .contains("message_size_limit"),
         "{letter}"
     );
     let mqtt = wait_for("the connector to say why it is down", DEADLINE, || async {
@@ -459,7 +466,11 @@ async fn a_packet_over_the_limit_is_reported_not_looped_silently() {
         .dead_letters()
         .await
         .iter()
-        .filter(|d| d["reason"].as_str().is_some_and(|r| r.starts_with("packet_too_large")))
+        .filter(|d| {
+            d["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("packet_too_large"))
+        })
         .count();
     assert_eq!(jams, 1, "one dead letter per jam");
 }

@@ -352,12 +352,22 @@ async fn doors_over_tls_each_controller_writes_only_its_own_door() {
     )
     .await;
     // (a) The door's own event is stored and earns presence.
-    let l = ehr_login("l-tls-1", &b.at(5, 9), "nurse01", "ward3-pc01", &["password"]);
+    let l = ehr_login(
+        "l-tls-1",
+        &b.at(5, 9),
+        "nurse01",
+        "ward3-pc01",
+        &["password"],
+    );
     hub.login_ok(&l).await;
-    let view = wait_for("the event published over TLS to apply", DEADLINE, || async {
-        let v = hub.login_view("l-tls-1").await;
-        (v["verdict"] == "combined_measures").then_some(v)
-    })
+    let view = wait_for(
+        "the event published over TLS to apply",
+        DEADLINE,
+        || async {
+            let v = hub.login_view("l-tls-1").await;
+            (v["verdict"] == "combined_measures").then_some(v)
+        },
+    )
     .await;
     assert_eq!(view["evidence"]["entry_event_id"], "d-tls-1");
     // (b) The broker says it denied the forged one (it was published first, so it is
@@ -375,7 +385,13 @@ async fn doors_over_tls_each_controller_writes_only_its_own_door() {
     .await;
     assert_eq!(hub.metric(MQTT_NEW).await, 1.0, "only the door's own event");
     assert_eq!(hub.dead_letters().await, Vec::<serde_json::Value>::new());
-    let pharm = ehr_login("l-tls-2", &b.at(5, 9), "pharm02", "pharmacy-pc01", &["password"]);
+    let pharm = ehr_login(
+        "l-tls-2",
+        &b.at(5, 9),
+        "pharm02",
+        "pharmacy-pc01",
+        &["password"],
+    );
     hub.login_ok(&pharm).await;
     let v = hub.login_view("l-tls-2").await;
     assert_ne!(v["evidence"]["entry_event_id"], "d-forged", "{v}");
@@ -387,7 +403,10 @@ async fn doors_over_tls_each_controller_writes_only_its_own_door() {
     // (d) The hub's debug log has the connection but never the password.
     let log = hub.log();
     assert!(log.contains("MQTT connected"), "{log}");
-    assert!(!log.contains(&hub_password), "the password is in the hub's log");
+    assert!(
+        !log.contains(&hub_password),
+        "the password is in the hub's log"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -416,8 +435,16 @@ async fn plain_mqtt_and_a_wrong_ca_do_not_connect() {
         hub_with(&site, wrong_ca, &password)
     );
     for (hub, what, says) in [
-        (&plain_hub, "plain mqtt:// to the TLS listener", "MQTT connection failed"),
-        (&wrong_ca_hub, "a broker certificate of another CA", "UnknownIssuer"),
+        (
+            &plain_hub,
+            "plain mqtt:// to the TLS listener",
+            "MQTT connection failed",
+        ),
+        (
+            &wrong_ca_hub,
+            "a broker certificate of another CA",
+            "UnknownIssuer",
+        ),
     ] {
         wait_for(&format!("the hub to report {what}"), DEADLINE, || async {
             hub.log().contains(says).then_some(())
@@ -429,7 +456,10 @@ async fn plain_mqtt_and_a_wrong_ca_do_not_connect() {
             "{what}"
         );
         assert!(!hub.log().contains("MQTT connected"), "{what}");
-        assert!(!hub.log().contains(&password), "{what}: password in the log");
+        assert!(
+            !hub.log().contains(&password),
+            "{what}: password in the log"
+        );
     }
 }
 
@@ -458,7 +488,8 @@ async fn a_missing_password_variable_stops_the_start() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(
-        stderr.contains("monban.toml:") && stderr.contains("MONBAN_E2E_MQTT_PASSWORD, which is not set"),
+        stderr.contains("monban.toml:")
+            && stderr.contains("MONBAN_E2E_MQTT_PASSWORD, which is not set"),
         "{stderr}"
     );
 }

@@ -246,7 +246,11 @@ impl Driver {
         error!(broker = %self.broker, size, "MQTT packet over the size limit: the session is jammed until the broker drops it");
         let letter = crate::sink::DeadLetter {
             source: CONNECTOR.to_string(),
-            origin: format!("{} (client id {})", self.broker, self.eventloop.mqtt_options.client_id()),
+            origin: format!(
+                "{} (client id {})",
+                self.broker,
+                self.eventloop.mqtt_options.client_id()
+            ),
             door: None,
             payload: Vec::new(),
             reason,
@@ -255,7 +259,9 @@ impl Driver {
         match self.sink.dead_letter(letter).await {
             Ok(()) => self.jammed = Some(size),
             // Tried again on the next reconnect.
-            Err(e) => warn!(error = %e, "could not store the dead letter of an oversized MQTT packet"),
+            Err(e) => {
+                warn!(error = %e, "could not store the dead letter of an oversized MQTT packet")
+            }
         }
     }
 

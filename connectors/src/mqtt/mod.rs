@@ -438,9 +438,12 @@ impl From<rumqttc::ConnectionError> for LinkError {
             C::Io(_)
             | C::NetworkTimeout
             | C::FlushTimeout
-            | C::MqttState(S::Io(_) | S::ConnectionAborted | S::AwaitPingResp | S::Deserialization(Bytes::Io(_))) => {
-                LinkError::Transport(Box::new(e))
-            }
+            | C::MqttState(
+                S::Io(_)
+                | S::ConnectionAborted
+                | S::AwaitPingResp
+                | S::Deserialization(Bytes::Io(_)),
+            ) => LinkError::Transport(Box::new(e)),
             other => LinkError::Protocol(other.to_string()),
         }
     }
@@ -477,24 +480,28 @@ fn client_config(settings: &TlsSettings) -> Result<Arc<rustls::ClientConfig>, Mq
         if certs.is_empty() {
             return Err(tls_err(
                 file,
-                format!("the {what} file holds no certificate (expected -----BEGIN CERTIFICATE-----)"),
+                format!(
+                    "the {what} file holds no certificate (expected -----BEGIN CERTIFICATE-----)"
+                ),
             ));
         }
         Ok(certs)
     };
     let mut roots = rustls::RootCertStore::empty();
     for ca in certs(&settings.ca, "CA certificate")? {
-        roots.add(ca).map_err(|e| {
-            tls_err(
-                &settings.ca,
-                format!("not a usable CA certificate: {e}"),
-            )
-        })?;
+        roots
+            .add(ca)
+            .map_err(|e| tls_err(&settings.ca, format!("not a usable CA certificate: {e}")))?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| tls_err(&settings.ca, format!("rustls has no protocol versions: {e}")))?
+        .map_err(|e| {
+            tls_err(
+                &settings.ca,
+                format!("rustls has no protocol versions: {e}"),
+            )
+        })?
         .with_root_certificates(roots);
     let config = match &settings.client {
         None => builder.with_no_client_auth(),
@@ -511,7 +518,10 @@ fn client_config(settings: &TlsSettings) -> Result<Arc<rustls::ClientConfig>, Mq
             builder.with_client_auth_cert(chain, key).map_err(|e| {
                 tls_err(
                     &id.key,
-                    format!("the key does not suit the client certificate {}: {e}", id.cert.name),
+                    format!(
+                        "the key does not suit the client certificate {}: {e}",
+                        id.cert.name
+                    ),
                 )
             })?
         }
@@ -785,7 +795,11 @@ mod tests {
 
     #[test]
     fn unusable_pem_files_are_named() {
-        for pem in ["", "garbage", "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"] {
+        for pem in [
+            "",
+            "garbage",
+            "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+        ] {
             let e = tls_settings("mqtts://h", pem).mqtt_options().unwrap_err();
             assert!(
                 matches!(&e, MqttError::Tls { file, .. } if file == "/etc/monban/ca.pem"),
