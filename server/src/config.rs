@@ -156,11 +156,65 @@ impl Default for LimitSettings {
 
 #[derive(Debug, Clone)]
 pub struct MqttSettings {
+    /// `mqtt://host:port`, or `mqtts://host:port` for TLS (then `ca_file` is needed).
     pub url: String,
     pub client_id: String,
     /// `[[mqtt.sources]]`: vendor formats (esp-rfid, uhppoted, Tasmota, ESPHome, Shelly,
     /// generic mappings), compiled; see docs/CONNECTORS.md.
     pub sources: Vec<monban_connectors::mqtt::Source>,
+    /// `ca_file`, and `client_cert` with `client_key`: PEM files resolved against the
+    /// configuration file's directory, read when the hub starts serving.
+    pub tls: Option<MqttTlsFiles>,
+    /// `username`: the hub's broker user.
+    pub username: Option<String>,
+    /// `password_env`: the environment variable that holds the broker password (a
+    /// password is never written in the file). Read by [`MqttSettings::password`].
+    pub password_env: Option<PasswordEnv>,
+}
+
+/// `[mqtt] ca_file`, `client_cert` and `client_key`, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MqttTlsFiles {
+    /// The CA that signed the broker's certificate.
+    pub ca: PathBuf,
+    /// The hub's own certificate and key, for a broker that requires one.
+    pub client: Option<TlsFiles>,
+}
+
+/// `[mqtt] password_env`, with where it was written (for the error when it is not set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordEnv {
+    /// The variable's name, e.g. `MONBAN_MQTT_PASSWORD`.
+    pub name: String,
+    file: String,
+    line: Option<usize>,
+}
+
+impl MqttSettings {
+    /// The broker password from the environment (`lookup` is `std::env::var` outside
+    /// tests). A variable that is not set, or empty, is a configuration error at the line
+    /// of `password_env`: the hub must not start without the password it was told to use.
+    pub fn password(
+        &self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<monban_connectors::mqtt::Password>, ConfigError> {
+        let Some(env) = &self.password_env else {
+            return Ok(None);
+        };
+        match lookup(&env.name) {
+            Some(p) if !p.is_empty() => Ok(Some(monban_connectors::mqtt::Password::new(p))),
+            found => Err(ConfigError {
+                file: env.file.clone(),
+                line: env.line,
+                message: format!(
+                    "[mqtt] password_env names the environment variable {}, which is {}: set it to the broker password for user {:?} before starting monban",
+                    env.name,
+                    if found.is_some() { "empty" } else { "not set" },
+                    self.username.as_deref().unwrap_or_default(),
+                ),
+            }),
+        }
+    }
 }
 
 /// A Modbus door controller (CONTRACT §6), polled by `monban_connectors::modbus`: on
@@ -289,6 +343,13 @@ struct RawMqtt {
     client_id: Option<String>,
     #[serde(default)]
     sources: Vec<Spanned<monban_connectors::mqtt::SourceConfig>>,
+    ca_file: Option<String>,
+    client_cert: Option<String>,
+    client_key: Option<String>,
+    username: Option<String>,
+    password_env: Option<String>,
+    /// Only to refuse it with a pointer to `password_env`.
+    password: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -384,6 +445,12 @@ impl Ctx<'_> {
     /// Reports at the line of `key = …` inside the entry `span` (the entry's first line
     /// when the key is not found).
     fn err_key(&mut self, span: std::ops::Range<usize>, key: &str, message: impl Into<String>) {
+        let at = self.key_offset(span, key);
+        self.err(at..at, message);
+    }
+
+    /// The offset of the line of `key = …` inside `span` (its start when not found).
+    fn key_offset(&self, span: std::ops::Range<usize>, key: &str) -> usize {
         let start = span.start.min(self.text.len());
         let end = span.end.min(self.text.len()).max(start);
         let mut offset = start;
@@ -398,7 +465,7 @@ impl Ctx<'_> {
             }
             offset += line.len();
         }
-        self.err(at..at, message);
+        at
     }
 
     fn err(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
@@ -546,15 +613,7 @@ impl Config {
         let mqtt = raw.mqtt.as_ref().map(|m| {
             let span = m.span();
             let m = m.get_ref();
-            if !(m.url.starts_with("mqtt://") || m.url.starts_with("tcp://")) {
-                cx.err(
-                    span.clone(),
-                    format!(
-                        "[mqtt] url {:?} must look like \"mqtt://127.0.0.1:1883\"",
-                        m.url
-                    ),
-                );
-            }
+            let (tls, username, password_env) = parse_mqtt_access(&mut cx, span.clone(), m, base);
             let mut sources = Vec::new();
             for src in &m.sources {
                 match src.get_ref().compile() {
@@ -572,6 +631,9 @@ impl Config {
                 url: m.url.clone(),
                 client_id: m.client_id.clone().unwrap_or_else(|| "monban-hub".into()),
                 sources,
+                tls,
+                username,
+                password_env,
             }
         });
 
@@ -868,6 +930,133 @@ impl Config {
 fn unreachable_site() -> SiteId {
     // "site" is a valid id; this only avoids an unwrap on a constant.
     SiteId::parse("site").unwrap_or_else(|_| panic!("constant site id is valid"))
+}
+
+/// `[mqtt]` url, TLS files, user and password variable: checked together, since they
+/// must agree (`mqtts://` needs `ca_file`, a client key needs its certificate, a
+/// password needs a user and never appears in the file).
+fn parse_mqtt_access(
+    cx: &mut Ctx<'_>,
+    span: std::ops::Range<usize>,
+    m: &RawMqtt,
+    base: &Path,
+) -> (Option<MqttTlsFiles>, Option<String>, Option<PasswordEnv>) {
+    let tls_url = m.url.starts_with("mqtts://") || m.url.starts_with("ssl://");
+    if !(tls_url || m.url.starts_with("mqtt://") || m.url.starts_with("tcp://")) {
+        cx.err_key(
+            span.clone(),
+            "url",
+            format!(
+                "[mqtt] url {:?} must look like \"mqtt://127.0.0.1:1883\" (or \"mqtts://broker.example.jp:8883\" for TLS)",
+                m.url
+            ),
+        );
+    }
+    let url_user = url::Url::parse(&m.url)
+        .ok()
+        .map(|u| (u.username().to_string(), u.password().is_some()));
+    if let Some((user, has_password)) = &url_user {
+        if *has_password {
+            cx.err_key(
+                span.clone(),
+                "url",
+                "[mqtt] url must not hold a password: put the user in username and the password in an environment variable named by password_env",
+            );
+        } else if !user.is_empty() && m.username.is_some() {
+            cx.err_key(
+                span.clone(),
+                "username",
+                "[mqtt] the user is given both in url and as username: give it once (username)",
+            );
+        }
+    }
+    if m.password.is_some() {
+        cx.err_key(
+            span.clone(),
+            "password",
+            "[mqtt] password is not read from the file (it would sit in a readable file and in backups): set password_env = \"MONBAN_MQTT_PASSWORD\" and put the password in that environment variable",
+        );
+    }
+    let path = |cx: &mut Ctx<'_>, key: &str, v: &Option<String>| -> Option<PathBuf> {
+        let v = v.as_deref()?;
+        if v.trim().is_empty() {
+            cx.err_key(
+                span.clone(),
+                key,
+                format!("[mqtt] {key} must name a PEM file"),
+            );
+            return None;
+        }
+        let p = Path::new(v);
+        Some(if p.is_absolute() || base.as_os_str().is_empty() {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        })
+    };
+    let ca = path(cx, "ca_file", &m.ca_file);
+    let cert = path(cx, "client_cert", &m.client_cert);
+    let key = path(cx, "client_key", &m.client_key);
+    let client = match (cert, key) {
+        (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+        (None, None) => None,
+        (Some(_), None) => {
+            cx.err_key(span.clone(), "client_cert", "[mqtt] client_cert is set but client_key is not: give both (PEM files), or neither");
+            None
+        }
+        (None, Some(_)) => {
+            cx.err_key(span.clone(), "client_key", "[mqtt] client_key is set but client_cert is not: give both (PEM files), or neither");
+            None
+        }
+    };
+    let tls = match (tls_url, ca) {
+        (true, Some(ca)) => Some(MqttTlsFiles { ca, client }),
+        (true, None) => {
+            if m.ca_file.is_none() {
+                cx.err_key(span.clone(), "url", "[mqtt] url is mqtts:// but ca_file is not set: give the CA certificate (PEM) that signed the broker's certificate");
+            }
+            None
+        }
+        (false, ca) => {
+            if ca.is_some() || client.is_some() {
+                let key = if ca.is_some() {
+                    "ca_file"
+                } else {
+                    "client_cert"
+                };
+                cx.err_key(
+                    span.clone(),
+                    key,
+                    format!("[mqtt] {key} is set but url is not TLS: use mqtts://host:8883"),
+                );
+            }
+            None
+        }
+    };
+    if let Some(u) = &m.username {
+        if u.is_empty() || u.chars().any(char::is_control) {
+            cx.err_key(
+                span.clone(),
+                "username",
+                "[mqtt] username must be a user name without control characters",
+            );
+        }
+    }
+    let password_env = m.password_env.as_ref().and_then(|name| {
+        let valid = !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            cx.err_key(span.clone(), "password_env", format!("[mqtt] password_env {name:?} must be the name of an environment variable, such as \"MONBAN_MQTT_PASSWORD\" (letters, digits and _), not the password"));
+            return None;
+        }
+        if m.username.is_none() {
+            cx.err_key(span.clone(), "password_env", "[mqtt] password_env is set but username is not: the broker checks a password for a user");
+        }
+        let line = Some(cx.line_of(cx.key_offset(span.clone(), "password_env")));
+        Some(PasswordEnv { name: name.clone(), file: cx.file.clone(), line })
+    });
+    (tls, m.username.clone(), password_env)
 }
 
 /// `[server] tls_cert` and `tls_key`: both or neither, resolved against `base`.
@@ -1340,6 +1529,138 @@ accounts = { ehr = "nurse01" }
             e.contains(&format!("monban.toml:{line}:")) && e.contains("one device per serial line"),
             "{e}"
         );
+    }
+
+    /// EXAMPLE with `[mqtt]` url and the keys after `client_id` (line 10 on).
+    fn with_mqtt(url: &str, keys: &str) -> String {
+        EXAMPLE
+            .replace(
+                "url = \"mqtt://127.0.0.1:1883\"",
+                &format!("url = \"{url}\""),
+            )
+            .replace(
+                "client_id = \"monban-hub\"\n",
+                &format!("client_id = \"monban-hub\"\n{keys}"),
+            )
+    }
+
+    fn mqtt_error(url: &str, keys: &str) -> String {
+        Config::parse(
+            &with_mqtt(url, keys),
+            "monban.toml",
+            Path::new("/etc/monban"),
+        )
+        .unwrap_err()
+        .to_string()
+    }
+
+    #[test]
+    fn mqtt_tls_and_login_keys() {
+        let c = Config::parse(EXAMPLE, "monban.toml", Path::new("/etc/monban")).unwrap();
+        let m = c.mqtt.unwrap();
+        assert_eq!((m.tls, m.username, m.password_env), (None, None, None));
+
+        let text = with_mqtt(
+            "mqtts://broker.example.jp:8883",
+            "ca_file = \"tls/ca.pem\"\nclient_cert = \"/secure/hub.pem\"\nclient_key = \"hub.key\"\nusername = \"monban-hub\"\npassword_env = \"MONBAN_MQTT_PASSWORD\"\n",
+        );
+        let c = Config::parse(&text, "monban.toml", Path::new("/etc/monban")).unwrap();
+        let m = c.mqtt.unwrap();
+        assert_eq!(
+            m.tls,
+            Some(MqttTlsFiles {
+                ca: PathBuf::from("/etc/monban/tls/ca.pem"),
+                client: Some(TlsFiles {
+                    cert: PathBuf::from("/secure/hub.pem"),
+                    key: PathBuf::from("/etc/monban/hub.key"),
+                }),
+            })
+        );
+        assert_eq!(m.username.as_deref(), Some("monban-hub"));
+        let env = |name: &str| (name == "MONBAN_MQTT_PASSWORD").then(|| "s3cret".to_string());
+        assert_eq!(m.password(env).unwrap().unwrap().expose(), "s3cret");
+        // Not set, or empty: an error at the line of password_env that names the
+        // variable, never a password.
+        let e = m.password(|_| None).unwrap_err().to_string();
+        assert!(
+            e.starts_with("monban.toml:14:")
+                && e.contains("MONBAN_MQTT_PASSWORD")
+                && e.contains("not set"),
+            "{e}"
+        );
+        let e = m.password(|_| Some(String::new())).unwrap_err().to_string();
+        assert!(e.contains("empty"), "{e}");
+        // A CA alone is enough for TLS; ssl:// is mqtts://.
+        let text = with_mqtt("ssl://broker:8883", "ca_file = \"ca.pem\"\n");
+        let c = Config::parse(&text, "monban.toml", Path::new("")).unwrap();
+        assert_eq!(c.mqtt.unwrap().tls.unwrap().ca, PathBuf::from("ca.pem"));
+    }
+
+    #[test]
+    fn mqtt_tls_and_login_mistakes_are_located() {
+        let tls = "mqtts://broker:8883";
+        for (url, keys, line, says) in [
+            // A password in the file, in either form, points to password_env.
+            (
+                tls,
+                "ca_file = \"ca.pem\"\npassword = \"s3cret\"\n",
+                11,
+                "password_env",
+            ),
+            ("mqtt://hub:s3cret@broker:1883", "", 8, "password_env"),
+            (tls, "", 8, "ca_file is not set"),
+            (
+                "mqtt://broker:1883",
+                "ca_file = \"ca.pem\"\n",
+                10,
+                "use mqtts://",
+            ),
+            (
+                tls,
+                "ca_file = \"ca.pem\"\nclient_cert = \"hub.pem\"\n",
+                11,
+                "client_key is not",
+            ),
+            (
+                tls,
+                "ca_file = \"ca.pem\"\nclient_key = \"hub.key\"\n",
+                11,
+                "client_cert is not",
+            ),
+            (tls, "ca_file = \"\"\n", 10, "must name a PEM file"),
+            (
+                tls,
+                "ca_file = \"ca.pem\"\npassword_env = \"MONBAN_MQTT_PASSWORD\"\n",
+                11,
+                "username is not",
+            ),
+            (
+                tls,
+                "ca_file = \"ca.pem\"\nusername = \"hub\"\npassword_env = \"hunter 2\"\n",
+                12,
+                "name of an environment variable",
+            ),
+            (
+                "mqtt://hub@broker",
+                "username = \"hub\"\n",
+                10,
+                "both in url and as username",
+            ),
+            ("http://broker", "", 8, "must look like"),
+            (
+                tls,
+                "ca_file = \"ca.pem\"\ncafile = \"ca.pem\"\n",
+                11,
+                "unknown field `cafile`",
+            ),
+        ] {
+            let e = mqtt_error(url, keys);
+            assert!(
+                e.contains(&format!("monban.toml:{line}:")) && e.contains(says),
+                "{url} {keys:?}: expected line {line} and {says:?}: {e}"
+            );
+            assert!(!e.contains("s3cret"), "the password is echoed: {e}");
+        }
     }
 
     #[test]

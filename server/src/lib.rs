@@ -178,14 +178,17 @@ pub async fn serve(
         .as_ref()
         .map(tls::server_config)
         .transpose()?;
+    // The same for the MQTT CA, client certificate and password.
+    let mqtt = config
+        .mqtt
+        .as_ref()
+        .map(|m| mqtt_settings(m, config))
+        .transpose()?;
     let cancel = hub.shutdown.clone();
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(hub.clone().run_finalizer(cancel.child_token()));
     tasks.spawn(hub.clone().run_watchdog(cancel.child_token()));
-    if let Some(m) = &config.mqtt {
-        let mut settings =
-            monban_connectors::mqtt::MqttSettings::new(&m.url, &m.client_id, config.site.clone());
-        settings.sources = m.sources.clone();
+    if let Some(settings) = mqtt {
         let sink: Arc<dyn monban_connectors::DoorSink> = hub.clone();
         let c = cancel.child_token();
         tasks.spawn(async move {
@@ -248,6 +251,48 @@ pub async fn serve(
     hub.store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The connector's settings from `[mqtt]`: reads the PEM files and the password from
+/// the environment, and checks that the connector can use them, so that a bad file or
+/// a missing password stops the start instead of retrying in the background.
+fn mqtt_settings(
+    m: &crate::config::MqttSettings,
+    config: &Config,
+) -> anyhow::Result<monban_connectors::mqtt::MqttSettings> {
+    use monban_connectors::mqtt::{ClientIdentity, Login, PemFile, TlsSettings};
+    let mut settings =
+        monban_connectors::mqtt::MqttSettings::new(&m.url, &m.client_id, config.site.clone());
+    settings.sources = m.sources.clone();
+    let read = |what: &str, path: &std::path::Path| -> anyhow::Result<PemFile> {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("cannot read the MQTT {what} {}", path.display()))?;
+        Ok(PemFile::new(path.display().to_string(), pem))
+    };
+    if let Some(tls) = &m.tls {
+        settings.tls = Some(TlsSettings {
+            ca: read("CA file ([mqtt] ca_file)", &tls.ca)?,
+            client: match &tls.client {
+                None => None,
+                Some(files) => Some(ClientIdentity {
+                    cert: read("client certificate ([mqtt] client_cert)", &files.cert)?,
+                    key: read("client key ([mqtt] client_key)", &files.key)?,
+                }),
+            },
+        });
+    }
+    if let Some(username) = &m.username {
+        let password = m
+            .password(|name| std::env::var(name).ok())
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .unwrap_or_else(|| monban_connectors::mqtt::Password::new(""));
+        settings.login = Some(Login {
+            username: username.clone(),
+            password,
+        });
+    }
+    settings.mqtt_options()?;
+    Ok(settings)
 }
 
 /// Waits (at most [`MQTT_START_WAIT`]) until the MQTT connector has its subscriptions,

@@ -424,6 +424,9 @@ pub struct HubOptions {
     pub server_extra: String,
     /// More keys of `[limits]` (e.g. `header_read_timeout = "1s"`).
     pub limits_extra: String,
+    /// Environment variables of `monban serve`, set after the harness's own (so
+    /// `RUST_LOG` may be overridden); e.g. the MQTT password of `[mqtt] password_env`.
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for HubOptions {
@@ -438,6 +441,7 @@ impl Default for HubOptions {
             database: None,
             server_extra: String::new(),
             limits_extra: String::new(),
+            env: Vec::new(),
         }
     }
 }
@@ -454,6 +458,11 @@ impl HubOptions {
     /// `[server] database`.
     pub fn database(mut self, url: &str) -> Self {
         self.database = Some(url.into());
+        self
+    }
+    /// Sets an environment variable of `monban serve`.
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.into(), value.into()));
         self
     }
     /// Appends TOML to the configuration.
@@ -627,6 +636,7 @@ impl Hub {
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info,sqlx=warn")
             .env_remove("MONBAN_CONFIG")
+            .envs(self.opts.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

@@ -16,6 +16,8 @@
 //! - [`compliance`] — §8 arithmetic, statuses and periods.
 //! - [`errors`] — 400/401/403/404/413/422 and nothing half-written.
 //! - [`mqtt`] — events, dead letters, status words and last will over MQTT.
+//! - [`mqtt_tls`] — `mqtts://` with a CA, broker users and per-door ACLs, against a
+//!   Mosquitto the test starts (skipped when Mosquitto is not installed).
 //! - [`vendors`] — every `[[mqtt.sources]]` preset with the vendor's own topics and payloads.
 //! - [`restart`] — kill -9 with pending logins, SIGTERM.
 //! - [`modbus`] — Modbus TCP doors through `serve`, against pymodbus and monban-sim.
@@ -58,6 +60,7 @@ mod idempotency;
 mod late;
 mod modbus;
 mod mqtt;
+mod mqtt_tls;
 mod nothing_lost;
 mod passkeys;
 mod postgres;

@@ -391,15 +391,15 @@ async fn status_of_an_unknown_door_keeps_its_payload() {
     );
 }
 
-/// A payload of 2 MiB (a runaway controller; neither Mosquitto's defaults nor ours
-/// limit message size) is a bad payload like any other: kept as a dead letter, and the
-/// events after it still arrive.
+/// A payload of 512 KiB (a runaway controller; over the 64 KiB the hub keeps, under
+/// the 1 MiB a broker should allow) is a bad payload like any other: kept as a dead
+/// letter, and the events after it still arrive.
 async fn an_oversized_payload_does_not_stop_the_connector(url: &str) {
     let hub = hub_on(url).await;
     let b = Base::new();
     let mut p = Publisher::connect(url).await;
     let t = topic(&hub, "ward3-main", "event");
-    p.publish(&t, vec![b'x'; 2 * 1024 * 1024], false).await;
+    p.publish(&t, vec![b'x'; 512 * 1024], false).await;
     let good = entry("ward3-main", "d-after-big", &b.at(0, 9), "card", "04A1B2C3");
     p.publish(&t, mqtt_payload(&good), false).await;
     wait_metric(&hub, MQTT_NEW, 1.0).await;
@@ -408,6 +408,71 @@ async fn an_oversized_payload_does_not_stop_the_connector(url: &str) {
         letters.iter().any(|d| d["origin"] == t.as_str()),
         "the oversized payload was not kept as a dead letter: {letters:#?}"
     );
+}
+
+/// A packet over the connector's limit (2 MiB, from a broker left without
+/// `message_size_limit`: the embedded rumqttd allows 8 MiB) cannot be refused on its own:
+/// rumqttc drops the connection and the broker resends it on every reconnect. The hub
+/// makes that visible: the connector is disconnected with the size and the fix in its
+/// error, and one dead letter (not one per reconnect) tells the officer. Only against
+/// rumqttd: a Mosquitto configured as the README says refuses the message itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_packet_over_the_limit_is_reported_not_looped_silently() {
+    let url = start_rumqttd();
+    let hub = hub_on(&url).await;
+    let mut p = Publisher::connect(&url).await;
+    p.publish(
+        &topic(&hub, "ward3-main", "event"),
+        vec![b'x'; 2 * 1024 * 1024],
+        false,
+    )
+    .await;
+    let letter = wait_for("the dead letter of the jam", DEADLINE, || async {
+        hub.dead_letters().await.into_iter().find(|d| {
+            d["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("packet_too_large"))
+        })
+    })
+    .await;
+    assert_eq!(letter["source"], "mqtt", "{letter}");
+    assert!(
+        letter["reason"]
+            .as_str()
+            .unwrap()
+            .contains("message_size_limit"),
+        "{letter}"
+    );
+    let mqtt = wait_for("the connector to say why it is down", DEADLINE, || async {
+        let doors = hub.doors().await;
+        doors["connectors"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["name"] == "mqtt"))
+            .filter(|c| c["state"] == "disconnected")
+            .cloned()
+    })
+    .await;
+    assert!(
+        mqtt["error"].as_str().unwrap().contains("over our limit"),
+        "{mqtt}"
+    );
+    // The broker has resent it at least once more (a second refusal in the log), and
+    // still one dead letter.
+    wait_for("a second refusal", DEADLINE, || async {
+        (hub.log().matches("over our limit").count() >= 2).then_some(())
+    })
+    .await;
+    let jams = hub
+        .dead_letters()
+        .await
+        .iter()
+        .filter(|d| {
+            d["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("packet_too_large"))
+        })
+        .count();
+    assert_eq!(jams, 1, "one dead letter per jam");
 }
 
 /// `serve` "connects the connectors and serves the API" (CONTRACT §9): an integrator

@@ -48,6 +48,11 @@ pub(super) struct Driver {
     session_lost: bool,
     /// Start of the current outage, for `Disconnected { since }`.
     down_since: Option<Timestamp>,
+    /// The size of an oversized packet already reported as a dead letter; cleared when
+    /// a message gets through again (one dead letter per jam, not one per reconnect).
+    jammed: Option<usize>,
+    /// `host:port` of the broker, for the dead letter of an oversized packet.
+    broker: String,
     last_state: Option<ConnectorState>,
 }
 
@@ -59,6 +64,10 @@ impl Driver {
         cancel: CancellationToken,
     ) -> Self {
         let capacity = options.request_channel_capacity();
+        let broker = {
+            let (host, port) = options.broker_address();
+            format!("{host}:{port}")
+        };
         let (client, eventloop) = AsyncClient::new(options, capacity);
         Driver {
             site: settings.site.clone(),
@@ -78,6 +87,8 @@ impl Driver {
             was_ready: false,
             session_lost: false,
             down_since: None,
+            jammed: None,
+            broker,
             last_state: None,
         }
     }
@@ -107,6 +118,9 @@ impl Driver {
                 Err(e) => Err(LinkError::from(e)),
             };
             if let Err(err) = handled {
+                if let LinkError::TooLarge(size) = err {
+                    self.report_jam(size).await;
+                }
                 self.link_down(err).await;
                 let delay = self.backoff.next_delay(backoff::jitter());
                 debug!(?delay, "MQTT reconnecting after backoff");
@@ -206,7 +220,49 @@ impl Driver {
         stored?;
         self.ack(publish);
         self.backoff.reset();
+        self.jammed = None;
         Ok(())
+    }
+
+    /// A packet over our limit: rumqttc failed the connection before we could see its
+    /// topic, and the broker will resend it on every reconnect (a persistent session
+    /// cannot skip a QoS 1 message it has not been acknowledged). Messages behind it
+    /// wait, so an officer must see it: a dead letter (once per jam) besides the
+    /// connector's `Disconnected` error. Nothing is acknowledged or discarded here.
+    async fn report_jam(&mut self, size: usize) {
+        if self.jammed == Some(size) {
+            return;
+        }
+        let reason = format!(
+            "packet_too_large: the broker at {} sent a packet of {size} bytes, over the connector's limit of {}. \
+             MQTT cannot refuse one message, so the connection is dropped and the broker resends it on every \
+             reconnect; messages queued behind it wait. Limit message size on the broker (Mosquitto \
+             message_size_limit {}) and discard this client id's session once (the hub then records a blind period); \
+             see docs/CONNECTORS.md",
+            self.broker,
+            super::MAX_INCOMING_PACKET,
+            super::BROKER_MESSAGE_SIZE_LIMIT,
+        );
+        error!(broker = %self.broker, size, "MQTT packet over the size limit: the session is jammed until the broker drops it");
+        let letter = crate::sink::DeadLetter {
+            source: CONNECTOR.to_string(),
+            origin: format!(
+                "{} (client id {})",
+                self.broker,
+                self.eventloop.mqtt_options.client_id()
+            ),
+            door: None,
+            payload: Vec::new(),
+            reason,
+            received_at: self.sink.now(),
+        };
+        match self.sink.dead_letter(letter).await {
+            Ok(()) => self.jammed = Some(size),
+            // Tried again on the next reconnect.
+            Err(e) => {
+                warn!(error = %e, "could not store the dead letter of an oversized MQTT packet")
+            }
+        }
     }
 
     /// A message on a native topic (CONTRACT §5), or on a topic nobody claims. (`&mut`:

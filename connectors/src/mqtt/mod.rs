@@ -88,16 +88,34 @@
 //!   On a CONNACK with `session_present = false` rumqttc discards `pending`; otherwise
 //!   it re-sends it. The connector subscribes again after every CONNACK anyway
 //!   (subscribing twice to the same filter is harmless), so either way works.
-//! - *Limits.* `max_incoming_packet_size` is [`MAX_INCOMING_PACKET`], the largest packet
-//!   MQTT can express (256 MiB): a packet over rumqttc's limit fails the connection
-//!   before we see it, and with a persistent session the broker would resend it forever
-//!   and jam every event behind it. So every packet reaches the codec, and a payload
-//!   over 64 KiB is dead-lettered (its first 64 KiB kept). One oversized message costs
-//!   memory only while it is handled; sites should still limit message size on the
-//!   broker (Mosquitto `message_size_limit`, rumqttd `max_payload_size`). `inflight` only bounds our own
-//!   outgoing QoS > 0 publishes (none); how many unacknowledged messages the broker sends
-//!   us is the broker's setting (Mosquitto `max_inflight_messages`, rumqttd
-//!   `max_inflight_count`).
+//! - *Limits.* rumqttc checks each incoming packet's length against
+//!   `max_incoming_packet_size` as soon as it has the fixed header, and a packet over it
+//!   fails the connection (`PayloadSizeLimitExceeded`) before we see its topic: MQTT
+//!   3.1.1 gives a client no way to refuse one message. With a persistent session the
+//!   broker resends that packet on every reconnect, and every message queued behind it
+//!   waits. So the limit belongs on the broker: [`MAX_INCOMING_PACKET`] is 1 MiB of
+//!   payload plus the longest topic, and the broker's message size limit must be at or
+//!   below [`BROKER_MESSAGE_SIZE_LIMIT`] (Mosquitto `message_size_limit 1048576`, rumqttd
+//!   `max_payload_size`); then the broker refuses a runaway controller's message and
+//!   nothing can jam the session. Up to the cap every packet reaches the codec, and a
+//!   payload over [`MAX_PAYLOAD`] (64 KiB) is dead-lettered (its first 64 KiB kept). The
+//!   cap is not the MQTT maximum (256 MiB) any more: one message of that size would cost
+//!   the hub 256 MiB of memory for as long as it is handled, from a single misbehaving
+//!   controller. A broker left without a limit can still jam us; that is made visible,
+//!   never silent: the connector reports `Disconnected` with [`LinkError::TooLarge`]
+//!   (the size, and what to do) on every attempt, and stores one dead letter per jam
+//!   (`source = "mqtt"`, origin = the broker and our client id, reason
+//!   `packet_too_large: …`) for the officer's list. The way out is the operator's:
+//!   discard the hub's session at the broker once; the next CONNACK then says
+//!   `session_present = false` and the hub records a blind period (fail closed).
+//!   `inflight` only bounds our own outgoing QoS > 0 publishes (none); how many
+//!   unacknowledged messages the broker sends us is the broker's setting (Mosquitto
+//!   `max_inflight_messages`, rumqttd `max_inflight_count`).
+//! - *TLS and credentials.* `mqtts://` uses rumqttc's rustls transport with a client
+//!   configuration built here on the ring provider ([`TlsSettings`]: the site's CA,
+//!   optionally our client certificate); the system trust store is not used. The broker
+//!   user and password ([`Login`]) go in the CONNECT packet only: [`Password`] prints as
+//!   `***`, and the driver logs the client id, never the options.
 //! - *Shutdown.* On cancellation the message being handled is finished (a sink call is
 //!   never cut in half), queued acks are flushed and a DISCONNECT is sent (at most
 //!   [`SHUTDOWN_GRACE`]); the broker keeps the session and queues what comes next.
@@ -120,7 +138,10 @@ pub use mapping::{Source, SourceConfig};
 
 use crate::sink::{DoorSink, SinkError};
 use monban_core::SiteId;
-use rumqttc::MqttOptions;
+use rumqttc::{MqttOptions, TlsConfiguration, Transport};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -128,10 +149,19 @@ use tokio_util::sync::CancellationToken;
 /// The name under which this connector reports state and blind periods.
 pub const CONNECTOR: &str = "mqtt";
 
-/// Largest packet accepted from the broker: the MQTT maximum (remaining length
-/// 268 435 455 plus a 5-byte fixed header), so no packet can jam the session (see the
-/// module docs, *Limits*).
-pub const MAX_INCOMING_PACKET: usize = 268_435_455 + 5;
+/// Largest packet accepted from the broker, as rumqttc counts it (the *remaining
+/// length*: topic, packet id and payload; the fixed header comes on top): a payload of
+/// 1 MiB plus the longest topic MQTT allows (65 535 bytes and its 2-byte length) and a
+/// packet id. Payloads over [`MAX_PAYLOAD`] (64 KiB) are dead letters anyway, so the cap
+/// only decides where a runaway message is refused: here, by dropping the connection,
+/// or at the broker. It must be the broker: with a persistent session a packet we
+/// refuse is resent on every reconnect and jams every message behind it (see the
+/// module docs, *Limits*). Set the broker's limit at or below 1 MiB (Mosquitto
+/// `message_size_limit 1048576`, rumqttd `max_payload_size`); then nothing over this
+/// cap ever reaches us.
+pub const MAX_INCOMING_PACKET: usize = 1024 * 1024 + 2 + 65_535 + 2;
+/// The broker-side message size limit that [`MAX_INCOMING_PACKET`] is sized for.
+pub const BROKER_MESSAGE_SIZE_LIMIT: usize = 1024 * 1024;
 /// Largest packet we send (SUBSCRIBE, PUBACK, PINGREQ, DISCONNECT: all tiny).
 const MAX_OUTGOING_PACKET: usize = 64 * 1024;
 /// Capacity of rumqttc's request channel (acks, subscriptions, disconnect).
@@ -142,8 +172,9 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// Where and how to connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MqttSettings {
-    /// `mqtt://[user[:password]@]host[:port]` (`tcp://` is accepted too; port 1883 by
-    /// default). No TLS in this build.
+    /// `mqtt://[user[:password]@]host[:port]` (`tcp://` too; port 1883 by default), or
+    /// `mqtts://host[:port]` (`ssl://` too; port 8883 by default) for TLS, which needs
+    /// [`tls`](Self::tls). The broker's certificate must name the host of the URL.
     pub url: String,
     /// Fixed client id: the broker keeps our persistent session under it. Two hubs must
     /// not share one (they would take the session from each other in turn).
@@ -157,6 +188,82 @@ pub struct MqttSettings {
     pub max_backoff: Duration,
     /// Vendor formats (`[[mqtt.sources]]`), subscribed besides the native topics.
     pub sources: Vec<Source>,
+    /// TLS (`mqtts://`): the CA that signed the broker's certificate, and our own
+    /// certificate when the broker asks for one.
+    pub tls: Option<TlsSettings>,
+    /// The broker user and password (instead of a user in the URL).
+    pub login: Option<Login>,
+}
+
+/// The contents of a PEM file, with the name it is reported under (its path): the
+/// connector reads no files, the caller does (and reports what it cannot read).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PemFile {
+    /// The path, for error messages.
+    pub name: String,
+    pub pem: Vec<u8>,
+}
+
+impl PemFile {
+    pub fn new(name: impl Into<String>, pem: impl Into<Vec<u8>>) -> PemFile {
+        PemFile {
+            name: name.into(),
+            pem: pem.into(),
+        }
+    }
+}
+
+/// The name and size only: a private key must not end up in a log.
+impl fmt::Debug for PemFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PemFile({:?}, {} bytes)", self.name, self.pem.len())
+    }
+}
+
+/// `mqtts://`: whom to trust, and who we are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// One or more CA certificates (PEM); the broker's chain must lead to one of them.
+    /// The system's trust store is not used: a site's broker has the site's own CA.
+    pub ca: PemFile,
+    /// Our certificate chain (leaf first) and its private key (PKCS#8, PKCS#1 or SEC1),
+    /// for a broker with `require_certificate true`.
+    pub client: Option<ClientIdentity>,
+}
+
+/// A client certificate and its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientIdentity {
+    pub cert: PemFile,
+    pub key: PemFile,
+}
+
+/// The broker user name and password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    pub username: String,
+    pub password: Password,
+}
+
+/// A password: shown as `***` by `Debug` (and it has no `Display`), so it never reaches
+/// a log through the settings.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(secret: impl Into<String>) -> Password {
+        Password(secret.into())
+    }
+    /// The secret itself, for the CONNECT packet only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
 }
 
 impl MqttSettings {
@@ -169,13 +276,43 @@ impl MqttSettings {
             keep_alive: Duration::from_secs(30),
             max_backoff: Duration::from_secs(30),
             sources: Vec::new(),
+            tls: None,
+            login: None,
         }
     }
 
     /// The rumqttc options: persistent session, manual acks, the limits above. Checks
     /// everything that rumqttc would otherwise panic on.
     pub fn mqtt_options(&self) -> Result<MqttOptions, MqttError> {
-        let (host, port, credentials) = parse_url(&self.url)?;
+        let Endpoint {
+            host,
+            port,
+            tls,
+            credentials,
+        } = parse_url(&self.url)?;
+        let bad_url = |reason: &str| MqttError::InvalidUrl {
+            url: redact(&self.url),
+            reason: reason.into(),
+        };
+        let transport = match (tls, &self.tls) {
+            (true, Some(settings)) => Some(client_config(settings)?),
+            (true, None) => {
+                return Err(bad_url(
+                    "mqtts:// needs the CA that signed the broker's certificate (ca_file)",
+                ))
+            }
+            (false, Some(_)) => {
+                return Err(bad_url(
+                    "a CA file is given but the URL is not TLS: use mqtts://host:8883",
+                ))
+            }
+            (false, None) => None,
+        };
+        if credentials.is_some() && self.login.is_some() {
+            return Err(bad_url(
+                "a user is given both in the URL and as username: give it once",
+            ));
+        }
         if self.client_id.is_empty() {
             return Err(MqttError::InvalidSettings(
                 "client_id must not be empty: the broker keeps the persistent session under it"
@@ -222,6 +359,17 @@ impl MqttSettings {
         if let Some((user, password)) = credentials {
             o.set_credentials(user, password);
         }
+        if let Some(login) = &self.login {
+            if login.username.is_empty() {
+                return Err(MqttError::InvalidSettings(
+                    "the broker user name must not be empty".into(),
+                ));
+            }
+            o.set_credentials(login.username.clone(), login.password.expose());
+        }
+        if let Some(config) = transport {
+            o.set_transport(Transport::Tls(TlsConfiguration::Rustls(config)));
+        }
         Ok(o)
     }
 }
@@ -248,6 +396,9 @@ pub enum MqttError {
     /// Another setting is out of range.
     #[error("MQTT settings: {0}")]
     InvalidSettings(String),
+    /// A CA, certificate or key cannot be used; `file` names it.
+    #[error("MQTT TLS: {file}: {reason}")]
+    Tls { file: String, reason: String },
 }
 
 /// Why the connector is not receiving: the `error` of
@@ -262,8 +413,13 @@ pub enum LinkError {
     /// The broker refused our CONNECT (bad credentials, not authorised, id rejected).
     #[error("broker refused the connection: {0:?}")]
     Refused(rumqttc::ConnectReturnCode),
-    /// The broker sent something we cannot accept (a packet over the size limit, a
-    /// malformed packet) or refused a subscription.
+    /// The broker sent a packet over [`MAX_INCOMING_PACKET`] (its remaining length, in
+    /// bytes): rumqttc refuses it by failing the connection, and the broker resends it
+    /// on every reconnect. Reported as a dead letter too (see the module docs, *Limits*).
+    #[error("protocol: the broker sent a packet of {0} bytes, over our limit of {MAX_INCOMING_PACKET}; it is resent and refused on every reconnect, and the messages queued behind it wait, until the broker's session for this client id is discarded (limit the message size on the broker: Mosquitto message_size_limit {BROKER_MESSAGE_SIZE_LIMIT})")]
+    TooLarge(usize),
+    /// The broker sent something we cannot accept (a malformed packet) or refused a
+    /// subscription.
     #[error("protocol: {0}")]
     Protocol(String),
     /// The sink could not store a message; it was not acknowledged and will come again.
@@ -276,16 +432,18 @@ impl From<rumqttc::ConnectionError> for LinkError {
         use rumqttc::{ConnectionError as C, Error as Bytes, StateError as S};
         match e {
             C::ConnectionRefused(code) => LinkError::Refused(code),
-            C::MqttState(S::Deserialization(Bytes::PayloadSizeLimitExceeded(n))) => LinkError::Protocol(format!(
-                "the broker sent a packet of {n} bytes, over our limit of {MAX_INCOMING_PACKET}; it will be resent \
-                 and refused again until the broker limits message size (Mosquitto: message_size_limit)"
-            )),
+            C::MqttState(S::Deserialization(Bytes::PayloadSizeLimitExceeded(n))) => {
+                LinkError::TooLarge(n)
+            }
             C::Io(_)
             | C::NetworkTimeout
             | C::FlushTimeout
-            | C::MqttState(S::Io(_) | S::ConnectionAborted | S::AwaitPingResp | S::Deserialization(Bytes::Io(_))) => {
-                LinkError::Transport(Box::new(e))
-            }
+            | C::MqttState(
+                S::Io(_)
+                | S::ConnectionAborted
+                | S::AwaitPingResp
+                | S::Deserialization(Bytes::Io(_)),
+            ) => LinkError::Transport(Box::new(e)),
             other => LinkError::Protocol(other.to_string()),
         }
     }
@@ -308,30 +466,95 @@ pub async fn run(
     Ok(())
 }
 
+/// The rustls client configuration of [`TlsSettings`], on the ring provider. Every error
+/// names its file.
+fn client_config(settings: &TlsSettings) -> Result<Arc<rustls::ClientConfig>, MqttError> {
+    let tls_err = |file: &PemFile, reason: String| MqttError::Tls {
+        file: file.name.clone(),
+        reason,
+    };
+    let certs = |file: &PemFile, what: &str| {
+        let certs = CertificateDer::pem_slice_iter(&file.pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| tls_err(file, format!("the {what} is not valid PEM: {e}")))?;
+        if certs.is_empty() {
+            return Err(tls_err(
+                file,
+                format!(
+                    "the {what} file holds no certificate (expected -----BEGIN CERTIFICATE-----)"
+                ),
+            ));
+        }
+        Ok(certs)
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in certs(&settings.ca, "CA certificate")? {
+        roots
+            .add(ca)
+            .map_err(|e| tls_err(&settings.ca, format!("not a usable CA certificate: {e}")))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| {
+            tls_err(
+                &settings.ca,
+                format!("rustls has no protocol versions: {e}"),
+            )
+        })?
+        .with_root_certificates(roots);
+    let config = match &settings.client {
+        None => builder.with_no_client_auth(),
+        Some(id) => {
+            let chain = certs(&id.cert, "client certificate")?;
+            let key = PrivateKeyDer::from_pem_slice(&id.key.pem).map_err(|e| match e {
+                rustls::pki_types::pem::Error::NoItemsFound => tls_err(
+                    &id.key,
+                    "the client key file holds no private key (expected -----BEGIN PRIVATE KEY-----)"
+                        .into(),
+                ),
+                e => tls_err(&id.key, format!("the client key is not valid PEM: {e}")),
+            })?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| {
+                tls_err(
+                    &id.key,
+                    format!(
+                        "the key does not suit the client certificate {}: {e}",
+                        id.cert.name
+                    ),
+                )
+            })?
+        }
+    };
+    Ok(Arc::new(config))
+}
+
 type Credentials = Option<(String, String)>;
 
-fn parse_url(raw: &str) -> Result<(String, u16, Credentials), MqttError> {
+/// What the URL says.
+struct Endpoint {
+    host: String,
+    port: u16,
+    tls: bool,
+    credentials: Credentials,
+}
+
+fn parse_url(raw: &str) -> Result<Endpoint, MqttError> {
     let bad = |reason: String| MqttError::InvalidUrl {
         url: redact(raw),
         reason,
     };
     let url = url::Url::parse(raw)
         .map_err(|e| bad(format!("not a URL ({e}); expected mqtt://host:port")))?;
-    match url.scheme() {
-        "mqtt" | "tcp" => {}
-        "mqtts" | "ssl" => {
-            return Err(bad(
-                "TLS (mqtts://) is not supported by this build; use mqtt:// to a local broker or \
-                            a TLS-terminating proxy"
-                    .into(),
-            ))
-        }
+    let tls = match url.scheme() {
+        "mqtt" | "tcp" => false,
+        "mqtts" | "ssl" => true,
         other => {
             return Err(bad(format!(
-                "scheme {other:?} is not supported; expected mqtt://host:port"
+                "scheme {other:?} is not supported; expected mqtt://host:port or mqtts://host:port"
             )))
         }
-    }
+    };
     let host = match url.host_str() {
         Some(h) if !h.is_empty() => h.to_string(),
         _ => return Err(bad("no host; expected mqtt://host:port".into())),
@@ -353,7 +576,12 @@ fn parse_url(raw: &str) -> Result<(String, u16, Credentials), MqttError> {
             .ok_or_else(|| bad("the password is not valid UTF-8".into()))?;
         Some((user, password))
     };
-    Ok((host, url.port().unwrap_or(1883), credentials))
+    Ok(Endpoint {
+        host,
+        port: url.port().unwrap_or(if tls { 8883 } else { 1883 }),
+        tls,
+        credentials,
+    })
 }
 
 /// Hides the user and password of a URL in messages.
@@ -505,7 +733,8 @@ mod tests {
             rumqttc::Error::PayloadSizeLimitExceeded(2_000_000),
         )));
         assert!(
-            matches!(&big, LinkError::Protocol(m) if m.contains("message_size_limit")),
+            matches!(&big, LinkError::TooLarge(2_000_000))
+                && big.to_string().contains("message_size_limit 1048576"),
             "{big}"
         );
         assert!(matches!(
@@ -515,6 +744,115 @@ mod tests {
         assert!(LinkError::from(SinkError("db locked".into()))
             .to_string()
             .starts_with("store: "));
+    }
+
+    fn ca() -> (rcgen::Certificate, rcgen::KeyPair) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        (params.self_signed(&key).unwrap(), key)
+    }
+
+    fn tls_settings(url: &str, ca_pem: &str) -> MqttSettings {
+        let mut s = settings(url);
+        s.tls = Some(TlsSettings {
+            ca: PemFile::new("/etc/monban/ca.pem", ca_pem),
+            client: None,
+        });
+        s
+    }
+
+    #[test]
+    fn mqtts_uses_tls_with_the_given_ca_on_port_8883() {
+        let (ca, _) = ca();
+        let o = tls_settings("mqtts://broker.local", &ca.pem())
+            .mqtt_options()
+            .unwrap();
+        assert_eq!(o.broker_address(), ("broker.local".to_string(), 8883));
+        assert!(matches!(
+            o.transport(),
+            Transport::Tls(TlsConfiguration::Rustls(_))
+        ));
+        let o = tls_settings("ssl://broker.local:9883", &ca.pem())
+            .mqtt_options()
+            .unwrap();
+        assert_eq!(o.broker_address().1, 9883);
+        // Plain stays plain.
+        let o = settings("mqtt://broker.local").mqtt_options().unwrap();
+        assert!(matches!(o.transport(), Transport::Tcp));
+    }
+
+    #[test]
+    fn tls_and_url_must_agree() {
+        let e = settings("mqtts://h").mqtt_options().unwrap_err();
+        assert!(e.to_string().contains("ca_file"), "{e}");
+        let (ca, _) = ca();
+        let e = tls_settings("mqtt://h", &ca.pem())
+            .mqtt_options()
+            .unwrap_err();
+        assert!(e.to_string().contains("use mqtts://"), "{e}");
+    }
+
+    #[test]
+    fn unusable_pem_files_are_named() {
+        for pem in [
+            "",
+            "garbage",
+            "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+        ] {
+            let e = tls_settings("mqtts://h", pem).mqtt_options().unwrap_err();
+            assert!(
+                matches!(&e, MqttError::Tls { file, .. } if file == "/etc/monban/ca.pem"),
+                "{pem:?}: {e}"
+            );
+            assert!(e.to_string().contains("/etc/monban/ca.pem"), "{e}");
+        }
+        let (ca, ca_key) = ca();
+        let client_key = rcgen::KeyPair::generate().unwrap();
+        let client = rcgen::CertificateParams::new(vec!["monban-hub".into()])
+            .unwrap()
+            .signed_by(&client_key, &ca, &ca_key)
+            .unwrap();
+        let mut s = tls_settings("mqtts://h", &ca.pem());
+        let identity = |key: String| ClientIdentity {
+            cert: PemFile::new("hub.pem", client.pem()),
+            key: PemFile::new("hub.key", key),
+        };
+        s.tls.as_mut().unwrap().client = Some(identity(client_key.serialize_pem()));
+        s.mqtt_options().unwrap();
+        // A key that is no key, and the key of another certificate.
+        s.tls.as_mut().unwrap().client = Some(identity(client.pem()));
+        let e = s.mqtt_options().unwrap_err().to_string();
+        assert!(e.contains("hub.key") && e.contains("no private key"), "{e}");
+        s.tls.as_mut().unwrap().client = Some(identity(ca_key.serialize_pem()));
+        let e = s.mqtt_options().unwrap_err().to_string();
+        assert!(e.contains("hub.key") && e.contains("does not suit"), "{e}");
+    }
+
+    #[test]
+    fn login_is_sent_and_never_shown() {
+        let (ca, _) = ca();
+        let mut s = tls_settings("mqtts://h", &ca.pem());
+        s.login = Some(Login {
+            username: "monban-hub".into(),
+            password: Password::new("s3cret-pw"),
+        });
+        let o = s.mqtt_options().unwrap();
+        let login = o.credentials().unwrap();
+        assert_eq!(
+            (login.username.as_str(), login.password.as_str()),
+            ("monban-hub", "s3cret-pw")
+        );
+        let shown = format!("{s:?} {:?}", s.tls);
+        assert!(!shown.contains("s3cret-pw"), "{shown}");
+        assert!(!shown.contains("BEGIN"), "no PEM in Debug: {shown}");
+        assert!(shown.contains("Password(***)"), "{shown}");
+        // Once only.
+        s.url = "mqtts://other:pw@h".into();
+        assert!(s.mqtt_options().is_err());
+        s.url = "mqtts://h".into();
+        s.login.as_mut().unwrap().username.clear();
+        assert!(s.mqtt_options().is_err());
     }
 
     #[test]
