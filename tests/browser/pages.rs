@@ -574,3 +574,56 @@ async fn export_page_equals_the_api_at_both_sizes() {
     }
     browser.close().await;
 }
+
+// ---------------------------------------------------------------- people
+
+#[tokio::test]
+async fn people_page_shows_a_link_waiting_for_a_second_officer_at_both_sizes() {
+    let test = "people";
+    let Some(browser) = Browser::start(test).await else {
+        return;
+    };
+    let hub = spawn_hub(HubOptions::default()).await;
+    // Another officer makes a person's enrollment link; this browser's officer approves.
+    let (_, maker) = crate::passkeys::user(&hub, "officer", "sakusei").await;
+    let res = maker.post_form(&hub, "/people/p0002/invite", &[]).await;
+    assert_eq!(res.status(), 303);
+    browser.sign_in(&hub, "officer").await;
+    for lang in ["", "?lang=en"] {
+        for (width, height) in SIZES {
+            browser.set_viewport(width, height).await;
+            browser
+                .open(&hub.page_url(&format!("/people{lang}")), "people")
+                .await;
+            let waiting = browser
+                .js(
+                    "return [...document.querySelectorAll(\"[data-testid='waiting-invite']\")].map(r => ({
+                        approve: r.querySelector(\"[data-testid='invite-approve']\") !== null,
+                        text: r.textContent }))",
+                    vec![],
+                )
+                .await;
+            let rows = waiting.as_array().expect("rows");
+            assert_eq!(rows.len(), 1, "{waiting}");
+            assert_eq!(rows[0]["approve"], json!(true), "{waiting}");
+            assert!(rows[0]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("sakusei"));
+            let tag = if lang.is_empty() { "" } else { "en" };
+            finish_size(&browser, width, tag).await;
+        }
+    }
+    // Approved from the page: the row is gone.
+    browser.set_viewport(1280, 800).await;
+    browser.open(&hub.page_url("/people"), "people").await;
+    browser.click("[data-testid='invite-approve']").await;
+    browser
+        .wait_js(
+            "the approved link to leave the list",
+            "return document.readyState === 'complete' && document.querySelector(\"[data-testid='people-table']\") !== null && document.querySelector(\"[data-testid='waiting-invite']\") === null",
+            vec![],
+        )
+        .await;
+    browser.close().await;
+}
