@@ -133,8 +133,13 @@ if [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/v1/session")" = "404" 
   exclude+=(--exclude-operation-id get_session)
 fi
 echo "==> schemathesis $SCHEMATHESIS_VERSION against $base/api/v1/openapi.json ($examples examples per operation and phase, seed $seed)"
+# The reports stay in target/fuzz-api for a look after a failure.
+report_dir="$root/target/fuzz-api"
+rm -rf "$report_dir"
 status=0
-"$pyenv/bin/schemathesis" --no-color --config-file "$root/scripts/fuzz-api.toml" run \
+# From the scratch directory: schemathesis keeps a crash cache (.schemathesis/) in its
+# working directory.
+(cd "$work" && "$pyenv/bin/schemathesis" --no-color --config-file "$root/scripts/fuzz-api.toml" run \
   "$base/api/v1/openapi.json" \
   --checks "$checks" \
   --mode all \
@@ -144,11 +149,11 @@ status=0
   --workers 2 \
   --request-timeout 10 \
   --suppress-health-check all \
-  --report json --report-dir "$work/report" \
-  "${exclude[@]}" || status=$?
+  --report json,junit --report-dir "$report_dir" \
+  "${exclude[@]}") || status=$?
 
 # ---- the hub afterwards ---------------------------------------------------------------
-counts="$("$pyenv/bin/python" - "$work/report" <<'PY'
+counts="$("$pyenv/bin/python" - "$report_dir" <<'PY'
 import json, pathlib, sys
 reports = sorted(pathlib.Path(sys.argv[1]).glob("*.json"))
 if not reports:

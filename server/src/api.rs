@@ -220,16 +220,41 @@ pub async fn not_found() -> ApiError {
 pub async fn method_not_allowed(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     if res.status() == StatusCode::METHOD_NOT_ALLOWED {
-        return ApiError::new(
+        let mut answer = ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
             "this endpoint does not accept that method",
         )
         .into_response();
+        // RFC 9110: a 405 names the methods the endpoint does accept (axum's `Allow`).
+        if let Some(allow) = res.headers().get(axum::http::header::ALLOW) {
+            answer
+                .headers_mut()
+                .insert(axum::http::header::ALLOW, allow.clone());
+        }
+        return answer;
     }
     res
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/door-events",
+    tag = "ingest",
+    security(("bearer" = [])),
+    request_body(content = crate::openapi::DoorEventBody, description = "CONTRACT §5: the MQTT payload plus `door`.", content_type = "application/json"),
+    responses(
+        (status = 202, description = "Stored.", body = crate::openapi::DoorEventReply),
+        (status = 200, description = "An `event_id` this door already sent: stored once.", body = crate::openapi::DoorEventReply),
+        (status = 400, description = "Malformed JSON or a missing field (`malformed_request`).", body = crate::openapi::ErrorBody),
+        (status = 401, description = "A missing or unknown token (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not a door-ingest token (`forbidden`).", body = crate::openapi::ErrorBody),
+        (status = 413, description = "A body over 64 KiB (`payload_too_large`).", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A valid shape with an unknown value (`unknown_door`, `unknown_event_kind`, `invalid_timestamp`, …).", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Over the ingest rate limit (`rate_limited`).", body = crate::openapi::ErrorBody),
+        (status = 503, description = "The store cannot be reached: nothing was recorded (`store_unavailable`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn post_door_event(
     State(hub): State<Arc<Hub>>,
     headers: HeaderMap,
@@ -260,6 +285,25 @@ fn verdict_reply(s: &StoredLogin, now: Timestamp) -> Value {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/logins",
+    tag = "ingest",
+    security(("bearer" = [])),
+    request_body(content = crate::openapi::LoginBody, description = "CONTRACT §7, with an optional `step_up_id` (docs/STEP-UP.md).", content_type = "application/json"),
+    responses(
+        (status = 202, description = "Stored and judged.", body = crate::openapi::LoginReply),
+        (status = 200, description = "An `event_id` this system already sent: the stored result.", body = crate::openapi::LoginReply),
+        (status = 400, description = "Malformed JSON or a missing field (`malformed_request`).", body = crate::openapi::ErrorBody),
+        (status = 401, description = "A missing or unknown token (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not a login-ingest token, or one of another system (`forbidden`).", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The `event_id` is already stored for another system (`event_id_conflict`); nothing is stored.", body = crate::openapi::ErrorBody),
+        (status = 413, description = "A body over 64 KiB (`payload_too_large`).", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A valid shape with an unknown value (`unknown_system`, `unknown_factor`, `invalid_timestamp`, `step_up_invalid`, …).", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Over the ingest rate limit (`rate_limited`).", body = crate::openapi::ErrorBody),
+        (status = 503, description = "The store cannot be reached: nothing was recorded (`store_unavailable`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn post_login(
     State(hub): State<Arc<Hub>>,
     headers: HeaderMap,
@@ -335,6 +379,20 @@ pub fn login_json(s: &StoredLogin, now: Timestamp) -> Value {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/logins/{event_id}",
+    tag = "reads",
+    security(("bearer" = []), ("session" = [])),
+    params(("event_id" = String, Path, description = "The login's `event_id`.")),
+    responses(
+        (status = 200, description = "The login, its verdict and evidence.", body = crate::openapi::LoginResult),
+        (status = 401, description = "No read token or session (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The role may not read compliance (`forbidden`).", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such login (`not_found`).", body = crate::openapi::ErrorBody),
+        (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn get_login(
     State(hub): State<Arc<Hub>>,
     Path(event_id): Path<String>,
@@ -409,6 +467,23 @@ pub async fn compliance_rows(
         .collect())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/compliance",
+    tag = "reads",
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("from" = Option<String>, Query, description = "Start (RFC 3339); default `to` minus 30 days."),
+        ("to" = Option<String>, Query, description = "End (RFC 3339); default now."),
+    ),
+    responses(
+        (status = 200, description = "Every system's compliance over the period, by login time.", body = crate::openapi::ComplianceReply),
+        (status = 400, description = "A bad `from` or `to`, or `from` after `to` (`invalid_query`).", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No read token or session (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The role may not read compliance (`forbidden`).", body = crate::openapi::ErrorBody),
+        (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn get_compliance(
     State(hub): State<Arc<Hub>>,
     query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
@@ -422,6 +497,18 @@ async fn get_compliance(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/dead-letters",
+    tag = "reads",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The newest 500 dead letters.", body = crate::openapi::DeadLettersReply),
+        (status = 401, description = "No read token or session (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The role may not read doors (`forbidden`).", body = crate::openapi::ErrorBody),
+        (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn get_dead_letters(State(hub): State<Arc<Hub>>) -> Result<Json<Value>, ApiError> {
     let letters = hub.store.dead_letters(500).await.map_err(ApiError::store)?;
     let items: Vec<Value> = letters
@@ -443,6 +530,17 @@ async fn get_dead_letters(State(hub): State<Arc<Hub>>) -> Result<Json<Value>, Ap
 
 /// Connector health as data: every door's state, last event, last heartbeat, overruns,
 /// outages and dead letters, and every connector's state (see `crate::health`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/doors",
+    tag = "reads",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Every door's and connector's health.", body = crate::openapi::DoorsReply),
+        (status = 401, description = "No read token or session (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The role may not read doors (`forbidden`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn get_doors(State(hub): State<Arc<Hub>>) -> Result<Json<Value>, ApiError> {
     let doors = hub.door_health().await;
     let connectors: Vec<Value> = hub
@@ -465,6 +563,15 @@ async fn get_doors(State(hub): State<Arc<Hub>>) -> Result<Json<Value>, ApiError>
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The store is reachable.", body = crate::openapi::HealthReply),
+        (status = 503, description = "The store is not reachable (`store_unreachable`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn healthz(State(hub): State<Arc<Hub>>) -> Response {
     match hub.store.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({"status": "ok"}))).into_response(),
@@ -480,6 +587,14 @@ async fn healthz(State(hub): State<Arc<Hub>>) -> Response {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus (OpenMetrics) text.", body = String, content_type = "application/openmetrics-text"),
+    )
+)]
 async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
     hub.metrics.set_door_health(&hub.door_health().await);
     (
@@ -494,6 +609,17 @@ async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
 
 /// Server-sent events: one unnamed message (so `EventSource.onmessage` sees it) whenever
 /// something the dashboard shows changed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/live",
+    tag = "reads",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Server-sent events: one unnamed message whenever something the dashboard shows changed; the stream stays open.", body = String, content_type = "text/event-stream"),
+        (status = 401, description = "No read token or session (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The role may not follow the feed (`forbidden`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn live(
     State(hub): State<Arc<Hub>>,
 ) -> Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>> {

@@ -40,6 +40,8 @@ pub fn access(method: &Method, path: &str) -> Access {
         // personal data): scrapers keep working; restrict it at the network.
         "/signin" | "/healthz" | "/metrics" | "/favicon.ico" => return Public,
         "/api/dash/viewer" | "/api/dash/invite" | "/api/dash/step-up" => return Public,
+        // The OpenAPI description of the API: no data, and clients need it before a token.
+        "/api/v1/openapi.json" => return Public,
         "/signout" | "/account" | "/api/dash/account" => return SignedIn,
         // The live feed says only that something changed; every role (and read token) may
         // follow it.
@@ -106,6 +108,12 @@ pub fn access(method: &Method, path: &str) -> Access {
     Needs(ManageUsers)
 }
 
+/// Public endpoints that only answer GET: no request to them changes state, so the gate
+/// asks no CSRF proof there and a wrong method gets the router's `405` with `Allow`.
+pub fn read_only(path: &str) -> bool {
+    matches!(path, "/healthz" | "/metrics" | "/api/v1/openapi.json")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +139,9 @@ mod tests {
         assert_eq!(get("/step-up/su-1"), Public);
         assert_eq!(get("/rooms"), Needs(ReadDoors));
         assert_eq!(get("/metrics"), Public);
+        assert_eq!(get("/api/v1/openapi.json"), Public);
+        assert!(read_only("/healthz") && read_only("/api/v1/openapi.json"));
+        assert!(!read_only("/auth/signin/start") && !read_only("/api/v1/logins"));
         assert_eq!(get("/inventory"), Needs(ReadInventory));
         assert_eq!(get("/inventory/rooms.csv"), Needs(ReadInventory));
         assert_eq!(post("/inventory/import"), Needs(EditInventory));
