@@ -157,27 +157,19 @@ counts="$("$pyenv/bin/python" - "$report_dir" <<'PY'
 import json, pathlib, sys
 reports = sorted(pathlib.Path(sys.argv[1]).glob("*.json"))
 if not reports:
-    print("? ?")
+    print("? ? ? ?")
     sys.exit()
 data = json.loads(reports[-1].read_text())
-def find(obj, *keys):
-    for k in keys:
-        if isinstance(obj, dict) and k in obj:
-            obj = obj[k]
-        else:
-            return None
-    return obj
-cases = find(data, "summary", "test_cases", "total") or find(data, "test_cases", "total") or find(data, "stats", "total")
-failures = find(data, "summary", "failures", "total") or find(data, "failures", "total")
-if failures is None:
-    failures = len(data.get("failures", [])) if isinstance(data.get("failures"), list) else "?"
-print(cases if cases is not None else "?", failures)
+cases = data["test_cases"]
+errors = len(data.get("errors", []))
+print(cases["generated"], cases["with_failures"] + errors, cases["unique_failures"], errors)
 PY
-)" || counts="? ?"
-read -r cases failures <<<"$counts"
+)" || counts="? ? ? ?"
+read -r cases failures unique errors <<<"$counts"
 
 problems=()
 [ "$status" -eq 0 ] || problems+=("schemathesis exited with $status")
+[ "$failures" = "0" ] || problems+=("schemathesis: $failures test cases failed or errored")
 code="$(curl -s -o /dev/null -w '%{http_code}' "$base/healthz" || true)"
 [ "$code" = "200" ] || problems+=("/healthz answers $code after fuzzing")
 kill -0 "$hub_pid" 2>/dev/null || problems+=("the hub is no longer running")
@@ -219,7 +211,7 @@ while IFS= read -r line; do
   problems+=("${line#PROBLEM }")
 done < <(echo "$store_report" | grep '^PROBLEM' || true)
 
-echo "==> schemathesis: $cases test cases, $failures failures"
+echo "==> schemathesis: $cases test cases, $failures failures ($unique unique, $errors errors)"
 if [ "${#problems[@]}" -gt 0 ]; then
   printf 'FAILED: %s\n' "${problems[@]}" >&2
   echo "the hub's log:" >&2

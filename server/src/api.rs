@@ -615,7 +615,7 @@ async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
     tag = "reads",
     security(("bearer" = []), ("session" = [])),
     responses(
-        (status = 200, description = "Server-sent events: one unnamed message whenever something the dashboard shows changed; the stream stays open.", body = String, content_type = "text/event-stream"),
+        (status = 200, description = "Server-sent events: one unnamed message whenever something the dashboard shows changed; the stream stays open.", body = crate::openapi::LiveEvent, content_type = "text/event-stream"),
         (status = 401, description = "No read token or session (`unauthorized`).", body = crate::openapi::ErrorBody),
         (status = 403, description = "The role may not follow the feed (`forbidden`).", body = crate::openapi::ErrorBody),
     )

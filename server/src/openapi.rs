@@ -469,6 +469,19 @@ pub struct DoorsReply {
     pub doors: Vec<crate::health::DoorHealth>,
 }
 
+/// One server-sent event of `GET /api/v1/live`, as a client parses it: an unnamed
+/// message (`EventSource.onmessage`) whose `data` is JSON text such as
+/// `{"kind": "login", "id": "l-000042"}` or `{"kind": "lagged"}`.
+#[derive(ToSchema, Serialize)]
+pub struct LiveEvent {
+    /// JSON text: what changed (`kind`, and the id when there is one).
+    pub data: String,
+    /// `message` (the default event type).
+    pub event: Option<String>,
+    pub id: Option<String>,
+    pub retry: Option<u64>,
+}
+
 /// `GET /healthz` when the store is reachable.
 #[derive(ToSchema, Serialize)]
 pub struct HealthReply {
