@@ -3,7 +3,8 @@
 # operation of /api/v1/openapi.json, with valid and invalid data. Every response must
 # be documented (status, content type, schema), no 5xx, the hub must still answer
 # /healthz afterwards and stop cleanly, and the store must hold nothing half-written.
-# Exits non-zero on any failure. CI runs it (.ci/run); locally: bash scripts/fuzz-api.sh
+# The description itself must validate (openapi-spec-validator). Exits non-zero on any
+# failure. CI runs it (.ci/run); locally: bash scripts/fuzz-api.sh
 #
 # Settings (environment): MONBAN_FUZZ_EXAMPLES (test cases per operation and phase,
 # default 40), MONBAN_FUZZ_SEED (default 1), MONBAN_BIN (a built `monban`; default
@@ -13,6 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$PWD"
 
 SCHEMATHESIS_VERSION=4.32.5
+SPEC_VALIDATOR_VERSION=0.9.0
 examples="${MONBAN_FUZZ_EXAMPLES:-40}"
 seed="${MONBAN_FUZZ_SEED:-1}"
 
@@ -30,6 +32,11 @@ fi
 if [ "$("$pyenv/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null)" != "$SCHEMATHESIS_VERSION" ]; then
   echo "==> installing schemathesis==$SCHEMATHESIS_VERSION into $pyenv"
   "$pyenv/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+if [ "$("$pyenv/bin/python" -c 'import importlib.metadata as m; print(m.version("openapi-spec-validator"))' 2>/dev/null)" != "$SPEC_VALIDATOR_VERSION" ]; then
+  echo "==> installing openapi-spec-validator==$SPEC_VALIDATOR_VERSION into $pyenv"
+  "$pyenv/bin/python" -m pip install --quiet --disable-pip-version-check "openapi-spec-validator==$SPEC_VALIDATOR_VERSION"
 fi
 
 # ---- the hub ------------------------------------------------------------------------
@@ -116,6 +123,11 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 curl -fsS "$base/healthz" >/dev/null
+
+# ---- the description itself --------------------------------------------------------
+echo "==> validating $base/api/v1/openapi.json (openapi-spec-validator $SPEC_VALIDATOR_VERSION)"
+curl -fsS "$base/api/v1/openapi.json" -o "$work/openapi.json"
+"$pyenv/bin/python" -m openapi_spec_validator "$work/openapi.json"
 
 # ---- schemathesis ---------------------------------------------------------------------
 # Checks: every response documented (status, content type, headers, schema), no 5xx,

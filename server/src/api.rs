@@ -472,10 +472,7 @@ pub async fn compliance_rows(
     path = "/api/v1/compliance",
     tag = "reads",
     security(("bearer" = []), ("session" = [])),
-    params(
-        ("from" = Option<String>, Query, description = "Start (RFC 3339); default `to` minus 30 days."),
-        ("to" = Option<String>, Query, description = "End (RFC 3339); default now."),
-    ),
+    params(crate::openapi::PeriodQuery),
     responses(
         (status = 200, description = "Every system's compliance over the period, by login time.", body = crate::openapi::ComplianceReply),
         (status = 400, description = "A bad `from` or `to`, or `from` after `to` (`invalid_query`).", body = crate::openapi::ErrorBody),

@@ -20,9 +20,9 @@
 //! - [`router`] — `GET /api/v1/openapi.json`.
 //! - wire types: [`ErrorBody`], [`DoorEventBody`], [`LoginBody`], the replies.
 
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use monban_core::{ComplianceStatus, CredentialType, DoorEventKind, Factor, Reason, VerdictKind};
 use serde::Serialize;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
@@ -99,20 +99,26 @@ pub fn spec_json() -> serde_json::Value {
     serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()
 }
 
-/// `GET /api/v1/openapi.json` (public: it describes the API, it holds no data).
+/// `GET /api/v1/openapi.json` (public: it describes the API, it holds no data). Rendered
+/// once, in the order of the code.
 pub fn router() -> Router {
-    let spec = std::sync::Arc::new(spec_json());
+    let text: std::sync::Arc<str> = ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|_| spec_json().to_string())
+        .into();
     Router::new().route(
         "/api/v1/openapi.json",
         get(move || {
-            let spec = spec.clone();
-            async move { openapi_json_response(&spec) }
+            let text = text.clone();
+            async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    text.to_string(),
+                )
+                    .into_response()
+            }
         }),
     )
-}
-
-fn openapi_json_response(spec: &serde_json::Value) -> Response {
-    Json(spec.clone()).into_response()
 }
 
 /// The OpenAPI 3.1 description of this API (this document).
@@ -258,7 +264,10 @@ pub struct CredentialBody {
     pub kind: String,
     /// The credential's id: at most 128 bytes without control characters once the
     /// surrounding white space is trimmed (which the hub ignores), so not only white space.
-    #[schema(min_length = 1, pattern = "[^\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]")]
+    #[schema(
+        min_length = 1,
+        pattern = "[^\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub id: String,
 }
 
@@ -271,7 +280,11 @@ pub struct DoorEventBody {
     #[schema(min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9._~:-]+$")]
     pub door: String,
     /// Unique per door; a repeated one is stored once (`200`).
-    #[schema(min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     pub event_id: String,
     /// RFC 3339 with an offset.
     #[schema(format = DateTime)]
@@ -291,7 +304,11 @@ pub struct DoorEventBody {
     "account": "nurse01", "terminal": "ward3-pc01", "factors": ["password"], "outcome": "success"})))]
 pub struct LoginBody {
     /// Unique per system; the same one again answers the stored result (`200`).
-    #[schema(min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     pub event_id: String,
     /// RFC 3339 with an offset.
     #[schema(format = DateTime)]
@@ -300,10 +317,18 @@ pub struct LoginBody {
     #[schema(min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9._~:-]+$")]
     pub system: String,
     /// 1 to 256 characters, not only white space.
-    #[schema(min_length = 1, max_length = 256, pattern = "[^\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]")]
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = "[^\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub account: String,
     /// 1 to 256 characters, not only white space; need not be in the inventory.
-    #[schema(min_length = 1, max_length = 256, pattern = "[^\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]")]
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = "[^\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub terminal: String,
     #[schema(value_type = Vec<FactorName>, min_items = 1)]
     pub factors: Vec<String>,
@@ -480,6 +505,19 @@ pub struct LiveEvent {
     pub event: Option<String>,
     pub id: Option<String>,
     pub retry: Option<u64>,
+}
+
+/// The period of a read: `from` and `to` in RFC 3339 (an unencoded `+` of an offset is
+/// accepted too). Default: the 30 days up to now.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodQuery {
+    /// Start; default `to` minus 30 days. Not after `to`.
+    #[param(format = DateTime)]
+    pub from: Option<String>,
+    /// End; default now.
+    #[param(format = DateTime)]
+    pub to: Option<String>,
 }
 
 /// `GET /healthz` when the store is reachable.

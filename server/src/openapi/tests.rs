@@ -161,12 +161,18 @@ async fn the_spec_and_the_routes_are_equal() {
         .collect();
     // `/api/v1/openapi.json` is routed by this module's closure, so the scan finds it too.
     let missing: Vec<_> = routed.difference(&documented).collect();
-    assert!(missing.is_empty(), "routes without a spec entry: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "routes without a spec entry: {missing:?}"
+    );
     let unrouted: Vec<_> = documented
         .difference(&routed)
         .filter(|op| !pending.contains(*op))
         .collect();
-    assert!(unrouted.is_empty(), "spec entries without a route: {unrouted:?}");
+    assert!(
+        unrouted.is_empty(),
+        "spec entries without a route: {unrouted:?}"
+    );
 
     // And the running router agrees: each documented operation answers neither the
     // fallback's 404 nor 405 (no token is sent, so nothing is stored).
@@ -174,7 +180,11 @@ async fn the_spec_and_the_routes_are_equal() {
     let app = app(dir.path()).await;
     for (method, path) in &documented {
         let concrete = path.replace("{event_id}", "l-x").replace("{id}", "x");
-        let res = app.clone().oneshot(request(method, &concrete)).await.unwrap();
+        let res = app
+            .clone()
+            .oneshot(request(method, &concrete))
+            .await
+            .unwrap();
         let status = res.status();
         let pending_op = pending.contains(&(method.clone(), path.clone()));
         if pending_op {
@@ -220,7 +230,9 @@ async fn the_spec_is_served_without_a_token() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "application/json");
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
     let served: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(served, spec());
 }
@@ -299,9 +311,7 @@ fn door_event_body_mirrors_the_parser() {
 #[test]
 fn login_body_mirrors_the_parser() {
     check_against_parser("LoginBody", |b| {
-        Login::from_json(b)
-            .map(|_| ())
-            .map_err(|e| e.to_string())?;
+        Login::from_json(b).map(|_| ()).map_err(|e| e.to_string())?;
         crate::auth::step_up::step_up_id_of(b)
             .map(|_| ())
             .map_err(|e| e.message)
