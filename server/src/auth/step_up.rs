@@ -41,6 +41,8 @@ pub fn router(hub: Arc<Hub>) -> Router {
     Router::new()
         .route("/api/v1/step-up", post(create))
         .route("/api/v1/step-up/{id}", get(status))
+        // CONTRACT §9: a body over 64 KiB is `413` (as on the other ingest endpoints).
+        .layer(axum::extract::DefaultBodyLimit::max(crate::api::BODY_LIMIT))
         .with_state(hub)
 }
 
@@ -140,9 +142,10 @@ async fn create(
     State(hub): State<Arc<Hub>>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     headers: HeaderMap,
-    bytes: axum::body::Bytes,
+    bytes: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
     let (system, token_id) = token_system(&hub, &headers).await?;
+    let bytes = crate::api::body_bytes(bytes)?;
     let req: CreateBody = serde_json::from_slice(&bytes)
         .map_err(|e| err(StatusCode::BAD_REQUEST, "malformed_request", e.to_string()))?;
     if req.system != system.as_str() {

@@ -100,16 +100,19 @@ fn routes_of(text: &str, ops: &mut BTreeSet<(String, String)>) {
     }
 }
 
-async fn app(dir: &std::path::Path) -> axum::Router {
+async fn hub(dir: &std::path::Path) -> std::sync::Arc<crate::hub::Hub> {
     let text = format!(
         "[server]\ndatabase = \"sqlite://{}/monban.db\"\n[site]\nid = \"test\"\n",
         dir.display()
     );
     let config = crate::config::Config::parse(&text, "monban.toml", dir).unwrap();
-    let hub = crate::prepare(&config, "test", crate::hub::system_clock())
+    crate::prepare(&config, "test", crate::hub::system_clock())
         .await
-        .unwrap();
-    crate::app(hub, &crate::hardening::Hardening::default())
+        .unwrap()
+}
+
+async fn app(dir: &std::path::Path) -> axum::Router {
+    crate::app(hub(dir).await, &crate::hardening::Hardening::default())
 }
 
 fn request(method: &str, path: &str) -> Request<Body> {
@@ -353,5 +356,49 @@ fn small_enumerations_match_the_core() {
     assert_eq!(values("FactorName").len(), Factor::ALL.len());
     for f in values("FactorName") {
         f.parse::<Factor>().unwrap();
+    }
+}
+
+/// Every ingest endpoint answers a body over 64 KiB with the documented `413` error body
+/// (CONTRACT §9), after the token is checked.
+#[tokio::test]
+async fn ingest_bodies_over_64_kib_are_413_with_the_error_body() {
+    use crate::store::TokenScope;
+    let dir = tempfile::tempdir().unwrap();
+    let hub = hub(dir.path()).await;
+    let clock = crate::hub::system_clock();
+    let ehr = monban_core::SystemId::parse("ehr").unwrap();
+    let login = crate::issue_token(&hub.store, TokenScope::Login(ehr), "t", &clock)
+        .await
+        .unwrap();
+    let doors = crate::issue_token(&hub.store, TokenScope::Doors, "t", &clock)
+        .await
+        .unwrap();
+    let app = crate::app(hub, &crate::hardening::Hardening::default());
+    let big = format!(
+        "{{\"system\": \"ehr\", \"account\": \"{}\"}}",
+        "x".repeat(crate::api::BODY_LIMIT)
+    );
+    for (path, token) in [
+        ("/api/v1/logins", &login),
+        ("/api/v1/step-up", &login),
+        ("/api/v1/door-events", &doors),
+    ] {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::from(big.clone()))
+            .unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        let res = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error"]["code"], "payload_too_large", "{path}");
     }
 }
