@@ -121,7 +121,7 @@ impl From<HubError> for ApiError {
     }
 }
 
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -226,16 +226,41 @@ pub async fn not_found() -> ApiError {
 pub async fn method_not_allowed(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     if res.status() == StatusCode::METHOD_NOT_ALLOWED {
-        return ApiError::new(
+        let mut answer = ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
             "this endpoint does not accept that method",
         )
         .into_response();
+        // RFC 9110: a 405 names the methods the endpoint does accept (axum's `Allow`).
+        if let Some(allow) = res.headers().get(axum::http::header::ALLOW) {
+            answer
+                .headers_mut()
+                .insert(axum::http::header::ALLOW, allow.clone());
+        }
+        return answer;
     }
     res
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/door-events",
+    tag = "ingest",
+    security(("bearer" = [])),
+    request_body(content = crate::openapi::DoorEventBody, description = "CONTRACT §5: the MQTT payload plus `door`.", content_type = "application/json"),
+    responses(
+        (status = 202, description = "Stored.", body = crate::openapi::DoorEventReply),
+        (status = 200, description = "An `event_id` this door already sent: stored once.", body = crate::openapi::DoorEventReply),
+        (status = 400, description = "Malformed JSON or a missing field (`malformed_request`).", body = crate::openapi::ErrorBody),
+        (status = 401, description = "A missing or unknown token (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not a door-ingest token (`forbidden`).", body = crate::openapi::ErrorBody),
+        (status = 413, description = "A body over 64 KiB (`payload_too_large`).", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A valid shape with an unknown value (`unknown_door`, `unknown_event_kind`, `invalid_timestamp`, …).", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Over the ingest rate limit (`rate_limited`).", body = crate::openapi::ErrorBody),
+        (status = 503, description = "The store cannot be reached: nothing was recorded (`store_unavailable`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn post_door_event(
     State(hub): State<Arc<Hub>>,
     headers: HeaderMap,
@@ -276,6 +301,25 @@ fn verdict_reply(s: &StoredLogin, now: Timestamp) -> Value {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/logins",
+    tag = "ingest",
+    security(("bearer" = [])),
+    request_body(content = crate::openapi::LoginBody, description = "CONTRACT §7, with an optional `step_up_id` (docs/STEP-UP.md).", content_type = "application/json"),
+    responses(
+        (status = 202, description = "Stored and judged.", body = crate::openapi::LoginReply),
+        (status = 200, description = "An `event_id` this system already sent: the stored result.", body = crate::openapi::LoginReply),
+        (status = 400, description = "Malformed JSON or a missing field (`malformed_request`).", body = crate::openapi::ErrorBody),
+        (status = 401, description = "A missing or unknown token (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not a login-ingest token, or one of another system (`forbidden`).", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The `event_id` is already stored for another system (`event_id_conflict`); nothing is stored.", body = crate::openapi::ErrorBody),
+        (status = 413, description = "A body over 64 KiB (`payload_too_large`).", body = crate::openapi::ErrorBody),
+        (status = 422, description = "A valid shape with an unknown value (`unknown_system`, `unknown_factor`, `invalid_timestamp`, `step_up_invalid`, …).", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Over the ingest rate limit (`rate_limited`).", body = crate::openapi::ErrorBody),
+        (status = 503, description = "The store cannot be reached: nothing was recorded (`store_unavailable`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn post_login(
     State(hub): State<Arc<Hub>>,
     address: Option<axum::Extension<crate::auth::ClientAddr>>,
@@ -360,7 +404,19 @@ async fn post_login(
 /// The caller's session (CONTRACT §10): `{"user", "user_id", "role", "csrf"}` — how an
 /// API client of the dashboard reads the CSRF token it sends as `X-CSRF-Token`. `401`
 /// without a session (a read token is not one).
-async fn get_session(
+#[utoipa::path(
+    get,
+    path = "/api/v1/session",
+    tag = "session",
+    operation_id = "get_session",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The session's user, role and CSRF token.", body = crate::openapi::SessionReply),
+        (status = 401, description = "No signed-in session (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::openapi::ErrorBody),
+    )
+)]
+pub(crate) async fn get_session(
     axum::Extension(principal): axum::Extension<crate::auth::Principal>,
 ) -> Result<Response, ApiError> {
     let crate::auth::Principal::User { user, csrf, .. } = &principal else {
@@ -407,6 +463,20 @@ pub fn login_json(s: &StoredLogin, now: Timestamp) -> Value {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/logins/{event_id}",
+    tag = "reads",
+    security(("bearer" = []), ("session" = [])),
+    params(("event_id" = String, Path, description = "The login's `event_id`.")),
+    responses(
+        (status = 200, description = "The login, its verdict and evidence.", body = crate::openapi::LoginResult),
+        (status = 401, description = "No read token or session (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The role may not read compliance (`forbidden`).", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such login (`not_found`).", body = crate::openapi::ErrorBody),
+        (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn get_login(
     State(hub): State<Arc<Hub>>,
     Path(event_id): Path<String>,
@@ -481,6 +551,20 @@ pub async fn compliance_rows(
         .collect())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/compliance",
+    tag = "reads",
+    security(("bearer" = []), ("session" = [])),
+    params(crate::openapi::PeriodQuery),
+    responses(
+        (status = 200, description = "Every system's compliance over the period, by login time.", body = crate::openapi::ComplianceReply),
+        (status = 400, description = "A bad `from` or `to`, or `from` after `to` (`invalid_query`).", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No read token or session (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The role may not read compliance (`forbidden`).", body = crate::openapi::ErrorBody),
+        (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn get_compliance(
     State(hub): State<Arc<Hub>>,
     query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
@@ -502,6 +586,18 @@ fn sees_people(reader: &Option<axum::Extension<monban_web::auth::Reader>>) -> bo
         .is_some_and(|r| r.role.can(monban_web::auth::Permission::ReadCompliance))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/dead-letters",
+    tag = "reads",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The newest 500 dead letters.", body = crate::openapi::DeadLettersReply),
+        (status = 401, description = "No read token or session (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The role may not read doors (`forbidden`).", body = crate::openapi::ErrorBody),
+        (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn get_dead_letters(
     State(hub): State<Arc<Hub>>,
     reader: Option<axum::Extension<monban_web::auth::Reader>>,
@@ -531,6 +627,17 @@ async fn get_dead_letters(
 
 /// Connector health as data: every door's state, last event, last heartbeat, overruns,
 /// outages and dead letters, and every connector's state (see `crate::health`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/doors",
+    tag = "reads",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Every door's and connector's health.", body = crate::openapi::DoorsReply),
+        (status = 401, description = "No read token or session (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The role may not read doors (`forbidden`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn get_doors(State(hub): State<Arc<Hub>>) -> Result<Json<Value>, ApiError> {
     let doors = hub.door_health().await;
     let connectors: Vec<Value> = hub
@@ -553,6 +660,15 @@ async fn get_doors(State(hub): State<Arc<Hub>>) -> Result<Json<Value>, ApiError>
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The store is reachable.", body = crate::openapi::HealthReply),
+        (status = 503, description = "The store is not reachable (`store_unreachable`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn healthz(State(hub): State<Arc<Hub>>) -> Response {
     match hub.store.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({"status": "ok"}))).into_response(),
@@ -568,6 +684,14 @@ async fn healthz(State(hub): State<Arc<Hub>>) -> Response {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus (OpenMetrics) text.", body = String, content_type = "application/openmetrics-text"),
+    )
+)]
 async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
     hub.metrics.set_door_health(&hub.door_health().await);
     (
@@ -584,6 +708,17 @@ async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
 /// something the dashboard shows changed.
 ///
 /// A role without compliance read (facilities) is told that a login changed, not which.
+#[utoipa::path(
+    get,
+    path = "/api/v1/live",
+    tag = "reads",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Server-sent events: one unnamed message whenever something the dashboard shows changed; the stream stays open.", body = crate::openapi::LiveEvent, content_type = "text/event-stream"),
+        (status = 401, description = "No read token or session (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The role may not follow the feed (`forbidden`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn live(
     State(hub): State<Arc<Hub>>,
     reader: Option<axum::Extension<monban_web::auth::Reader>>,

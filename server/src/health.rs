@@ -87,7 +87,7 @@ impl DoorActivity {
 }
 
 /// One door's health, as the API and the dashboard show it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct DoorHealth {
     pub door: String,
     pub name: String,

@@ -12,6 +12,7 @@
 //! - [`export`] — CSV downloads of a period's compliance and evidence.
 //! - [`csv_out`] — every CSV file the hub writes: BOM, CRLF, formula cells neutralised.
 //! - [`metrics`] — the Prometheus registry.
+//! - [`openapi`] — the OpenAPI 3.1 description of the HTTP API (`/api/v1/openapi.json`).
 //! - [`tokens`] — token generation and hashing.
 //! - [`hardening`] — security headers and per-address rate limits on every response.
 //! - [`tls`] — HTTPS on the hub itself (rustls), when `[server] tls_cert` is set.
@@ -33,6 +34,7 @@ pub mod hub;
 pub mod hub_inventory;
 pub mod inventory_csv;
 pub mod metrics;
+pub mod openapi;
 pub mod serving;
 pub mod store;
 pub mod store_inventory;
@@ -148,6 +150,7 @@ pub fn app(hub: Arc<Hub>, hardening: &hardening::Hardening) -> axum::Router {
         .merge(auth::ceremony::router(hub.clone()))
         .merge(auth::step_up::router(hub.clone()))
         .merge(auth::forms::router(hub.clone()))
+        .merge(openapi::router())
         .merge(monban_web::dashboard_router(source, root))
         // Every route passes the gate (auth::session): who, which role, CSRF. Unknown
         // paths fall through to the 404 below without it.

@@ -42,6 +42,8 @@ pub fn access(method: &Method, path: &str) -> Access {
         "/api/dash/viewer" | "/api/dash/invite" | "/api/dash/step-up" => return Public,
         // Answers 401 itself without a session (a read token has none).
         "/api/v1/session" => return Public,
+        // The OpenAPI description of the API: no data, and clients need it before a token.
+        "/api/v1/openapi.json" => return Public,
         "/signout" | "/account" | "/api/dash/account" => return SignedIn,
         // The live feed says only that something changed; every role (and read token) may
         // follow it.
@@ -108,6 +110,12 @@ pub fn access(method: &Method, path: &str) -> Access {
     Needs(ManageUsers)
 }
 
+/// Public endpoints that only answer GET: no request to them changes state, so the gate
+/// asks no CSRF proof there and a wrong method gets the router's `405` with `Allow`.
+pub fn read_only(path: &str) -> bool {
+    matches!(path, "/healthz" | "/metrics" | "/api/v1/openapi.json")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +142,9 @@ mod tests {
         assert_eq!(get("/api/v1/session"), Public);
         assert_eq!(get("/rooms"), Needs(ReadDoors));
         assert_eq!(get("/metrics"), Public);
+        assert_eq!(get("/api/v1/openapi.json"), Public);
+        assert!(read_only("/healthz") && read_only("/api/v1/openapi.json"));
+        assert!(!read_only("/auth/signin/start") && !read_only("/api/v1/logins"));
         assert_eq!(get("/inventory"), Needs(ReadInventory));
         assert_eq!(get("/inventory/rooms.csv"), Needs(ReadInventory));
         assert_eq!(post("/inventory/import"), Needs(EditInventory));

@@ -41,6 +41,8 @@ pub fn router(hub: Arc<Hub>) -> Router {
     Router::new()
         .route("/api/v1/step-up", post(create))
         .route("/api/v1/step-up/{id}", get(status))
+        // CONTRACT §9: a body over 64 KiB is `413` (as on the other ingest endpoints).
+        .layer(axum::extract::DefaultBodyLimit::max(crate::api::BODY_LIMIT))
         .with_state(hub)
 }
 
@@ -96,21 +98,45 @@ async fn token_system(hub: &Hub, headers: &HeaderMap) -> Result<(SystemId, Strin
     }
 }
 
-#[derive(Deserialize)]
-struct CreateBody {
+/// `POST /api/v1/step-up`: who logs in where.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(examples(json!({"system": "ehr", "account": "nurse01", "terminal": "ward3-pc01"})))]
+pub(crate) struct CreateBody {
+    /// The system of the token.
     system: String,
+    /// The account that logs in; it must map to a person with a passkey.
     account: String,
+    /// The terminal, if the system knows it.
     #[serde(default)]
     terminal: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/step-up",
+    tag = "step-up",
+    operation_id = "create_step_up",
+    security(("bearer" = [])),
+    request_body(content = CreateBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The step-up waits for the person at `url`.", body = crate::openapi::StepUpCreated),
+        (status = 400, description = "Malformed JSON or a missing field (`malformed_request`).", body = crate::openapi::ErrorBody),
+        (status = 401, description = "A missing or unknown token (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not this system's login-ingest token (`forbidden`).", body = crate::openapi::ErrorBody),
+        (status = 413, description = "A body over 64 KiB (`payload_too_large`).", body = crate::openapi::ErrorBody),
+        (status = 422, description = "The account maps to no person (`unmapped_account`), the person has no passkey (`no_passkey`), or `account`/`terminal` is empty, over 256 characters or has control characters (`invalid_account`, `invalid_terminal`).", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Over the ingest rate limit (`rate_limited`).", body = crate::openapi::ErrorBody),
+        (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn create(
     State(hub): State<Arc<Hub>>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     headers: HeaderMap,
-    bytes: axum::body::Bytes,
+    bytes: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
     let (system, token_id) = token_system(&hub, &headers).await?;
+    let bytes = crate::api::body_bytes(bytes)?;
     let mut req: CreateBody = serde_json::from_slice(&bytes)
         .map_err(|e| err(StatusCode::BAD_REQUEST, "malformed_request", e.to_string()))?;
     // Bounded like a login's fields (`monban_core::text`): nothing unbounded is stored.
@@ -213,6 +239,22 @@ async fn create(
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/step-up/{id}",
+    tag = "step-up",
+    operation_id = "get_step_up",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The `step_up_id`.")),
+    responses(
+        (status = 200, description = "The step-up's status.", body = crate::openapi::StepUpStatus),
+        (status = 401, description = "A missing or unknown token (`unauthorized`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not a login-ingest token (`forbidden`).", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such step-up for this system (`not_found`).", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Over the ingest rate limit (`rate_limited`).", body = crate::openapi::ErrorBody),
+        (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::openapi::ErrorBody),
+    )
+)]
 async fn status(
     State(hub): State<Arc<Hub>>,
     headers: HeaderMap,
