@@ -254,7 +254,7 @@ pub async fn method_not_allowed(req: Request, next: Next) -> Response {
         (status = 200, description = "An `event_id` this door already sent: stored once.", body = crate::openapi::DoorEventReply),
         (status = 400, description = "Malformed JSON or a missing field (`malformed_request`).", body = crate::openapi::ErrorBody),
         (status = 401, description = "A missing or unknown token (`unauthorized`).", body = crate::openapi::ErrorBody),
-        (status = 403, description = "Not a door-ingest token (`forbidden`).", body = crate::openapi::ErrorBody),
+        (status = 403, description = "Not a door-ingest token, or one limited to other doors (`forbidden`).", body = crate::openapi::ErrorBody),
         (status = 413, description = "A body over 64 KiB (`payload_too_large`).", body = crate::openapi::ErrorBody),
         (status = 422, description = "A valid shape with an unknown value (`unknown_door`, `unknown_event_kind`, `invalid_timestamp`, …).", body = crate::openapi::ErrorBody),
         (status = 429, description = "Over the ingest rate limit (`rate_limited`).", body = crate::openapi::ErrorBody),

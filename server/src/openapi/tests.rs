@@ -370,7 +370,7 @@ async fn ingest_bodies_over_64_kib_are_413_with_the_error_body() {
     let login = crate::issue_token(&hub.store, TokenScope::Login(ehr), "t", &clock)
         .await
         .unwrap();
-    let doors = crate::issue_token(&hub.store, TokenScope::Doors, "t", &clock)
+    let doors = crate::issue_token(&hub.store, TokenScope::Doors(None), "t", &clock)
         .await
         .unwrap();
     let app = crate::app(hub, &crate::hardening::Hardening::default());
