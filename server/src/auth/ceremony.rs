@@ -128,6 +128,34 @@ async fn active_passkeys(
         .collect())
 }
 
+/// Assertion options (and the state to keep) for the active passkeys of an owner, or
+/// `None` when it has none.
+async fn assertion_options(
+    hub: &Hub,
+    auth: &Auth,
+    kind: Owner,
+    owner: &str,
+) -> Result<
+    Option<(
+        webauthn_rs::prelude::RequestChallengeResponse,
+        webauthn_rs::prelude::PasskeyAuthentication,
+    )>,
+    ApiError,
+> {
+    let keys: Vec<Passkey> = active_passkeys(hub, kind, owner)
+        .await?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    auth.webauthn
+        .start_passkey_authentication(&keys)
+        .map(Some)
+        .map_err(internal)
+}
+
 /// The stored form of a newly registered passkey.
 fn passkey_row(
     passkey: &Passkey,
@@ -593,20 +621,11 @@ async fn signin_start(
         let ceremony = auth.remember(refused("unknown_or_disabled_user"), now);
         return Ok(options(ceremony, rcr));
     };
-    let keys: Vec<Passkey> = active_passkeys(&hub, Owner::User, &user.id)
-        .await?
-        .into_iter()
-        .map(|(_, p)| p)
-        .collect();
-    if keys.is_empty() {
+    let Some((rcr, state)) = assertion_options(&hub, &auth, Owner::User, &user.id).await? else {
         let rcr = refused_options(&hub, &auth, name).await?;
         let ceremony = auth.remember(refused("no_passkey"), now);
         return Ok(options(ceremony, rcr));
-    }
-    let (rcr, state) = auth
-        .webauthn
-        .start_passkey_authentication(&keys)
-        .map_err(internal)?;
+    };
     let ceremony = auth.remember(
         Pending::SignIn {
             user_id: user.id,
@@ -834,22 +853,13 @@ async fn add_start(
     let (user, session_hash) = signed_in(&principal)?;
     let passkey_name = passkey_name(req.passkey_name.as_deref(), "passkey")?;
     let auth = hub.auth();
-    let keys: Vec<Passkey> = active_passkeys(&hub, Owner::User, &user.id)
-        .await?
-        .into_iter()
-        .map(|(_, p)| p)
-        .collect();
-    if keys.is_empty() {
+    let Some((rcr, state)) = assertion_options(&hub, &auth, Owner::User, &user.id).await? else {
         return Err(err(
             StatusCode::CONFLICT,
             "no_passkey",
             "this user has no active passkey to confirm with: ask an administrator for a new enrollment link / 有効なパスキーがありません",
         ));
-    }
-    let (rcr, state) = auth
-        .webauthn
-        .start_passkey_authentication(&keys)
-        .map_err(internal)?;
+    };
     let ceremony = auth.remember(
         Pending::AddPasskeyVerify {
             user_id: user.id.clone(),
@@ -989,22 +999,13 @@ pub async fn start_confirmation(
 ) -> Result<Value, ApiError> {
     let (user, session_hash) = signed_in(principal)?;
     let auth = hub.auth();
-    let keys: Vec<Passkey> = active_passkeys(hub, Owner::User, &user.id)
-        .await?
-        .into_iter()
-        .map(|(_, p)| p)
-        .collect();
-    if keys.is_empty() {
+    let Some((rcr, state)) = assertion_options(hub, &auth, Owner::User, &user.id).await? else {
         return Err(err(
             StatusCode::CONFLICT,
             "no_passkey",
             "this user has no active passkey to confirm with",
         ));
-    }
-    let (rcr, state) = auth
-        .webauthn
-        .start_passkey_authentication(&keys)
-        .map_err(internal)?;
+    };
     let ceremony = auth.remember(
         Pending::Confirm {
             user_id: user.id.clone(),
@@ -1059,22 +1060,13 @@ async fn step_up_start(
     let now = hub.now();
     let auth = hub.auth();
     let s = super::step_up::live_step_up(&hub, &id, now).await?;
-    let keys: Vec<Passkey> = active_passkeys(&hub, Owner::Person, &s.person)
-        .await?
-        .into_iter()
-        .map(|(_, p)| p)
-        .collect();
-    if keys.is_empty() {
+    let Some((rcr, state)) = assertion_options(&hub, &auth, Owner::Person, &s.person).await? else {
         return Err(err(
             StatusCode::UNPROCESSABLE_ENTITY,
             "no_passkey",
             "this person has no passkey registered with the hub / パスキーが登録されていません",
         ));
-    }
-    let (rcr, state) = auth
-        .webauthn
-        .start_passkey_authentication(&keys)
-        .map_err(internal)?;
+    };
     let ceremony = auth.remember(
         Pending::StepUp {
             step_up_id: s.id,
