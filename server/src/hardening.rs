@@ -104,6 +104,10 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// signed-in editor (a hospital's people table is larger than 64 KiB).
 pub const IMPORT_LIMIT: usize = 4 * 1024 * 1024;
 
+/// A refused body up to this size is read and dropped before the `413` (see
+/// [`limit_body`]).
+const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
+
 /// The body limit of a route.
 pub fn body_limit(path: &str) -> usize {
     if path == "/inventory/import" {
@@ -124,7 +128,14 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    if let Some(n) = declared.filter(|n| *n > limit as u64) {
+        // Read (and drop) a moderately large body before answering, so that a client
+        // still sending it reads the 413 instead of a reset connection; a huge one is
+        // refused at once. Either way nothing of it is kept.
+        if n <= DRAIN_LIMIT as u64 {
+            let drain = axum::body::to_bytes(req.into_body(), DRAIN_LIMIT);
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), drain).await;
+        }
         return too_large(limit);
     }
     let (parts, body) = req.into_parts();

@@ -586,6 +586,10 @@ pub async fn spawn_hub(mut opts: HubOptions) -> Hub {
     };
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
+        // Shorter than the hub's `header_read_timeout` (10 s), after which it closes an
+        // idle keep-alive connection: the client lets go first, never reusing one that
+        // the hub is closing at that moment.
+        .pool_idle_timeout(Duration::from_secs(5))
         .build()
         .expect("http client");
     let mut hub = Hub {
