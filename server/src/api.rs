@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::Stream;
 use monban_connectors::Ingested;
-use monban_core::{DoorEvent, InputError, Login, LoginCounts, Span, SystemCompliance, Timestamp};
+use monban_core::{DoorEvent, InputError, Login, Span, SystemCompliance, Timestamp};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -65,6 +65,24 @@ impl ApiError {
             )
         } else {
             ApiError::internal(e)
+        }
+    }
+
+    /// The writer could not commit: `503 store_unavailable` when the store cannot be
+    /// reached or the hub is stopping (nothing was recorded; the sender retries), else
+    /// `500 internal_error`.
+    pub(crate) fn write(e: crate::writer::WriteError) -> ApiError {
+        use crate::writer::WriteError;
+        match e {
+            WriteError::Unavailable(_) | WriteError::Stopped => {
+                tracing::error!(error = %e, "not stored");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the hub cannot reach its store: nothing was recorded; send it again",
+                )
+            }
+            WriteError::Failed(_) => ApiError::internal(e),
         }
     }
 
@@ -116,7 +134,13 @@ impl From<HubError> for ApiError {
                 "event_id_conflict",
                 format!("event_id {id:?} is already stored for another system: nothing was stored; give this login an event_id of its own"),
             ),
+            HubError::StepUpUsed(id) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "step_up_invalid",
+                format!("step-up {id:?} has already been used"),
+            ),
             HubError::Store(e) => ApiError::store(e),
+            HubError::Write(e) => ApiError::write(e),
         }
     }
 }
@@ -373,26 +397,38 @@ async fn post_login(
         if let Err(e) = crate::auth::step_up::vouch(&hub, &step_up, &mut login).await {
             return Err(refused(e).await);
         }
-        if !crate::auth::step_up::consume(&hub, &step_up, &login.event_id).await? {
-            return Err(refused(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "step_up_invalid",
-                format!("step-up {step_up:?} has already been used"),
-            ))
-            .await);
+        // The step-up is consumed by this login in the transaction that stores it.
+        let (stored, new) = match hub.ingest_login(login, Some(step_up.clone())).await {
+            Err(HubError::StepUpUsed(id)) => {
+                return Err(refused(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "step_up_invalid",
+                    format!("step-up {id:?} has already been used"),
+                ))
+                .await)
+            }
+            other => other?,
+        };
+        if new {
+            crate::auth::record(
+                &hub,
+                &actor,
+                system.as_str(),
+                &address,
+                "step_up.use",
+                &step_up,
+                json!({"login": stored.login.event_id, "account": stored.login.account}),
+            )
+            .await;
         }
-        crate::auth::record(
-            &hub,
-            &actor,
-            system.as_str(),
-            &address,
-            "step_up.use",
-            &step_up,
-            json!({"login": login.event_id, "account": login.account}),
-        )
-        .await;
+        let status = if new {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::OK
+        };
+        return Ok((status, Json(verdict_reply(&stored, hub.now()))).into_response());
     }
-    let (stored, new) = hub.ingest_login(login).await?;
+    let (stored, new) = hub.ingest_login(login, None).await?;
     let status = if new {
         StatusCode::ACCEPTED
     } else {
@@ -526,21 +562,16 @@ fn period(p: &HashMap<String, String>, now: Timestamp) -> Result<(Timestamp, Tim
     Ok((from, to))
 }
 
-/// Builds the compliance rows for a period (also used by the dashboard).
+/// Builds the compliance rows for a period (also used by the dashboard), from the day
+/// rollups and the exact edges (see [`crate::reports`]).
 pub async fn compliance_rows(
     hub: &Hub,
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<SystemCompliance>, ApiError> {
-    let counts = hub
-        .store
-        .verdict_counts(from, to)
+    let by_system = crate::reports::counts(&hub.store, from, to, None, crate::hub::SITE_OFFSET_S)
         .await
         .map_err(ApiError::store)?;
-    let mut by_system: HashMap<String, LoginCounts> = HashMap::new();
-    for (system, kind, n) in counts {
-        by_system.entry(system).or_default().add(kind, n);
-    }
     Ok(hub
         .inventory()
         .systems()

@@ -19,7 +19,7 @@
 
 use crate::api::ApiError;
 use crate::hub::Hub;
-use crate::store::{get, StoredLogin};
+use crate::store::StoredLogin;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -70,8 +70,45 @@ pub(crate) fn place(inv: &Inventory, s: &StoredLogin) -> LoginPlace {
     }
 }
 
-/// The compliance rows and up to `limit` logins (all with `None`) of the period, oldest
-/// login first. Logins are those with `from <= ts <= to`, as §8 counts them.
+/// Logins read from the store at a time when a file is streamed.
+const PAGE: usize = 1000;
+
+/// One login as the export shows it.
+fn evidence_row(inv: &Inventory, s: &StoredLogin, now: Timestamp) -> EvidenceRow {
+    let p = place(inv, s);
+    let l = &s.login;
+    let evidence = match (&s.verdict.evidence, s.verdict.kind) {
+        (Some(e), VerdictKind::CombinedMeasures) => Some(e),
+        _ => None,
+    };
+    EvidenceRow {
+        event_id: l.event_id.clone(),
+        ts: l.ts.to_rfc3339(),
+        system: l.system.to_string(),
+        system_name: p.system_name.unwrap_or_else(|| l.system.to_string()),
+        account: l.account.clone(),
+        person: p.person_name,
+        terminal: l.terminal.clone(),
+        room: p.room_name,
+        factors: l.factors.iter().map(|f| f.as_str().to_string()).collect(),
+        outcome: l.outcome.as_str().to_string(),
+        verdict: s.verdict.kind.as_str().to_string(),
+        reasons: s
+            .verdict
+            .reasons
+            .iter()
+            .map(|r| r.as_str().to_string())
+            .collect(),
+        is_final: s.final_at_time(now),
+        entry_door: evidence.map(|e| e.door.to_string()),
+        entry_time: evidence.map(|e| e.entered_at.to_rfc3339()),
+        credential_type: evidence.map(|e| e.credential_type.as_str().to_string()),
+    }
+}
+
+/// The compliance rows and the first `limit` logins (at most [`PAGE`]; `Some(0)`: none)
+/// of the period, oldest login first. Logins are those with `from <= ts <= to`, as §8
+/// counts them; `login_count` counts them all (from the rollups).
 pub(crate) async fn period_data(
     hub: &Hub,
     period: Period,
@@ -100,54 +137,22 @@ pub(crate) async fn period_data(
         })
         .collect();
 
-    let ids = sqlx::query(
-        "SELECT event_id FROM logins WHERE ts >= $1 AND ts <= $2 ORDER BY ts, received_at",
-    )
-    .bind(period.from_ms)
-    .bind(period.to_ms)
-    .fetch_all(hub.store.pool())
-    .await
-    .map_err(|e| e.to_string())?;
-    let login_count = ids.len();
+    let login_count = systems
+        .iter()
+        .map(|s| s.successful + s.failed)
+        .sum::<u64>() as usize;
     let inv = hub.inventory();
-    let mut logins = Vec::with_capacity(limit.unwrap_or(login_count).min(login_count));
-    // One lookup per login keeps the row decoding in one place (`Store::login`); an
-    // inspection period holds thousands of logins, not millions.
-    for row in ids.iter().take(limit.unwrap_or(usize::MAX)) {
-        let id: String = get(row, "event_id").map_err(|e| e.to_string())?;
-        let Some(s) = hub.store.login(&id).await.map_err(|e| e.to_string())? else {
-            continue;
-        };
-        let p = place(&inv, &s);
-        let l = &s.login;
-        let evidence = match (&s.verdict.evidence, s.verdict.kind) {
-            (Some(e), VerdictKind::CombinedMeasures) => Some(e),
-            _ => None,
-        };
-        logins.push(EvidenceRow {
-            event_id: l.event_id.clone(),
-            ts: l.ts.to_rfc3339(),
-            system: l.system.to_string(),
-            system_name: p.system_name.unwrap_or_else(|| l.system.to_string()),
-            account: l.account.clone(),
-            person: p.person_name,
-            terminal: l.terminal.clone(),
-            room: p.room_name,
-            factors: l.factors.iter().map(|f| f.as_str().to_string()).collect(),
-            outcome: l.outcome.as_str().to_string(),
-            verdict: s.verdict.kind.as_str().to_string(),
-            reasons: s
-                .verdict
-                .reasons
-                .iter()
-                .map(|r| r.as_str().to_string())
-                .collect(),
-            is_final: s.final_at_time(now),
-            entry_door: evidence.map(|e| e.door.to_string()),
-            entry_time: evidence.map(|e| e.entered_at.to_rfc3339()),
-            credential_type: evidence.map(|e| e.credential_type.as_str().to_string()),
-        });
-    }
+    let logins = match limit {
+        Some(0) => Vec::new(),
+        _ => hub
+            .store
+            .logins_page(from, to, None, limit.unwrap_or(login_count).min(PAGE) as i64)
+            .await
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|s| evidence_row(&inv, s, now))
+            .collect(),
+    };
     Ok(ExportData {
         site_name: hub.site_name.clone(),
         generated_at: now.to_rfc3339(),
@@ -317,32 +322,99 @@ async fn evidence_csv(
 ) -> Result<Response, ApiError> {
     let (period, offset) = request_period(&hub, query)?;
     download_audit(&hub, (principal, address), "evidence.csv", period).await;
-    let data = period_data(&hub, period, offset, None)
+    let from = Timestamp::from_millis(period.from_ms);
+    let to = Timestamp::from_millis(period.to_ms);
+    let filename = format!(
+        "monban-evidence-{}_{}.csv",
+        date_at(period.from_ms, offset),
+        date_at(period.to_ms, offset)
+    );
+    // The file is streamed a page of logins at a time (keyset pagination on (ts,
+    // event_id)): memory stays bounded however long the period is. A store error after
+    // the first bytes ends the download early (the client sees a truncated file and an
+    // error in the hub's log); before them it is the contract's error body.
+    let mut csv = crate::csv_out::CsvFile::new();
+    csv.row(EVIDENCE_HEADER).map_err(internal)?;
+    let first_page = hub
+        .store
+        .logins_page(from, to, None, PAGE as i64)
         .await
-        .map_err(internal)?;
-    let mut records = vec![EVIDENCE_HEADER.iter().map(|s| s.to_string()).collect()];
-    records.extend(data.logins.iter().map(|r: &EvidenceRow| {
-        vec![
-            r.event_id.clone(),
-            at_offset(&r.ts, offset),
-            r.system.clone(),
-            r.account.clone(),
-            r.person.clone().unwrap_or_default(),
-            r.terminal.clone(),
-            r.room.clone().unwrap_or_default(),
-            r.factors.join(";"),
-            r.outcome.clone(),
-            r.verdict.clone(),
-            r.reasons.join(";"),
-            r.is_final.to_string(),
-            r.entry_door.clone().unwrap_or_default(),
-            r.entry_time
-                .as_deref()
-                .map(|t| at_offset(t, offset))
-                .unwrap_or_default(),
-            r.credential_type.clone().unwrap_or_default(),
-            r.system_name.clone(),
-        ]
-    }));
-    attachment("evidence", &data, records)
+        .map_err(ApiError::store)?;
+    struct Cursor {
+        hub: Arc<Hub>,
+        csv: crate::csv_out::CsvFile,
+        page: Option<Vec<StoredLogin>>,
+    }
+    let cursor = Cursor {
+        hub,
+        csv,
+        page: Some(first_page),
+    };
+    let stream = futures::stream::unfold(cursor, move |mut c| async move {
+        let page = c.page.take()?;
+        let now = c.hub.now();
+        let inv = c.hub.inventory();
+        for s in &page {
+            let r = evidence_row(&inv, s, now);
+            if let Err(e) = c.csv.row(evidence_record(&r, offset)) {
+                tracing::error!(error = %e, "evidence export stopped");
+                return None;
+            }
+        }
+        if page.len() == PAGE {
+            let last = page.last().map(|s| (s.login.ts, s.login.event_id.clone()));
+            match c.hub.store.logins_page(from, to, last, PAGE as i64).await {
+                Ok(next) => c.page = Some(next),
+                Err(e) => {
+                    tracing::error!(error = %e, "evidence export stopped: the store failed");
+                }
+            }
+        }
+        match c.csv.take() {
+            Ok(bytes) => Some((Ok::<_, std::io::Error>(bytes), c)),
+            Err(e) => {
+                tracing::error!(error = %e, "evidence export stopped");
+                None
+            }
+        }
+    });
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")).map_err(internal)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// One line of `evidence.csv`, its times at `offset`.
+fn evidence_record(r: &EvidenceRow, offset: i32) -> Vec<String> {
+    vec![
+        r.event_id.clone(),
+        at_offset(&r.ts, offset),
+        r.system.clone(),
+        r.account.clone(),
+        r.person.clone().unwrap_or_default(),
+        r.terminal.clone(),
+        r.room.clone().unwrap_or_default(),
+        r.factors.join(";"),
+        r.outcome.clone(),
+        r.verdict.clone(),
+        r.reasons.join(";"),
+        r.is_final.to_string(),
+        r.entry_door.clone().unwrap_or_default(),
+        r.entry_time
+            .as_deref()
+            .map(|t| at_offset(t, offset))
+            .unwrap_or_default(),
+        r.credential_type.clone().unwrap_or_default(),
+        r.system_name.clone(),
+    ]
 }

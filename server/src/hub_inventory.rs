@@ -5,7 +5,6 @@
 use crate::hub::{Hub, HubError};
 use crate::store_inventory::InventoryChange;
 use monban_core::{Inventory, PersonId, RoomId, Timestamp};
-use std::sync::Arc;
 
 /// A person's presence in a room at some instant (CONTRACT §3).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,34 +19,22 @@ pub struct PresenceNow {
 }
 
 impl Hub {
-    /// Replaces the inventory with `new`: stores it with `changes` recorded as made by
-    /// `who`, hands it to the engine (which derives presence and alarms again and
-    /// re-judges every pending login) and persists the verdicts that changed.
+    /// Replaces the inventory with `new`: the writer stores it with `changes` recorded as
+    /// made by `who`, hands it to the engine (which derives presence and alarms again and
+    /// re-judges every pending login) and persists the verdicts that changed, in one
+    /// transaction.
     pub async fn replace_inventory(
         &self,
         new: Inventory,
         changes: &[InventoryChange],
         who: &str,
     ) -> Result<(), HubError> {
-        let mut engine = self.engine.lock().await;
-        let now = self.now();
-        self.store
-            .save_edited_inventory(&new, changes, who, now)
-            .await?;
-        let updates = engine.set_inventory(new.clone(), now);
-        self.store.apply_updates(&updates, now, "inventory").await?;
-        self.metrics
-            .pending_verdicts
-            .set(engine.pending_count() as i64);
-        match self.inventory.write() {
-            Ok(mut g) => *g = Arc::new(new),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(new),
-        }
-        drop(engine);
-        for u in &updates {
-            self.notify("verdict", u.event_id.clone());
-        }
-        self.notify("inventory", String::new());
+        let input = crate::writer::Input::Inventory {
+            new: Box::new(new),
+            changes: changes.to_vec(),
+            who: who.to_string(),
+        };
+        self.writer().submit_one(input).await??;
         Ok(())
     }
 
@@ -55,7 +42,7 @@ impl Hub {
     /// people). Uncontrolled rooms are included: presence is a fact of the doors.
     pub async fn presence_at(&self, t: Timestamp) -> Vec<PresenceNow> {
         let inv = self.inventory();
-        let engine = self.engine.lock().await;
+        let engine = self.shared.engine.read().await;
         let timeline = engine.timeline();
         let mut out = Vec::new();
         for room in inv.rooms() {

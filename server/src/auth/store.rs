@@ -291,7 +291,7 @@ impl Store {
 
     /// Disables (`Some(now)`) or re-enables (`None`) a user; disabling ends their sessions.
     pub async fn set_user_disabled(&self, id: &str, at: Option<Timestamp>) -> Result<bool> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
             .bind(at.map(|t| t.as_millis()))
             .bind(id)
@@ -369,7 +369,7 @@ impl Store {
         id: &str,
         now: Timestamp,
     ) -> Result<bool> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query(
             "UPDATE passkeys SET revoked_at = $1 WHERE id = $2 AND owner_kind = $3 AND owner = $4 AND revoked_at IS NULL",
         )
@@ -450,7 +450,7 @@ impl Store {
         passkey: &PasskeyRow,
         now: Timestamp,
     ) -> Result<bool> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query(
             "UPDATE invites SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $1",
         )

@@ -10,12 +10,11 @@ mod rooms;
 mod system;
 
 use crate::hub::Hub;
-use crate::store::{get, parse};
+use crate::store::get;
 use monban_core::{Span, Timestamp, VerdictKind};
 use monban_web::model::{Readiness, RenewalRow, SystemTrend, TrendDay};
 use monban_web::{DoorRow, LoginRow, Overview, SystemRow};
 use std::collections::{BTreeMap, HashMap};
-use std::str::FromStr;
 use std::sync::Arc;
 
 /// Asia/Tokyo is UTC+9 all year.
@@ -51,43 +50,30 @@ pub(crate) fn fiscal_year(month: &str) -> Option<i32> {
 }
 
 /// Login counts per (system, JST day, verdict) with `from <= ts <= to`; `system` limits
-/// them to one system.
+/// them to one system. Whole days come from the rollups (see [`crate::reports`]).
 pub(crate) async fn daily_counts(
     hub: &Hub,
     system: Option<&str>,
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<(String, i64, VerdictKind, u64)>, String> {
-    let sql = format!(
-        "SELECT system, verdict, (ts + {JST_MS}) / {DAY_MS} AS day, COUNT(*) AS n FROM logins \
-         WHERE ts >= $1 AND ts <= $2{} GROUP BY system, verdict, (ts + {JST_MS}) / {DAY_MS}",
-        if system.is_some() {
-            " AND system = $3"
-        } else {
-            ""
-        }
-    );
-    let mut q = sqlx::query(&sql)
-        .bind(from.as_millis())
-        .bind(to.as_millis());
-    if let Some(s) = system {
-        q = q.bind(s.to_string());
-    }
-    let rows = q
-        .fetch_all(hub.store.pool())
+    let days = crate::reports::day_counts(&hub.store, from, to, system, crate::hub::SITE_OFFSET_S)
         .await
         .map_err(|e| e.to_string())?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                get::<String>(r, "system")?,
-                get::<i64>(r, "day")?,
-                parse(VerdictKind::from_str(&get::<String>(r, "verdict")?))?,
-                u64::try_from(get::<i64>(r, "n")?).unwrap_or(0),
-            ))
-        })
-        .collect::<Result<Vec<_>, crate::store::StoreError>>()
-        .map_err(|e| e.to_string())
+    let mut out = Vec::new();
+    for ((system, day), c) in days {
+        for (kind, n) in [
+            (VerdictKind::Direct2fa, c.direct_2fa),
+            (VerdictKind::CombinedMeasures, c.combined_measures),
+            (VerdictKind::NotMet, c.not_met),
+            (VerdictKind::NotApplicable, c.failed),
+        ] {
+            if n > 0 {
+                out.push((system.clone(), day, kind, n));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Adds `n` logins of verdict `kind` to a day.

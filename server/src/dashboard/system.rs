@@ -3,15 +3,13 @@
 //! JST day, its `not_met` logins by reason and the terminals its logins came from.
 
 use super::{add_to_day, daily_counts, day_label, jst_day, jst_day_start, HubSource};
-use crate::store::get;
-use monban_core::{Reason, Span, Timestamp};
+use monban_core::{Span, Timestamp};
 use monban_web::model::TrendDay;
 use monban_web::pages::system::{
     ReasonGroup, ReasonLogin, SystemDetail, SystemLookup, TerminalUse, VerdictDay,
     LATEST_PER_REASON,
 };
 use std::collections::{BTreeMap, HashMap};
-use std::str::FromStr;
 
 /// The contract's reason codes, in the contract's order (CONTRACT §3).
 const REASONS: [&str; 7] = [
@@ -115,61 +113,54 @@ impl monban_web::pages::system::SystemSource for HubSource {
             })
             .collect();
 
-        // The successful logins of the period, newest first: reasons and terminals.
-        let logins = sqlx::query(
-            "SELECT event_id, ts, account, terminal, verdict, reasons FROM logins \
-             WHERE system = $1 AND ts >= $2 AND ts <= $3 AND verdict <> 'not_applicable' \
-             ORDER BY ts DESC, event_id DESC",
-        )
-        .bind(id.clone())
-        .bind(from.as_millis())
-        .bind(to.as_millis())
-        .fetch_all(hub.store.pool())
-        .await
-        .map_err(|e| e.to_string())?;
+        // Reasons and terminals from the rollups; the newest logins of each reason from
+        // `login_reasons` (an index, never the whole period).
+        let offset = crate::hub::SITE_OFFSET_S;
+        let store = &hub.store;
         let mut groups: HashMap<String, ReasonGroup> = HashMap::new();
-        let mut terminals: BTreeMap<String, TerminalUse> = BTreeMap::new();
-        for r in &logins {
-            let field = |c: &str| get::<String>(r, c).map_err(|e| e.to_string());
-            let (event_id, account, terminal, verdict, reasons) = (
-                field("event_id")?,
-                field("account")?,
-                field("terminal")?,
-                field("verdict")?,
-                field("reasons")?,
+        for (reason, count) in crate::reports::reason_counts(store, from, to, &id, offset)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            let latest = store
+                .latest_with_reason(&id, reason, from, to, LATEST_PER_REASON as i64)
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|(event_id, ts, account, terminal)| ReasonLogin {
+                    event_id,
+                    ts: ts.to_rfc3339(),
+                    account,
+                    terminal,
+                })
+                .collect();
+            let code = reason.as_str().to_string();
+            groups.insert(
+                code.clone(),
+                ReasonGroup {
+                    reason: code,
+                    count,
+                    latest,
+                },
             );
-            let ts = Timestamp::from_millis(get::<i64>(r, "ts").map_err(|e| e.to_string())?);
-            let not_met = verdict == "not_met";
-            let t = terminals
-                .entry(terminal.clone())
-                .or_insert_with(|| TerminalUse {
-                    terminal: terminal.clone(),
-                    ..Default::default()
-                });
-            t.logins += 1;
-            if not_met {
-                t.not_met += 1;
-                for reason in reasons.split(',').filter(|s| !s.is_empty()) {
-                    // Keep a code the dashboard does not know visible rather than drop it.
-                    let code = Reason::from_str(reason)
-                        .map(|r| r.as_str().to_string())
-                        .unwrap_or_else(|_| reason.to_string());
-                    let g = groups.entry(code.clone()).or_insert_with(|| ReasonGroup {
-                        reason: code,
-                        ..Default::default()
-                    });
-                    g.count += 1;
-                    if g.latest.len() < LATEST_PER_REASON {
-                        g.latest.push(ReasonLogin {
-                            event_id: event_id.clone(),
-                            ts: ts.to_rfc3339(),
-                            account: account.clone(),
-                            terminal: terminal.clone(),
-                        });
-                    }
-                }
-            }
         }
+        let terminals: BTreeMap<String, TerminalUse> =
+            crate::reports::terminal_counts(store, from, to, &id, offset)
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|(terminal, (logins, not_met))| {
+                    (
+                        terminal.clone(),
+                        TerminalUse {
+                            terminal,
+                            logins,
+                            not_met,
+                            ..Default::default()
+                        },
+                    )
+                })
+                .collect();
         let rank = |code: &str| {
             REASONS
                 .iter()
