@@ -14,10 +14,10 @@ use async_trait::async_trait;
 use monban_connectors::{ConnectorState, DeadLetter, DoorSink, Ingested, SinkError, SinkItem};
 use monban_core::timeline::Outage;
 use monban_core::{
-    DoorEvent, DoorId, DoorStatus, Engine, Inventory, Login, SiteId, Span, StatusChange, Timestamp,
+    DoorEvent, DoorId, DoorStatus, Inventory, Login, SiteId, Span, StatusChange, Timestamp,
 };
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
 /// How often a connected connector's "last up" mark is refreshed in the store.
@@ -122,14 +122,7 @@ impl Hub {
                 String::new(),
             )
         });
-        let (live, _) = broadcast::channel(4096);
-        let shared = Shared {
-            engine: Arc::new(tokio::sync::RwLock::new(Engine::new(inventory.clone(), grace))),
-            inventory: Arc::new(RwLock::new(Arc::new(inventory))),
-            activity: Arc::new(Mutex::new(BTreeMap::new())),
-            live,
-            metrics: Arc::new(Metrics::new()),
-        };
+        let shared = Shared::new(inventory, grace);
         let writer = Writer::start(
             store.clone(),
             shared.clone(),

@@ -10,6 +10,7 @@
 //! - [`api`] — the HTTP API of the contract, the error body, health and metrics.
 //! - [`dashboard`] — the data port the Leptos dashboard reads through.
 //! - [`export`] — CSV downloads of a period's compliance and evidence.
+//! - [`generate`] — `monban generate logins`: generated logins through the writer (benchmarks).
 //! - [`csv_out`] — every CSV file the hub writes: BOM, CRLF, formula cells neutralised.
 //! - [`metrics`] — the Prometheus registry.
 //! - [`reports`] — reports over a period from the day rollups, edges counted exactly.
@@ -30,6 +31,7 @@ pub mod csv_out;
 pub mod dashboard;
 pub mod demo;
 pub mod export;
+pub mod generate;
 pub mod hardening;
 pub mod health;
 pub mod hub;

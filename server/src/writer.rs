@@ -191,6 +191,17 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Empty views for `inventory`; [`Writer::start`] fills them from the store.
+    pub fn new(inventory: Inventory, grace: Span) -> Shared {
+        Shared {
+            engine: Arc::new(tokio::sync::RwLock::new(Engine::new(inventory.clone(), grace))),
+            inventory: Arc::new(RwLock::new(Arc::new(inventory))),
+            activity: Arc::new(Mutex::new(BTreeMap::new())),
+            live: broadcast::channel(4096).0,
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+
     pub fn inventory(&self) -> Arc<Inventory> {
         match self.inventory.read() {
             Ok(g) => g.clone(),

@@ -617,6 +617,14 @@ impl Store {
         rows.iter().map(login_from_row).collect()
     }
 
+    /// Whether any login is stored.
+    pub async fn has_logins(&self) -> Result<bool> {
+        Ok(sqlx::query("SELECT 1 FROM logins LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
+    }
+
     /// Logins whose verdict is not yet final.
     pub async fn pending_logins(&self) -> Result<Vec<StoredLogin>> {
         let rows = sqlx::query("SELECT * FROM logins WHERE is_final = 0 ORDER BY received_at")
