@@ -12,6 +12,7 @@ use crate::metrics::Metrics;
 use crate::store::{Store, StoreError, StoredLogin};
 use async_trait::async_trait;
 use monban_connectors::{ConnectorState, DeadLetter, DoorSink, Ingested, SinkError};
+use monban_core::health::{DoorFeed, LastConnected, OfflineReason, OutageCause};
 use monban_core::timeline::Outage;
 use monban_core::{
     DoorEvent, DoorId, DoorStatus, Engine, Inventory, Login, SiteId, Span, StatusChange, Timestamp,
@@ -26,7 +27,7 @@ use tokio::sync::{broadcast, Mutex};
 pub const CONNECTOR_MARK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The `source` of the status changes the heartbeat watchdog records.
-pub const WATCHDOG: &str = "watchdog";
+pub const WATCHDOG: &str = monban_core::health::WATCHDOG;
 
 /// How far back door facts are kept in memory. The store keeps everything; a login whose
 /// time is older than this is judged on what memory still holds (fail closed).
@@ -327,26 +328,7 @@ impl Hub {
     /// if it says `online`, and the watchdog's offline period.
     fn after_status(&self, change: &StatusChange, source: &str) {
         let now = self.now();
-        self.with_activity(&change.door, |a| {
-            if a.last_status
-                .as_ref()
-                .is_none_or(|(ts, _, _)| change.ts >= *ts)
-            {
-                a.last_status = Some((change.ts, change.status, source.to_string()));
-            }
-            match change.status {
-                DoorStatus::Online => {
-                    a.heard(change.ts, now);
-                    if a.revives(change.ts.min(now)) {
-                        a.silent_since = None;
-                    }
-                }
-                DoorStatus::Offline if source == WATCHDOG => {
-                    a.silent_since = Some(change.ts);
-                }
-                DoorStatus::Offline => {}
-            }
-        });
+        self.with_activity(&change.door, |a| a.record_status(change, source, now));
     }
 
     fn with_activity<R>(&self, door: &DoorId, f: impl FnOnce(&mut DoorActivity) -> R) -> R {
@@ -382,17 +364,21 @@ impl Hub {
     /// its last sign of life (see [`crate::health`]).
     pub async fn check_heartbeats(&self) -> Result<(), HubError> {
         let now = self.now();
-        for (door, timeout) in &self.heartbeat_timeouts {
-            let overdue = self.with_activity(door, |a| a.overdue(*timeout, self.started, now));
-            if let Some(from) = overdue {
-                tracing::warn!(door = %door, since = %from, timeout = ?timeout.as_std(), "no sign of life within the heartbeat timeout: door offline");
-                let change = StatusChange {
-                    door: door.clone(),
-                    ts: from,
-                    status: DoorStatus::Offline,
-                };
-                self.ingest_status(change, WATCHDOG).await?;
-            }
+        let changes = {
+            let activity = match self.activity.lock() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            monban_core::health::watchdog(&self.heartbeat_timeouts, &activity, self.started, now)
+        };
+        for change in changes {
+            let timeout = self
+                .heartbeat_timeouts
+                .get(&change.door)
+                .map(|t| t.as_std())
+                .unwrap_or_default();
+            tracing::warn!(door = %change.door, since = %change.ts, timeout = ?timeout, "no sign of life within the heartbeat timeout: door offline");
+            self.ingest_status(change, WATCHDOG).await?;
         }
         Ok(())
     }
@@ -441,20 +427,12 @@ impl Hub {
                 } else {
                     format!("modbus:{}", d.id)
                 };
-                let offline = status == DoorStatus::Offline;
-                let status_offline =
-                    matches!(a.last_status, Some((ts, DoorStatus::Offline, _)) if ts <= now);
-                let offline_reason = offline.then(|| {
-                    if a.silent_since.is_some() {
-                        "heartbeat_timeout"
-                    } else if !status_offline {
-                        "outage"
-                    } else if source == "modbus" {
-                        "connector"
-                    } else {
-                        "status"
-                    }
-                });
+                let feed = if source == "modbus" {
+                    DoorFeed::Modbus
+                } else {
+                    DoorFeed::Mqtt
+                };
+                let offline_reason = OfflineReason::of(status, &a, feed, now).map(|r| r.as_str());
                 DoorHealth {
                     door: d.id.to_string(),
                     name: d.name.clone(),
@@ -483,26 +461,24 @@ impl Hub {
             .collect()
     }
 
-    /// Records that the given doors may have missed events between `from` and `to`.
+    /// Records that the given doors may have missed events between `from` and `to`, for
+    /// `cause` (stored as its code; `reason` is the free text for the record).
     pub async fn record_outage(
         &self,
         doors: &[DoorId],
         outage: Outage,
+        cause: OutageCause,
         reason: &str,
     ) -> Result<(), HubError> {
         let mut engine = self.engine.lock().await;
         let now = self.finalize_before_input(&mut engine).await?;
         let mut updates = Vec::new();
         for d in doors {
-            self.store.insert_outage(d, outage, reason, now).await?;
+            self.store
+                .insert_outage(d, outage, cause, reason, now)
+                .await?;
             updates.extend(engine.record_outage(d, outage, now));
-            self.with_activity(d, |a| {
-                a.outages += 1;
-                if reason.contains("overrun") {
-                    a.overruns += 1;
-                    a.last_overrun_at = a.last_overrun_at.max(Some(outage.to));
-                }
-            });
+            self.with_activity(d, |a| a.record_outage(cause, outage));
         }
         self.persist(&engine, &updates, now, reason).await?;
         drop(engine);
@@ -832,29 +808,28 @@ impl DoorSink for Hub {
 
     async fn fresh_session(&self, name: &str, at: Timestamp) {
         let last_up = match self.store.connector_last_up(name).await {
-            Ok(v) => v,
+            Ok(v) => LastConnected::from(v),
             Err(e) => {
                 tracing::error!(error = %e, "cannot read when the connector was last up; assuming it was just now");
                 // Fail closed over the longest span memory holds.
-                Some(at.saturating_sub(MEMORY_HORIZON))
+                LastConnected::Unknown
             }
         };
-        match last_up {
-            Some(from) if from < at => {
+        match monban_core::health::blind_period(last_up, at, MEMORY_HORIZON) {
+            Some(outage) => {
+                let from = outage.from;
                 tracing::warn!(connector = name, since = %from, "the broker kept no session for the hub while it was down: messages since it was last connected may be lost");
                 let doors = self.mqtt_doors();
                 let reason = format!(
                     "{name} connector blind (the broker had no session for the hub after its restart; last connected {})",
                     from.to_rfc3339()
                 );
-                if let Err(e) = self
-                    .record_outage(&doors, Outage { from, to: at }, &reason)
-                    .await
-                {
+                let cause = OutageCause::MqttBlindRestart;
+                if let Err(e) = self.record_outage(&doors, outage, cause, &reason).await {
                     tracing::error!(error = %e, "could not record the blind period");
                 }
             }
-            _ => tracing::info!(
+            None => tracing::info!(
                 connector = name,
                 "first connection: the broker starts a new session for the hub"
             ),
@@ -866,17 +841,24 @@ impl DoorSink for Hub {
         let doors = self.mqtt_doors();
         let reason = format!("{name} connector blind (broker lost the session)");
         if let Err(e) = self
-            .record_outage(&doors, Outage { from, to }, &reason)
+            .record_outage(&doors, Outage { from, to }, OutageCause::MqttBlind, &reason)
             .await
         {
             tracing::error!(error = %e, "could not record the blind period");
         }
     }
 
-    async fn door_outage(&self, door: &DoorId, from: Timestamp, to: Timestamp, reason: &str) {
+    async fn door_outage(
+        &self,
+        door: &DoorId,
+        from: Timestamp,
+        to: Timestamp,
+        cause: OutageCause,
+        reason: &str,
+    ) {
         let doors = [door.clone()];
         if let Err(e) = self
-            .record_outage(&doors, Outage { from, to }, reason)
+            .record_outage(&doors, Outage { from, to }, cause, reason)
             .await
         {
             tracing::error!(error = %e, door = %door, "could not record the door outage");
