@@ -17,7 +17,8 @@ use std::str::FromStr;
 pub const LOGIN_WINDOW: Span = Span::from_millis_const(5 * 60 * 1000);
 
 /// A stored step-up's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StepUpStatus {
     /// Waiting for the person (until it expires).
     Pending,
@@ -219,6 +220,7 @@ mod tests {
         }
         for s in StepUpStatus::ALL {
             assert_eq!(s.as_str().parse::<StepUpStatus>(), Ok(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
         assert!("expired".parse::<StepUpStatus>().is_err());
     }

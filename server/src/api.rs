@@ -374,10 +374,10 @@ async fn post_login(
             return Err(refused(e).await);
         }
         if !crate::auth::step_up::consume(&hub, &step_up, &login.event_id).await? {
-            return Err(refused(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "step_up_invalid",
-                format!("step-up {step_up:?} has already been used"),
+            return Err(refused(crate::auth::step_up::invalid(
+                monban_core::step_up::StepUpRefusal::Consumed {
+                    id: step_up.clone(),
+                },
             ))
             .await);
         }
