@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::Stream;
 use monban_connectors::Ingested;
-use monban_core::{DoorEvent, InputError, Login, LoginCounts, Span, SystemCompliance, Timestamp};
+use monban_core::{DoorEvent, InputError, Login, LoginCounts, Period, SystemCompliance, Timestamp};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -496,34 +496,13 @@ async fn get_login(
     Ok(Json(login_json(&stored, hub.now())))
 }
 
-/// Parses an optional period; the default is the 30 days up to now.
+/// Parses an optional period of RFC 3339 instants (`monban_core::Period::parse_instants`);
+/// the default is the 30 days up to now.
 fn period(p: &HashMap<String, String>, now: Timestamp) -> Result<(Timestamp, Timestamp), ApiError> {
-    let parse = |name: &str| -> Result<Option<Timestamp>, ApiError> {
-        p.get(name)
-            .map(|v| {
-                // An unencoded `+09:00` arrives as ` 09:00` (form decoding); accept it.
-                Timestamp::parse_rfc3339(v)
-                    .or_else(|e| Timestamp::parse_rfc3339(&v.replace(' ', "+")).map_err(|_| e))
-                    .map_err(|m| {
-                        ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            "invalid_query",
-                            format!("{name}: {m}"),
-                        )
-                    })
-            })
-            .transpose()
-    };
-    let to = parse("to")?.unwrap_or(now);
-    let from = parse("from")?.unwrap_or_else(|| to.saturating_sub(Span::from_secs(30 * 24 * 3600)));
-    if from > to {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "from must not be after to",
-        ));
-    }
-    Ok((from, to))
+    let get = |name: &str| p.get(name).map(String::as_str);
+    Period::parse_instants(get("from"), get("to"), now)
+        .map(|p| (p.from(), p.to()))
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.to_string()))
 }
 
 /// Builds the compliance rows for a period (also used by the dashboard).
