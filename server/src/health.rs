@@ -46,3 +46,56 @@ pub struct DoorHealth {
     /// The connector's own state (`connected`, `connecting`, `disconnected`).
     pub connector: Option<String>,
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::store::Store;
+    use monban_core::health::{DoorActivity, OutageCause};
+    use monban_core::timeline::Outage;
+    use monban_core::{DoorId, Timestamp};
+
+    /// After a restart the store counts outages and overruns as the hub counted them in
+    /// memory: by the stored cause, whatever the reason says.
+    #[tokio::test]
+    async fn the_store_counts_overruns_by_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("h.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let door = DoorId::parse("d1").unwrap();
+        let t = Timestamp::from_millis;
+        let outages = [
+            (OutageCause::ModbusOverrun, 10, 20, "lost between polls"),
+            (
+                OutageCause::MqttBlind,
+                30,
+                40,
+                "not an overrun, though it says overrun",
+            ),
+            (OutageCause::ModbusOverrun, 5, 15, "an older overrun"),
+            (OutageCause::ModbusRestart, 50, 60, "restarted"),
+        ];
+        let mut memory = DoorActivity::default();
+        for (cause, from, to, reason) in outages {
+            let o = Outage {
+                from: t(from),
+                to: t(to),
+            };
+            store
+                .insert_outage(&door, o, cause, reason, t(100))
+                .await
+                .unwrap();
+            memory.record_outage(cause, o);
+        }
+        let stored = store.door_activity(t(100)).await.unwrap();
+        let a = &stored["d1"];
+        assert_eq!(
+            (a.outages, a.overruns, a.last_overrun_at),
+            (4, 2, Some(t(20)))
+        );
+        assert_eq!(
+            (a.outages, a.overruns, a.last_overrun_at),
+            (memory.outages, memory.overruns, memory.last_overrun_at)
+        );
+    }
+}
