@@ -2,6 +2,7 @@
 //! in-memory one.
 
 use async_trait::async_trait;
+use monban_core::health::OutageCause;
 use monban_core::{DoorEvent, DoorId, StatusChange, Timestamp};
 
 /// Result of handing an event to the sink.
@@ -65,9 +66,18 @@ impl ConnectorState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SinkItem {
     /// A door event, with the payload it came from (kept if the hub dead-letters it).
-    Event { event: DoorEvent, raw: Vec<u8> },
-    Status { change: StatusChange, raw: Vec<u8> },
-    Heartbeat { door: DoorId, ts: Timestamp },
+    Event {
+        event: DoorEvent,
+        raw: Vec<u8>,
+    },
+    Status {
+        change: StatusChange,
+        raw: Vec<u8>,
+    },
+    Heartbeat {
+        door: DoorId,
+        ts: Timestamp,
+    },
     DeadLetter(DeadLetter),
 }
 
@@ -131,8 +141,16 @@ pub trait DoorSink: Send + Sync + 'static {
     async fn fresh_session(&self, name: &str, at: Timestamp);
     /// Events of `door` from `from` to `to` may have been lost (a Modbus ring overrun,
     /// CONTRACT §6): the hub treats the span like an offline period of that door (fail
-    /// closed). `reason` says why, for the record.
-    async fn door_outage(&self, door: &DoorId, from: Timestamp, to: Timestamp, reason: &str);
+    /// closed). `cause` classifies it (stored as its code); `reason` says why in words,
+    /// for the record.
+    async fn door_outage(
+        &self,
+        door: &DoorId,
+        from: Timestamp,
+        to: Timestamp,
+        cause: OutageCause,
+        reason: &str,
+    );
     /// The current time (the sink's clock, so tests can control it).
     fn now(&self) -> Timestamp;
 }

@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::Stream;
 use monban_connectors::Ingested;
-use monban_core::{DoorEvent, InputError, Login, Span, SystemCompliance, Timestamp};
+use monban_core::{DoorEvent, InputError, Login, Period, SystemCompliance, Timestamp};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -134,10 +134,8 @@ impl From<HubError> for ApiError {
                 "event_id_conflict",
                 format!("event_id {id:?} is already stored for another system: nothing was stored; give this login an event_id of its own"),
             ),
-            HubError::StepUpUsed(id) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "step_up_invalid",
-                format!("step-up {id:?} has already been used"),
+            HubError::StepUpUsed(id) => crate::auth::step_up::invalid(
+                monban_core::step_up::StepUpRefusal::Consumed { id },
             ),
             HubError::Store(e) => ApiError::store(e),
             HubError::Write(e) => ApiError::write(e),
@@ -400,10 +398,8 @@ async fn post_login(
         // The step-up is consumed by this login in the transaction that stores it.
         let (stored, new) = match hub.ingest_login(login, Some(step_up.clone())).await {
             Err(HubError::StepUpUsed(id)) => {
-                return Err(refused(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "step_up_invalid",
-                    format!("step-up {id:?} has already been used"),
+                return Err(refused(crate::auth::step_up::invalid(
+                    monban_core::step_up::StepUpRefusal::Consumed { id },
                 ))
                 .await)
             }
@@ -532,34 +528,13 @@ async fn get_login(
     Ok(Json(login_json(&stored, hub.now())))
 }
 
-/// Parses an optional period; the default is the 30 days up to now.
+/// Parses an optional period of RFC 3339 instants (`monban_core::Period::parse_instants`);
+/// the default is the 30 days up to now.
 fn period(p: &HashMap<String, String>, now: Timestamp) -> Result<(Timestamp, Timestamp), ApiError> {
-    let parse = |name: &str| -> Result<Option<Timestamp>, ApiError> {
-        p.get(name)
-            .map(|v| {
-                // An unencoded `+09:00` arrives as ` 09:00` (form decoding); accept it.
-                Timestamp::parse_rfc3339(v)
-                    .or_else(|e| Timestamp::parse_rfc3339(&v.replace(' ', "+")).map_err(|_| e))
-                    .map_err(|m| {
-                        ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            "invalid_query",
-                            format!("{name}: {m}"),
-                        )
-                    })
-            })
-            .transpose()
-    };
-    let to = parse("to")?.unwrap_or(now);
-    let from = parse("from")?.unwrap_or_else(|| to.saturating_sub(Span::from_secs(30 * 24 * 3600)));
-    if from > to {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "from must not be after to",
-        ));
-    }
-    Ok((from, to))
+    let get = |name: &str| p.get(name).map(String::as_str);
+    Period::parse_instants(get("from"), get("to"), now)
+        .map(|p| (p.from(), p.to()))
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.to_string()))
 }
 
 /// Builds the compliance rows for a period (also used by the dashboard), from the day
@@ -569,7 +544,9 @@ pub async fn compliance_rows(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<SystemCompliance>, ApiError> {
-    let by_system = crate::reports::counts(&hub.store, from, to, None, crate::hub::SITE_OFFSET_S)
+    let period = Period::new(from, to)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.to_string()))?;
+    let by_system = crate::reports::counts(&hub.store, period, None, hub.site_offset())
         .await
         .map_err(ApiError::store)?;
     Ok(hub

@@ -7,7 +7,7 @@
 //!   first) with its verdict, reasons, finality and, for `combined_measures`, the entry.
 //!
 //! `from`/`to` are dates (`YYYY-MM-DD`, whole days at the offset, `to` inclusive) or RFC
-//! 3339 instants, default the 30 days up to now (`monban_web::pages::export::parse_period`);
+//! 3339 instants, default the 30 days up to now (`monban_core::Period::parse`);
 //! `tz` is a fixed offset such as `+09:00` (default, JST; URL-encode the `+`). Times in
 //! the files are RFC 3339 at that offset. The files are UTF-8 with a byte-order mark, so
 //! Excel opens Japanese text correctly, quoted per RFC 4180 by the `csv` crate, and
@@ -25,10 +25,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get as get_route;
 use axum::Router;
-use chrono::{DateTime, FixedOffset, SecondsFormat};
-use monban_core::{Inventory, Timestamp, VerdictKind};
-use monban_web::pages::evidence::{parse_offset, JST_OFFSET};
-use monban_web::pages::export::{date_at, parse_period, EvidenceRow, ExportData, Period};
+use chrono::{DateTime, SecondsFormat};
+use monban_core::{Inventory, Period, SiteOffset, Timestamp, VerdictKind};
+use monban_web::pages::export::{EvidenceRow, ExportData};
 use monban_web::SystemRow;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -112,12 +111,11 @@ fn evidence_row(inv: &Inventory, s: &StoredLogin, now: Timestamp) -> EvidenceRow
 pub(crate) async fn period_data(
     hub: &Hub,
     period: Period,
-    offset: i32,
+    offset: SiteOffset,
     limit: Option<usize>,
 ) -> Result<ExportData, String> {
     let now = hub.now();
-    let from = Timestamp::from_millis(period.from_ms);
-    let to = Timestamp::from_millis(period.to_ms);
+    let (from, to) = (period.from(), period.to());
     let systems: Vec<SystemRow> = crate::api::compliance_rows(hub, from, to)
         .await
         .map_err(|e| e.message)?
@@ -137,16 +135,18 @@ pub(crate) async fn period_data(
         })
         .collect();
 
-    let login_count = systems
-        .iter()
-        .map(|s| s.successful + s.failed)
-        .sum::<u64>() as usize;
+    let login_count = systems.iter().map(|s| s.successful + s.failed).sum::<u64>() as usize;
     let inv = hub.inventory();
     let logins = match limit {
         Some(0) => Vec::new(),
         _ => hub
             .store
-            .logins_page(from, to, None, limit.unwrap_or(login_count).min(PAGE) as i64)
+            .logins_page(
+                from,
+                to,
+                None,
+                limit.unwrap_or(login_count).min(PAGE) as i64,
+            )
             .await
             .map_err(|e| e.to_string())?
             .iter()
@@ -158,8 +158,8 @@ pub(crate) async fn period_data(
         generated_at: now.to_rfc3339(),
         from: from.to_rfc3339(),
         to: to.to_rfc3339(),
-        from_date: date_at(period.from_ms, offset),
-        to_date: date_at(period.to_ms, offset),
+        from_date: offset.date_of(from),
+        to_date: offset.date_of(to),
         systems,
         logins,
         login_count,
@@ -173,40 +173,37 @@ fn bad_query(message: impl Into<String>) -> ApiError {
 }
 
 /// The period and offset of a CSV request.
-fn request_period(hub: &Hub, query: Params) -> Result<(Period, i32), ApiError> {
+fn request_period(hub: &Hub, query: Params) -> Result<(Period, SiteOffset), ApiError> {
     let Query(q) = query.map_err(|e| bad_query(e.body_text()))?;
     let offset = match q.get("tz").map(String::as_str).filter(|t| !t.is_empty()) {
-        Some(t) => parse_offset(t)
-            .ok_or_else(|| bad_query(format!("tz: {t:?} is not an offset such as +09:00")))?,
-        None => JST_OFFSET,
+        Some(t) => SiteOffset::parse(t)
+            .map_err(|_| bad_query(format!("tz: {t:?} is not an offset such as +09:00")))?,
+        None => hub.site_offset(),
     };
-    let period = parse_period(
+    let period = Period::parse(
         q.get("from").map(String::as_str),
         q.get("to").map(String::as_str),
-        hub.now().as_millis(),
+        hub.now(),
         offset,
     )
-    .map_err(bad_query)?;
+    .map_err(|e| bad_query(e.to_string()))?;
     Ok((period, offset))
 }
 
 /// An RFC 3339 time re-written at `offset` (unchanged when it does not parse).
-fn at_offset(rfc3339: &str, offset: i32) -> String {
-    match (
-        DateTime::parse_from_rfc3339(rfc3339),
-        FixedOffset::east_opt(offset),
-    ) {
-        (Ok(t), Some(tz)) => t
-            .with_timezone(&tz)
-            .to_rfc3339_opts(SecondsFormat::AutoSi, offset == 0),
-        _ => rfc3339.to_string(),
+fn at_offset(rfc3339: &str, offset: SiteOffset) -> String {
+    match DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => t
+            .with_timezone(&offset.fixed())
+            .to_rfc3339_opts(SecondsFormat::AutoSi, offset == SiteOffset::UTC),
+        Err(_) => rfc3339.to_string(),
     }
 }
 
 async fn download_audit(hub: &Hub, asker: crate::auth::Asker, file: &str, period: Period) {
     let detail = serde_json::json!({
-        "from": Timestamp::from_millis(period.from_ms).to_rfc3339(),
-        "to": Timestamp::from_millis(period.to_ms).to_rfc3339(),
+        "from": period.from().to_rfc3339(),
+        "to": period.to().to_rfc3339(),
     });
     crate::auth::audit_download(hub, &asker, file, detail).await;
 }
@@ -322,17 +319,16 @@ async fn evidence_csv(
 ) -> Result<Response, ApiError> {
     let (period, offset) = request_period(&hub, query)?;
     download_audit(&hub, (principal, address), "evidence.csv", period).await;
-    let from = Timestamp::from_millis(period.from_ms);
-    let to = Timestamp::from_millis(period.to_ms);
+    let (from, to) = (period.from(), period.to());
     let filename = format!(
         "monban-evidence-{}_{}.csv",
-        date_at(period.from_ms, offset),
-        date_at(period.to_ms, offset)
+        offset.date_of(from),
+        offset.date_of(to)
     );
     // The file is streamed a page of logins at a time (keyset pagination on (ts,
     // event_id)): memory stays bounded however long the period is. A store error after
-    // the first bytes ends the download early (the client sees a truncated file and an
-    // error in the hub's log); before them it is the contract's error body.
+    // the first bytes ends the download early (the client sees a truncated file and the
+    // hub logs the error); before them it is the contract's error body.
     let mut csv = crate::csv_out::CsvFile::new();
     csv.row(EVIDENCE_HEADER).map_err(internal)?;
     let first_page = hub
@@ -395,7 +391,7 @@ async fn evidence_csv(
 }
 
 /// One line of `evidence.csv`, its times at `offset`.
-fn evidence_record(r: &EvidenceRow, offset: i32) -> Vec<String> {
+fn evidence_record(r: &EvidenceRow, offset: SiteOffset) -> Vec<String> {
     vec![
         r.event_id.clone(),
         at_offset(&r.ts, offset),

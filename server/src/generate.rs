@@ -9,7 +9,7 @@
 //! to. The writer judges each one like any login. Generated logins are final at once
 //! (the writer runs with a grace of zero): a year of history must not wait in memory.
 
-use crate::hub::{Clock, SITE_OFFSET_S};
+use crate::hub::Clock;
 use crate::store::Store;
 use crate::writer::{Input, Shared, Writer, WriterSettings};
 use monban_core::{Factor, Inventory, Login, Outcome, Span, Timestamp};
@@ -92,7 +92,7 @@ pub async fn logins(
         WriterSettings {
             grace: Span::from_millis(0),
             heartbeat_timeouts: BTreeMap::new(),
-            offset_s: SITE_OFFSET_S,
+            offset: monban_core::SiteOffset::default(),
             clock: clock.clone(),
         },
     )

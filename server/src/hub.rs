@@ -9,9 +9,12 @@
 use crate::health::DoorHealth;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError, StoredLogin};
-use crate::writer::{Done, Input, Refused, Shared, WriteError, Writer, WriterHandle, WriterSettings};
+use crate::writer::{
+    Done, Input, Refused, Shared, WriteError, Writer, WriterHandle, WriterSettings,
+};
 use async_trait::async_trait;
 use monban_connectors::{ConnectorState, DeadLetter, DoorSink, Ingested, SinkError, SinkItem};
+use monban_core::health::{DoorFeed, LastConnected, OfflineReason, OutageCause};
 use monban_core::timeline::Outage;
 use monban_core::{
     DoorEvent, DoorId, DoorStatus, Inventory, Login, SiteId, Span, StatusChange, Timestamp,
@@ -24,14 +27,11 @@ use tokio::sync::broadcast;
 pub const CONNECTOR_MARK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The `source` of the status changes the heartbeat watchdog records.
-pub const WATCHDOG: &str = "watchdog";
+pub const WATCHDOG: &str = monban_core::health::WATCHDOG;
 
 /// How far back door facts are kept in memory. The store keeps everything; a login whose
 /// time is older than this makes the writer load the stored facts it needs first.
 pub const MEMORY_HORIZON: Span = Span::from_millis_const(8 * 24 * 3600 * 1000);
-
-/// The site's calendar for the day rollups: Asia/Tokyo, UTC+9 all year.
-pub const SITE_OFFSET_S: i64 = 9 * 3600;
 
 /// A clock, injectable for tests.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -129,7 +129,7 @@ impl Hub {
             WriterSettings {
                 grace,
                 heartbeat_timeouts: heartbeat_timeouts.clone(),
-                offset_s: SITE_OFFSET_S,
+                offset: monban_core::SiteOffset::default(),
                 clock: clock.clone(),
             },
         )
@@ -241,16 +241,19 @@ impl Hub {
         self.one(Input::Status { change, source }).await.map(|_| ())
     }
 
-    /// Records that the given doors may have missed events between `from` and `to`.
+    /// Records that the given doors may have missed events between `from` and `to`, for
+    /// `cause` (stored as its code; `reason` is the free text for the record).
     pub async fn record_outage(
         &self,
         doors: &[DoorId],
         outage: Outage,
+        cause: OutageCause,
         reason: &str,
     ) -> Result<(), HubError> {
         self.one(Input::Outage {
             doors: doors.to_vec(),
             outage,
+            cause,
             reason: reason.to_string(),
         })
         .await
@@ -267,7 +270,7 @@ impl Hub {
         step_up: Option<String>,
     ) -> Result<(StoredLogin, bool), HubError> {
         match self.one(Input::Login { login, step_up }).await? {
-            Done::Login { stored, new } => Ok((stored, new)),
+            Done::Login { stored, new } => Ok((*stored, new)),
             other => Err(unexpected(other)),
         }
     }
@@ -326,20 +329,12 @@ impl Hub {
                 } else {
                     format!("modbus:{}", d.id)
                 };
-                let offline = status == DoorStatus::Offline;
-                let status_offline =
-                    matches!(a.last_status, Some((ts, DoorStatus::Offline, _)) if ts <= now);
-                let offline_reason = offline.then(|| {
-                    if a.silent_since.is_some() {
-                        "heartbeat_timeout"
-                    } else if !status_offline {
-                        "outage"
-                    } else if source == "modbus" {
-                        "connector"
-                    } else {
-                        "status"
-                    }
-                });
+                let feed = if source == "modbus" {
+                    DoorFeed::Modbus
+                } else {
+                    DoorFeed::Mqtt
+                };
+                let offline_reason = OfflineReason::of(status, &a, feed, now).map(|r| r.as_str());
                 DoorHealth {
                     door: d.id.to_string(),
                     name: d.name.clone(),
@@ -367,7 +362,6 @@ impl Hub {
             })
             .collect()
     }
-
 }
 
 /// The one answer of a one-item delivery.
@@ -380,7 +374,9 @@ fn first(answers: Vec<Ingested>) -> Result<Ingested, SinkError> {
 
 /// A reply of the writer that does not fit its input (a bug, not an input's fault).
 fn unexpected(done: Done) -> HubError {
-    HubError::Write(WriteError::Failed(format!("unexpected answer from the writer: {done:?}")))
+    HubError::Write(WriteError::Failed(format!(
+        "unexpected answer from the writer: {done:?}"
+    )))
 }
 
 impl Hub {
@@ -549,7 +545,9 @@ impl DoorSink for Hub {
                     Ingested::DeadLettered
                 }
                 (None, other) => {
-                    return Err(SinkError(format!("unexpected answer from the writer: {other:?}")))
+                    return Err(SinkError(format!(
+                        "unexpected answer from the writer: {other:?}"
+                    )))
                 }
             });
         }
@@ -605,29 +603,28 @@ impl DoorSink for Hub {
 
     async fn fresh_session(&self, name: &str, at: Timestamp) {
         let last_up = match self.store.connector_last_up(name).await {
-            Ok(v) => v,
+            Ok(v) => LastConnected::from(v),
             Err(e) => {
                 tracing::error!(error = %e, "cannot read when the connector was last up; assuming it was just now");
                 // Fail closed over the longest span memory holds.
-                Some(at.saturating_sub(MEMORY_HORIZON))
+                LastConnected::Unknown
             }
         };
-        match last_up {
-            Some(from) if from < at => {
+        match monban_core::health::blind_period(last_up, at, MEMORY_HORIZON) {
+            Some(outage) => {
+                let from = outage.from;
                 tracing::warn!(connector = name, since = %from, "the broker kept no session for the hub while it was down: messages since it was last connected may be lost");
                 let doors = self.mqtt_doors();
                 let reason = format!(
                     "{name} connector blind (the broker had no session for the hub after its restart; last connected {})",
                     from.to_rfc3339()
                 );
-                if let Err(e) = self
-                    .record_outage(&doors, Outage { from, to: at }, &reason)
-                    .await
-                {
+                let cause = OutageCause::MqttBlindRestart;
+                if let Err(e) = self.record_outage(&doors, outage, cause, &reason).await {
                     tracing::error!(error = %e, "could not record the blind period");
                 }
             }
-            _ => tracing::info!(
+            None => tracing::info!(
                 connector = name,
                 "first connection: the broker starts a new session for the hub"
             ),
@@ -639,17 +636,24 @@ impl DoorSink for Hub {
         let doors = self.mqtt_doors();
         let reason = format!("{name} connector blind (broker lost the session)");
         if let Err(e) = self
-            .record_outage(&doors, Outage { from, to }, &reason)
+            .record_outage(&doors, Outage { from, to }, OutageCause::MqttBlind, &reason)
             .await
         {
             tracing::error!(error = %e, "could not record the blind period");
         }
     }
 
-    async fn door_outage(&self, door: &DoorId, from: Timestamp, to: Timestamp, reason: &str) {
+    async fn door_outage(
+        &self,
+        door: &DoorId,
+        from: Timestamp,
+        to: Timestamp,
+        cause: OutageCause,
+        reason: &str,
+    ) {
         let doors = [door.clone()];
         if let Err(e) = self
-            .record_outage(&doors, Outage { from, to }, reason)
+            .record_outage(&doors, Outage { from, to }, cause, reason)
             .await
         {
             tracing::error!(error = %e, door = %door, "could not record the door outage");

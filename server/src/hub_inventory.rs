@@ -1,22 +1,11 @@
 //! The hub's side of the dashboard's inventory edits and room view: replacing the
-//! inventory (store, engine, hub — pending logins are re-judged under the new one) and
-//! reading who is present where now from the engine's timeline.
+//! inventory (store, engine, hub — pending logins are re-judged under the new one),
+//! reading who is present where now from the engine's timeline, and the site's calendar.
 
 use crate::hub::{Hub, HubError};
 use crate::store_inventory::InventoryChange;
-use monban_core::{Inventory, PersonId, RoomId, Timestamp};
-
-/// A person's presence in a room at some instant (CONTRACT §3).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PresenceNow {
-    pub room: RoomId,
-    pub person: PersonId,
-    /// The entry that started it.
-    pub since: Timestamp,
-    pub door: String,
-    pub credential_type: String,
-    pub event_id: String,
-}
+use monban_core::snapshot::Presence;
+use monban_core::{Inventory, SiteOffset, Timestamp};
 
 impl Hub {
     /// Replaces the inventory with `new`: the writer stores it with `changes` recorded as
@@ -39,26 +28,16 @@ impl Hub {
     }
 
     /// Everyone whose presence covers `t`, per room, in inventory order (rooms, then
-    /// people). Uncontrolled rooms are included: presence is a fact of the doors.
-    pub async fn presence_at(&self, t: Timestamp) -> Vec<PresenceNow> {
+    /// people): `monban_core::snapshot::presence_at` over the engine's timeline.
+    pub async fn presence_at(&self, t: Timestamp) -> Vec<Presence> {
         let inv = self.inventory();
         let engine = self.shared.engine.read().await;
-        let timeline = engine.timeline();
-        let mut out = Vec::new();
-        for room in inv.rooms() {
-            for person in inv.people() {
-                if let Some(a) = timeline.covering_entries(&person.id, room, t).first() {
-                    out.push(PresenceNow {
-                        room: room.id.clone(),
-                        person: person.id.clone(),
-                        since: a.ts,
-                        door: a.door.to_string(),
-                        credential_type: a.credential_type.as_str().to_string(),
-                        event_id: a.event_id.clone(),
-                    });
-                }
-            }
-        }
-        out
+        monban_core::snapshot::presence_at(&inv, engine.timeline(), t)
+    }
+
+    /// The site's calendar: the UTC offset that defines its days for reports, trends and
+    /// exports (CONTRACT §4 `[site] timezone`; `+09:00` until the setting is read).
+    pub fn site_offset(&self) -> SiteOffset {
+        SiteOffset::default()
     }
 }

@@ -33,10 +33,11 @@ use crate::health::{DoorActivity, HEARTBEAT_PERSIST_EVERY};
 use crate::hub::{Clock, LiveEvent, MEMORY_HORIZON, WATCHDOG};
 use crate::metrics::Metrics;
 use crate::store::batch::{RollupDelta, UpdateRow};
-use crate::store::rollups::site_day;
 use crate::store::{Store, StoreError, StoredLogin};
 use crate::store_inventory::InventoryChange;
 use monban_connectors::{DeadLetter, Ingested};
+use monban_core::health::OutageCause;
+use monban_core::period::SiteOffset;
 use monban_core::timeline::Outage;
 use monban_core::{
     DoorEvent, DoorId, DoorStatus, Engine, Inventory, Login, Span, StatusChange, Timestamp,
@@ -72,10 +73,14 @@ pub enum Input {
     Outage {
         doors: Vec<DoorId>,
         outage: Outage,
+        cause: OutageCause,
         reason: String,
     },
     /// A sign of life carrying nothing else.
-    Heartbeat { door: DoorId, ts: Timestamp },
+    Heartbeat {
+        door: DoorId,
+        ts: Timestamp,
+    },
     DeadLetter(DeadLetter),
     /// A login; `step_up` names a step-up the caller has vouched for, consumed by this
     /// login in the same transaction.
@@ -90,7 +95,10 @@ pub enum Input {
         who: String,
     },
     /// A connector was connected at `at` (see `DoorSink::fresh_session`).
-    ConnectorUp { name: String, at: Timestamp },
+    ConnectorUp {
+        name: String,
+        at: Timestamp,
+    },
 }
 
 /// What became of one input.
@@ -100,7 +108,7 @@ pub enum Done {
     /// The stored login, and whether this input stored it (`false`: its system had sent
     /// this `event_id` before, and this is the stored result).
     Login {
-        stored: StoredLogin,
+        stored: Box<StoredLogin>,
         new: bool,
     },
     Recorded,
@@ -194,7 +202,10 @@ impl Shared {
     /// Empty views for `inventory`; [`Writer::start`] fills them from the store.
     pub fn new(inventory: Inventory, grace: Span) -> Shared {
         Shared {
-            engine: Arc::new(tokio::sync::RwLock::new(Engine::new(inventory.clone(), grace))),
+            engine: Arc::new(tokio::sync::RwLock::new(Engine::new(
+                inventory.clone(),
+                grace,
+            ))),
             inventory: Arc::new(RwLock::new(Arc::new(inventory))),
             activity: Arc::new(Mutex::new(BTreeMap::new())),
             live: broadcast::channel(4096).0,
@@ -234,8 +245,8 @@ impl Shared {
 pub struct WriterSettings {
     pub grace: Span,
     pub heartbeat_timeouts: BTreeMap<DoorId, Span>,
-    /// The site's UTC offset in seconds: the rollups' days.
-    pub offset_s: i64,
+    /// The site's calendar: the rollups' days.
+    pub offset: SiteOffset,
     pub clock: Clock,
 }
 
@@ -271,7 +282,7 @@ enum After {
 #[derive(Default)]
 struct Rows {
     statuses: Vec<(StatusChange, &'static str, Timestamp)>,
-    outages: Vec<(DoorId, Outage, String, Timestamp)>,
+    outages: Vec<(DoorId, Outage, OutageCause, String, Timestamp)>,
     logins: Vec<StoredLogin>,
     updates: Vec<UpdateRow>,
     rollups: RollupDelta,
@@ -322,10 +333,11 @@ impl Writer {
     /// Builds the rollups from the logins when they are missing or were built for another
     /// site offset.
     async fn ensure_rollups(&self) -> Result<(), StoreError> {
-        if self.store.rollup_offset().await? != Some(self.settings.offset_s) {
+        let offset = self.settings.offset;
+        if self.store.rollup_offset().await? != Some(i64::from(offset.seconds())) {
             let started = std::time::Instant::now();
-            let n = self.store.rebuild_rollups(self.settings.offset_s).await?;
-            tracing::info!(logins = n, took = ?started.elapsed(), offset_s = self.settings.offset_s, "day rollups rebuilt from the stored logins");
+            let n = self.store.rebuild_rollups(offset).await?;
+            tracing::info!(logins = n, took = ?started.elapsed(), %offset, "day rollups rebuilt from the stored logins");
         }
         Ok(())
     }
@@ -369,7 +381,7 @@ impl Writer {
             let (login, ts) = (p.login.clone(), p.login.ts);
             let (verdict, is_final) = engine.submit_login(p.login, p.received_at, now);
             if verdict != p.verdict || is_final {
-                let day = site_day(ts, self.settings.offset_s);
+                let day = self.settings.offset.day_of(ts).number();
                 if verdict != p.verdict {
                     rows.rollups.add(&login, day, &p.verdict, -1);
                     rows.rollups.add(&login, day, &verdict, 1);
@@ -403,7 +415,10 @@ impl Writer {
             facts = engine.timeline().len(),
             "engine restored from the store"
         );
-        self.shared.metrics.pending_verdicts.set(engine.pending_count() as i64);
+        self.shared
+            .metrics
+            .pending_verdicts
+            .set(engine.pending_count() as i64);
         *self.shared.engine.write().await = engine;
         self.shared.set_inventory(inventory);
         match self.shared.activity.lock() {
@@ -458,7 +473,11 @@ impl Writer {
         let Some(first) = first else {
             return Vec::new();
         };
-        let alone = |c: &Command| c.inputs.iter().any(|i| matches!(i, Input::Inventory { .. }));
+        let alone = |c: &Command| {
+            c.inputs
+                .iter()
+                .any(|i| matches!(i, Input::Inventory { .. }))
+        };
         let mut n = first.inputs.len();
         let first_alone = alone(&first);
         let mut batch = vec![first];
@@ -485,7 +504,10 @@ impl Writer {
         let next = self.shared.engine.read().await.next_deadline();
         match next {
             Some(t) => {
-                let ms = t.as_millis().saturating_sub(self.now().as_millis()).clamp(1, 1000);
+                let ms = t
+                    .as_millis()
+                    .saturating_sub(self.now().as_millis())
+                    .clamp(1, 1000);
                 std::time::Duration::from_millis(ms as u64)
             }
             None => TICK,
@@ -570,7 +592,7 @@ impl Writer {
     ) -> Result<(Vec<Result<Done, Refused>>, Vec<After>), StoreError> {
         let now = self.now();
         let mut inv = self.shared.inventory();
-        let offset_s = self.settings.offset_s;
+        let offset = self.settings.offset;
 
         // ---- phase 1: what the store already holds ------------------------------------
         // Door facts older than memory that an old login needs.
@@ -587,7 +609,9 @@ impl Writer {
         let older = match needed.filter(|n| *n < self.loaded_since) {
             Some(since) => Some((
                 since,
-                self.store.door_events_between(since, self.loaded_since).await?,
+                self.store
+                    .door_events_between(since, self.loaded_since)
+                    .await?,
                 self.store.statuses().await?,
                 self.store.outages().await?,
             )),
@@ -704,35 +728,50 @@ impl Writer {
                                 let cause = format!("door event {}/{}", event.door, event.event_id);
                                 push_updates(&mut rows, &mut after, ups, &cause);
                             }
-                            self.heard(&mut engine, &mut rows, &mut after, &event.door, event.ts, now);
-                            Ok(Done::Door(if new { Ingested::New } else { Ingested::Duplicate }))
+                            self.heard(
+                                &mut engine,
+                                &mut rows,
+                                &mut after,
+                                &event.door,
+                                event.ts,
+                                now,
+                            );
+                            Ok(Done::Door(if new {
+                                Ingested::New
+                            } else {
+                                Ingested::Duplicate
+                            }))
                         }
                     }
                     Input::Status { change, source } => {
                         if inv.door(&change.door).is_none() {
                             Err(Refused::UnknownDoor(change.door.to_string()))
                         } else {
-                            self.status(&mut engine, &mut rows, &mut after, change.clone(), source, now);
+                            self.status(
+                                &mut engine,
+                                &mut rows,
+                                &mut after,
+                                change.clone(),
+                                source,
+                                now,
+                            );
                             Ok(Done::Recorded)
                         }
                     }
                     Input::Outage {
                         doors,
                         outage,
+                        cause,
                         reason,
                     } => {
                         for d in doors.iter().filter(|d| inv.door(d).is_some()) {
-                            rows.outages.push((d.clone(), *outage, reason.clone(), now));
+                            rows.outages
+                                .push((d.clone(), *outage, *cause, reason.clone(), now));
                             let ups = engine.record_outage(d, *outage, now);
                             self.tally_changes(&engine, &ups, &mut rows);
                             push_updates(&mut rows, &mut after, ups, reason);
-                            self.shared.with_activity(d, |a| {
-                                a.outages += 1;
-                                if reason.contains("overrun") {
-                                    a.overruns += 1;
-                                    a.last_overrun_at = a.last_overrun_at.max(Some(outage.to));
-                                }
-                            });
+                            self.shared
+                                .with_activity(d, |a| a.record_outage(*cause, *outage));
                         }
                         after.push(After::Notify("outage", reason.clone()));
                         Ok(Done::Recorded)
@@ -774,15 +813,13 @@ impl Writer {
                         let id = login.event_id.as_str();
                         if inv.system(&login.system).is_none() {
                             Err(Refused::UnknownSystem(login.system.to_string()))
-                        } else if let Some(s) =
-                            existing.get(id).or_else(|| stored_here.get(id))
-                        {
+                        } else if let Some(s) = existing.get(id).or_else(|| stored_here.get(id)) {
                             if s.login.system != login.system {
                                 Err(Refused::EventIdConflict(id.to_string()))
                             } else {
                                 after.push(After::Login(false));
                                 Ok(Done::Login {
-                                    stored: s.clone(),
+                                    stored: Box::new(s.clone()),
                                     new: false,
                                 })
                             }
@@ -799,7 +836,7 @@ impl Writer {
                             };
                             rows.rollups.add(
                                 login,
-                                site_day(login.ts, offset_s),
+                                offset.day_of(login.ts).number(),
                                 &stored.verdict,
                                 1,
                             );
@@ -808,7 +845,10 @@ impl Writer {
                             after.push(After::Notify("login", login.event_id.clone()));
                             stored_here.insert(id.to_string(), stored.clone());
                             rows.logins.push(stored.clone());
-                            Ok(Done::Login { stored, new: true })
+                            Ok(Done::Login {
+                                stored: Box::new(stored),
+                                new: true,
+                            })
                         }
                     }
                     Input::Inventory { new, changes, who } => {
@@ -831,7 +871,10 @@ impl Writer {
             self.watchdog(&mut engine, &mut rows, &mut after, now);
             pending_count = engine.pending_count();
         }
-        self.shared.metrics.pending_verdicts.set(pending_count as i64);
+        self.shared
+            .metrics
+            .pending_verdicts
+            .set(pending_count as i64);
 
         // ---- phase 3: write and commit --------------------------------------------------
         if rows.is_empty() && tx.is_none() {
@@ -863,7 +906,7 @@ impl Writer {
     fn tally_changes(&self, engine: &Engine, updates: &[VerdictUpdate], rows: &mut Rows) {
         for u in updates.iter().filter(|u| u.changed()) {
             if let Some(login) = engine.pending_login(&u.event_id) {
-                let day = site_day(login.ts, self.settings.offset_s);
+                let day = self.settings.offset.day_of(login.ts).number();
                 rows.rollups.add(login, day, &u.previous, -1);
                 rows.rollups.add(login, day, &u.verdict, 1);
             }
@@ -884,26 +927,8 @@ impl Writer {
         self.tally_changes(engine, &ups, rows);
         let cause = format!("door {} {}", change.door, change.status.as_str());
         push_updates(rows, after, ups, &cause);
-        self.shared.with_activity(&change.door, |a| {
-            if a.last_status
-                .as_ref()
-                .is_none_or(|(ts, _, _)| change.ts >= *ts)
-            {
-                a.last_status = Some((change.ts, change.status, source.to_string()));
-            }
-            match change.status {
-                DoorStatus::Online => {
-                    a.heard(change.ts, now);
-                    if a.revives(change.ts.min(now)) {
-                        a.silent_since = None;
-                    }
-                }
-                DoorStatus::Offline if source == WATCHDOG => {
-                    a.silent_since = Some(change.ts);
-                }
-                DoorStatus::Offline => {}
-            }
-        });
+        self.shared
+            .with_activity(&change.door, |a| a.record_status(&change, source, now));
         after.push(After::Status(source));
         after.push(After::Notify("door_status", change.door.to_string()));
         rows.statuses.push((change, source, now));
@@ -936,22 +961,33 @@ impl Writer {
         }
     }
 
-    /// The watchdog: records every door whose heartbeat timeout ran out `offline` from
-    /// its last sign of life (see [`crate::health`]).
-    fn watchdog(&self, engine: &mut Engine, rows: &mut Rows, after: &mut Vec<After>, now: Timestamp) {
-        for (door, timeout) in &self.settings.heartbeat_timeouts {
-            let overdue = self
-                .shared
-                .with_activity(door, |a| a.overdue(*timeout, self.started, now));
-            if let Some(from) = overdue {
-                tracing::warn!(door = %door, since = %from, timeout = ?timeout.as_std(), "no sign of life within the heartbeat timeout: door offline");
-                let change = StatusChange {
-                    door: door.clone(),
-                    ts: from,
-                    status: DoorStatus::Offline,
-                };
-                self.status(engine, rows, after, change, WATCHDOG, now);
-            }
+    /// The watchdog (`monban_core::health::watchdog`): records every door whose heartbeat
+    /// timeout ran out `offline` from its last sign of life.
+    fn watchdog(
+        &self,
+        engine: &mut Engine,
+        rows: &mut Rows,
+        after: &mut Vec<After>,
+        now: Timestamp,
+    ) {
+        let timeouts = &self.settings.heartbeat_timeouts;
+        if timeouts.is_empty() {
+            return;
+        }
+        let changes = {
+            let activity = match self.shared.activity.lock() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            monban_core::health::watchdog(timeouts, &activity, self.started, now)
+        };
+        for change in changes {
+            let timeout = timeouts
+                .get(&change.door)
+                .map(|t| t.as_std())
+                .unwrap_or_default();
+            tracing::warn!(door = %change.door, since = %change.ts, timeout = ?timeout, "no sign of life within the heartbeat timeout: door offline");
+            self.status(engine, rows, after, change, WATCHDOG, now);
         }
     }
 }

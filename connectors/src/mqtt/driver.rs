@@ -252,7 +252,10 @@ impl Driver {
         }
         // Not stored: no ack. The caller drops the connection so the broker resends them.
         let answers = self.sink.deliver(items).await?;
-        let duplicates = answers.iter().filter(|a| **a == Ingested::Duplicate).count();
+        let duplicates = answers
+            .iter()
+            .filter(|a| **a == Ingested::Duplicate)
+            .count();
         if duplicates > 0 {
             debug!(duplicates, "duplicate door events");
         }

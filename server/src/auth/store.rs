@@ -2,7 +2,8 @@
 //! verifications (migration `0005_auth.sql`). Secrets (invite links, session cookies) are
 //! stored as SHA-256 only; passkeys are public keys.
 
-use crate::store::{get, Result, Store};
+use crate::store::{get, parse, Result, Store};
+use monban_core::step_up::StepUpStatus;
 use monban_core::Timestamp;
 use monban_web::auth::Role;
 use serde::Serialize;
@@ -122,8 +123,7 @@ pub struct StepUpRow {
     pub account: String,
     pub person: String,
     pub terminal: Option<String>,
-    /// `pending`, `verified`, `failed` or `used`.
-    pub status: String,
+    pub status: StepUpStatus,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub verified_at: Option<Timestamp>,
@@ -244,7 +244,7 @@ fn step_up_from_row(r: &AnyRow) -> Result<StepUpRow> {
         account: get(r, "account")?,
         person: get(r, "person")?,
         terminal: get(r, "terminal")?,
-        status: get(r, "status")?,
+        status: parse(get::<String>(r, "status")?.parse::<StepUpStatus>())?,
         created_at: ts(r, "created_at")?,
         expires_at: ts(r, "expires_at")?,
         verified_at: ts_opt(r, "verified_at")?,
@@ -625,7 +625,7 @@ impl Store {
             .bind(&s.account)
             .bind(&s.person)
             .bind(s.terminal.clone())
-            .bind(&s.status)
+            .bind(s.status.as_str())
             .bind(s.created_at.as_millis())
             .bind(s.expires_at.as_millis())
             .execute(self.pool())

@@ -9,6 +9,7 @@
 
 use super::{get, login_from_row, Result, Store, StoredLogin};
 use monban_connectors::DeadLetter;
+use monban_core::health::OutageCause;
 use monban_core::timeline::Outage;
 use monban_core::{
     DoorEvent, DoorId, Login, StatusChange, Timestamp, Verdict, VerdictKind, VerdictUpdate,
@@ -102,8 +103,17 @@ pub struct RollupDelta {
     pub reasons: HashMap<(String, i64, &'static str), i64>,
     /// `(system, day, terminal) → (Δ successful, Δ not_met)`.
     pub terminals: HashMap<(String, i64, String), (i64, i64)>,
-    /// `event_id → (delete the stored rows first, the rows it has now)`.
-    pub reason_rows: HashMap<String, (bool, Option<(String, i64, Vec<&'static str>)>)>,
+    /// `event_id →` what to do with its `login_reasons` rows.
+    pub reason_rows: HashMap<String, ReasonRows>,
+}
+
+/// The `login_reasons` rows of one login: delete the stored ones first (it was counted
+/// as `not_met` before this batch), and the rows it has now (`system`, `ts`, reasons),
+/// if it is `not_met` now.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ReasonRows {
+    pub delete: bool,
+    pub now: Option<(String, i64, Vec<&'static str>)>,
 }
 
 impl RollupDelta {
@@ -134,8 +144,11 @@ impl RollupDelta {
             let e = self
                 .reason_rows
                 .entry(login.event_id.clone())
-                .or_insert((sign < 0, None));
-            e.1 = (sign > 0).then(|| {
+                .or_insert(ReasonRows {
+                    delete: sign < 0,
+                    now: None,
+                });
+            e.now = (sign > 0).then(|| {
                 (
                     system.to_string(),
                     login.ts.as_millis(),
@@ -207,7 +220,10 @@ impl WriteTx {
         let mut out = Vec::new();
         let per = (MAX_PARAMS / cols).max(1);
         for chunk in rows.chunks(per) {
-            let sql = format!("{sql_head} VALUES {} {sql_tail}", values_list(chunk.len(), cols));
+            let sql = format!(
+                "{sql_head} VALUES {} {sql_tail}",
+                values_list(chunk.len(), cols)
+            );
             let vals: Vec<Val> = chunk.iter().flatten().cloned().collect();
             let q = bind_all(sqlx::query(&sql), &vals);
             if sql_tail.contains("RETURNING") {
@@ -287,26 +303,30 @@ impl WriteTx {
         Ok(())
     }
 
-    pub async fn insert_outages(&mut self, rows: &[(DoorId, Outage, String, Timestamp)]) -> Result<()> {
+    pub async fn insert_outages(
+        &mut self,
+        rows: &[(DoorId, Outage, OutageCause, String, Timestamp)],
+    ) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
         let vals = rows
             .iter()
-            .map(|(door, o, reason, at)| {
+            .map(|(door, o, cause, reason, at)| {
                 vec![
                     Val::from(door.as_str()),
                     Val::Int(o.from.as_millis()),
                     Val::Int(o.to.as_millis()),
                     Val::from(reason.as_str()),
                     Val::Int(at.as_millis()),
+                    Val::from(cause.as_str()),
                 ]
             })
             .collect();
         self.insert_rows(
-            "INSERT INTO door_outages (door, from_ts, to_ts, reason, recorded_at)",
+            "INSERT INTO door_outages (door, from_ts, to_ts, reason, recorded_at, cause)",
             "",
-            5,
+            6,
             vals,
         )
         .await?;
@@ -461,8 +481,18 @@ impl WriteTx {
         let history = updates
             .iter()
             .map(|u| {
-                let cause = if u.update.is_final { "final" } else { u.cause.as_str() };
-                change_row(&u.update.event_id, now, &u.update.verdict, u.update.is_final, cause)
+                let cause = if u.update.is_final {
+                    "final"
+                } else {
+                    u.cause.as_str()
+                };
+                change_row(
+                    &u.update.event_id,
+                    now,
+                    &u.update.verdict,
+                    u.update.is_final,
+                    cause,
+                )
             })
             .collect();
         self.insert_changes(history).await
@@ -474,7 +504,14 @@ impl WriteTx {
             .verdicts
             .iter()
             .filter(|(_, n)| **n != 0)
-            .map(|((s, d, v), n)| vec![Val::from(s.as_str()), Val::Int(*d), Val::from(*v), Val::Int(*n)])
+            .map(|((s, d, v), n)| {
+                vec![
+                    Val::from(s.as_str()),
+                    Val::Int(*d),
+                    Val::from(*v),
+                    Val::Int(*n),
+                ]
+            })
             .collect();
         if !verdicts.is_empty() {
             self.insert_rows(
@@ -489,7 +526,14 @@ impl WriteTx {
             .reasons
             .iter()
             .filter(|(_, n)| **n != 0)
-            .map(|((s, d, r), n)| vec![Val::from(s.as_str()), Val::Int(*d), Val::from(*r), Val::Int(*n)])
+            .map(|((s, d, r), n)| {
+                vec![
+                    Val::from(s.as_str()),
+                    Val::Int(*d),
+                    Val::from(*r),
+                    Val::Int(*n),
+                ]
+            })
             .collect();
         if !reasons.is_empty() {
             self.insert_rows(
@@ -524,7 +568,7 @@ impl WriteTx {
             .await?;
         }
         let mut rows = Vec::new();
-        for (event_id, (delete, now)) in &delta.reason_rows {
+        for (event_id, ReasonRows { delete, now }) in &delta.reason_rows {
             if *delete {
                 sqlx::query("DELETE FROM login_reasons WHERE event_id = $1")
                     .bind(event_id.as_str())
@@ -610,7 +654,6 @@ impl WriteTx {
         .await?;
         Ok(())
     }
-
 }
 
 fn change_row(event_id: &str, at: Timestamp, v: &Verdict, is_final: bool, cause: &str) -> Vec<Val> {

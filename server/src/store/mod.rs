@@ -12,6 +12,7 @@
 //! durably by default. Either way a write is acknowledged only after its commit.
 
 use monban_connectors::{DeadLetter, Ingested};
+use monban_core::health::OutageCause;
 use monban_core::timeline::Outage;
 use monban_core::{
     Credential, CredentialType, Direction, Door, DoorEvent, DoorEventKind, DoorId, DoorStatus,
@@ -461,15 +462,17 @@ impl Store {
         &self,
         door: &DoorId,
         o: Outage,
+        cause: OutageCause,
         reason: &str,
         recorded_at: Timestamp,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO door_outages (door, from_ts, to_ts, reason, recorded_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query("INSERT INTO door_outages (door, from_ts, to_ts, reason, recorded_at, cause) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(door.as_str())
             .bind(o.from.as_millis())
             .bind(o.to.as_millis())
             .bind(reason)
             .bind(recorded_at.as_millis())
+            .bind(cause.as_str())
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -591,28 +594,24 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<StoredLogin>> {
         let rows = match after {
-            None => {
-                sqlx::query(
-                    "SELECT * FROM logins WHERE ts >= $1 AND ts <= $2 ORDER BY ts, event_id LIMIT $3",
-                )
-                .bind(from.as_millis())
-                .bind(to.as_millis())
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            Some((ts, id)) => {
-                sqlx::query(
-                    "SELECT * FROM logins WHERE ts >= $1 AND ts <= $3 AND (ts > $1 OR event_id > $2) \
+            None => sqlx::query(
+                "SELECT * FROM logins WHERE ts >= $1 AND ts <= $2 ORDER BY ts, event_id LIMIT $3",
+            )
+            .bind(from.as_millis())
+            .bind(to.as_millis())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?,
+            Some((ts, id)) => sqlx::query(
+                "SELECT * FROM logins WHERE ts >= $1 AND ts <= $3 AND (ts > $1 OR event_id > $2) \
                      ORDER BY ts, event_id LIMIT $4",
-                )
-                .bind(ts.as_millis())
-                .bind(id)
-                .bind(to.as_millis())
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?
-            }
+            )
+            .bind(ts.as_millis())
+            .bind(id)
+            .bind(to.as_millis())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?,
         };
         rows.iter().map(login_from_row).collect()
     }
@@ -759,8 +758,8 @@ impl Store {
         {
             let a = out.entry(get(&r, "door")?).or_default();
             let ts = Timestamp::from_millis(get(&r, "ts")?);
-            let offline = parse(DoorStatus::from_str(&get::<String>(&r, "status")?))?
-                == DoorStatus::Offline;
+            let offline =
+                parse(DoorStatus::from_str(&get::<String>(&r, "status")?))? == DoorStatus::Offline;
             let source: String = get(&r, "source")?;
             if offline && source == crate::hub::WATCHDOG {
                 a.silent_since = Some(ts);
@@ -784,12 +783,15 @@ impl Store {
             out.entry(get(&r, "door")?).or_default().dead_letters =
                 get::<i64>(&r, "n")?.max(0) as u64;
         }
+        // Overruns by their stored cause (`OutageCause`), as `DoorActivity::record_outage`
+        // counts them.
         for r in sqlx::query(
             "SELECT door, COUNT(*) AS n, \
-             SUM(CASE WHEN reason LIKE '%overrun%' THEN 1 ELSE 0 END) AS overruns, \
-             MAX(CASE WHEN reason LIKE '%overrun%' THEN to_ts END) AS last_overrun \
+             SUM(CASE WHEN cause = $1 THEN 1 ELSE 0 END) AS overruns, \
+             MAX(CASE WHEN cause = $1 THEN to_ts END) AS last_overrun \
              FROM door_outages GROUP BY door",
         )
+        .bind(OutageCause::ModbusOverrun.as_str())
         .fetch_all(&self.pool)
         .await?
         {

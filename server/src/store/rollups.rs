@@ -8,6 +8,7 @@
 use super::batch::{RollupDelta, WriteTx};
 use super::{get, parse, Result, Store};
 use futures::TryStreamExt;
+use monban_core::period::SiteOffset;
 use monban_core::{Reason, Timestamp, VerdictKind};
 use std::str::FromStr;
 
@@ -15,7 +16,7 @@ use std::str::FromStr;
 pub type DayRow<K> = (String, i64, K, u64);
 
 impl Store {
-    /// The site offset (seconds east of UTC) the rollups were built with, if they were.
+    /// The site offset the rollups were built with (seconds east of UTC), if they were.
     pub async fn rollup_offset(&self) -> Result<Option<i64>> {
         Ok(
             sqlx::query_scalar("SELECT offset_s FROM rollup_meta WHERE id = 1")
@@ -24,22 +25,22 @@ impl Store {
         )
     }
 
-    /// Builds both rollups again from `logins` for days in `offset_s`, in one
+    /// Builds the rollups again from `logins` for the site days of `offset`, in one
     /// transaction (at start, when they are missing or were built for another offset).
-    pub async fn rebuild_rollups(&self, offset_s: i64) -> Result<u64> {
+    pub async fn rebuild_rollups(&self, offset: SiteOffset) -> Result<u64> {
         let mut delta = RollupDelta::default();
         let mut n = 0u64;
         {
             let mut rows = sqlx::query("SELECT * FROM logins").fetch(self.pool());
             while let Some(r) = rows.try_next().await? {
                 let stored = super::login_from_row(&r)?;
-                let day = site_day(stored.login.ts, offset_s);
+                let day = offset.day_of(stored.login.ts).number();
                 delta.add(&stored.login, day, &stored.verdict, 1);
                 n += 1;
             }
         }
         let mut tx: WriteTx = self.begin_write().await?;
-        tx.reset_rollups(offset_s).await?;
+        tx.reset_rollups(offset).await?;
         tx.add_rollups(&delta).await?;
         tx.commit().await?;
         Ok(n)
@@ -54,7 +55,11 @@ impl Store {
     ) -> Result<Vec<DayRow<VerdictKind>>> {
         let sql = format!(
             "SELECT system, day, verdict, n FROM login_days WHERE day >= $1 AND day <= $2{}",
-            if system.is_some() { " AND system = $3" } else { "" }
+            if system.is_some() {
+                " AND system = $3"
+            } else {
+                ""
+            }
         );
         let mut q = sqlx::query(&sql).bind(from_day).bind(to_day);
         if let Some(s) = system {
@@ -83,7 +88,11 @@ impl Store {
     ) -> Result<Vec<DayRow<Reason>>> {
         let sql = format!(
             "SELECT system, day, reason, n FROM reason_days WHERE day >= $1 AND day <= $2{}",
-            if system.is_some() { " AND system = $3" } else { "" }
+            if system.is_some() {
+                " AND system = $3"
+            } else {
+                ""
+            }
         );
         let mut q = sqlx::query(&sql).bind(from_day).bind(to_day);
         if let Some(s) = system {
@@ -115,7 +124,9 @@ impl Store {
             "SELECT system, verdict, COUNT(*) AS n FROM logins WHERE ts >= $1 AND ts <= $2{} GROUP BY system, verdict",
             if system.is_some() { " AND system = $3" } else { "" }
         );
-        let mut q = sqlx::query(&sql).bind(from.as_millis()).bind(to.as_millis());
+        let mut q = sqlx::query(&sql)
+            .bind(from.as_millis())
+            .bind(to.as_millis());
         if let Some(s) = system {
             q = q.bind(s.to_string());
         }
@@ -143,7 +154,9 @@ impl Store {
             "SELECT system, reasons, COUNT(*) AS n FROM logins WHERE ts >= $1 AND ts <= $2 AND verdict = 'not_met'{} GROUP BY system, reasons",
             if system.is_some() { " AND system = $3" } else { "" }
         );
-        let mut q = sqlx::query(&sql).bind(from.as_millis()).bind(to.as_millis());
+        let mut q = sqlx::query(&sql)
+            .bind(from.as_millis())
+            .bind(to.as_millis());
         if let Some(s) = system {
             q = q.bind(s.to_string());
         }
@@ -178,7 +191,13 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| Ok((get(r, "terminal")?, count(get(r, "n")?), count(get(r, "not_met")?))))
+            .map(|r| {
+                Ok((
+                    get(r, "terminal")?,
+                    count(get(r, "n")?),
+                    count(get(r, "not_met")?),
+                ))
+            })
             .collect()
     }
 
@@ -202,7 +221,13 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| Ok((get(r, "terminal")?, count(get(r, "n")?), count(get(r, "not_met")?))))
+            .map(|r| {
+                Ok((
+                    get(r, "terminal")?,
+                    count(get(r, "n")?),
+                    count(get(r, "not_met")?),
+                ))
+            })
             .collect()
     }
 
@@ -244,7 +269,7 @@ impl Store {
 
 impl WriteTx {
     /// Empties both rollups and records the offset they are built for.
-    pub(crate) async fn reset_rollups(&mut self, offset_s: i64) -> Result<()> {
+    pub(crate) async fn reset_rollups(&mut self, offset: SiteOffset) -> Result<()> {
         for sql in [
             "DELETE FROM login_days",
             "DELETE FROM reason_days",
@@ -254,16 +279,15 @@ impl WriteTx {
         ] {
             self.execute(sql).await?;
         }
-        self.execute_with("INSERT INTO rollup_meta (id, offset_s) VALUES (1, $1)", offset_s)
-            .await
+        let seconds = i64::from(offset.seconds());
+        self.execute_with(
+            "INSERT INTO rollup_meta (id, offset_s) VALUES (1, $1)",
+            seconds,
+        )
+        .await
     }
 }
 
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
-}
-
-/// The site day (days since 1970-01-01 at `offset_s` east of UTC) of `t`.
-pub fn site_day(t: Timestamp, offset_s: i64) -> i64 {
-    (t.as_millis() + offset_s * 1000).div_euclid(86_400_000)
 }

@@ -58,7 +58,11 @@ async fn compliance_over_any_period_equals_a_count_of_the_logins() {
         periods.push((a, b));
     }
     for (a, b) in periods {
-        let expect = |k: u64| sent.iter().filter(|(t, kind)| *t >= a && *t <= b && *kind == k).count();
+        let expect = |k: u64| {
+            sent.iter()
+                .filter(|(t, kind)| *t >= a && *t <= b && *kind == k)
+                .count()
+        };
         let q = format!(
             "/api/v1/compliance?from={}&to={}",
             Timestamp::from_millis(a).to_rfc3339().replace('+', "%2B"),
@@ -76,7 +80,11 @@ async fn compliance_over_any_period_equals_a_count_of_the_logins() {
         assert_eq!(ehr["direct_2fa"], expect(0), "period {a}..{b}: {ehr}");
         assert_eq!(ehr["not_met"], expect(1), "period {a}..{b}: {ehr}");
         assert_eq!(ehr["failed"], expect(2), "period {a}..{b}: {ehr}");
-        assert_eq!(ehr["successful"], expect(0) + expect(1), "period {a}..{b}: {ehr}");
+        assert_eq!(
+            ehr["successful"],
+            expect(0) + expect(1),
+            "period {a}..{b}: {ehr}"
+        );
     }
     hub.stop().await;
 }

@@ -127,11 +127,7 @@ pub fn postgres_url(test: &str) -> Option<String> {
 /// A fresh database on the PostgreSQL server of `admin`; dropped by [`drop_database`].
 pub async fn fresh_postgres(admin: &str) -> String {
     use sqlx::Connection;
-    let name = format!(
-        "monban_inproc_{}_{}",
-        std::process::id(),
-        rand_suffix()
-    );
+    let name = format!("monban_inproc_{}_{}", std::process::id(), rand_suffix());
     let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
@@ -145,7 +141,11 @@ pub async fn fresh_postgres(admin: &str) -> String {
 
 pub async fn drop_database(admin: &str, url: &str) {
     use sqlx::Connection;
-    let name = url::Url::parse(url).unwrap().path().trim_start_matches('/').to_string();
+    let name = url::Url::parse(url)
+        .unwrap()
+        .path()
+        .trim_start_matches('/')
+        .to_string();
     if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
         let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             .execute(&mut conn)

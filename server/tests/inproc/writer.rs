@@ -40,7 +40,13 @@ async fn concurrent_logins_are_each_stored_once_and_counted() {
     // 120 distinct logins and 40 repeats of ten of them, all at once.
     let mut tasks = Vec::new();
     for i in 0..160 {
-        let body = login(&format!("l-{}", i % 120), &t, "nurse01", "lobby-kiosk", &["password"]);
+        let body = login(
+            &format!("l-{}", i % 120),
+            &t,
+            "nurse01",
+            "lobby-kiosk",
+            &["password"],
+        );
         let url = hub.url.clone();
         let token = hub.login_token.clone();
         tasks.push(tokio::spawn(async move {
@@ -74,7 +80,13 @@ async fn concurrent_logins_are_each_stored_once_and_counted() {
 async fn a_late_entry_moves_the_rollups_and_the_reasons() {
     let hub = TestHub::start(base(), "60s").await;
     let (s, v) = hub
-        .post_login(&login("l-late", &at(base(), 600), "nurse01", "ward3-pc01", &["password"]))
+        .post_login(&login(
+            "l-late",
+            &at(base(), 600),
+            "nurse01",
+            "ward3-pc01",
+            &["password"],
+        ))
         .await;
     assert_eq!(s, StatusCode::ACCEPTED);
     assert_eq!(v["verdict"], "not_met");
@@ -82,9 +94,11 @@ async fn a_late_entry_moves_the_rollups_and_the_reasons() {
     assert_eq!(ehr_counts(&hub).await["not_met"], 1);
     // The entry that covers it arrives late, inside grace.
     let (s, _) = hub
-        .post_door(&json!({"door": "ward3-main", "event_id": "d-1", "ts": at(base(), 0),
+        .post_door(
+            &json!({"door": "ward3-main", "event_id": "d-1", "ts": at(base(), 0),
                            "kind": "access_granted", "direction": "in",
-                           "credential": {"type": "card", "id": "04A1B2C3"}}))
+                           "credential": {"type": "card", "id": "04A1B2C3"}}),
+        )
         .await;
     assert_eq!(s, StatusCode::ACCEPTED);
     let counts = ehr_counts(&hub).await;
@@ -108,7 +122,13 @@ async fn a_late_entry_moves_the_rollups_and_the_reasons() {
 async fn verdicts_become_final_on_the_clock_and_survive_a_restart() {
     let hub = TestHub::start(base(), "60s").await;
     let (_, v) = hub
-        .post_login(&login("l-1", &at(base(), 0), "nurse01", "lobby-kiosk", &["password"]))
+        .post_login(&login(
+            "l-1",
+            &at(base(), 0),
+            "nurse01",
+            "lobby-kiosk",
+            &["password"],
+        ))
         .await;
     assert_eq!(v["final"], false);
     hub.clock.advance(Duration::from_secs(61));
@@ -137,7 +157,13 @@ async fn verdicts_become_final_on_the_clock_and_survive_a_restart() {
 async fn another_systems_event_id_is_refused_inside_one_batch_too() {
     let hub = TestHub::start(base(), "60s").await;
     let pacs = hub.token_for("pacs").await;
-    let ehr = login("shared-1", &at(base(), 0), "nurse01", "ward3-pc01", &["password"]);
+    let ehr = login(
+        "shared-1",
+        &at(base(), 0),
+        "nurse01",
+        "ward3-pc01",
+        &["password"],
+    );
     let mut other = ehr.clone();
     other["system"] = json!("pacs");
     other["account"] = json!("doc03");
