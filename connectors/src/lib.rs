@@ -22,4 +22,4 @@ pub mod modbus;
 pub mod mqtt;
 pub mod sink;
 
-pub use sink::{ConnectorState, DeadLetter, DoorSink, Ingested, SinkError};
+pub use sink::{ConnectorState, DeadLetter, DoorSink, Ingested, SinkError, SinkItem};

@@ -2,6 +2,7 @@
 //! in-memory one.
 
 use async_trait::async_trait;
+use monban_core::health::OutageCause;
 use monban_core::{DoorEvent, DoorId, StatusChange, Timestamp};
 
 /// Result of handing an event to the sink.
@@ -61,8 +62,57 @@ impl ConnectorState {
     }
 }
 
+/// One thing a connector hands to the hub (see [`DoorSink::deliver`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkItem {
+    /// A door event, with the payload it came from (kept if the hub dead-letters it).
+    Event {
+        event: DoorEvent,
+        raw: Vec<u8>,
+    },
+    Status {
+        change: StatusChange,
+        raw: Vec<u8>,
+    },
+    Heartbeat {
+        door: DoorId,
+        ts: Timestamp,
+    },
+    DeadLetter(DeadLetter),
+}
+
 #[async_trait]
 pub trait DoorSink: Send + Sync + 'static {
+    /// Stores a batch of items — the outputs of several messages — as one unit, in
+    /// order: after `Ok` every item is durable and the connector may acknowledge every
+    /// message the batch came from; after `Err` none may be acknowledged (what was
+    /// stored already is a duplicate when the broker delivers it again). The answer has
+    /// one [`Ingested`] per item (`New` for what is not an event).
+    ///
+    /// The provided implementation hands the items to the single-item methods one by
+    /// one; the hub overrides it to commit the whole batch in one transaction.
+    async fn deliver(&self, items: Vec<SinkItem>) -> Result<Vec<Ingested>, SinkError> {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(match item {
+                SinkItem::Event { event, raw } => self.door_event(event, &raw).await?,
+                SinkItem::Status { change, raw } => {
+                    self.door_status(change, &raw).await?;
+                    Ingested::New
+                }
+                SinkItem::Heartbeat { door, ts } => {
+                    self.heartbeat(&door, ts).await?;
+                    Ingested::New
+                }
+                SinkItem::DeadLetter(letter) => {
+                    self.dead_letter(letter).await?;
+                    Ingested::New
+                }
+            });
+        }
+        Ok(out)
+    }
+
     /// Stores a door event and feeds the engine. Only after `Ok` may the message be
     /// acknowledged.
     async fn door_event(&self, event: DoorEvent, raw: &[u8]) -> Result<Ingested, SinkError>;
@@ -91,8 +141,16 @@ pub trait DoorSink: Send + Sync + 'static {
     async fn fresh_session(&self, name: &str, at: Timestamp);
     /// Events of `door` from `from` to `to` may have been lost (a Modbus ring overrun,
     /// CONTRACT §6): the hub treats the span like an offline period of that door (fail
-    /// closed). `reason` says why, for the record.
-    async fn door_outage(&self, door: &DoorId, from: Timestamp, to: Timestamp, reason: &str);
+    /// closed). `cause` classifies it (stored as its code); `reason` says why in words,
+    /// for the record.
+    async fn door_outage(
+        &self,
+        door: &DoorId,
+        from: Timestamp,
+        to: Timestamp,
+        cause: OutageCause,
+        reason: &str,
+    );
     /// The current time (the sink's clock, so tests can control it).
     fn now(&self) -> Timestamp;
 }

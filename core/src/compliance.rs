@@ -6,6 +6,7 @@
 use crate::inventory::System;
 use crate::verdict::VerdictKind;
 use serde::{Deserialize, Serialize};
+use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -22,6 +23,12 @@ pub enum ComplianceStatus {
 }
 
 impl ComplianceStatus {
+    pub const ALL: [ComplianceStatus; 4] = [
+        ComplianceStatus::NoData,
+        ComplianceStatus::Direct,
+        ComplianceStatus::Combined,
+        ComplianceStatus::Gap,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             ComplianceStatus::NoData => "no_data",
@@ -40,7 +47,19 @@ impl ComplianceStatus {
     }
 }
 
-/// Login counts of one system over a period.
+impl FromStr for ComplianceStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ComplianceStatus::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown compliance status {s:?}"))
+    }
+}
+
+/// Login counts of one system over a period, or of one day of a trend: the one tally of
+/// verdicts (failed logins are counted apart and are not `successful`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct LoginCounts {
     pub successful: u64,
@@ -156,6 +175,9 @@ mod tests {
             counts(&[(Direct2fa, 3), (NotMet, 1)]).status(),
             ComplianceStatus::Gap
         );
+        for s in ComplianceStatus::ALL {
+            assert_eq!(s.as_str().parse::<ComplianceStatus>(), Ok(s));
+        }
         let gap = counts(&[(Direct2fa, 1), (CombinedMeasures, 2), (NotMet, 1)]);
         assert_eq!(gap.coverage(), 0.75);
         assert_eq!(counts(&[]).coverage(), 0.0);

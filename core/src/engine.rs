@@ -29,6 +29,16 @@ pub struct VerdictUpdate {
     pub event_id: String,
     pub verdict: Verdict,
     pub is_final: bool,
+    /// The verdict the login had before this update (equal to `verdict` when the update
+    /// only makes it final): what the caller's tallies must move from.
+    pub previous: Verdict,
+}
+
+impl VerdictUpdate {
+    /// Whether the verdict itself changed (not only its finality).
+    pub fn changed(&self) -> bool {
+        self.verdict != self.previous
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +90,11 @@ impl Engine {
             .unwrap_or_default()
     }
 
+    /// The pending login with this `event_id`, if its verdict is not yet final.
+    pub fn pending_login(&self, event_id: &str) -> Option<&Login> {
+        self.pending.get(event_id).map(|p| &p.login)
+    }
+
     pub fn pending_count(&self) -> usize {
         self.pending.len()
     }
@@ -105,6 +120,7 @@ impl Engine {
                         event_id: id,
                         verdict,
                         is_final: false,
+                        previous,
                     });
                 }
             }
@@ -178,6 +194,7 @@ impl Engine {
                 self.unindex(&id, &p);
                 out.push(VerdictUpdate {
                     event_id: id,
+                    previous: p.verdict.clone(),
                     verdict: p.verdict,
                     is_final: true,
                 });
@@ -214,11 +231,12 @@ impl Engine {
             };
             let verdict = evaluate(&self.inventory, &self.timeline, &p.login);
             if verdict != p.verdict {
-                p.verdict = verdict.clone();
+                let previous = std::mem::replace(&mut p.verdict, verdict.clone());
                 out.push(VerdictUpdate {
                     event_id: id,
                     verdict,
                     is_final: false,
+                    previous,
                 });
             }
         }

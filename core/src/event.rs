@@ -291,6 +291,20 @@ impl DoorStatus {
     }
 }
 
+impl std::str::FromStr for DoorStatus {
+    type Err = String;
+
+    /// `online` or `offline`; anything else is an error (a stored status that cannot be
+    /// read must never pass for `online`).
+    fn from_str(s: &str) -> Result<DoorStatus, String> {
+        match s {
+            "online" => Ok(DoorStatus::Online),
+            "offline" => Ok(DoorStatus::Offline),
+            other => Err(format!("unknown door status {other:?}: online or offline")),
+        }
+    }
+}
+
 /// A change of a door's status at a time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusChange {

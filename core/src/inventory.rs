@@ -120,13 +120,9 @@ pub struct System {
     pub renewal: Option<String>,
 }
 
-/// Checks a renewal month written `YYYY-MM`.
+/// Checks a renewal month written `YYYY-MM` ([`crate::period::Month`]).
 pub fn parse_renewal(s: &str) -> Result<String, String> {
-    let ok = s.len() == 7
-        && s.as_bytes()[4] == b'-'
-        && s[..4].chars().all(|c| c.is_ascii_digit())
-        && matches!(s[5..].parse::<u8>(), Ok(1..=12));
-    if ok {
+    if crate::period::Month::parse(s).is_ok() {
         Ok(s.to_string())
     } else {
         Err(format!(
@@ -493,5 +489,6 @@ mod tests {
         assert!(parse_renewal("2027-04").is_ok());
         assert!(parse_renewal("2027-13").is_err());
         assert!(parse_renewal("27-04").is_err());
+        assert!(parse_renewal("2027-+1").is_err());
     }
 }

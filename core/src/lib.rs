@@ -17,7 +17,18 @@
 //!   per door: the facts a verdict is judged against.
 //! - [`verdict`] — the rules of CONTRACT §3 and the evidence they produce.
 //! - [`engine`] — pending logins, re-evaluation on late events inside `grace`, finality.
-//! - [`compliance`] — the per-system rollup of CONTRACT §8.
+//! - [`compliance`] — the per-system rollup of CONTRACT §8 ([`LoginCounts`]: the one
+//!   tally of verdicts, for a period's rows and for each day of a trend).
+//! - [`period`] — the site's calendar: its UTC offset, site days, `YYYY-MM-DD` and
+//!   `YYYY-MM`, Japanese fiscal years, reporting periods (`from <= ts <= to`, default the
+//!   30 days up to now) and their split into partial edges and whole days.
+//! - [`snapshot`] — what holds in each room at an instant: who is present, which
+//!   integrity alarms are open.
+//! - [`health`] — connector health as data: each door's activity, the heartbeat
+//!   watchdog and the blind period of a lost broker session as pure rules returning the
+//!   changes to record, outage causes by code, why a door is offline.
+//! - [`step_up`] — the step-up rules: the status shown, whether a step-up may vouch for a
+//!   login and, if not, why (the API's messages).
 //! - [`text`] — bounded free text (names, labels, accounts, terminals) and the bounded
 //!   prefixes kept of refused input.
 
@@ -25,8 +36,12 @@ pub mod compliance;
 pub mod engine;
 pub mod event;
 pub mod factor;
+pub mod health;
 pub mod ids;
 pub mod inventory;
+pub mod period;
+pub mod snapshot;
+pub mod step_up;
 pub mod text;
 pub mod time;
 pub mod timeline;
@@ -42,6 +57,7 @@ pub use ids::{DoorId, IdError, PersonId, RoomId, SiteId, SystemId, TerminalId};
 pub use inventory::{
     Door, Inventory, InventoryError, Person, Room, System, SystemCategory, Terminal,
 };
+pub use period::{Period, SiteDay, SiteOffset};
 pub use text::{Text, TextError};
 pub use time::{Span, Timestamp};
 pub use timeline::Timeline;

@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::Stream;
 use monban_connectors::Ingested;
-use monban_core::{DoorEvent, InputError, Login, LoginCounts, Span, SystemCompliance, Timestamp};
+use monban_core::{DoorEvent, InputError, Login, Period, SystemCompliance, Timestamp};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -65,6 +65,24 @@ impl ApiError {
             )
         } else {
             ApiError::internal(e)
+        }
+    }
+
+    /// The writer could not commit: `503 store_unavailable` when the store cannot be
+    /// reached or the hub is stopping (nothing was recorded; the sender retries), else
+    /// `500 internal_error`.
+    pub(crate) fn write(e: crate::writer::WriteError) -> ApiError {
+        use crate::writer::WriteError;
+        match e {
+            WriteError::Unavailable(_) | WriteError::Stopped => {
+                tracing::error!(error = %e, "not stored");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the hub cannot reach its store: nothing was recorded; send it again",
+                )
+            }
+            WriteError::Failed(_) => ApiError::internal(e),
         }
     }
 
@@ -116,7 +134,11 @@ impl From<HubError> for ApiError {
                 "event_id_conflict",
                 format!("event_id {id:?} is already stored for another system: nothing was stored; give this login an event_id of its own"),
             ),
+            HubError::StepUpUsed(id) => crate::auth::step_up::invalid(
+                monban_core::step_up::StepUpRefusal::Consumed { id },
+            ),
             HubError::Store(e) => ApiError::store(e),
+            HubError::Write(e) => ApiError::write(e),
         }
     }
 }
@@ -373,26 +395,36 @@ async fn post_login(
         if let Err(e) = crate::auth::step_up::vouch(&hub, &step_up, &mut login).await {
             return Err(refused(e).await);
         }
-        if !crate::auth::step_up::consume(&hub, &step_up, &login.event_id).await? {
-            return Err(refused(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "step_up_invalid",
-                format!("step-up {step_up:?} has already been used"),
-            ))
-            .await);
+        // The step-up is consumed by this login in the transaction that stores it.
+        let (stored, new) = match hub.ingest_login(login, Some(step_up.clone())).await {
+            Err(HubError::StepUpUsed(id)) => {
+                return Err(refused(crate::auth::step_up::invalid(
+                    monban_core::step_up::StepUpRefusal::Consumed { id },
+                ))
+                .await)
+            }
+            other => other?,
+        };
+        if new {
+            crate::auth::record(
+                &hub,
+                &actor,
+                system.as_str(),
+                &address,
+                "step_up.use",
+                &step_up,
+                json!({"login": stored.login.event_id, "account": stored.login.account}),
+            )
+            .await;
         }
-        crate::auth::record(
-            &hub,
-            &actor,
-            system.as_str(),
-            &address,
-            "step_up.use",
-            &step_up,
-            json!({"login": login.event_id, "account": login.account}),
-        )
-        .await;
+        let status = if new {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::OK
+        };
+        return Ok((status, Json(verdict_reply(&stored, hub.now()))).into_response());
     }
-    let (stored, new) = hub.ingest_login(login).await?;
+    let (stored, new) = hub.ingest_login(login, None).await?;
     let status = if new {
         StatusCode::ACCEPTED
     } else {
@@ -496,51 +528,27 @@ async fn get_login(
     Ok(Json(login_json(&stored, hub.now())))
 }
 
-/// Parses an optional period; the default is the 30 days up to now.
+/// Parses an optional period of RFC 3339 instants (`monban_core::Period::parse_instants`);
+/// the default is the 30 days up to now.
 fn period(p: &HashMap<String, String>, now: Timestamp) -> Result<(Timestamp, Timestamp), ApiError> {
-    let parse = |name: &str| -> Result<Option<Timestamp>, ApiError> {
-        p.get(name)
-            .map(|v| {
-                // An unencoded `+09:00` arrives as ` 09:00` (form decoding); accept it.
-                Timestamp::parse_rfc3339(v)
-                    .or_else(|e| Timestamp::parse_rfc3339(&v.replace(' ', "+")).map_err(|_| e))
-                    .map_err(|m| {
-                        ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            "invalid_query",
-                            format!("{name}: {m}"),
-                        )
-                    })
-            })
-            .transpose()
-    };
-    let to = parse("to")?.unwrap_or(now);
-    let from = parse("from")?.unwrap_or_else(|| to.saturating_sub(Span::from_secs(30 * 24 * 3600)));
-    if from > to {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "from must not be after to",
-        ));
-    }
-    Ok((from, to))
+    let get = |name: &str| p.get(name).map(String::as_str);
+    Period::parse_instants(get("from"), get("to"), now)
+        .map(|p| (p.from(), p.to()))
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.to_string()))
 }
 
-/// Builds the compliance rows for a period (also used by the dashboard).
+/// Builds the compliance rows for a period (also used by the dashboard), from the day
+/// rollups and the exact edges (see [`crate::reports`]).
 pub async fn compliance_rows(
     hub: &Hub,
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<SystemCompliance>, ApiError> {
-    let counts = hub
-        .store
-        .verdict_counts(from, to)
+    let period = Period::new(from, to)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.to_string()))?;
+    let by_system = crate::reports::counts(&hub.store, period, None, hub.site_offset())
         .await
         .map_err(ApiError::store)?;
-    let mut by_system: HashMap<String, LoginCounts> = HashMap::new();
-    for (system, kind, n) in counts {
-        by_system.entry(system).or_default().add(kind, n);
-    }
     Ok(hub
         .inventory()
         .systems()

@@ -69,6 +69,17 @@ impl CsvFile {
         self.writer.write_record(&cells)
     }
 
+    /// The bytes written since the last call (the byte-order mark first), for a file
+    /// sent as a stream.
+    pub fn take(&mut self) -> Result<Vec<u8>, csv::Error> {
+        let rest = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::new());
+        std::mem::replace(&mut self.writer, rest)
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))
+    }
+
     /// The file's bytes.
     pub fn finish(self) -> Result<Vec<u8>, csv::Error> {
         self.writer

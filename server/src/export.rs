@@ -7,7 +7,7 @@
 //!   first) with its verdict, reasons, finality and, for `combined_measures`, the entry.
 //!
 //! `from`/`to` are dates (`YYYY-MM-DD`, whole days at the offset, `to` inclusive) or RFC
-//! 3339 instants, default the 30 days up to now (`monban_web::pages::export::parse_period`);
+//! 3339 instants, default the 30 days up to now (`monban_core::Period::parse`);
 //! `tz` is a fixed offset such as `+09:00` (default, JST; URL-encode the `+`). Times in
 //! the files are RFC 3339 at that offset. The files are UTF-8 with a byte-order mark, so
 //! Excel opens Japanese text correctly, quoted per RFC 4180 by the `csv` crate, and
@@ -19,16 +19,15 @@
 
 use crate::api::ApiError;
 use crate::hub::Hub;
-use crate::store::{get, StoredLogin};
+use crate::store::StoredLogin;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get as get_route;
 use axum::Router;
-use chrono::{DateTime, FixedOffset, SecondsFormat};
-use monban_core::{Inventory, Timestamp, VerdictKind};
-use monban_web::pages::evidence::{parse_offset, JST_OFFSET};
-use monban_web::pages::export::{date_at, parse_period, EvidenceRow, ExportData, Period};
+use chrono::{DateTime, SecondsFormat};
+use monban_core::{Inventory, Period, SiteOffset, Timestamp, VerdictKind};
+use monban_web::pages::export::{EvidenceRow, ExportData};
 use monban_web::SystemRow;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -70,17 +69,53 @@ pub(crate) fn place(inv: &Inventory, s: &StoredLogin) -> LoginPlace {
     }
 }
 
-/// The compliance rows and up to `limit` logins (all with `None`) of the period, oldest
-/// login first. Logins are those with `from <= ts <= to`, as §8 counts them.
+/// Logins read from the store at a time when a file is streamed.
+const PAGE: usize = 1000;
+
+/// One login as the export shows it.
+fn evidence_row(inv: &Inventory, s: &StoredLogin, now: Timestamp) -> EvidenceRow {
+    let p = place(inv, s);
+    let l = &s.login;
+    let evidence = match (&s.verdict.evidence, s.verdict.kind) {
+        (Some(e), VerdictKind::CombinedMeasures) => Some(e),
+        _ => None,
+    };
+    EvidenceRow {
+        event_id: l.event_id.clone(),
+        ts: l.ts.to_rfc3339(),
+        system: l.system.to_string(),
+        system_name: p.system_name.unwrap_or_else(|| l.system.to_string()),
+        account: l.account.clone(),
+        person: p.person_name,
+        terminal: l.terminal.clone(),
+        room: p.room_name,
+        factors: l.factors.iter().map(|f| f.as_str().to_string()).collect(),
+        outcome: l.outcome.as_str().to_string(),
+        verdict: s.verdict.kind.as_str().to_string(),
+        reasons: s
+            .verdict
+            .reasons
+            .iter()
+            .map(|r| r.as_str().to_string())
+            .collect(),
+        is_final: s.final_at_time(now),
+        entry_door: evidence.map(|e| e.door.to_string()),
+        entry_time: evidence.map(|e| e.entered_at.to_rfc3339()),
+        credential_type: evidence.map(|e| e.credential_type.as_str().to_string()),
+    }
+}
+
+/// The compliance rows and the first `limit` logins (at most [`PAGE`]; `Some(0)`: none)
+/// of the period, oldest login first. Logins are those with `from <= ts <= to`, as §8
+/// counts them; `login_count` counts them all (from the rollups).
 pub(crate) async fn period_data(
     hub: &Hub,
     period: Period,
-    offset: i32,
+    offset: SiteOffset,
     limit: Option<usize>,
 ) -> Result<ExportData, String> {
     let now = hub.now();
-    let from = Timestamp::from_millis(period.from_ms);
-    let to = Timestamp::from_millis(period.to_ms);
+    let (from, to) = (period.from(), period.to());
     let systems: Vec<SystemRow> = crate::api::compliance_rows(hub, from, to)
         .await
         .map_err(|e| e.message)?
@@ -100,61 +135,31 @@ pub(crate) async fn period_data(
         })
         .collect();
 
-    let ids = sqlx::query(
-        "SELECT event_id FROM logins WHERE ts >= $1 AND ts <= $2 ORDER BY ts, received_at",
-    )
-    .bind(period.from_ms)
-    .bind(period.to_ms)
-    .fetch_all(hub.store.pool())
-    .await
-    .map_err(|e| e.to_string())?;
-    let login_count = ids.len();
+    let login_count = systems.iter().map(|s| s.successful + s.failed).sum::<u64>() as usize;
     let inv = hub.inventory();
-    let mut logins = Vec::with_capacity(limit.unwrap_or(login_count).min(login_count));
-    // One lookup per login keeps the row decoding in one place (`Store::login`); an
-    // inspection period holds thousands of logins, not millions.
-    for row in ids.iter().take(limit.unwrap_or(usize::MAX)) {
-        let id: String = get(row, "event_id").map_err(|e| e.to_string())?;
-        let Some(s) = hub.store.login(&id).await.map_err(|e| e.to_string())? else {
-            continue;
-        };
-        let p = place(&inv, &s);
-        let l = &s.login;
-        let evidence = match (&s.verdict.evidence, s.verdict.kind) {
-            (Some(e), VerdictKind::CombinedMeasures) => Some(e),
-            _ => None,
-        };
-        logins.push(EvidenceRow {
-            event_id: l.event_id.clone(),
-            ts: l.ts.to_rfc3339(),
-            system: l.system.to_string(),
-            system_name: p.system_name.unwrap_or_else(|| l.system.to_string()),
-            account: l.account.clone(),
-            person: p.person_name,
-            terminal: l.terminal.clone(),
-            room: p.room_name,
-            factors: l.factors.iter().map(|f| f.as_str().to_string()).collect(),
-            outcome: l.outcome.as_str().to_string(),
-            verdict: s.verdict.kind.as_str().to_string(),
-            reasons: s
-                .verdict
-                .reasons
-                .iter()
-                .map(|r| r.as_str().to_string())
-                .collect(),
-            is_final: s.final_at_time(now),
-            entry_door: evidence.map(|e| e.door.to_string()),
-            entry_time: evidence.map(|e| e.entered_at.to_rfc3339()),
-            credential_type: evidence.map(|e| e.credential_type.as_str().to_string()),
-        });
-    }
+    let logins = match limit {
+        Some(0) => Vec::new(),
+        _ => hub
+            .store
+            .logins_page(
+                from,
+                to,
+                None,
+                limit.unwrap_or(login_count).min(PAGE) as i64,
+            )
+            .await
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|s| evidence_row(&inv, s, now))
+            .collect(),
+    };
     Ok(ExportData {
         site_name: hub.site_name.clone(),
         generated_at: now.to_rfc3339(),
         from: from.to_rfc3339(),
         to: to.to_rfc3339(),
-        from_date: date_at(period.from_ms, offset),
-        to_date: date_at(period.to_ms, offset),
+        from_date: offset.date_of(from),
+        to_date: offset.date_of(to),
         systems,
         logins,
         login_count,
@@ -168,40 +173,37 @@ fn bad_query(message: impl Into<String>) -> ApiError {
 }
 
 /// The period and offset of a CSV request.
-fn request_period(hub: &Hub, query: Params) -> Result<(Period, i32), ApiError> {
+fn request_period(hub: &Hub, query: Params) -> Result<(Period, SiteOffset), ApiError> {
     let Query(q) = query.map_err(|e| bad_query(e.body_text()))?;
     let offset = match q.get("tz").map(String::as_str).filter(|t| !t.is_empty()) {
-        Some(t) => parse_offset(t)
-            .ok_or_else(|| bad_query(format!("tz: {t:?} is not an offset such as +09:00")))?,
-        None => JST_OFFSET,
+        Some(t) => SiteOffset::parse(t)
+            .map_err(|_| bad_query(format!("tz: {t:?} is not an offset such as +09:00")))?,
+        None => hub.site_offset(),
     };
-    let period = parse_period(
+    let period = Period::parse(
         q.get("from").map(String::as_str),
         q.get("to").map(String::as_str),
-        hub.now().as_millis(),
+        hub.now(),
         offset,
     )
-    .map_err(bad_query)?;
+    .map_err(|e| bad_query(e.to_string()))?;
     Ok((period, offset))
 }
 
 /// An RFC 3339 time re-written at `offset` (unchanged when it does not parse).
-fn at_offset(rfc3339: &str, offset: i32) -> String {
-    match (
-        DateTime::parse_from_rfc3339(rfc3339),
-        FixedOffset::east_opt(offset),
-    ) {
-        (Ok(t), Some(tz)) => t
-            .with_timezone(&tz)
-            .to_rfc3339_opts(SecondsFormat::AutoSi, offset == 0),
-        _ => rfc3339.to_string(),
+fn at_offset(rfc3339: &str, offset: SiteOffset) -> String {
+    match DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => t
+            .with_timezone(&offset.fixed())
+            .to_rfc3339_opts(SecondsFormat::AutoSi, offset == SiteOffset::UTC),
+        Err(_) => rfc3339.to_string(),
     }
 }
 
 async fn download_audit(hub: &Hub, asker: crate::auth::Asker, file: &str, period: Period) {
     let detail = serde_json::json!({
-        "from": Timestamp::from_millis(period.from_ms).to_rfc3339(),
-        "to": Timestamp::from_millis(period.to_ms).to_rfc3339(),
+        "from": period.from().to_rfc3339(),
+        "to": period.to().to_rfc3339(),
     });
     crate::auth::audit_download(hub, &asker, file, detail).await;
 }
@@ -317,32 +319,98 @@ async fn evidence_csv(
 ) -> Result<Response, ApiError> {
     let (period, offset) = request_period(&hub, query)?;
     download_audit(&hub, (principal, address), "evidence.csv", period).await;
-    let data = period_data(&hub, period, offset, None)
+    let (from, to) = (period.from(), period.to());
+    let filename = format!(
+        "monban-evidence-{}_{}.csv",
+        offset.date_of(from),
+        offset.date_of(to)
+    );
+    // The file is streamed a page of logins at a time (keyset pagination on (ts,
+    // event_id)): memory stays bounded however long the period is. A store error after
+    // the first bytes ends the download early (the client sees a truncated file and the
+    // hub logs the error); before them it is the contract's error body.
+    let mut csv = crate::csv_out::CsvFile::new();
+    csv.row(EVIDENCE_HEADER).map_err(internal)?;
+    let first_page = hub
+        .store
+        .logins_page(from, to, None, PAGE as i64)
         .await
-        .map_err(internal)?;
-    let mut records = vec![EVIDENCE_HEADER.iter().map(|s| s.to_string()).collect()];
-    records.extend(data.logins.iter().map(|r: &EvidenceRow| {
-        vec![
-            r.event_id.clone(),
-            at_offset(&r.ts, offset),
-            r.system.clone(),
-            r.account.clone(),
-            r.person.clone().unwrap_or_default(),
-            r.terminal.clone(),
-            r.room.clone().unwrap_or_default(),
-            r.factors.join(";"),
-            r.outcome.clone(),
-            r.verdict.clone(),
-            r.reasons.join(";"),
-            r.is_final.to_string(),
-            r.entry_door.clone().unwrap_or_default(),
-            r.entry_time
-                .as_deref()
-                .map(|t| at_offset(t, offset))
-                .unwrap_or_default(),
-            r.credential_type.clone().unwrap_or_default(),
-            r.system_name.clone(),
-        ]
-    }));
-    attachment("evidence", &data, records)
+        .map_err(ApiError::store)?;
+    struct Cursor {
+        hub: Arc<Hub>,
+        csv: crate::csv_out::CsvFile,
+        page: Option<Vec<StoredLogin>>,
+    }
+    let cursor = Cursor {
+        hub,
+        csv,
+        page: Some(first_page),
+    };
+    let stream = futures::stream::unfold(cursor, move |mut c| async move {
+        let page = c.page.take()?;
+        let now = c.hub.now();
+        let inv = c.hub.inventory();
+        for s in &page {
+            let r = evidence_row(&inv, s, now);
+            if let Err(e) = c.csv.row(evidence_record(&r, offset)) {
+                tracing::error!(error = %e, "evidence export stopped");
+                return None;
+            }
+        }
+        if page.len() == PAGE {
+            let last = page.last().map(|s| (s.login.ts, s.login.event_id.clone()));
+            match c.hub.store.logins_page(from, to, last, PAGE as i64).await {
+                Ok(next) => c.page = Some(next),
+                Err(e) => {
+                    tracing::error!(error = %e, "evidence export stopped: the store failed");
+                }
+            }
+        }
+        match c.csv.take() {
+            Ok(bytes) => Some((Ok::<_, std::io::Error>(bytes), c)),
+            Err(e) => {
+                tracing::error!(error = %e, "evidence export stopped");
+                None
+            }
+        }
+    });
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")).map_err(internal)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// One line of `evidence.csv`, its times at `offset`.
+fn evidence_record(r: &EvidenceRow, offset: SiteOffset) -> Vec<String> {
+    vec![
+        r.event_id.clone(),
+        at_offset(&r.ts, offset),
+        r.system.clone(),
+        r.account.clone(),
+        r.person.clone().unwrap_or_default(),
+        r.terminal.clone(),
+        r.room.clone().unwrap_or_default(),
+        r.factors.join(";"),
+        r.outcome.clone(),
+        r.verdict.clone(),
+        r.reasons.join(";"),
+        r.is_final.to_string(),
+        r.entry_door.clone().unwrap_or_default(),
+        r.entry_time
+            .as_deref()
+            .map(|t| at_offset(t, offset))
+            .unwrap_or_default(),
+        r.credential_type.clone().unwrap_or_default(),
+        r.system_name.clone(),
+    ]
 }

@@ -1,35 +1,36 @@
-//! The hub's ingest pipeline: connector or handler → store → engine → store → live feed.
+//! The hub: what the HTTP handlers, the dashboard and the connectors hold to reach the
+//! ingest writer ([`crate::writer`]) and the read views it keeps (engine, inventory, door
+//! activity, live feed).
 //!
-//! Every input goes through one lock around the [`Engine`] so that "store the event" and
-//! "re-judge pending logins" happen as one step in a single order. Due verdicts are
-//! finalised *before* an input is stored, so whatever is in the store after a crash
-//! never contains an event that arrived after a login's grace but was not yet applied
-//! to it: restoring on start-up replays the store into a fresh engine and gets the same
-//! verdicts (see [`Hub::start`]).
+//! Every input goes to the writer, which stores it, feeds the engine and commits before
+//! the caller gets its answer (see the writer's module docs for the order and for what
+//! happens when a commit fails). Reads go to the store or to the views directly.
 
-use crate::health::{DoorActivity, DoorHealth, HEARTBEAT_PERSIST_EVERY};
+use crate::health::DoorHealth;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError, StoredLogin};
+use crate::writer::{
+    Done, Input, Refused, Shared, WriteError, Writer, WriterHandle, WriterSettings,
+};
 use async_trait::async_trait;
-use monban_connectors::{ConnectorState, DeadLetter, DoorSink, Ingested, SinkError};
+use monban_connectors::{ConnectorState, DeadLetter, DoorSink, Ingested, SinkError, SinkItem};
+use monban_core::health::{DoorFeed, LastConnected, OfflineReason, OutageCause};
 use monban_core::timeline::Outage;
 use monban_core::{
-    DoorEvent, DoorId, DoorStatus, Engine, Inventory, Login, SiteId, Span, StatusChange, Timestamp,
-    VerdictUpdate,
+    DoorEvent, DoorId, DoorStatus, Inventory, Login, SiteId, Span, StatusChange, Timestamp,
 };
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, RwLock};
-use tokio::sync::{broadcast, Mutex};
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
 
 /// How often a connected connector's "last up" mark is refreshed in the store.
 pub const CONNECTOR_MARK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The `source` of the status changes the heartbeat watchdog records.
-pub const WATCHDOG: &str = "watchdog";
+pub const WATCHDOG: &str = monban_core::health::WATCHDOG;
 
 /// How far back door facts are kept in memory. The store keeps everything; a login whose
-/// time is older than this is judged on what memory still holds (fail closed).
+/// time is older than this makes the writer load the stored facts it needs first.
 pub const MEMORY_HORIZON: Span = Span::from_millis_const(8 * 24 * 3600 * 1000);
 
 /// A clock, injectable for tests.
@@ -48,8 +49,25 @@ pub enum HubError {
     /// A login's `event_id` is already stored for another system (CONTRACT §7).
     #[error("event_id {0:?} is already stored for another system")]
     EventIdConflict(String),
+    /// The step-up was used by another login meanwhile.
+    #[error("step-up {0:?} has already been used")]
+    StepUpUsed(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The writer could not commit (nothing was stored) or is stopping.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+impl From<Refused> for HubError {
+    fn from(r: Refused) -> HubError {
+        match r {
+            Refused::UnknownDoor(d) => HubError::UnknownDoor(d),
+            Refused::UnknownSystem(s) => HubError::UnknownSystem(s),
+            Refused::EventIdConflict(id) => HubError::EventIdConflict(id),
+            Refused::StepUpUsed(id) => HubError::StepUpUsed(id),
+        }
+    }
 }
 
 /// Something changed; the dashboard refreshes.
@@ -61,29 +79,26 @@ pub struct LiveEvent {
 
 pub struct Hub {
     pub store: Store,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     pub site: SiteId,
     pub site_name: String,
-    pub(crate) engine: Mutex<Engine>,
-    /// Door events with `ts` at or after this (ms) are in the engine's memory. Changed
-    /// only while the engine lock is held.
-    loaded_since: AtomicI64,
-    pub(crate) inventory: RwLock<Arc<Inventory>>,
-    live: broadcast::Sender<LiveEvent>,
+    /// The writer's read views.
+    pub(crate) shared: Shared,
+    writer: WriterHandle,
+    /// The writer task, taken by `serve` to wait for it after everything else stopped.
+    writer_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Stops the writer once the connectors and the HTTP server have stopped.
+    writer_stop: tokio_util::sync::CancellationToken,
     clock: Clock,
-    connectors: std::sync::Mutex<BTreeMap<String, ConnectorState>>,
+    connectors: Mutex<BTreeMap<String, ConnectorState>>,
     /// Doors with a `[[modbus]]` device; every other door of the inventory (also one
     /// added from the dashboard) is fed by MQTT, and blind periods of the MQTT connector
     /// become outages of those doors.
     modbus_doors: Vec<DoorId>,
-    /// What was last heard from each door's controller (see [`crate::health`]).
-    activity: std::sync::Mutex<BTreeMap<DoorId, DoorActivity>>,
     /// `[[doors]] heartbeat_timeout` of the doors that have one.
     heartbeat_timeouts: BTreeMap<DoorId, Span>,
-    /// When this process started: the watchdog's countdown starts no earlier.
-    started: Timestamp,
     /// Doors not in the inventory whose heartbeat was already dead-lettered.
-    unknown_heartbeats: std::sync::Mutex<std::collections::BTreeSet<DoorId>>,
+    unknown_heartbeats: Mutex<std::collections::BTreeSet<DoorId>>,
     /// Cancelled when the hub shuts down: long-lived responses (the live feed) end.
     pub shutdown: tokio_util::sync::CancellationToken,
     /// Passkeys and sessions (`[auth]`), set once by [`crate::prepare`].
@@ -91,9 +106,8 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// Builds the hub from the store: loads the inventory, replays door facts of the last
-    /// [`MEMORY_HORIZON`] and the pending logins into a fresh engine, and persists any
-    /// verdict that this changes or finalises.
+    /// Builds the hub from the store: restores the engine (see [`Writer::restore`]) and
+    /// starts the writer task.
     pub async fn start(
         store: Store,
         grace: Span,
@@ -102,81 +116,55 @@ impl Hub {
         clock: Clock,
     ) -> Result<Arc<Hub>, HubError> {
         let inventory = store.load_inventory().await?;
-        let now = clock();
         let (site, site_name) = inventory.site.clone().unwrap_or_else(|| {
             (
                 SiteId::parse("site").unwrap_or_else(|_| unreachable!()),
                 String::new(),
             )
         });
-        let modbus_doors = modbus_doors.to_vec();
-        let mut engine = Engine::new(inventory.clone(), grace);
-        let pending = store.pending_logins().await?;
-        // Memory holds the horizon, and reaches back as far as any pending login needs.
-        let oldest_needed = pending
-            .iter()
-            .map(|p| p.login.ts.saturating_sub(engine.lookback()))
-            .min();
-        let loaded_since = now
-            .saturating_sub(MEMORY_HORIZON)
-            .min(oldest_needed.unwrap_or(Timestamp::MAX));
-        for e in store.door_events_since(loaded_since).await? {
-            engine.record_door_event(&e, now);
-        }
-        for s in store.statuses().await? {
-            engine.record_status(&s, now);
-        }
-        for (door, o) in store.outages().await? {
-            engine.record_outage(&door, o, now);
-        }
-        let mut updates = Vec::new();
-        let restored = pending.len();
-        for p in pending {
-            let id = p.login.event_id.clone();
-            let (verdict, is_final) = engine.submit_login(p.login, p.received_at, now);
-            if verdict != p.verdict || is_final {
-                updates.push(VerdictUpdate {
-                    event_id: id,
-                    verdict,
-                    is_final,
-                });
-            }
-        }
-        store.apply_updates(&updates, now, "restart").await?;
-        tracing::info!(
-            restored,
-            changed = updates.len(),
-            facts = engine.timeline().len(),
-            "engine restored from the store"
-        );
-        let activity = store
-            .door_activity(now)
-            .await?
-            .into_iter()
-            .filter_map(|(door, a)| DoorId::parse(&door).ok().map(|d| (d, a)))
-            .collect();
-        let metrics = Metrics::new();
-        metrics.pending_verdicts.set(engine.pending_count() as i64);
-        let (live, _) = broadcast::channel(4096);
+        let shared = Shared::new(inventory, grace);
+        let writer = Writer::start(
+            store.clone(),
+            shared.clone(),
+            WriterSettings {
+                grace,
+                heartbeat_timeouts: heartbeat_timeouts.clone(),
+                offset: monban_core::SiteOffset::default(),
+                clock: clock.clone(),
+            },
+        )
+        .await?;
+        let (handle, rx) = crate::writer::channel();
+        let writer_stop = tokio_util::sync::CancellationToken::new();
+        let task = tokio::spawn(writer.run(rx, writer_stop.clone()));
         Ok(Arc::new(Hub {
             store,
-            metrics,
+            metrics: shared.metrics.clone(),
             site,
             site_name,
-            engine: Mutex::new(engine),
-            loaded_since: AtomicI64::new(loaded_since.as_millis()),
-            inventory: RwLock::new(Arc::new(inventory)),
-            live,
+            shared,
+            writer: handle,
+            writer_task: Mutex::new(Some(task)),
+            writer_stop,
             clock,
-            connectors: std::sync::Mutex::new(BTreeMap::new()),
-            modbus_doors,
-            activity: std::sync::Mutex::new(activity),
+            connectors: Mutex::new(BTreeMap::new()),
+            modbus_doors: modbus_doors.to_vec(),
             heartbeat_timeouts,
-            started: now,
-            unknown_heartbeats: std::sync::Mutex::new(std::collections::BTreeSet::new()),
+            unknown_heartbeats: Mutex::new(std::collections::BTreeSet::new()),
             shutdown: tokio_util::sync::CancellationToken::new(),
             auth: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Stops the writer after it has stored what is queued, and waits for it.
+    pub async fn stop_writer(&self) {
+        self.writer_stop.cancel();
+        let task = self.writer_task.lock().ok().and_then(|mut g| g.take());
+        if let Some(task) = task {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "the writer task failed");
+            }
+        }
     }
 
     /// Sets the passkey and session settings; only the first call counts.
@@ -204,19 +192,16 @@ impl Hub {
     }
 
     pub fn inventory(&self) -> Arc<Inventory> {
-        match self.inventory.read() {
-            Ok(g) => g.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.shared.inventory()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
-        self.live.subscribe()
+        self.shared.live.subscribe()
     }
 
     pub(crate) fn notify(&self, kind: &'static str, id: String) {
         // No receivers is fine.
-        let _ = self.live.send(LiveEvent { kind, id });
+        let _ = self.shared.live.send(LiveEvent { kind, id });
     }
 
     pub fn connector_states(&self) -> BTreeMap<String, ConnectorState> {
@@ -226,31 +211,13 @@ impl Hub {
             .unwrap_or_default()
     }
 
-    async fn persist(
-        &self,
-        engine: &Engine,
-        updates: &[VerdictUpdate],
-        now: Timestamp,
-        cause: &str,
-    ) -> Result<(), HubError> {
-        self.store.apply_updates(updates, now, cause).await?;
-        for u in updates.iter().filter(|u| !u.is_final) {
-            self.metrics.verdict_change(u.verdict.kind.as_str());
-        }
-        self.metrics
-            .pending_verdicts
-            .set(engine.pending_count() as i64);
-        Ok(())
+    /// The writer's handle, for callers that send several inputs as one command.
+    pub fn writer(&self) -> &WriterHandle {
+        &self.writer
     }
 
-    /// Reads the clock and finalises (and persists) every verdict whose grace has run
-    /// out, before an input is stored: an input that arrives after a login's grace can
-    /// then never reach it, not even through a restart. Returns the time to use.
-    async fn finalize_before_input(&self, engine: &mut Engine) -> Result<Timestamp, HubError> {
-        let now = self.now();
-        let due = engine.finalize_due(now);
-        self.persist(engine, &due, now, "final").await?;
-        Ok(now)
+    async fn one(&self, input: Input) -> Result<Done, HubError> {
+        Ok(self.writer.submit_one(input).await??)
     }
 
     /// Stores a door event (once per door and `event_id`) and re-judges the pending
@@ -258,159 +225,80 @@ impl Hub {
     pub async fn ingest_door_event(
         &self,
         event: DoorEvent,
-        source: &str,
+        source: &'static str,
     ) -> Result<Ingested, HubError> {
-        if self.inventory().door(&event.door).is_none() {
-            return Err(HubError::UnknownDoor(event.door.to_string()));
+        match self.one(Input::DoorEvent { event, source }).await? {
+            Done::Door(i) => Ok(i),
+            other => Err(unexpected(other)),
         }
-        let mut engine = self.engine.lock().await;
-        let now = self.finalize_before_input(&mut engine).await?;
-        let ingested = self.store.insert_door_event(&event, source, now).await?;
-        self.with_activity(&event.door, |a| {
-            if ingested == Ingested::New {
-                a.last_event_at = Some(now);
-                a.last_event_ts = a.last_event_ts.max(Some(event.ts));
-            }
-        });
-        self.metrics.door_event(
-            source,
-            if ingested == Ingested::New {
-                "new"
-            } else {
-                "duplicate"
-            },
-        );
-        if ingested == Ingested::New {
-            let updates = engine.record_door_event(&event, now);
-            self.persist(
-                &engine,
-                &updates,
-                now,
-                &format!("door event {}/{}", event.door, event.event_id),
-            )
-            .await?;
-            drop(engine);
-            self.notify("door_event", format!("{}/{}", event.door, event.event_id));
-            for u in updates {
-                self.notify("verdict", u.event_id);
-            }
-        } else {
-            drop(engine);
-        }
-        self.heard(&event.door, event.ts).await?;
-        Ok(ingested)
     }
 
-    pub async fn ingest_status(&self, change: StatusChange, source: &str) -> Result<(), HubError> {
-        if self.inventory().door(&change.door).is_none() {
-            return Err(HubError::UnknownDoor(change.door.to_string()));
-        }
-        let mut engine = self.engine.lock().await;
-        let now = self.finalize_before_input(&mut engine).await?;
-        self.store.insert_status(&change, source, now).await?;
-        self.metrics.status_change(source);
-        let updates = engine.record_status(&change, now);
-        self.persist(
-            &engine,
-            &updates,
-            now,
-            &format!("door {} {}", change.door, change.status.as_str()),
-        )
-        .await?;
-        drop(engine);
-        self.after_status(&change, source);
-        self.notify("door_status", change.door.to_string());
-        Ok(())
+    pub async fn ingest_status(
+        &self,
+        change: StatusChange,
+        source: &'static str,
+    ) -> Result<(), HubError> {
+        self.one(Input::Status { change, source }).await.map(|_| ())
     }
 
-    /// Keeps a status change in the door's activity: its latest status, a sign of life
-    /// if it says `online`, and the watchdog's offline period.
-    fn after_status(&self, change: &StatusChange, source: &str) {
-        let now = self.now();
-        self.with_activity(&change.door, |a| {
-            if a.last_status
-                .as_ref()
-                .is_none_or(|(ts, _, _)| change.ts >= *ts)
-            {
-                a.last_status = Some((change.ts, change.status, source.to_string()));
-            }
-            match change.status {
-                DoorStatus::Online => {
-                    a.heard(change.ts, now);
-                    if a.revives(change.ts.min(now)) {
-                        a.silent_since = None;
-                    }
-                }
-                DoorStatus::Offline if source == WATCHDOG => {
-                    a.silent_since = Some(change.ts);
-                }
-                DoorStatus::Offline => {}
-            }
-        });
+    /// Records that the given doors may have missed events between `from` and `to`, for
+    /// `cause` (stored as its code; `reason` is the free text for the record).
+    pub async fn record_outage(
+        &self,
+        doors: &[DoorId],
+        outage: Outage,
+        cause: OutageCause,
+        reason: &str,
+    ) -> Result<(), HubError> {
+        self.one(Input::Outage {
+            doors: doors.to_vec(),
+            outage,
+            cause,
+            reason: reason.to_string(),
+        })
+        .await
+        .map(|_| ())
     }
 
-    fn with_activity<R>(&self, door: &DoorId, f: impl FnOnce(&mut DoorActivity) -> R) -> R {
-        let mut g = match self.activity.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        f(g.entry(door.clone()).or_default())
+    /// Judges and stores a new login. Returns the stored login and whether it was new
+    /// (false: the `event_id` was already stored and the stored result is returned).
+    /// `step_up` names a step-up the caller vouched for: it is consumed by this login in
+    /// the transaction that stores it.
+    pub async fn ingest_login(
+        &self,
+        login: Login,
+        step_up: Option<String>,
+    ) -> Result<(StoredLogin, bool), HubError> {
+        match self.one(Input::Login { login, step_up }).await? {
+            Done::Login { stored, new } => Ok((*stored, new)),
+            other => Err(unexpected(other)),
+        }
     }
 
-    /// A sign of life of `door` at `t`. Ends a watchdog offline period that started
-    /// before `t` by recording `online` at `t`.
-    async fn heard(&self, door: &DoorId, t: Timestamp) -> Result<(), HubError> {
-        let now = self.now();
-        let t = t.min(now);
-        let revive = self.with_activity(door, |a| {
-            a.heard(t, now);
-            a.revives(t)
-        });
-        if revive {
-            tracing::info!(door = %door, at = %t, "door heard again after its heartbeat timeout");
-            let change = StatusChange {
-                door: door.clone(),
-                ts: t,
-                status: DoorStatus::Online,
-            };
-            self.ingest_status(change, WATCHDOG).await?;
+    /// The stored login with `login`'s `event_id`, if its system sent it before; an
+    /// `event_id` stored for another system is a conflict: one system can neither read
+    /// nor shadow another's logins (CONTRACT §7).
+    pub async fn stored_login_of(&self, login: &Login) -> Result<Option<StoredLogin>, HubError> {
+        match self.store.login(&login.event_id).await? {
+            Some(s) if s.login.system != login.system => {
+                Err(HubError::EventIdConflict(login.event_id.clone()))
+            }
+            other => Ok(other),
         }
-        Ok(())
     }
 
-    /// The watchdog: records every door whose heartbeat timeout ran out `offline` from
-    /// its last sign of life (see [`crate::health`]).
-    pub async fn check_heartbeats(&self) -> Result<(), HubError> {
-        let now = self.now();
-        for (door, timeout) in &self.heartbeat_timeouts {
-            let overdue = self.with_activity(door, |a| a.overdue(*timeout, self.started, now));
-            if let Some(from) = overdue {
-                tracing::warn!(door = %door, since = %from, timeout = ?timeout.as_std(), "no sign of life within the heartbeat timeout: door offline");
-                let change = StatusChange {
-                    door: door.clone(),
-                    ts: from,
-                    status: DoorStatus::Offline,
-                };
-                self.ingest_status(change, WATCHDOG).await?;
-            }
-        }
-        Ok(())
+    /// A sign of life from a door's controller that carries nothing else.
+    pub async fn heartbeat(&self, door: &DoorId, ts: Timestamp) -> Result<(), HubError> {
+        self.one(Input::Heartbeat {
+            door: door.clone(),
+            ts,
+        })
+        .await
+        .map(|_| ())
     }
 
-    /// Runs [`Hub::check_heartbeats`] once a second until cancelled.
-    pub async fn run_watchdog(self: Arc<Self>, cancel: tokio_util::sync::CancellationToken) {
-        if self.heartbeat_timeouts.is_empty() {
-            return;
-        }
-        loop {
-            if let Err(e) = self.check_heartbeats().await {
-                tracing::error!(error = %e, "heartbeat watchdog could not record; retrying");
-            }
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-            }
-        }
+    pub async fn dead_letter(&self, letter: DeadLetter) -> Result<(), HubError> {
+        self.one(Input::DeadLetter(letter)).await.map(|_| ())
     }
 
     /// The health of every door in the inventory, in inventory order.
@@ -418,13 +306,13 @@ impl Hub {
         let inv = self.inventory();
         let now = self.now();
         let statuses: Vec<DoorStatus> = {
-            let engine = self.engine.lock().await;
+            let engine = self.shared.engine.read().await;
             inv.doors()
                 .iter()
                 .map(|d| engine.timeline().door_status_at(&d.id, now))
                 .collect()
         };
-        let activity = match self.activity.lock() {
+        let activity = match self.shared.activity.lock() {
             Ok(g) => g.clone(),
             Err(p) => p.into_inner().clone(),
         };
@@ -441,20 +329,12 @@ impl Hub {
                 } else {
                     format!("modbus:{}", d.id)
                 };
-                let offline = status == DoorStatus::Offline;
-                let status_offline =
-                    matches!(a.last_status, Some((ts, DoorStatus::Offline, _)) if ts <= now);
-                let offline_reason = offline.then(|| {
-                    if a.silent_since.is_some() {
-                        "heartbeat_timeout"
-                    } else if !status_offline {
-                        "outage"
-                    } else if source == "modbus" {
-                        "connector"
-                    } else {
-                        "status"
-                    }
-                });
+                let feed = if source == "modbus" {
+                    DoorFeed::Modbus
+                } else {
+                    DoorFeed::Mqtt
+                };
+                let offline_reason = OfflineReason::of(status, &a, feed, now).map(|r| r.as_str());
                 DoorHealth {
                     door: d.id.to_string(),
                     name: d.name.clone(),
@@ -482,212 +362,21 @@ impl Hub {
             })
             .collect()
     }
+}
 
-    /// Records that the given doors may have missed events between `from` and `to`.
-    pub async fn record_outage(
-        &self,
-        doors: &[DoorId],
-        outage: Outage,
-        reason: &str,
-    ) -> Result<(), HubError> {
-        let mut engine = self.engine.lock().await;
-        let now = self.finalize_before_input(&mut engine).await?;
-        let mut updates = Vec::new();
-        for d in doors {
-            self.store.insert_outage(d, outage, reason, now).await?;
-            updates.extend(engine.record_outage(d, outage, now));
-            self.with_activity(d, |a| {
-                a.outages += 1;
-                if reason.contains("overrun") {
-                    a.overruns += 1;
-                    a.last_overrun_at = a.last_overrun_at.max(Some(outage.to));
-                }
-            });
-        }
-        self.persist(&engine, &updates, now, reason).await?;
-        drop(engine);
-        self.notify("outage", reason.to_string());
-        Ok(())
-    }
+/// The one answer of a one-item delivery.
+fn first(answers: Vec<Ingested>) -> Result<Ingested, SinkError> {
+    answers
+        .into_iter()
+        .next()
+        .ok_or_else(|| SinkError("the hub gave no answer".into()))
+}
 
-    /// Judges and stores a new login. Returns the stored login and whether it was new
-    /// (false: the `event_id` was already stored and the stored result is returned).
-    pub async fn ingest_login(&self, login: Login) -> Result<(StoredLogin, bool), HubError> {
-        if self.inventory().system(&login.system).is_none() {
-            return Err(HubError::UnknownSystem(login.system.to_string()));
-        }
-        let mut engine = self.engine.lock().await;
-        if let Some(existing) = self.stored_login_of(&login).await? {
-            self.metrics.login("duplicate");
-            return Ok((existing, false));
-        }
-        let now = self.finalize_before_input(&mut engine).await?;
-        let needed = login.ts.saturating_sub(engine.lookback());
-        self.load_back_to(&mut engine, needed, now).await?;
-        let event_id = login.event_id.clone();
-        let (verdict, is_final) = engine.submit_login(login.clone(), now, now);
-        let stored = StoredLogin {
-            login,
-            received_at: now,
-            final_at: monban_core::verdict::final_at(now, engine.grace()),
-            verdict,
-            is_final,
-        };
-        self.store.insert_login(&stored, now).await?;
-        self.metrics.login("new");
-        self.metrics.verdict(stored.verdict.kind.as_str());
-        self.metrics
-            .pending_verdicts
-            .set(engine.pending_count() as i64);
-        drop(engine);
-        self.notify("login", event_id);
-        Ok((stored, true))
-    }
-
-    /// The stored login with `login`'s `event_id`, if its system sent it before; an
-    /// `event_id` stored for another system is a conflict: one system can neither read
-    /// nor shadow another's logins (CONTRACT §7).
-    pub async fn stored_login_of(&self, login: &Login) -> Result<Option<StoredLogin>, HubError> {
-        match self.store.login(&login.event_id).await? {
-            Some(s) if s.login.system != login.system => {
-                Err(HubError::EventIdConflict(login.event_id.clone()))
-            }
-            other => Ok(other),
-        }
-    }
-
-    /// Finalises due verdicts; returns the earliest pending deadline.
-    pub async fn tick(&self) -> Result<Option<Timestamp>, HubError> {
-        let mut engine = self.engine.lock().await;
-        let now = self.now();
-        let due = engine.finalize_due(now);
-        if !due.is_empty() {
-            self.persist(&engine, &due, now, "final").await?;
-            for u in &due {
-                self.notify("final", u.event_id.clone());
-            }
-        }
-        Ok(engine.next_deadline())
-    }
-
-    /// Makes sure the engine holds every stored door fact at or after `since`: a login
-    /// older than the memory horizon is judged on the same facts as a recent one.
-    async fn load_back_to(
-        &self,
-        engine: &mut Engine,
-        since: Timestamp,
-        now: Timestamp,
-    ) -> Result<(), HubError> {
-        let loaded = Timestamp::from_millis(self.loaded_since.load(Ordering::SeqCst));
-        if since >= loaded {
-            return Ok(());
-        }
-        let events = self.store.door_events_between(since, loaded).await?;
-        tracing::info!(count = events.len(), since = %since, "loading older door events for an old login");
-        let mut updates = Vec::new();
-        for e in &events {
-            updates.extend(engine.record_door_event(e, now));
-        }
-        // Pruning compacts status history; bring it back whole (recording is idempotent).
-        for s in self.store.statuses().await? {
-            updates.extend(engine.record_status(&s, now));
-        }
-        for (door, o) in self.store.outages().await? {
-            updates.extend(engine.record_outage(&door, o, now));
-        }
-        self.persist(engine, &updates, now, "older facts loaded")
-            .await?;
-        self.loaded_since.store(since.as_millis(), Ordering::SeqCst);
-        Ok(())
-    }
-
-    /// Forgets in-memory facts older than the horizon, but none that a pending login
-    /// still needs.
-    pub async fn prune(&self) {
-        let mut engine = self.engine.lock().await;
-        let mut before = self.now().saturating_sub(MEMORY_HORIZON);
-        if let Some(oldest) = engine.oldest_pending_ts() {
-            before = before.min(oldest.saturating_sub(engine.lookback()));
-        }
-        let loaded = self.loaded_since.load(Ordering::SeqCst);
-        if before.as_millis() > loaded {
-            engine.prune(before);
-            self.loaded_since
-                .store(before.as_millis(), Ordering::SeqCst);
-        }
-    }
-
-    /// Runs the finaliser until cancelled: wakes at the next deadline (at least once a
-    /// second), and prunes memory once an hour.
-    pub async fn run_finalizer(self: Arc<Self>, cancel: tokio_util::sync::CancellationToken) {
-        let mut last_prune = std::time::Instant::now();
-        let mut last_mark = std::time::Instant::now();
-        loop {
-            let wait = match self.tick().await {
-                Ok(Some(next)) => {
-                    let ms = next
-                        .as_millis()
-                        .saturating_sub(self.now().as_millis())
-                        .clamp(1, 1000);
-                    std::time::Duration::from_millis(ms as u64)
-                }
-                Ok(None) => std::time::Duration::from_secs(1),
-                Err(e) => {
-                    tracing::error!(error = %e, "finaliser could not persist; retrying");
-                    std::time::Duration::from_secs(1)
-                }
-            };
-            if last_mark.elapsed() >= CONNECTOR_MARK_EVERY {
-                self.mark_connected_connectors().await;
-                last_mark = std::time::Instant::now();
-            }
-            if last_prune.elapsed() > std::time::Duration::from_secs(3600) {
-                self.prune().await;
-                last_prune = std::time::Instant::now();
-            }
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = tokio::time::sleep(wait) => {}
-            }
-        }
-    }
-
-    /// A sign of life from a door's controller that carries nothing else.
-    pub async fn heartbeat(&self, door: &DoorId, ts: Timestamp) -> Result<(), HubError> {
-        if self.inventory().door(door).is_none() {
-            return Err(HubError::UnknownDoor(door.to_string()));
-        }
-        let now = self.now();
-        let ts = ts.min(now);
-        let persist = self.with_activity(door, |a| {
-            a.last_heartbeat_at = a.last_heartbeat_at.max(Some(ts));
-            let due = a.heartbeat_persisted_at.is_none_or(|p| {
-                ts.as_millis() - p.as_millis() >= HEARTBEAT_PERSIST_EVERY.as_millis()
-            }) || a.silent_since.is_some();
-            if due {
-                a.heartbeat_persisted_at = Some(ts);
-            }
-            due
-        });
-        if persist {
-            if let Err(e) = self.store.upsert_heartbeat(door, ts).await {
-                self.with_activity(door, |a| a.heartbeat_persisted_at = None);
-                return Err(e.into());
-            }
-        }
-        self.heard(door, ts).await
-    }
-
-    pub async fn dead_letter(&self, letter: DeadLetter) -> Result<(), HubError> {
-        self.store.insert_dead_letter(&letter).await?;
-        self.metrics.dead_letter(&letter.source);
-        if let Some(door) = &letter.door {
-            self.with_activity(door, |a| a.dead_letters += 1);
-        }
-        tracing::warn!(source = %letter.source, origin = %letter.origin, reason = %letter.reason, "dead letter");
-        self.notify("dead_letter", letter.origin);
-        Ok(())
-    }
+/// A reply of the writer that does not fit its input (a bug, not an input's fault).
+fn unexpected(done: Done) -> HubError {
+    HubError::Write(WriteError::Failed(format!(
+        "unexpected answer from the writer: {done:?}"
+    )))
 }
 
 impl Hub {
@@ -714,8 +403,23 @@ impl Hub {
     /// Notes in the store that connector `name` is connected now (see
     /// [`DoorSink::fresh_session`]).
     async fn mark_up(&self, name: &str) {
-        if let Err(e) = self.store.mark_connector_up(name, self.now()).await {
+        let input = Input::ConnectorUp {
+            name: name.to_string(),
+            at: self.now(),
+        };
+        if let Err(e) = self.writer.submit_one(input).await {
             tracing::warn!(error = %e, connector = name, "could not note the connector up");
+        }
+    }
+
+    /// Refreshes the connectors' marks every [`CONNECTOR_MARK_EVERY`] until cancelled.
+    pub async fn run_marks(self: Arc<Self>, cancel: tokio_util::sync::CancellationToken) {
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(CONNECTOR_MARK_EVERY) => {}
+            }
+            self.mark_connected_connectors().await;
         }
     }
 
@@ -733,88 +437,155 @@ impl Hub {
         }
     }
 
-    /// Keeps an MQTT message for a door that is not in the inventory as a dead letter.
-    async fn unknown_door_letter(
-        &self,
-        door: &DoorId,
-        topic_kind: &str,
-        raw: &[u8],
-    ) -> Result<(), SinkError> {
-        let letter = DeadLetter {
+    /// An MQTT message for a door that is not in the inventory, kept as a dead letter.
+    fn unknown_door_letter(&self, door: &DoorId, topic_kind: &str, raw: &[u8]) -> Input {
+        Input::DeadLetter(DeadLetter {
             source: "mqtt".into(),
             origin: format!("monban/{}/door/{door}/{topic_kind}", self.site),
             door: None,
             payload: raw.to_vec(),
             reason: format!("door {:?} is not in the inventory", door.as_str()),
             received_at: self.now(),
-        };
-        self.dead_letter(letter)
-            .await
-            .map_err(|e| SinkError(e.to_string()))
+        })
+    }
+
+    /// The dead letter of the first heartbeat of a door that is not in the inventory
+    /// (once per door until the hub restarts).
+    fn unknown_heartbeat_letter(&self, door: &DoorId) -> Option<Input> {
+        let first = self
+            .unknown_heartbeats
+            .lock()
+            .map(|mut g| g.insert(door.clone()))
+            .unwrap_or(false);
+        first.then(|| {
+            Input::DeadLetter(DeadLetter {
+                source: self.source_of(door).into(),
+                origin: format!("heartbeat of door {door}"),
+                door: None,
+                payload: Vec::new(),
+                reason: format!(
+                    "door {:?} is not in the inventory; its heartbeats are dropped until the hub restarts",
+                    door.as_str()
+                ),
+                received_at: self.now(),
+            })
+        })
     }
 }
 
 /// The connectors (MQTT, Modbus) deliver into the hub through this port.
 #[async_trait]
 impl DoorSink for Hub {
-    async fn door_event(&self, event: DoorEvent, raw: &[u8]) -> Result<Ingested, SinkError> {
-        let door = event.door.clone();
-        let source = self.source_of(&door);
-        match self.ingest_door_event(event, source).await {
-            Err(HubError::UnknownDoor(_)) => {
-                self.unknown_door_letter(&door, "event", raw).await?;
-                Ok(Ingested::DeadLettered)
+    /// The whole batch goes to the writer as one command: one transaction, one commit.
+    /// Items for doors that are not in the inventory become dead letters in the same
+    /// batch (a heartbeat of an unknown door once per door and start, so a heartbeat
+    /// every minute neither fills the store nor jams the connector).
+    async fn deliver(&self, items: Vec<SinkItem>) -> Result<Vec<Ingested>, SinkError> {
+        let inv = self.inventory();
+        let mut inputs = Vec::with_capacity(items.len());
+        let mut answers = Vec::with_capacity(items.len());
+        for item in items {
+            let (input, answer) = match item {
+                SinkItem::Event { event, raw } => match inv.door(&event.door) {
+                    Some(_) => {
+                        let source = self.source_of(&event.door);
+                        (Some(Input::DoorEvent { event, source }), None)
+                    }
+                    None => (
+                        Some(self.unknown_door_letter(&event.door, "event", &raw)),
+                        Some(Ingested::DeadLettered),
+                    ),
+                },
+                SinkItem::Status { change, raw } => match inv.door(&change.door) {
+                    Some(_) => {
+                        let source = self.source_of(&change.door);
+                        (Some(Input::Status { change, source }), Some(Ingested::New))
+                    }
+                    None => (
+                        Some(self.unknown_door_letter(&change.door, "status", &raw)),
+                        Some(Ingested::New),
+                    ),
+                },
+                SinkItem::Heartbeat { door, ts } => match inv.door(&door) {
+                    Some(_) => (Some(Input::Heartbeat { door, ts }), Some(Ingested::New)),
+                    None => (self.unknown_heartbeat_letter(&door), Some(Ingested::New)),
+                },
+                SinkItem::DeadLetter(letter) => {
+                    (Some(Input::DeadLetter(letter)), Some(Ingested::New))
+                }
+            };
+            if let Some(i) = input {
+                inputs.push(i);
             }
-            other => other.map_err(|e| SinkError(e.to_string())),
+            answers.push((answer, inputs.len()));
         }
+        let results = self
+            .writer
+            .submit(inputs)
+            .await
+            .map_err(|e| SinkError(e.to_string()))?;
+        // An inventory change between the check above and the writer: the refused
+        // items are kept as dead letters in a second command.
+        let mut late = Vec::new();
+        let mut out = Vec::with_capacity(answers.len());
+        for (answer, n) in answers {
+            let result = n.checked_sub(1).and_then(|i| results.get(i));
+            out.push(match (answer, result) {
+                (Some(a), _) => a,
+                (None, Some(Ok(Done::Door(i)))) => *i,
+                (None, Some(Err(Refused::UnknownDoor(door)))) => {
+                    late.push(DeadLetter {
+                        source: "mqtt".into(),
+                        origin: format!("door {door}"),
+                        door: None,
+                        payload: Vec::new(),
+                        reason: format!("door {door:?} is not in the inventory"),
+                        received_at: self.now(),
+                    });
+                    Ingested::DeadLettered
+                }
+                (None, other) => {
+                    return Err(SinkError(format!(
+                        "unexpected answer from the writer: {other:?}"
+                    )))
+                }
+            });
+        }
+        if !late.is_empty() {
+            self.writer
+                .submit(late.into_iter().map(Input::DeadLetter).collect())
+                .await
+                .map_err(|e| SinkError(e.to_string()))?;
+        }
+        Ok(out)
+    }
+
+    async fn door_event(&self, event: DoorEvent, raw: &[u8]) -> Result<Ingested, SinkError> {
+        let item = SinkItem::Event {
+            event,
+            raw: raw.to_vec(),
+        };
+        first(self.deliver(vec![item]).await?)
     }
 
     async fn door_status(&self, change: StatusChange, raw: &[u8]) -> Result<(), SinkError> {
-        let door = change.door.clone();
-        let source = self.source_of(&door);
-        match self.ingest_status(change, source).await {
-            Err(HubError::UnknownDoor(_)) => self.unknown_door_letter(&door, "status", raw).await,
-            other => other.map_err(|e| SinkError(e.to_string())),
-        }
+        let item = SinkItem::Status {
+            change,
+            raw: raw.to_vec(),
+        };
+        first(self.deliver(vec![item]).await?).map(|_| ())
     }
 
     async fn heartbeat(&self, door: &DoorId, ts: Timestamp) -> Result<(), SinkError> {
-        match Hub::heartbeat(self, door, ts).await {
-            // A sign of life of a door we do not know: kept once as a dead letter (so an
-            // officer sees the wiring is wrong), then dropped until the next start — a
-            // heartbeat every minute must neither fill the store nor jam the connector.
-            Err(HubError::UnknownDoor(_)) => {
-                let first = self
-                    .unknown_heartbeats
-                    .lock()
-                    .map(|mut g| g.insert(door.clone()))
-                    .unwrap_or(false);
-                if first {
-                    let letter = DeadLetter {
-                        source: self.source_of(door).into(),
-                        origin: format!("heartbeat of door {door}"),
-                        door: None,
-                        payload: Vec::new(),
-                        reason: format!(
-                            "door {:?} is not in the inventory; its heartbeats are dropped until the hub restarts",
-                            door.as_str()
-                        ),
-                        received_at: self.now(),
-                    };
-                    Hub::dead_letter(self, letter)
-                        .await
-                        .map_err(|e| SinkError(e.to_string()))?;
-                }
-                Ok(())
-            }
-            other => other.map_err(|e| SinkError(e.to_string())),
-        }
+        let item = SinkItem::Heartbeat {
+            door: door.clone(),
+            ts,
+        };
+        first(self.deliver(vec![item]).await?).map(|_| ())
     }
 
     async fn dead_letter(&self, letter: DeadLetter) -> Result<(), SinkError> {
-        Hub::dead_letter(self, letter)
-            .await
-            .map_err(|e| SinkError(e.to_string()))
+        first(self.deliver(vec![SinkItem::DeadLetter(letter)]).await?).map(|_| ())
     }
 
     async fn connector_state(&self, name: &str, state: ConnectorState) {
@@ -832,29 +603,28 @@ impl DoorSink for Hub {
 
     async fn fresh_session(&self, name: &str, at: Timestamp) {
         let last_up = match self.store.connector_last_up(name).await {
-            Ok(v) => v,
+            Ok(v) => LastConnected::from(v),
             Err(e) => {
                 tracing::error!(error = %e, "cannot read when the connector was last up; assuming it was just now");
                 // Fail closed over the longest span memory holds.
-                Some(at.saturating_sub(MEMORY_HORIZON))
+                LastConnected::Unknown
             }
         };
-        match last_up {
-            Some(from) if from < at => {
+        match monban_core::health::blind_period(last_up, at, MEMORY_HORIZON) {
+            Some(outage) => {
+                let from = outage.from;
                 tracing::warn!(connector = name, since = %from, "the broker kept no session for the hub while it was down: messages since it was last connected may be lost");
                 let doors = self.mqtt_doors();
                 let reason = format!(
                     "{name} connector blind (the broker had no session for the hub after its restart; last connected {})",
                     from.to_rfc3339()
                 );
-                if let Err(e) = self
-                    .record_outage(&doors, Outage { from, to: at }, &reason)
-                    .await
-                {
+                let cause = OutageCause::MqttBlindRestart;
+                if let Err(e) = self.record_outage(&doors, outage, cause, &reason).await {
                     tracing::error!(error = %e, "could not record the blind period");
                 }
             }
-            _ => tracing::info!(
+            None => tracing::info!(
                 connector = name,
                 "first connection: the broker starts a new session for the hub"
             ),
@@ -866,17 +636,24 @@ impl DoorSink for Hub {
         let doors = self.mqtt_doors();
         let reason = format!("{name} connector blind (broker lost the session)");
         if let Err(e) = self
-            .record_outage(&doors, Outage { from, to }, &reason)
+            .record_outage(&doors, Outage { from, to }, OutageCause::MqttBlind, &reason)
             .await
         {
             tracing::error!(error = %e, "could not record the blind period");
         }
     }
 
-    async fn door_outage(&self, door: &DoorId, from: Timestamp, to: Timestamp, reason: &str) {
+    async fn door_outage(
+        &self,
+        door: &DoorId,
+        from: Timestamp,
+        to: Timestamp,
+        cause: OutageCause,
+        reason: &str,
+    ) {
         let doors = [door.clone()];
         if let Err(e) = self
-            .record_outage(&doors, Outage { from, to }, reason)
+            .record_outage(&doors, Outage { from, to }, cause, reason)
             .await
         {
             tracing::error!(error = %e, door = %door, "could not record the door outage");

@@ -10,8 +10,10 @@
 //! - [`api`] — the HTTP API of the contract, the error body, health and metrics.
 //! - [`dashboard`] — the data port the Leptos dashboard reads through.
 //! - [`export`] — CSV downloads of a period's compliance and evidence.
+//! - [`generate`] — `monban generate logins`: generated logins through the writer (benchmarks).
 //! - [`csv_out`] — every CSV file the hub writes: BOM, CRLF, formula cells neutralised.
 //! - [`metrics`] — the Prometheus registry.
+//! - [`reports`] — reports over a period from the day rollups, edges counted exactly.
 //! - [`openapi`] — the OpenAPI 3.1 description of the HTTP API (`/api/v1/openapi.json`).
 //! - [`tokens`] — token generation and hashing.
 //! - [`hardening`] — security headers and per-address rate limits on every response.
@@ -19,6 +21,7 @@
 //! - [`serving`] — the connection loop: header-read timeout, connection cap, graceful end.
 //! - [`broker`] — the embedded MQTT broker (rumqttd) of the demo.
 //! - [`demo`] — `monban demo`: embedded broker, store, simulators and dashboard.
+//! - [`writer`] — the ingest writer: one task, one transaction per batch (group commit).
 
 pub mod api;
 pub mod auth;
@@ -28,6 +31,7 @@ pub mod csv_out;
 pub mod dashboard;
 pub mod demo;
 pub mod export;
+pub mod generate;
 pub mod hardening;
 pub mod health;
 pub mod hub;
@@ -35,11 +39,13 @@ pub mod hub_inventory;
 pub mod inventory_csv;
 pub mod metrics;
 pub mod openapi;
+pub mod reports;
 pub mod serving;
 pub mod store;
 pub mod store_inventory;
 pub mod tls;
 pub mod tokens;
+pub mod writer;
 
 use crate::config::Config;
 use crate::hub::{Clock, Hub};
@@ -189,8 +195,7 @@ pub async fn serve(
         .transpose()?;
     let cancel = hub.shutdown.clone();
     let mut tasks = tokio::task::JoinSet::new();
-    tasks.spawn(hub.clone().run_finalizer(cancel.child_token()));
-    tasks.spawn(hub.clone().run_watchdog(cancel.child_token()));
+    tasks.spawn(hub.clone().run_marks(cancel.child_token()));
     if let Some(settings) = mqtt {
         let sink: Arc<dyn monban_connectors::DoorSink> = hub.clone();
         let c = cancel.child_token();
@@ -251,6 +256,9 @@ pub async fn serve(
     if drained.is_err() {
         tracing::warn!("background tasks did not stop within 10 s");
     }
+    // Last the writer: it stores what the connectors and handlers sent before they
+    // stopped, then the store closes.
+    hub.stop_writer().await;
     hub.store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -44,11 +44,38 @@ enum Command {
     User(UserCommand),
     /// Run a self-contained demo: embedded broker and store, simulated hospital day.
     Demo(DemoArgs),
+    /// Generate data through the writer, for benchmarks and trying the reports.
+    #[command(subcommand)]
+    Generate(GenerateCommand),
     /// Run only the embedded MQTT broker (rumqttd), e.g. for commissioning or benchmarks.
     Broker {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:1884")]
         listen: SocketAddr,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenerateCommand {
+    /// Store generated logins (spread over the last DAYS days, on the inventory's
+    /// systems, accounts and terminals) through the writer in batches. Refuses a store
+    /// that already holds logins unless --force: never mix them with real evidence.
+    Logins {
+        /// How many logins.
+        #[arg(long, default_value_t = 100_000)]
+        count: u64,
+        /// Over how many days before now.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        /// Logins per writer command.
+        #[arg(long, default_value_t = 5000)]
+        batch: usize,
+        /// The generator's seed (the same seed gives the same logins).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Add to a store that already holds logins.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -311,6 +338,54 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let code = user_command(cmd, &store, &auth, &clock, &config).await?;
             store.close().await;
             Ok(code)
+        }
+        Command::Generate(GenerateCommand::Logins {
+            count,
+            days,
+            batch,
+            seed,
+            force,
+        }) => {
+            let config = match load(&cli.config) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            let store =
+                monban_server::open_store(&config, &cli.config.display().to_string(), &clock)
+                    .await?;
+            if !force && store.has_logins().await? {
+                eprintln!(
+                    "monban: {} already holds logins; generated ones must not mix with real evidence (use --force on a test store)",
+                    config.server.database
+                );
+                return Ok(ExitCode::from(2));
+            }
+            let bar = indicatif::ProgressBar::new(count);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {pos}/{len} logins [{elapsed_precise}] {per_sec} ETA {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let plan = monban_server::generate::Plan {
+                count,
+                days,
+                batch,
+                seed,
+            };
+            let done = monban_server::generate::logins(store.clone(), &plan, clock, |n| {
+                bar.set_position(n)
+            })
+            .await?;
+            bar.finish_and_clear();
+            store.close().await;
+            println!(
+                "generated {} logins in {:.1} s ({:.0}/s)",
+                done.logins,
+                done.seconds,
+                done.logins as f64 / done.seconds.max(1e-9)
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Broker { listen } => {
             monban_server::broker::start(listen)?;

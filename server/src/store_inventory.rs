@@ -34,32 +34,6 @@ pub struct ChangeRecord {
 }
 
 impl Store {
-    /// Replaces the stored inventory with `inv` and records `changes` as made by `who`.
-    pub async fn save_edited_inventory(
-        &self,
-        inv: &Inventory,
-        changes: &[InventoryChange],
-        who: &str,
-        now: Timestamp,
-    ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
-        crate::store::write_inventory_rows(&mut tx, inv).await?;
-        for c in changes {
-            sqlx::query("INSERT INTO inventory_changes (at, who, action, tbl, row_key, before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(now.as_millis())
-                .bind(who)
-                .bind(c.action.as_str())
-                .bind(c.table.as_str())
-                .bind(c.key.as_str())
-                .bind(c.before.clone())
-                .bind(c.after.clone())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// The latest `limit` inventory changes, newest first.
     pub async fn inventory_changes(&self, limit: i64) -> Result<Vec<ChangeRecord>> {
         let rows = sqlx::query(
@@ -126,6 +100,34 @@ impl Store {
             .bind(id)
             .execute(self.pool())
             .await?;
+        Ok(())
+    }
+}
+
+impl crate::store::batch::WriteTx {
+    /// Replaces the inventory with `inv` and records `changes` as made by `who`, in the
+    /// writer's transaction.
+    pub async fn save_edited_inventory(
+        &mut self,
+        inv: &Inventory,
+        changes: &[InventoryChange],
+        who: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let tx = self.inner();
+        crate::store::write_inventory_rows(tx, inv).await?;
+        for c in changes {
+            sqlx::query("INSERT INTO inventory_changes (at, who, action, tbl, row_key, before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(now.as_millis())
+                .bind(who)
+                .bind(c.action.as_str())
+                .bind(c.table.as_str())
+                .bind(c.key.as_str())
+                .bind(c.before.clone())
+                .bind(c.after.clone())
+                .execute(&mut **tx)
+                .await?;
+        }
         Ok(())
     }
 }

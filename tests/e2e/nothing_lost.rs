@@ -732,8 +732,8 @@ impl Store {
     /// Outages the MQTT connector recorded because the broker lost its session.
     async fn blind_periods(&self) -> Vec<(String, i64, i64)> {
         sqlx::query_as(
-            "SELECT door, from_ts, to_ts FROM door_outages WHERE reason LIKE '%blind%' \
-             ORDER BY seq",
+            "SELECT door, from_ts, to_ts FROM door_outages \
+             WHERE cause IN ('mqtt_blind', 'mqtt_blind_restart') ORDER BY seq",
         )
         .fetch_all(&self.0)
         .await

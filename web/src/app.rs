@@ -993,8 +993,8 @@ fn ReadinessPanel(readiness: Readiness) -> impl IntoView {
             </li>
         }
     };
-    let years = [2025, 2026, 2027]
-        .into_iter()
+    // The renewal wave's fiscal years, as the server selects the rows.
+    let years = monban_core::period::RENEWAL_WAVE
         .map(|fy| {
             let rows: Vec<RenewalRow> = renewals.iter().filter(|r| r.fiscal_year == fy).cloned().collect();
             let reiwa = fy - 2018;

@@ -2,9 +2,21 @@
 //!
 //! Pure functions over strings, shared by the server render and the browser, so both
 //! produce the same text (hydration requires it). An unknown code is shown as itself
-//! rather than hidden: a new code from the hub must stay visible to an officer.
+//! rather than hidden: a new code from the hub must stay visible to an officer. The codes
+//! and their Japanese names are the core's (`label_ja` of `SystemCategory`,
+//! `ComplianceStatus`, `VerdictKind`, `Reason`, `OfflineReason`); this module adds the
+//! badges' tones and the display formats.
 
-use chrono::{DateTime, Datelike, FixedOffset, Timelike};
+use chrono::{DateTime, Datelike, Timelike};
+use monban_core::compliance::ComplianceStatus;
+use monban_core::health::OfflineReason;
+use monban_core::{Reason, SiteOffset, SystemCategory, VerdictKind};
+use std::str::FromStr;
+
+/// The Japanese name of a code the core knows, else the code itself.
+fn ja<T: FromStr>(code: &str, label: impl Fn(T) -> &'static str) -> &str {
+    T::from_str(code).map(label).unwrap_or(code)
+}
 
 /// A label with the CSS modifier that colours it (the badge's class is `badge badge--{tone}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,16 +27,7 @@ pub struct Badge {
 
 /// System category (CONTRACT §4) → Japanese.
 pub fn category(code: &str) -> &str {
-    match code {
-        "ehr" => "電子カルテ",
-        "departmental" => "部門システム",
-        "vpn" => "VPN",
-        "vdi" => "VDI",
-        "cloud" => "クラウド",
-        "maintenance" => "保守",
-        "other" => "その他",
-        other => other,
-    }
+    ja(code, SystemCategory::label_ja)
 }
 
 /// Native MFA capability → あり/なし.
@@ -38,24 +41,17 @@ pub fn native_mfa(yes: bool) -> &'static str {
 
 /// Compliance status (CONTRACT §8) → badge.
 pub fn status(code: &str) -> Badge {
-    match code {
-        "no_data" => Badge {
-            label: "データなし",
-            tone: "neutral",
+    match ComplianceStatus::from_str(code) {
+        Ok(s) => Badge {
+            label: s.label_ja(),
+            tone: match s {
+                ComplianceStatus::NoData => "neutral",
+                ComplianceStatus::Direct => "ok",
+                ComplianceStatus::Combined => "combined",
+                ComplianceStatus::Gap => "gap",
+            },
         },
-        "direct" => Badge {
-            label: "直接二要素",
-            tone: "ok",
-        },
-        "combined" => Badge {
-            label: "複合対策で充足",
-            tone: "combined",
-        },
-        "gap" => Badge {
-            label: "未達",
-            tone: "gap",
-        },
-        _ => Badge {
+        Err(_) => Badge {
             label: "不明",
             tone: "neutral",
         },
@@ -82,13 +78,7 @@ pub fn door_state(code: &str) -> Badge {
 
 /// Why a door is offline → Japanese.
 pub fn offline_reason(code: &str) -> &str {
-    match code {
-        "status" => "機器がオフラインを通知",
-        "heartbeat_timeout" => "ハートビート途絶",
-        "outage" => "イベント欠落の期間",
-        "connector" => "機器に接続できない",
-        other => other,
-    }
+    ja(code, OfflineReason::label_ja)
 }
 
 /// Connector source → label.
@@ -102,24 +92,17 @@ pub fn door_source(code: &str) -> &str {
 
 /// Login verdict (CONTRACT §3) → badge.
 pub fn verdict(code: &str) -> Badge {
-    match code {
-        "direct_2fa" => Badge {
-            label: "直接二要素",
-            tone: "ok",
+    match VerdictKind::from_str(code) {
+        Ok(v) => Badge {
+            label: v.label_ja(),
+            tone: match v {
+                VerdictKind::Direct2fa => "ok",
+                VerdictKind::CombinedMeasures => "combined",
+                VerdictKind::NotMet => "gap",
+                VerdictKind::NotApplicable => "neutral",
+            },
         },
-        "combined_measures" => Badge {
-            label: "複合対策",
-            tone: "combined",
-        },
-        "not_met" => Badge {
-            label: "未達",
-            tone: "gap",
-        },
-        "not_applicable" => Badge {
-            label: "対象外（失敗）",
-            tone: "neutral",
-        },
-        _ => Badge {
+        Err(_) => Badge {
             label: "不明",
             tone: "neutral",
         },
@@ -128,16 +111,7 @@ pub fn verdict(code: &str) -> Badge {
 
 /// A `not_met` reason code (CONTRACT §3) → Japanese.
 pub fn reason(code: &str) -> &str {
-    match code {
-        "unknown_terminal" => "端末が台帳にない",
-        "uncontrolled_room" => "入室管理のない部屋",
-        "unmapped_account" => "アカウントが職員に紐付いていない",
-        "door_offline" => "扉がオフライン",
-        "room_alarm" => "部屋で警報発生中",
-        "no_presence" => "入室記録なし",
-        "same_category" => "入室と同じ要素の種類",
-        other => other,
-    }
+    ja(code, Reason::label_ja)
 }
 
 /// A login factor name (CONTRACT §2) → Japanese.
@@ -171,13 +145,6 @@ pub fn finality(is_final: bool) -> &'static str {
     }
 }
 
-/// Japan Standard Time. Japan has no daylight saving time, so a fixed offset is exact.
-/// Evaluated at compile time: an out-of-range offset would fail the build, not a request.
-const JST: FixedOffset = match FixedOffset::east_opt(9 * 3600) {
-    Some(offset) => offset,
-    None => panic!("UTC+9 is a valid offset"),
-};
-
 /// An RFC 3339 instant in JST as `2026-11-21 09:05:00`. Text that does not parse is
 /// returned unchanged, so a bad value is visible rather than silently dropped.
 pub fn jst_time(rfc3339: &str) -> String {
@@ -185,7 +152,8 @@ pub fn jst_time(rfc3339: &str) -> String {
         Ok(t) => {
             // Spelled out rather than `format("%Y-…")`: chrono's strftime machinery would
             // add tens of kilobytes to the wasm bundle for one fixed pattern.
-            let t = t.with_timezone(&JST);
+            // Japan has no daylight saving time, so a fixed offset is exact.
+            let t = t.with_timezone(&SiteOffset::JST.fixed());
             format!(
                 "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
                 t.year(),

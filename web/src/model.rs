@@ -57,6 +57,20 @@ pub struct TrendDay {
     pub not_met: u64,
 }
 
+impl TrendDay {
+    /// The day's row from its tally (`LoginCounts`, the one tally of verdicts; failed
+    /// logins are not part of a trend).
+    pub fn new(day: String, counts: &monban_core::LoginCounts) -> TrendDay {
+        TrendDay {
+            day,
+            successful: counts.successful,
+            direct_2fa: counts.direct_2fa,
+            combined_measures: counts.combined_measures,
+            not_met: counts.not_met,
+        }
+    }
+}
+
 /// A system in the renewal wave (更改).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct RenewalRow {

@@ -68,7 +68,7 @@ impl crate::pages::export::ExportSource for Fake {
         &self,
         _: Option<String>,
         _: Option<String>,
-        _: i32,
+        _: monban_core::SiteOffset,
         _: usize,
     ) -> Result<crate::pages::export::ExportData, crate::pages::export::ExportError> {
         Err(crate::pages::export::ExportError::Unavailable(

@@ -5,6 +5,7 @@ use super::codec::{self, Inputs, Slot};
 use super::{ModbusDevice, ModbusError, Parity, SerialLine, StopBits, Transport};
 use crate::mqtt::backoff::{jitter, Backoff};
 use crate::sink::{ConnectorState, DeadLetter, DoorSink};
+use monban_core::health::OutageCause;
 use monban_core::{DoorStatus, Span, StatusChange, Timestamp};
 use std::future::Future;
 use std::sync::Arc;
@@ -244,7 +245,13 @@ impl Driver {
             );
             tracing::warn!(door = %self.device.door, "{reason}");
             self.sink
-                .door_outage(&self.device.door, from, now, &reason)
+                .door_outage(
+                    &self.device.door,
+                    from,
+                    now,
+                    OutageCause::ModbusRestart,
+                    &reason,
+                )
                 .await;
         }
 
@@ -293,7 +300,13 @@ impl Driver {
             );
             tracing::warn!(door = %self.device.door, lost, "{reason}");
             self.sink
-                .door_outage(&self.device.door, from, now, &reason)
+                .door_outage(
+                    &self.device.door,
+                    from,
+                    now,
+                    OutageCause::ModbusOverrun,
+                    &reason,
+                )
                 .await;
         }
         self.last_consistent = Some(started);

@@ -6,13 +6,16 @@ use super::backoff::{self, Backoff};
 use super::codec::{self, DecodeError, Decoded};
 use super::mapping::{self, ContactState, Mapped, Output, Source};
 use super::{LinkError, MqttSettings, CONNECTOR, SHUTDOWN_GRACE};
-use crate::sink::{ConnectorState, DoorSink, Ingested, SinkError};
+use crate::sink::{ConnectorState, DoorSink, Ingested, SinkItem};
 use monban_core::{SiteId, Timestamp};
 use rumqttc::{
     AsyncClient, ConnAck, Event, EventLoop, MqttOptions, Outgoing, Packet, Publish, QoS, SubAck,
     SubscribeFilter, SubscribeReasonCode,
 };
 use std::collections::VecDeque;
+
+/// Messages stored in one delivery at most.
+const MAX_BATCH: usize = 1024;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
@@ -108,7 +111,10 @@ impl Driver {
             let handled = match polled {
                 Ok(Event::Incoming(Packet::ConnAck(ack))) => self.on_connack(ack),
                 Ok(Event::Incoming(Packet::SubAck(ack))) => self.on_suback(ack).await,
-                Ok(Event::Incoming(Packet::Publish(publish))) => self.on_publish(publish).await,
+                Ok(Event::Incoming(Packet::Publish(publish))) => {
+                    let batch = self.more_publishes(publish);
+                    self.on_publishes(batch).await
+                }
                 Ok(Event::Incoming(Packet::PingResp)) => {
                     // A keep-alive round trip: the connection has proven itself.
                     self.backoff.reset();
@@ -195,30 +201,68 @@ impl Driver {
         Ok(())
     }
 
-    async fn on_publish(&mut self, publish: Publish) -> Result<(), LinkError> {
+    /// `first` and the messages rumqttc has already read behind it (at most
+    /// [`MAX_BATCH`]): they are stored in one batch, so the hub commits them together.
+    fn more_publishes(&mut self, first: Publish) -> Vec<Publish> {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            if !matches!(
+                self.eventloop.state.events.front(),
+                Some(Event::Incoming(Packet::Publish(_)))
+            ) {
+                break;
+            }
+            match self.eventloop.state.events.pop_front() {
+                Some(Event::Incoming(Packet::Publish(p))) => batch.push(p),
+                _ => break,
+            }
+        }
+        batch
+    }
+
+    /// Decodes (or maps) every message of the batch into sink items, hands them to the
+    /// sink as one delivery, and acknowledges the messages only after it returned `Ok`.
+    async fn on_publishes(&mut self, batch: Vec<Publish>) -> Result<(), LinkError> {
         let arrived = self.sink.now();
-        debug!(topic = %publish.topic, pkid = publish.pkid, dup = publish.dup, retain = publish.retain,
-               bytes = publish.payload.len(), "MQTT message");
-        // Native topics first; a topic the codec does not recognise may be a source's;
-        // what nobody claims goes to the codec, which dead-letters it as unexpected.
-        let native = !matches!(
-            codec::parse_topic(&self.site, &publish.topic),
-            Err(DecodeError::UnexpectedTopic { .. })
-        );
-        let routed = match native {
-            true => None,
-            false => mapping::route(&self.sources, &publish.topic).map(|source| {
-                let mapped = source.map(&publish.topic, &publish.payload, arrived, &self.contacts);
-                (source.name().to_string(), mapped)
-            }),
-        };
-        let stored = match routed {
-            Some((source, mapped)) => self.deliver(&source, &publish, mapped, arrived).await,
-            None => self.decode_native(&publish, arrived).await,
-        };
-        // Not stored: no ack. The caller drops the connection so the broker resends it.
-        stored?;
-        self.ack(publish);
+        let mut items = Vec::new();
+        // Contact levels move message by message; they are kept only once stored.
+        let mut contacts = self.contacts.clone();
+        for publish in &batch {
+            debug!(topic = %publish.topic, pkid = publish.pkid, dup = publish.dup, retain = publish.retain,
+                   bytes = publish.payload.len(), "MQTT message");
+            // Native topics first; a topic the codec does not recognise may be a source's;
+            // what nobody claims goes to the codec, which dead-letters it as unexpected.
+            let native = !matches!(
+                codec::parse_topic(&self.site, &publish.topic),
+                Err(DecodeError::UnexpectedTopic { .. })
+            );
+            let routed = match native {
+                true => None,
+                false => mapping::route(&self.sources, &publish.topic).map(|source| {
+                    let mapped = source.map(&publish.topic, &publish.payload, arrived, &contacts);
+                    (source.name().to_string(), mapped)
+                }),
+            };
+            match routed {
+                Some((source, mapped)) => {
+                    Self::mapped_items(&source, publish, mapped, arrived, &mut contacts, &mut items)
+                }
+                None => items.push(self.native_item(publish, arrived)),
+            }
+        }
+        // Not stored: no ack. The caller drops the connection so the broker resends them.
+        let answers = self.sink.deliver(items).await?;
+        let duplicates = answers
+            .iter()
+            .filter(|a| **a == Ingested::Duplicate)
+            .count();
+        if duplicates > 0 {
+            debug!(duplicates, "duplicate door events");
+        }
+        self.contacts = contacts;
+        for publish in batch {
+            self.ack(publish);
+        }
         self.backoff.reset();
         self.jammed = None;
         Ok(())
@@ -265,84 +309,76 @@ impl Driver {
         }
     }
 
-    /// A message on a native topic (CONTRACT §5), or on a topic nobody claims. (`&mut`:
-    /// a `&Driver` held across an await would need the event loop to be `Sync`.)
-    async fn decode_native(
-        &mut self,
-        publish: &Publish,
-        arrived: Timestamp,
-    ) -> Result<(), SinkError> {
+    /// A message on a native topic (CONTRACT §5), or on a topic nobody claims.
+    fn native_item(&self, publish: &Publish, arrived: Timestamp) -> SinkItem {
         match codec::decode(&self.site, &publish.topic, &publish.payload, arrived) {
-            Ok(Decoded::Event(event)) => {
-                let ingested = self.sink.door_event(event, &publish.payload).await?;
-                if ingested == Ingested::Duplicate {
-                    debug!(topic = %publish.topic, "duplicate door event");
-                }
-                Ok(())
-            }
-            Ok(Decoded::Status(change)) => self.sink.door_status(change, &publish.payload).await,
+            Ok(Decoded::Event(event)) => SinkItem::Event {
+                event,
+                raw: publish.payload.to_vec(),
+            },
+            Ok(Decoded::Status(change)) => SinkItem::Status {
+                change,
+                raw: publish.payload.to_vec(),
+            },
             Err(refusal) => {
                 warn!(topic = %publish.topic, reason = %refusal.reason(), "MQTT payload dead-lettered");
-                self.sink
-                    .dead_letter(codec::dead_letter(
-                        &publish.topic,
-                        &publish.payload,
-                        &refusal,
-                        arrived,
-                    ))
-                    .await
+                SinkItem::DeadLetter(codec::dead_letter(
+                    &publish.topic,
+                    &publish.payload,
+                    &refusal,
+                    arrived,
+                ))
             }
         }
     }
 
-    /// Hands what a source made of a message to the sink, in order, stopping at the
-    /// first failure (the message is then not acknowledged and comes again; event ids
-    /// make the parts already stored duplicates). The contact level is remembered only
-    /// when everything was stored.
-    async fn deliver(
-        &mut self,
+    /// What a source made of a message, as sink items in order. The contact level is
+    /// noted in `contacts` for the next message of the batch (and kept only if the batch
+    /// is stored).
+    fn mapped_items(
         source: &str,
         publish: &Publish,
         mapped: Mapped,
         arrived: Timestamp,
-    ) -> Result<(), SinkError> {
+        contacts: &mut ContactState,
+        items: &mut Vec<SinkItem>,
+    ) {
         let Mapped { outputs, contact } = mapped;
         for output in outputs {
             match output {
-                Output::Event(event) => {
-                    let ingested = self.sink.door_event(event, &publish.payload).await?;
-                    if ingested == Ingested::Duplicate {
-                        debug!(source, topic = %publish.topic, "duplicate door event");
-                    }
-                }
-                Output::Status(change) => self.sink.door_status(change, &publish.payload).await?,
-                Output::Heartbeat { door, ts } => self.sink.heartbeat(&door, ts).await?,
+                Output::Event(event) => items.push(SinkItem::Event {
+                    event,
+                    raw: publish.payload.to_vec(),
+                }),
+                Output::Status(change) => items.push(SinkItem::Status {
+                    change,
+                    raw: publish.payload.to_vec(),
+                }),
+                Output::Heartbeat { door, ts } => items.push(SinkItem::Heartbeat { door, ts }),
                 Output::Ignored { door, why } => {
                     debug!(source, topic = %publish.topic, door = ?door.as_ref().map(|d| d.as_str()), %why,
                            "MQTT message ignored");
                     // A valid message: the controller is alive.
                     if let Some(door) = door {
-                        self.sink.heartbeat(&door, arrived).await?;
+                        items.push(SinkItem::Heartbeat { door, ts: arrived });
                     }
                 }
                 Output::Refused { door, refusal } => {
                     warn!(source, topic = %publish.topic, reason = %refusal, "MQTT payload dead-lettered");
-                    let letter = mapping::dead_letter(
+                    items.push(SinkItem::DeadLetter(mapping::dead_letter(
                         source,
                         &publish.topic,
                         &publish.payload,
                         door,
                         &refusal,
                         arrived,
-                    );
-                    self.sink.dead_letter(letter).await?;
+                    )));
                 }
             }
         }
         if let Some(update) = contact {
-            self.contacts.commit(update);
+            contacts.commit(update);
         }
-        Ok(())
     }
 
     /// Queues the PUBACK without awaiting: see the module docs, *Acks without deadlock*.

@@ -14,6 +14,7 @@ mod support;
 use device::{slot, Device};
 use monban_connectors::modbus::{self, ModbusDevice};
 use monban_connectors::ConnectorState;
+use monban_core::health::OutageCause;
 use monban_core::{CredentialType, Direction, DoorEventKind, DoorId, DoorStatus, Timestamp};
 use std::sync::Arc;
 use std::time::Duration;
@@ -208,13 +209,13 @@ async fn an_overrun_is_an_outage_and_the_survivors_are_kept() {
         assert_eq!(stored(&r, &id), 0, "{id} cannot have been read");
     }
     assert_eq!(r.stored.len(), 33);
-    let (door, from, to, reason) = &r.outages[0];
+    let (door, from, to, cause, reason) = &r.outages[0];
     assert_eq!(door, DOOR);
     assert!(
         *from <= before && before <= *to,
         "{from} .. {to} vs {before}"
     );
-    assert!(reason.contains("overrun"), "{reason}");
+    assert_eq!(*cause, OutageCause::ModbusOverrun, "{reason}");
     assert_reads_within_limit(&device);
     run.stop().await;
 }
@@ -245,6 +246,7 @@ async fn a_corrupted_slot_counts_as_lost() {
     assert_eq!(r.stored.len(), 3);
     assert_eq!(r.outages.len(), 1, "{:?}", r.outages);
     assert!(r.outages[0].1 <= r.outages[0].2);
+    assert_eq!(r.outages[0].3, OutageCause::ModbusOverrun);
     run.stop().await;
 }
 

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use monban_connectors::mqtt::{self, MqttError, MqttSettings};
 use monban_connectors::{ConnectorState, DeadLetter, DoorSink, Ingested, SinkError};
+use monban_core::health::OutageCause;
 use monban_core::{DoorEvent, DoorId, SiteId, StatusChange, Timestamp};
 use rumqttc::{AsyncClient, Event, MqttOptions, Outgoing, Packet, QoS};
 use std::collections::hash_map::RandomState;
@@ -64,8 +65,8 @@ pub struct Recorded {
     pub dead_letters: Vec<DeadLetter>,
     pub states: Vec<ConnectorState>,
     pub blind: Vec<(String, Timestamp, Timestamp)>,
-    /// `door_outage` calls: door, from, to, reason.
-    pub outages: Vec<(String, Timestamp, Timestamp, String)>,
+    /// `door_outage` calls: door, from, to, cause, reason.
+    pub outages: Vec<(String, Timestamp, Timestamp, OutageCause, String)>,
     /// `fresh_session` calls: connector, time.
     pub fresh: Vec<(String, Timestamp)>,
     /// `heartbeat` calls: door, time.
@@ -195,10 +196,17 @@ impl DoorSink for MemorySink {
     async fn blind_period(&self, name: &str, from: Timestamp, to: Timestamp) {
         self.recorded().blind.push((name.to_string(), from, to));
     }
-    async fn door_outage(&self, door: &DoorId, from: Timestamp, to: Timestamp, reason: &str) {
+    async fn door_outage(
+        &self,
+        door: &DoorId,
+        from: Timestamp,
+        to: Timestamp,
+        cause: OutageCause,
+        reason: &str,
+    ) {
         self.recorded()
             .outages
-            .push((door.to_string(), from, to, reason.to_string()));
+            .push((door.to_string(), from, to, cause, reason.to_string()));
     }
     fn now(&self) -> Timestamp {
         now()

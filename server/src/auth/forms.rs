@@ -997,21 +997,13 @@ async fn audit_csv(
 ) -> Result<Response, ApiError> {
     let from = q.get("from").map(String::as_str).filter(|s| !s.is_empty());
     let to = q.get("to").map(String::as_str).filter(|s| !s.is_empty());
-    let now = hub.now().as_millis();
+    let now = hub.now();
     let (start, end) = if from.is_none() && to.is_none() {
-        (Timestamp::from_millis(0), Timestamp::from_millis(now))
+        (Timestamp::from_millis(0), now)
     } else {
-        let period = monban_web::pages::export::parse_period(
-            from,
-            to,
-            now,
-            monban_web::pages::evidence::JST_OFFSET,
-        )
-        .map_err(bad_query)?;
-        (
-            Timestamp::from_millis(period.from_ms),
-            Timestamp::from_millis(period.to_ms),
-        )
+        let period = monban_core::Period::parse(from, to, now, hub.site_offset())
+            .map_err(|e| bad_query(e.to_string()))?;
+        (period.from(), period.to())
     };
     super::audit_download(
         &hub,

@@ -336,11 +336,8 @@ impl monban_web::pages::step_up::StepUpSource for HubSource {
             .ok()
             .and_then(|pid| inv.person(&pid).map(|x| x.name.clone()))
             .unwrap_or_else(|| s.person.clone());
-        let status = if s.status == "pending" && s.expires_at <= hub.now() {
-            "expired".to_string()
-        } else {
-            s.status
-        };
+        let status =
+            monban_core::step_up::shown_status(s.status, s.expires_at, hub.now()).to_string();
         Ok(Some(StepUpView {
             id: s.id,
             system: s.system,

@@ -17,6 +17,10 @@
 //!    the login's factors and marks the step-up used by that login. Anything else is
 //!    `422 step_up_invalid` and nothing is stored.
 //!
+//! The rules — the status shown, whether the person may still verify, whether a step-up
+//! may vouch for a login and the words of a refusal — are `monban_core::step_up`; this
+//! module stores step-ups and serves the API.
+//!
 //! docs/STEP-UP.md tells a system vendor how to integrate.
 
 use super::store::{Owner, StepUpRow};
@@ -29,13 +33,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use monban_core::{Factor, Login, SystemId, Timestamp};
+use monban_core::step_up::{StepUpFacts, StepUpRefusal, StepUpStatus};
+use monban_core::{Login, SystemId, Timestamp};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-/// How far a login's `ts` may lie before the step-up request or after its verification.
-pub const LOGIN_WINDOW_MS: i64 = 5 * 60 * 1000;
 
 pub fn router(hub: Arc<Hub>) -> Router {
     Router::new()
@@ -70,19 +72,10 @@ pub(crate) async fn live_step_up(
         .await
         .map_err(ApiError::store)?
         .ok_or_else(|| err(StatusCode::NOT_FOUND, "not_found", "no such step-up"))?;
-    if s.status != "pending" || s.expires_at <= now {
+    if !monban_core::step_up::is_live(s.status, s.expires_at, now) {
         return Err(not_pending());
     }
     Ok(s)
-}
-
-/// The status a system sees: `expired` for a pending one past its time.
-fn shown_status(s: &StepUpRow, now: Timestamp) -> &str {
-    if s.status == "pending" && s.expires_at <= now {
-        "expired"
-    } else {
-        &s.status
-    }
 }
 
 /// The system of a login-ingest token, or the contract's 401/403.
@@ -205,7 +198,7 @@ async fn create(
         account: req.account.clone(),
         person: person.to_string(),
         terminal: req.terminal.clone(),
-        status: "pending".into(),
+        status: StepUpStatus::Pending,
         created_at: now,
         expires_at: Timestamp::from_millis(now.as_millis() + auth.settings.step_up_ttl.as_millis()),
         verified_at: None,
@@ -277,7 +270,7 @@ async fn status(
     let now = hub.now();
     Ok(Json(json!({
         "step_up_id": s.id,
-        "status": shown_status(&s, now),
+        "status": monban_core::step_up::shown_status(s.status, s.expires_at, now),
         "system": s.system,
         "account": s.account,
         "terminal": s.terminal,
@@ -287,8 +280,13 @@ async fn status(
     })))
 }
 
-fn invalid(message: impl Into<String>) -> ApiError {
-    err(StatusCode::UNPROCESSABLE_ENTITY, "step_up_invalid", message)
+/// A step-up that may not vouch for a login: `422 step_up_invalid` with the rule's words.
+pub(crate) fn invalid(refusal: StepUpRefusal) -> ApiError {
+    err(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "step_up_invalid",
+        refusal.to_string(),
+    )
 }
 
 /// The `step_up_id` a login body names, if any (`400` if it is not a string).
@@ -307,54 +305,26 @@ pub fn step_up_id_of(body: &[u8]) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// Checks that step-up `id` may vouch for `login`; on success adds `webauthn_uv` to its
-/// factors. The caller consumes the step-up ([`consume`]) once the login is stored.
+/// Checks that step-up `id` may vouch for `login` (`monban_core::step_up::vouch`); on
+/// success adds `webauthn_uv` to its factors. The caller consumes the step-up
+/// ([`consume`]) once the login is stored.
 pub async fn vouch(hub: &Hub, id: &str, login: &mut Login) -> Result<StepUpRow, ApiError> {
     let s = hub
         .store
         .step_up(id)
         .await
         .map_err(ApiError::store)?
-        .ok_or_else(|| invalid(format!("no step-up {id:?}")))?;
-    if s.system != login.system.as_str() || s.account != login.account {
-        return Err(invalid(format!(
-            "step-up {id:?} was for account {:?} of system {:?}, not {:?} of {:?}",
-            s.account,
-            s.system,
-            login.account,
-            login.system.as_str()
-        )));
-    }
-    match s.status.as_str() {
-        "verified" => {}
-        "used" => {
-            return Err(invalid(format!(
-                "step-up {id:?} has already been used by login {:?}",
-                s.login.as_deref().unwrap_or("")
-            )))
-        }
-        "pending" => {
-            return Err(invalid(format!(
-                "step-up {id:?} has not been verified (yet)"
-            )))
-        }
-        other => return Err(invalid(format!("step-up {id:?} is {other}"))),
-    }
-    let verified = s.verified_at.unwrap_or(s.created_at);
-    let ts = login.ts.as_millis();
-    if ts < s.created_at.as_millis() - LOGIN_WINDOW_MS
-        || ts > verified.as_millis() + LOGIN_WINDOW_MS
-    {
-        return Err(invalid(format!(
-            "the login's ts {} is not within five minutes of step-up {id:?} (requested {}, verified {})",
-            login.ts.to_rfc3339(),
-            s.created_at.to_rfc3339(),
-            verified.to_rfc3339()
-        )));
-    }
-    if !login.factors.contains(&Factor::WebauthnUv) {
-        login.factors.push(Factor::WebauthnUv);
-    }
+        .ok_or_else(|| invalid(StepUpRefusal::Unknown { id: id.to_string() }))?;
+    let facts = StepUpFacts {
+        id,
+        system: &s.system,
+        account: &s.account,
+        status: s.status,
+        created_at: s.created_at,
+        verified_at: s.verified_at,
+        login: s.login.as_deref(),
+    };
+    monban_core::step_up::vouch(&facts, login).map_err(invalid)?;
     Ok(s)
 }
 

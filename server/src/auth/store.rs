@@ -2,7 +2,8 @@
 //! verifications (migration `0005_auth.sql`). Secrets (invite links, session cookies) are
 //! stored as SHA-256 only; passkeys are public keys.
 
-use crate::store::{get, Result, Store};
+use crate::store::{get, parse, Result, Store};
+use monban_core::step_up::StepUpStatus;
 use monban_core::Timestamp;
 use monban_web::auth::Role;
 use serde::Serialize;
@@ -122,8 +123,7 @@ pub struct StepUpRow {
     pub account: String,
     pub person: String,
     pub terminal: Option<String>,
-    /// `pending`, `verified`, `failed` or `used`.
-    pub status: String,
+    pub status: StepUpStatus,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub verified_at: Option<Timestamp>,
@@ -244,7 +244,7 @@ fn step_up_from_row(r: &AnyRow) -> Result<StepUpRow> {
         account: get(r, "account")?,
         person: get(r, "person")?,
         terminal: get(r, "terminal")?,
-        status: get(r, "status")?,
+        status: parse(get::<String>(r, "status")?.parse::<StepUpStatus>())?,
         created_at: ts(r, "created_at")?,
         expires_at: ts(r, "expires_at")?,
         verified_at: ts_opt(r, "verified_at")?,
@@ -291,7 +291,7 @@ impl Store {
 
     /// Disables (`Some(now)`) or re-enables (`None`) a user; disabling ends their sessions.
     pub async fn set_user_disabled(&self, id: &str, at: Option<Timestamp>) -> Result<bool> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
             .bind(at.map(|t| t.as_millis()))
             .bind(id)
@@ -369,7 +369,7 @@ impl Store {
         id: &str,
         now: Timestamp,
     ) -> Result<bool> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query(
             "UPDATE passkeys SET revoked_at = $1 WHERE id = $2 AND owner_kind = $3 AND owner = $4 AND revoked_at IS NULL",
         )
@@ -450,7 +450,7 @@ impl Store {
         passkey: &PasskeyRow,
         now: Timestamp,
     ) -> Result<bool> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query(
             "UPDATE invites SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $1",
         )
@@ -625,7 +625,7 @@ impl Store {
             .bind(&s.account)
             .bind(&s.person)
             .bind(s.terminal.clone())
-            .bind(&s.status)
+            .bind(s.status.as_str())
             .bind(s.created_at.as_millis())
             .bind(s.expires_at.as_millis())
             .execute(self.pool())

@@ -4,7 +4,8 @@
 
 use super::HubSource;
 use crate::export::period_data;
-use monban_web::pages::export::{parse_period, ExportData, ExportError};
+use monban_core::{Period, SiteOffset};
+use monban_web::pages::export::{ExportData, ExportError};
 
 #[async_trait::async_trait]
 impl monban_web::pages::export::ExportSource for HubSource {
@@ -12,17 +13,12 @@ impl monban_web::pages::export::ExportSource for HubSource {
         &self,
         from: Option<String>,
         to: Option<String>,
-        offset: i32,
+        offset: SiteOffset,
         limit: usize,
     ) -> Result<ExportData, ExportError> {
         let hub = &self.0;
-        let period = parse_period(
-            from.as_deref(),
-            to.as_deref(),
-            hub.now().as_millis(),
-            offset,
-        )
-        .map_err(ExportError::Period)?;
+        let period = Period::parse(from.as_deref(), to.as_deref(), hub.now(), offset)
+            .map_err(|e| ExportError::Period(e.to_string()))?;
         period_data(hub, period, offset, Some(limit))
             .await
             .map_err(ExportError::Unavailable)

@@ -11,129 +11,67 @@ mod system;
 
 use crate::hub::Hub;
 use crate::store::{get, parse};
-use monban_core::{Span, Timestamp, VerdictKind};
+use monban_core::period::{Month, Period, SiteDay, RENEWAL_WAVE};
+use monban_core::snapshot::{alarm_lookback, OpenAlarm};
+use monban_core::timeline::Alarm;
+use monban_core::{DoorEventKind, DoorId, LoginCounts, Timestamp};
 use monban_web::model::{Readiness, RenewalRow, SystemTrend, TrendDay};
 use monban_web::{DoorRow, LoginRow, Overview, SystemRow};
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::sync::Arc;
 
-/// Asia/Tokyo is UTC+9 all year.
-const JST_MS: i64 = 9 * 3600 * 1000;
-const DAY_MS: i64 = 24 * 3600 * 1000;
 /// Days in the overview's trend.
 const TREND_DAYS: i64 = 30;
-/// The fiscal years of the renewal wave (更改), FY2027 = 令和9年度.
-const WAVE: std::ops::RangeInclusive<i32> = 2025..=2027;
 
-/// The Asia/Tokyo day number (days since 1970-01-01 JST) of a time in ms UTC.
-pub(crate) fn jst_day(ms: i64) -> i64 {
-    (ms + JST_MS).div_euclid(DAY_MS)
-}
-
-/// The first instant (ms UTC) of a JST day number.
-pub(crate) fn jst_day_start(day: i64) -> i64 {
-    day * DAY_MS - JST_MS
-}
-
-/// `YYYY-MM-DD` of a JST day number.
-pub(crate) fn day_label(day: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(day * DAY_MS)
-        .map(|t| t.format("%Y-%m-%d").to_string())
-        .unwrap_or_default()
-}
-
-/// The Japanese fiscal year (April–March) of a `YYYY-MM` month.
-pub(crate) fn fiscal_year(month: &str) -> Option<i32> {
-    let (y, m) = month.split_once('-')?;
-    let (y, m): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
-    Some(if m >= 4 { y } else { y - 1 })
-}
-
-/// Login counts per (system, JST day, verdict) with `from <= ts <= to`; `system` limits
-/// them to one system.
+/// Login counts per (system, site day) with `from <= ts <= to`; `system` limits them to
+/// one system. Whole days come from the rollups, the edges from the logins
+/// ([`crate::reports`]).
 pub(crate) async fn daily_counts(
     hub: &Hub,
     system: Option<&str>,
     from: Timestamp,
     to: Timestamp,
-) -> Result<Vec<(String, i64, VerdictKind, u64)>, String> {
-    let sql = format!(
-        "SELECT system, verdict, (ts + {JST_MS}) / {DAY_MS} AS day, COUNT(*) AS n FROM logins \
-         WHERE ts >= $1 AND ts <= $2{} GROUP BY system, verdict, (ts + {JST_MS}) / {DAY_MS}",
-        if system.is_some() {
-            " AND system = $3"
-        } else {
-            ""
-        }
-    );
-    let mut q = sqlx::query(&sql)
-        .bind(from.as_millis())
-        .bind(to.as_millis());
-    if let Some(s) = system {
-        q = q.bind(s.to_string());
-    }
-    let rows = q
-        .fetch_all(hub.store.pool())
+) -> Result<BTreeMap<(String, SiteDay), LoginCounts>, String> {
+    let period = Period::new(from, to).map_err(|e| e.to_string())?;
+    crate::reports::day_counts(&hub.store, period, system, hub.site_offset())
         .await
-        .map_err(|e| e.to_string())?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                get::<String>(r, "system")?,
-                get::<i64>(r, "day")?,
-                parse(VerdictKind::from_str(&get::<String>(r, "verdict")?))?,
-                u64::try_from(get::<i64>(r, "n")?).unwrap_or(0),
-            ))
-        })
-        .collect::<Result<Vec<_>, crate::store::StoreError>>()
         .map_err(|e| e.to_string())
 }
 
-/// Adds `n` logins of verdict `kind` to a day.
-pub(crate) fn add_to_day(day: &mut TrendDay, kind: VerdictKind, n: u64) {
-    match kind {
-        VerdictKind::Direct2fa => day.direct_2fa += n,
-        VerdictKind::CombinedMeasures => day.combined_measures += n,
-        VerdictKind::NotMet => day.not_met += n,
-        VerdictKind::NotApplicable => return,
-    }
-    day.successful += n;
-}
-
-/// Integrity alarms whose room's `alarm_hold` has not run out at `now`.
-async fn open_alarms(hub: &Hub, now: Timestamp) -> Result<u64, String> {
+/// The integrity alarms holding at `now` (`monban_core::snapshot::open_alarms`), from
+/// the stored alarm events that can still hold: the overview counts them, the rooms
+/// page lists them per room.
+pub(crate) async fn open_alarms(hub: &Hub, now: Timestamp) -> Result<Vec<OpenAlarm>, String> {
     let inv = hub.inventory();
-    let longest = inv
-        .rooms()
+    let kinds: Vec<String> = DoorEventKind::ALL
         .iter()
-        .map(|r| r.alarm_hold.as_millis())
-        .max()
-        .unwrap_or(0);
-    let rows = sqlx::query(
-        "SELECT door, ts FROM door_events WHERE kind IN ('door_forced', 'door_held_open', 'tamper') \
-         AND ts <= $1 AND ts > $2",
-    )
-    .bind(now.as_millis())
-    .bind(now.as_millis() - longest)
-    .fetch_all(hub.store.pool())
-    .await
-    .map_err(|e| e.to_string())?;
-    let mut open = 0;
-    for r in &rows {
-        let door: String = get(r, "door").map_err(|e| e.to_string())?;
-        let ts: i64 = get(r, "ts").map_err(|e| e.to_string())?;
-        let hold = inv
-            .doors()
-            .iter()
-            .find(|d| d.id.as_str() == door)
-            .and_then(|d| inv.room(&d.room))
-            .map(|room| room.alarm_hold.as_millis());
-        if matches!(hold, Some(h) if ts + h > now.as_millis()) {
-            open += 1;
-        }
-    }
-    Ok(open)
+        .filter(|k| k.is_integrity_alarm())
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect();
+    let sql = format!(
+        "SELECT door, event_id, ts, kind FROM door_events WHERE kind IN ({}) AND ts > $1 AND ts <= $2",
+        kinds.join(", ")
+    );
+    let rows = sqlx::query(&sql)
+        .bind(now.saturating_sub(alarm_lookback(&inv)).as_millis())
+        .bind(now.as_millis())
+        .fetch_all(hub.store.pool())
+        .await
+        .map_err(|e| e.to_string())?;
+    let events = rows
+        .iter()
+        .map(|r| {
+            Ok(Alarm {
+                ts: Timestamp::from_millis(get(r, "ts")?),
+                door: parse(DoorId::parse(get::<String>(r, "door")?))?,
+                kind: parse(DoorEventKind::from_str(&get::<String>(r, "kind")?))?,
+                event_id: get(r, "event_id")?,
+            })
+        })
+        .collect::<Result<Vec<_>, crate::store::StoreError>>()
+        .map_err(|e| e.to_string())?;
+    Ok(monban_core::snapshot::open_alarms(&inv, &events, now))
 }
 
 /// How many logins the overview lists.
@@ -146,7 +84,8 @@ impl monban_web::OverviewSource for HubSource {
     async fn overview(&self) -> Result<Overview, String> {
         let hub = &self.0;
         let now = hub.now();
-        let from = now.saturating_sub(Span::from_secs(30 * 24 * 3600));
+        let period = Period::ending(now);
+        let from = period.from();
         let rows = crate::api::compliance_rows(hub, from, now)
             .await
             .map_err(|e| e.message)?;
@@ -160,7 +99,10 @@ impl monban_web::OverviewSource for HubSource {
             .iter()
             .filter_map(|s| {
                 let renewal = s.renewal.clone()?;
-                let fiscal_year = fiscal_year(&renewal).filter(|y| WAVE.contains(y))?;
+                let fiscal_year = Month::parse(&renewal)
+                    .ok()
+                    .map(Month::fiscal_year)
+                    .filter(|y| RENEWAL_WAVE.contains(y))?;
                 Some(RenewalRow {
                     id: s.id.to_string(),
                     name: s.name.clone(),
@@ -171,29 +113,25 @@ impl monban_web::OverviewSource for HubSource {
             })
             .collect();
         renewals.sort_by(|a, b| a.renewal.cmp(&b.renewal).then(a.id.cmp(&b.id)));
-        let today = jst_day(now.as_millis());
-        let first = today - (TREND_DAYS - 1);
-        let mut per: BTreeMap<(String, i64), TrendDay> = BTreeMap::new();
-        for (system, day, kind, n) in
-            daily_counts(hub, None, Timestamp::from_millis(jst_day_start(first)), now).await?
-        {
-            add_to_day(per.entry((system, day)).or_default(), kind, n);
-        }
+        let site = hub.site_offset();
+        let today = site.day_of(now);
+        let first = today.plus(-(TREND_DAYS - 1));
+        let per = daily_counts(hub, None, site.start_of(first), now).await?;
         let trends = inv
             .systems()
             .iter()
             .map(|s| SystemTrend {
                 system: s.id.to_string(),
-                days: (first..=today)
+                days: first
+                    .through(today)
                     .map(|d| {
-                        let mut day = per.get(&(s.id.to_string(), d)).cloned().unwrap_or_default();
-                        day.day = day_label(d);
-                        day
+                        let counts = per.get(&(s.id.to_string(), d)).copied().unwrap_or_default();
+                        TrendDay::new(d.to_string(), &counts)
                     })
                     .collect(),
             })
             .collect();
-        let readiness_alarms = open_alarms(hub, now).await?;
+        let readiness_alarms = open_alarms(hub, now).await?.len() as u64;
         let dead_letters = hub
             .store
             .dead_letter_count()

@@ -1,10 +1,8 @@
 //! The data of the dashboard's rooms page (`monban_web::pages::rooms`): presence now from
 //! the engine's timeline (`Hub::presence_at`), door health (`Hub::door_health`), and the
-//! integrity alarms that void credit now, read from the stored door events.
+//! integrity alarms that void credit now (`super::open_alarms`, the overview's rule too).
 
 use super::HubSource;
-use crate::store::get;
-use monban_core::{Span, Timestamp};
 use monban_web::pages::rooms::{AlarmRow, PresenceRow, RoomRow, RoomsView};
 use monban_web::DoorRow;
 
@@ -17,41 +15,7 @@ impl monban_web::pages::rooms::RoomsSource for HubSource {
         let presence = hub.presence_at(now).await;
         let health = hub.door_health().await;
         // Alarms: an integrity event at a voids credit in [a, a + alarm_hold).
-        let longest = inv
-            .rooms()
-            .iter()
-            .map(|r| r.alarm_hold)
-            .max()
-            .unwrap_or(Span::from_millis(0));
-        let rows = sqlx::query(
-            "SELECT door, event_id, ts, kind FROM door_events WHERE kind IN ('door_forced', 'door_held_open', 'tamper') AND ts > $1 AND ts <= $2 ORDER BY ts, door, event_id",
-        )
-        .bind(now.saturating_sub(longest).as_millis())
-        .bind(now.as_millis())
-        .fetch_all(hub.store.pool())
-        .await
-        .map_err(|e| e.to_string())?;
-        let mut alarms: Vec<(String, AlarmRow)> = Vec::new();
-        for r in &rows {
-            let door: String = get(r, "door").map_err(|e| e.to_string())?;
-            let ts = Timestamp::from_millis(get(r, "ts").map_err(|e| e.to_string())?);
-            let Some(room) = inv.door_by_str(&door).and_then(|d| inv.room(&d.room)) else {
-                continue;
-            };
-            let until = ts.saturating_add(room.alarm_hold);
-            if ts <= now && now < until {
-                alarms.push((
-                    room.id.to_string(),
-                    AlarmRow {
-                        kind: get(r, "kind").map_err(|e| e.to_string())?,
-                        door,
-                        since: ts.to_rfc3339(),
-                        until: until.to_rfc3339(),
-                        event_id: get(r, "event_id").map_err(|e| e.to_string())?,
-                    },
-                ));
-            }
-        }
+        let alarms = super::open_alarms(hub, now).await?;
         let rooms = inv
             .rooms()
             .iter()
@@ -72,8 +36,8 @@ impl monban_web::pages::rooms::RoomsSource for HubSource {
                             .map(|x| x.name.clone())
                             .unwrap_or_default(),
                         since: p.since.to_rfc3339(),
-                        door: p.door.clone(),
-                        credential_type: p.credential_type.clone(),
+                        door: p.door.to_string(),
+                        credential_type: p.credential_type.as_str().to_string(),
                         event_id: p.event_id.clone(),
                     })
                     .collect(),
@@ -98,8 +62,14 @@ impl monban_web::pages::rooms::RoomsSource for HubSource {
                     .collect(),
                 alarms: alarms
                     .iter()
-                    .filter(|(r, _)| r == room.id.as_str())
-                    .map(|(_, a)| a.clone())
+                    .filter(|a| a.room == room.id)
+                    .map(|a| AlarmRow {
+                        kind: a.kind.as_str().to_string(),
+                        door: a.door.to_string(),
+                        since: a.since.to_rfc3339(),
+                        until: a.until.to_rfc3339(),
+                        event_id: a.event_id.clone(),
+                    })
                     .collect(),
             })
             .collect();

@@ -1,70 +1,15 @@
 //! The data of the dashboard's system page (`monban_web::pages::system`): one system's
 //! compliance over a period (the same rows as `GET /api/v1/compliance`), its verdicts per
-//! JST day, its `not_met` logins by reason and the terminals its logins came from.
+//! site day, its `not_met` logins by reason and the terminals its logins came from.
 
-use super::{add_to_day, daily_counts, day_label, jst_day, jst_day_start, HubSource};
-use crate::store::get;
-use monban_core::{Reason, Span, Timestamp};
-use monban_web::model::TrendDay;
+use super::{daily_counts, HubSource};
+use monban_core::period::{Period, SiteDay};
+use monban_core::{LoginCounts, Reason};
 use monban_web::pages::system::{
     ReasonGroup, ReasonLogin, SystemDetail, SystemLookup, TerminalUse, VerdictDay,
     LATEST_PER_REASON,
 };
 use std::collections::{BTreeMap, HashMap};
-use std::str::FromStr;
-
-/// The contract's reason codes, in the contract's order (CONTRACT §3).
-const REASONS: [&str; 7] = [
-    "unknown_terminal",
-    "uncontrolled_room",
-    "unmapped_account",
-    "door_offline",
-    "room_alarm",
-    "no_presence",
-    "same_category",
-];
-
-/// A day written `YYYY-MM-DD` (the page's date inputs) as its JST day number.
-fn date_day(v: &str) -> Option<i64> {
-    let d = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()?;
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
-    Some((d - epoch).num_days())
-}
-
-/// Parses `from`/`to` the way the API does (RFC 3339; an unencoded `+` may arrive as a
-/// space). The page's date inputs send `YYYY-MM-DD`: `from` is then the day's first
-/// instant in Asia/Tokyo and `to` its last millisecond.
-fn period(
-    from: Option<String>,
-    to: Option<String>,
-    now: Timestamp,
-) -> Result<(Timestamp, Timestamp), String> {
-    let parse = |name: &str, v: Option<String>| -> Result<Option<Timestamp>, String> {
-        v.filter(|v| !v.trim().is_empty())
-            .map(|v| {
-                let v = v.trim();
-                if let Some(day) = date_day(v) {
-                    let ms = if name == "to" {
-                        jst_day_start(day + 1) - 1
-                    } else {
-                        jst_day_start(day)
-                    };
-                    return Ok(Timestamp::from_millis(ms));
-                }
-                Timestamp::parse_rfc3339(v)
-                    .or_else(|e| Timestamp::parse_rfc3339(&v.replace(' ', "+")).map_err(|_| e))
-                    .map_err(|m| format!("{name}: {m}"))
-            })
-            .transpose()
-    };
-    let to = parse("to", to)?.unwrap_or(now);
-    let from =
-        parse("from", from)?.unwrap_or_else(|| to.saturating_sub(Span::from_secs(30 * 24 * 3600)));
-    if from > to {
-        return Err("from must not be after to".to_string());
-    }
-    Ok((from, to))
-}
 
 #[async_trait::async_trait]
 impl monban_web::pages::system::SystemSource for HubSource {
@@ -79,10 +24,13 @@ impl monban_web::pages::system::SystemSource for HubSource {
         let Some(system) = inv.systems().iter().find(|s| s.id.as_str() == id) else {
             return Ok(SystemLookup::NotFound);
         };
-        let (from, to) = match period(from, to, hub.now()) {
+        // The page's date inputs send `YYYY-MM-DD` (whole site days); RFC 3339 works too.
+        let site = hub.site_offset();
+        let period = match Period::parse(from.as_deref(), to.as_deref(), hub.now(), site) {
             Ok(p) => p,
-            Err(m) => return Ok(SystemLookup::BadPeriod(m)),
+            Err(e) => return Ok(SystemLookup::BadPeriod(e.to_string())),
         };
+        let (from, to) = (period.from(), period.to());
         let rows = crate::api::compliance_rows(hub, from, to)
             .await
             .map_err(|e| e.message)?;
@@ -90,24 +38,25 @@ impl monban_web::pages::system::SystemSource for HubSource {
             return Ok(SystemLookup::NotFound);
         };
 
-        // Verdicts per JST day, every day of the period (empty days included).
-        let mut per_day: BTreeMap<i64, TrendDay> = BTreeMap::new();
-        for (_, day, kind, n) in daily_counts(hub, Some(&id), from, to).await? {
-            add_to_day(per_day.entry(day).or_default(), kind, n);
-        }
-        let (first, last) = (jst_day(from.as_millis()), jst_day(to.as_millis()));
+        // Verdicts per site day, every day of the period (empty days included).
+        let per_day: BTreeMap<SiteDay, LoginCounts> = daily_counts(hub, Some(&id), from, to)
+            .await?
+            .into_iter()
+            .map(|((_, day), counts)| (day, counts))
+            .collect();
+        let (first, last) = period.days(site);
         // A very long period is shown by its days with logins only.
-        let all_days: Vec<i64> = if last - first <= 400 {
-            (first..=last).collect()
+        let all_days: Vec<SiteDay> = if last.number() - first.number() <= 400 {
+            first.through(last).collect()
         } else {
             per_day.keys().copied().collect()
         };
         let days = all_days
             .into_iter()
             .map(|d| {
-                let t = per_day.get(&d).cloned().unwrap_or_default();
+                let t = per_day.get(&d).copied().unwrap_or_default();
                 VerdictDay {
-                    day: day_label(d),
+                    day: d.to_string(),
                     direct_2fa: t.direct_2fa,
                     combined_measures: t.combined_measures,
                     not_met: t.not_met,
@@ -115,66 +64,59 @@ impl monban_web::pages::system::SystemSource for HubSource {
             })
             .collect();
 
-        // The successful logins of the period, newest first: reasons and terminals.
-        let logins = sqlx::query(
-            "SELECT event_id, ts, account, terminal, verdict, reasons FROM logins \
-             WHERE system = $1 AND ts >= $2 AND ts <= $3 AND verdict <> 'not_applicable' \
-             ORDER BY ts DESC, event_id DESC",
-        )
-        .bind(id.clone())
-        .bind(from.as_millis())
-        .bind(to.as_millis())
-        .fetch_all(hub.store.pool())
-        .await
-        .map_err(|e| e.to_string())?;
+        // Reasons and terminals from the rollups; the newest logins of each reason from
+        // `login_reasons` (an index, never the whole period).
+        let store = &hub.store;
         let mut groups: HashMap<String, ReasonGroup> = HashMap::new();
-        let mut terminals: BTreeMap<String, TerminalUse> = BTreeMap::new();
-        for r in &logins {
-            let field = |c: &str| get::<String>(r, c).map_err(|e| e.to_string());
-            let (event_id, account, terminal, verdict, reasons) = (
-                field("event_id")?,
-                field("account")?,
-                field("terminal")?,
-                field("verdict")?,
-                field("reasons")?,
+        for (reason, count) in crate::reports::reason_counts(store, period, &id, site)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            let latest = store
+                .latest_with_reason(&id, reason, from, to, LATEST_PER_REASON as i64)
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|(event_id, ts, account, terminal)| ReasonLogin {
+                    event_id,
+                    ts: ts.to_rfc3339(),
+                    account,
+                    terminal,
+                })
+                .collect();
+            let code = reason.as_str().to_string();
+            groups.insert(
+                code.clone(),
+                ReasonGroup {
+                    reason: code,
+                    count,
+                    latest,
+                },
             );
-            let ts = Timestamp::from_millis(get::<i64>(r, "ts").map_err(|e| e.to_string())?);
-            let not_met = verdict == "not_met";
-            let t = terminals
-                .entry(terminal.clone())
-                .or_insert_with(|| TerminalUse {
-                    terminal: terminal.clone(),
-                    ..Default::default()
-                });
-            t.logins += 1;
-            if not_met {
-                t.not_met += 1;
-                for reason in reasons.split(',').filter(|s| !s.is_empty()) {
-                    // Keep a code the dashboard does not know visible rather than drop it.
-                    let code = Reason::from_str(reason)
-                        .map(|r| r.as_str().to_string())
-                        .unwrap_or_else(|_| reason.to_string());
-                    let g = groups.entry(code.clone()).or_insert_with(|| ReasonGroup {
-                        reason: code,
-                        ..Default::default()
-                    });
-                    g.count += 1;
-                    if g.latest.len() < LATEST_PER_REASON {
-                        g.latest.push(ReasonLogin {
-                            event_id: event_id.clone(),
-                            ts: ts.to_rfc3339(),
-                            account: account.clone(),
-                            terminal: terminal.clone(),
-                        });
-                    }
-                }
-            }
         }
+        let terminals: BTreeMap<String, TerminalUse> =
+            crate::reports::terminal_counts(store, period, &id, site)
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|(terminal, (logins, not_met))| {
+                    (
+                        terminal.clone(),
+                        TerminalUse {
+                            terminal,
+                            logins,
+                            not_met,
+                            ..Default::default()
+                        },
+                    )
+                })
+                .collect();
+        // In the contract's order (`Reason::ALL`); a code the hub does not know goes last.
         let rank = |code: &str| {
-            REASONS
+            Reason::ALL
                 .iter()
-                .position(|r| *r == code)
-                .unwrap_or(REASONS.len())
+                .position(|r| r.as_str() == code)
+                .unwrap_or(Reason::ALL.len())
         };
         let mut reasons: Vec<ReasonGroup> = groups.into_values().collect();
         reasons.sort_by(|a, b| {

@@ -18,11 +18,12 @@
 //!   per change (`data-verdict`, `data-cause`).
 //! - `data-testid="not-found"` for an unknown id.
 
-use chrono::{DateTime, Datelike, FixedOffset, Timelike};
+use chrono::{DateTime, Datelike, Timelike};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use monban_core::{Reason, SiteOffset};
 use serde::{Deserialize, Serialize};
 
 use crate::api::DashError;
@@ -166,52 +167,21 @@ pub fn percent_decode(text: &str) -> String {
 
 // ---- times at a fixed offset -------------------------------------------------------
 
-/// The default offset: Japan Standard Time, in seconds east of UTC.
-pub const JST_OFFSET: i32 = 9 * 3600;
-
-/// Parses `+09:00`, `-05:00`, `+0900`, `Z` (a leading space stands for an unencoded `+`).
-pub fn parse_offset(text: &str) -> Option<i32> {
-    let t = text.trim_end();
-    if t.eq_ignore_ascii_case("z") || t.eq_ignore_ascii_case("utc") {
-        return Some(0);
-    }
-    let (sign, rest) = match t.chars().next()? {
-        '+' | ' ' => (1, &t[1..]),
-        '-' => (-1, &t[1..]),
-        _ => return None,
-    };
-    let digits: String = rest.chars().filter(|c| *c != ':').collect();
-    if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let hours: i32 = digits[..2].parse().ok()?;
-    let minutes: i32 = digits[2..].parse().ok()?;
-    if hours > 14 || minutes > 59 {
-        return None;
-    }
-    Some(sign * (hours * 3600 + minutes * 60))
-}
-
 /// The offset as `UTC+09:00` (`JST` for +09:00).
-pub fn offset_label(offset: i32) -> String {
-    if offset == JST_OFFSET {
+pub fn offset_label(offset: SiteOffset) -> String {
+    if offset == SiteOffset::JST {
         return "JST".to_string();
     }
-    let sign = if offset < 0 { '-' } else { '+' };
-    let a = offset.abs();
-    format!("UTC{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60)
+    format!("UTC{offset}")
 }
 
 /// An RFC 3339 instant at `offset` as `2026-11-21 09:05:00`; text that does not parse is
 /// returned unchanged.
-pub fn local_time(rfc3339: &str, offset: i32) -> String {
-    let (Ok(t), Some(tz)) = (
-        DateTime::parse_from_rfc3339(rfc3339),
-        FixedOffset::east_opt(offset),
-    ) else {
+pub fn local_time(rfc3339: &str, offset: SiteOffset) -> String {
+    let Ok(t) = DateTime::parse_from_rfc3339(rfc3339) else {
         return rfc3339.to_string();
     };
-    let t = t.with_timezone(&tz);
+    let t = t.with_timezone(&offset.fixed());
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
         t.year(),
@@ -223,14 +193,15 @@ pub fn local_time(rfc3339: &str, offset: i32) -> String {
     )
 }
 
-/// The offset asked for with `?tz=`, else JST.
-pub fn use_offset() -> Memo<i32> {
+/// The offset asked for with `?tz=` (`monban_core::SiteOffset::parse`), else the site's
+/// default, JST.
+pub fn use_offset() -> Memo<SiteOffset> {
     let query = use_query_map();
     Memo::new(move |_| {
         query
             .with(|q| q.get("tz"))
-            .and_then(|t| parse_offset(&t))
-            .unwrap_or(JST_OFFSET)
+            .and_then(|t| SiteOffset::parse(&t).ok())
+            .unwrap_or_default()
     })
 }
 
@@ -308,36 +279,40 @@ pub fn verdict_label(l: Lang, code: &str) -> String {
 
 /// A failed check of CONTRACT §3, explained.
 pub fn reason_explained(l: Lang, code: &str) -> String {
-    match code {
-        "unknown_terminal" => l.pick(
+    // Every reason of the contract (`Reason::ALL`) is explained; an unknown code is shown
+    // as itself.
+    let Ok(reason) = code.parse::<Reason>() else {
+        return code.to_string();
+    };
+    match reason {
+        Reason::UnknownTerminal => l.pick(
             "端末が台帳にありません。どの部屋にあるか分からないため、入室管理を根拠にできません。",
             "The terminal is not in the inventory, so the room it stands in is unknown and room-entry control cannot count.",
         ),
-        "uncontrolled_room" => l.pick(
+        Reason::UncontrolledRoom => l.pick(
             "端末のある部屋は入室管理されていません（controlled = false）。",
             "The terminal's room has no entry control (controlled = false).",
         ),
-        "unmapped_account" => l.pick(
+        Reason::UnmappedAccount => l.pick(
             "アカウントが職員に紐付いていないため、入室した人と同一人物か確認できません。",
             "The account is not mapped to a person, so the login cannot be tied to anyone who entered the room.",
         ),
-        "door_offline" => l.pick(
+        Reason::DoorOffline => l.pick(
             "ログイン時刻に部屋の扉がオフラインでした（記録の欠落を含む）。確認できないため認めません。",
             "A door of the room was offline at the login's time (including lost events); the hub fails closed.",
         ),
-        "room_alarm" => l.pick(
+        Reason::RoomAlarm => l.pick(
             "ログイン時刻に部屋で警報（こじ開け・開放放置・いたずら）が有効でした。",
             "An integrity alarm (door forced, held open or tamper) held for the room at the login's time.",
         ),
-        "no_presence" => l.pick(
+        Reason::NoPresence => l.pick(
             "ログイン時刻にこの人が端末の部屋に入室していた記録がありません。",
             "There is no record of this person being in the terminal's room at the login's time.",
         ),
-        "same_category" => l.pick(
+        Reason::SameCategory => l.pick(
             "入室の認証とログインの要素が同じ区分で、合わせても二つの区分になりません。",
             "The entry credential and the login factors are of the same category; together they do not span two categories.",
         ),
-        other => other,
     }
     .to_string()
 }
@@ -487,7 +462,7 @@ pub fn EvidencePage() -> impl IntoView {
 }
 
 #[component]
-fn EvidenceView(e: LoginEvidence, lang: Memo<Lang>, offset: Memo<i32>) -> impl IntoView {
+fn EvidenceView(e: LoginEvidence, lang: Memo<Lang>, offset: Memo<SiteOffset>) -> impl IntoView {
     let l = lang.get_untracked();
     let off = offset.get_untracked();
     let zone = offset_label(off);
@@ -779,18 +754,19 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::unwrap_used)]
     fn offsets() {
-        assert_eq!(parse_offset("+09:00"), Some(9 * 3600));
-        assert_eq!(parse_offset(" 09:00"), Some(9 * 3600));
-        assert_eq!(parse_offset("-05:30"), Some(-(5 * 3600 + 1800)));
-        assert_eq!(parse_offset("Z"), Some(0));
-        assert_eq!(parse_offset("+9"), None);
-        assert_eq!(parse_offset("+15:00"), None);
         assert_eq!(
-            local_time("2026-11-21T00:05:00Z", 9 * 3600),
+            local_time("2026-11-21T00:05:00Z", SiteOffset::JST),
             "2026-11-21 09:05:00"
         );
-        assert_eq!(offset_label(-5 * 3600), "UTC-05:00");
+        assert_eq!(local_time("noon", SiteOffset::JST), "noon");
+        assert_eq!(offset_label(SiteOffset::JST), "JST");
+        assert_eq!(
+            offset_label(SiteOffset::parse("-05:00").unwrap()),
+            "UTC-05:00"
+        );
+        assert_eq!(offset_label(SiteOffset::UTC), "UTC+00:00");
         assert_eq!(percent_decode("l%2545"), "l%45");
         assert_eq!(percent_decode("%E3%83%AD%"), "ロ%");
     }

@@ -4,8 +4,8 @@
 //! The period is chosen with a plain GET form (`/export?from=2026-10-22&to=2026-11-21`),
 //! so it works without script. `from` and `to` are dates (`YYYY-MM-DD`, whole days at the
 //! page's offset, `to` inclusive) or RFC 3339 instants; the default is the 30 days up to
-//! now, like `GET /api/v1/compliance`. The offset is `+09:00` (JST) unless `?tz=` says
-//! otherwise (see `crate::pages::evidence::parse_offset`).
+//! now, like `GET /api/v1/compliance` (`monban_core::Period::parse`). The offset is
+//! `+09:00` (JST) unless `?tz=` says otherwise (`monban_core::SiteOffset::parse`).
 //!
 //! The CSV files are served by the hub (`server/src/export.rs`):
 //! `GET /export/compliance.csv?from=&to=` and `GET /export/evidence.csv?from=&to=`
@@ -23,7 +23,6 @@
 //! - `data-testid="export-login-row"` with `data-event-id`, `data-verdict`;
 //!   `data-testid="export-login-count"` with `data-count` (logins in the period).
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Offset, TimeZone};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use leptos_meta::Title;
@@ -35,13 +34,11 @@ use crate::app::{use_live_tick, Layout};
 use crate::i18n::{use_lang, Lang};
 use crate::labels;
 use crate::model::SystemRow;
-use crate::pages::evidence::{local_time, offset_label, verdict_label, JST_OFFSET};
+use crate::pages::evidence::{local_time, offset_label, verdict_label};
+use monban_core::SiteOffset;
 
 /// How many logins the printable page lists (the CSV has all of them).
 pub const PAGE_LOGINS: usize = 2000;
-
-/// The default period: 30 days.
-const DEFAULT_DAYS: i64 = 30;
 
 /// One login as the evidence export lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,82 +79,18 @@ pub struct ExportData {
     pub login_count: usize,
 }
 
-/// A period as milliseconds since the epoch, both ends inclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Period {
-    pub from_ms: i64,
-    pub to_ms: i64,
-}
-
-fn parse_bound(text: &str, offset: &FixedOffset, end: bool) -> Result<i64, String> {
-    let t = text.trim();
-    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        let day = if end {
-            d.succ_opt().ok_or("date out of range")?
-        } else {
-            d
-        };
-        let start = day
-            .and_hms_opt(0, 0, 0)
-            .and_then(|n| offset.from_local_datetime(&n).single())
-            .ok_or_else(|| format!("{t:?} is not a valid date"))?;
-        let ms = start.timestamp_millis();
-        return Ok(if end { ms - 1 } else { ms });
-    }
-    // An unencoded `+` in an offset arrives as a space.
-    DateTime::parse_from_rfc3339(t)
-        .or_else(|_| DateTime::parse_from_rfc3339(&t.replace(' ', "+")))
-        .map(|d| d.timestamp_millis())
-        .map_err(|_| format!("{t:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 time"))
-}
-
-/// Parses `from` and `to` (dates at `offset` or RFC 3339); empty means the default: `to`
-/// now, `from` 30 days before `to`.
-pub fn parse_period(
-    from: Option<&str>,
-    to: Option<&str>,
-    now_ms: i64,
-    offset: i32,
-) -> Result<Period, String> {
-    let tz = FixedOffset::east_opt(offset).ok_or("invalid offset")?;
-    fn nonempty(v: Option<&str>) -> Option<&str> {
-        v.map(str::trim).filter(|v| !v.is_empty())
-    }
-    let to_ms = match nonempty(to) {
-        Some(t) => parse_bound(t, &tz, true).map_err(|e| format!("to: {e}"))?,
-        None => now_ms,
-    };
-    let from_ms = match nonempty(from) {
-        Some(f) => parse_bound(f, &tz, false).map_err(|e| format!("from: {e}"))?,
-        None => to_ms - Duration::days(DEFAULT_DAYS).num_milliseconds(),
-    };
-    if from_ms > to_ms {
-        return Err("from must not be after to".into());
-    }
-    Ok(Period { from_ms, to_ms })
-}
-
-/// The date (`YYYY-MM-DD`) of an instant at `offset`.
-pub fn date_at(ms: i64, offset: i32) -> String {
-    let tz = FixedOffset::east_opt(offset).unwrap_or_else(|| chrono::Utc.fix());
-    match DateTime::from_timestamp_millis(ms) {
-        Some(t) => t.with_timezone(&tz).date_naive().to_string(),
-        None => String::new(),
-    }
-}
-
 /// What this page needs from the hub (implemented by the server over its store).
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
 pub trait ExportSource: Send + Sync + 'static {
     /// Compliance and up to `limit` logins for the period (`from`/`to` as the query has
-    /// them, parsed with [`parse_period`] at `offset`). `Err` carries a message for the
-    /// officer when the period does not parse.
+    /// them, parsed with `monban_core::Period::parse` at `offset`). `Err` carries a
+    /// message for the officer when the period does not parse.
     async fn export(
         &self,
         from: Option<String>,
         to: Option<String>,
-        offset: i32,
+        offset: SiteOffset,
         limit: usize,
     ) -> Result<ExportData, ExportError>;
 }
@@ -171,8 +104,8 @@ pub enum ExportError {
     Unavailable(String),
 }
 
-/// The period's compliance and evidence. A bad period is an `Ok(Err(message))`, shown
-/// next to the form.
+/// The period's compliance and evidence (`offset` in seconds east of UTC). A bad period
+/// is an `Ok(Err(message))`, shown next to the form.
 #[server(prefix = "/api/dash", endpoint = "export", input = GetUrl)]
 pub async fn get_export(
     from: Option<String>,
@@ -191,6 +124,9 @@ pub async fn get_export(
         tracing::error!("dashboard: no Arc<dyn DashboardSource> in context");
         return Err(DashError::NotConfigured);
     };
+    let Ok(offset) = SiteOffset::from_seconds(offset) else {
+        return Ok(Err("invalid offset".to_string()));
+    };
     match data.export(from, to, offset, PAGE_LOGINS).await {
         Ok(d) => Ok(Ok(d)),
         Err(ExportError::Period(m)) => Ok(Err(m)),
@@ -202,12 +138,10 @@ pub async fn get_export(
 }
 
 /// `?from=…&to=…&tz=…` for the CSV links (dates are plain ASCII; the offset is encoded).
-fn csv_query(from: &str, to: &str, offset: i32) -> String {
+fn csv_query(from: &str, to: &str, offset: SiteOffset) -> String {
     let mut q = format!("from={from}&to={to}");
-    if offset != JST_OFFSET {
-        let sign = if offset < 0 { "-" } else { "%2B" };
-        let a = offset.abs();
-        q.push_str(&format!("&tz={sign}{:02}:{:02}", a / 3600, (a % 3600) / 60));
+    if offset != SiteOffset::JST {
+        q.push_str(&format!("&tz={}", offset.to_string().replace('+', "%2B")));
     }
     q
 }
@@ -221,7 +155,7 @@ pub fn ExportPage() -> impl IntoView {
     let params = Memo::new(move |_| query.with(|q| (q.get("from"), q.get("to"))));
     let data = Resource::new(
         move || (tick.get(), params.get(), offset.get()),
-        |(_, (from, to), offset)| get_export(from, to, offset),
+        |(_, (from, to), offset)| get_export(from, to, offset.seconds()),
     );
     view! {
         <Layout testid="export">
@@ -261,13 +195,9 @@ pub fn ExportPage() -> impl IntoView {
 
 /// The period form: a plain GET form, works without script.
 #[component]
-fn PeriodForm(lang: Memo<Lang>, from: String, to: String, offset: i32) -> impl IntoView {
+fn PeriodForm(lang: Memo<Lang>, from: String, to: String, offset: SiteOffset) -> impl IntoView {
     let l = lang.get_untracked();
-    let tz = (offset != JST_OFFSET).then(|| {
-        let sign = if offset < 0 { '-' } else { '+' };
-        let a = offset.abs();
-        format!("{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60)
-    });
+    let tz = (offset != SiteOffset::JST).then(|| offset.to_string());
     view! {
         <form class="export__form panel" method="get" action="/export" data-testid="export-form">
             <h2 class="panel__title">{l.pick("出力する期間", "Period")}</h2>
@@ -289,7 +219,7 @@ fn PeriodForm(lang: Memo<Lang>, from: String, to: String, offset: i32) -> impl I
 }
 
 #[component]
-fn ExportView(d: ExportData, lang: Memo<Lang>, offset: Memo<i32>) -> impl IntoView {
+fn ExportView(d: ExportData, lang: Memo<Lang>, offset: Memo<SiteOffset>) -> impl IntoView {
     let l = lang.get_untracked();
     let off = offset.get_untracked();
     let zone = offset_label(off);
@@ -471,17 +401,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn periods() {
-        let p = parse_period(Some("2026-11-01"), Some("2026-11-01"), 0, JST_OFFSET).unwrap();
-        let start = DateTime::parse_from_rfc3339("2026-11-01T00:00:00+09:00")
-            .unwrap()
-            .timestamp_millis();
-        assert_eq!(p.from_ms, start);
-        assert_eq!(p.to_ms, start + 24 * 3600 * 1000 - 1);
-        let p = parse_period(None, Some("2026-11-01T00:00:00Z"), 0, 0).unwrap();
-        assert_eq!(p.to_ms - p.from_ms, 30 * 24 * 3600 * 1000);
-        assert!(parse_period(Some("2026-11-02"), Some("2026-11-01"), 0, 0).is_err());
-        assert!(parse_period(Some("yesterday"), None, 0, 0).is_err());
+    fn links() {
+        // Periods are parsed by `monban_core::Period::parse` (tested there).
         assert_eq!(urlencode("l-1/ä"), "l-1%2F%C3%A4");
+        assert_eq!(
+            csv_query("2026-11-01", "2026-11-02", SiteOffset::JST),
+            "from=2026-11-01&to=2026-11-02"
+        );
+        assert_eq!(
+            csv_query(
+                "2026-11-01",
+                "2026-11-02",
+                SiteOffset::parse("+05:30").unwrap()
+            ),
+            "from=2026-11-01&to=2026-11-02&tz=%2B05:30"
+        );
+        assert_eq!(
+            csv_query(
+                "2026-11-01",
+                "2026-11-02",
+                SiteOffset::parse("-03:00").unwrap()
+            ),
+            "from=2026-11-01&to=2026-11-02&tz=-03:00"
+        );
     }
 }

@@ -20,6 +20,7 @@ use crate::app::{use_live_tick, Layout};
 use crate::i18n::{use_lang, Lang};
 use crate::labels;
 use crate::model::DoorRow;
+use monban_core::health::OfflineReason;
 
 /// A person present in a room now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -277,12 +278,12 @@ fn RoomView(room: RoomRow) -> impl IntoView {
                         {doors.into_iter().map(|d| {
                             let badge = labels::door_state(&d.state);
                             let state_label = if l == Lang::En { d.state.clone() } else { badge.label.to_string() };
-                            let en_reason = |r: &str| match r {
-                                "status" => "the controller reported offline".to_string(),
-                                "heartbeat_timeout" => "heartbeat timeout".to_string(),
-                                "outage" => "events may be missing".to_string(),
-                                "connector" => "the connector cannot reach the device".to_string(),
-                                other => other.to_string(),
+                            let en_reason = |r: &str| match r.parse::<OfflineReason>() {
+                                Ok(OfflineReason::Status) => "the controller reported offline".to_string(),
+                                Ok(OfflineReason::HeartbeatTimeout) => "heartbeat timeout".to_string(),
+                                Ok(OfflineReason::Outage) => "events may be missing".to_string(),
+                                Ok(OfflineReason::Connector) => "the connector cannot reach the device".to_string(),
+                                Err(_) => r.to_string(),
                             };
                             let reason = d.offline_reason.clone().unwrap_or_default();
                             let reason_label = d.offline_reason.as_deref().map(|r| {

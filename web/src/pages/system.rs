@@ -26,6 +26,7 @@ use crate::api::DashError;
 use crate::app::{use_live_tick, Layout};
 use crate::i18n::{use_lang, Lang};
 use crate::labels;
+use monban_core::Reason;
 
 /// How many logins each reason group lists.
 pub const LATEST_PER_REASON: usize = 5;
@@ -166,57 +167,61 @@ pub fn status_text(code: &str) -> (&str, &str, &'static str) {
 /// A reason code → (label JA, label EN, fix JA, fix EN, link to the page that helps).
 pub fn reason_text(code: &str) -> (&str, &str, &'static str, &'static str, Option<&'static str>) {
     let ja = labels::reason(code);
-    match code {
-        "unknown_terminal" => (
+    // Every reason of the contract (`Reason::ALL`) has its words: a new one is a build
+    // error here, not a blank on the page.
+    let Ok(reason) = code.parse::<Reason>() else {
+        return (code, code, "—", "—", None);
+    };
+    match reason {
+        Reason::UnknownTerminal => (
             ja,
             "Terminal not in the inventory",
             "端末を棚卸し（monban.toml の [[terminals]]）に登録し、設置された部屋を指定する。",
             "Add the terminal to the inventory ([[terminals]] in monban.toml) with the room it stands in.",
             Some("/inventory"),
         ),
-        "uncontrolled_room" => (
+        Reason::UncontrolledRoom => (
             ja,
             "Room without entry control",
             "部屋の入室管理を行う（認証付きの扉を設置し controlled = true にする）か、端末を入室管理のある部屋へ移す。",
             "Control the room's entry (authenticated doors, controlled = true) or move the terminal to a controlled room.",
             Some("/rooms"),
         ),
-        "unmapped_account" => (
+        Reason::UnmappedAccount => (
             ja,
             "Account not mapped to a person",
             "アカウントを職員に紐付ける（[[people]] の accounts に追加する）。共用アカウントは個人アカウントに切り替える。",
             "Map the account to a person (accounts of [[people]]); replace shared accounts by personal ones.",
             Some("/inventory"),
         ),
-        "door_offline" => (
+        Reason::DoorOffline => (
             ja,
             "A door of the room was offline",
             "扉コントローラーの接続（電源・ネットワーク・ブローカー）を確認する。",
             "Check the door controller's connection (power, network, broker).",
             Some("/rooms"),
         ),
-        "room_alarm" => (
+        Reason::RoomAlarm => (
             ja,
             "Integrity alarm in the room",
             "部屋の警報（こじ開け・開放放置・改ざん）を調査し、原因を取り除く。",
             "Investigate the room's alarm (forced, held open, tamper) and remove its cause.",
             Some("/rooms"),
         ),
-        "no_presence" => (
+        Reason::NoPresence => (
             ja,
             "No badge-in recorded",
             "ログインする職員は部屋に入るときに必ず認証（カード等）して入室する。共連れをしない。",
             "The person must badge in when entering the room; no tailgating.",
             None,
         ),
-        "same_category" => (
+        Reason::SameCategory => (
             ja,
             "Same factor category as the entry",
             "入室とログインで別の種類の要素を使う（例: 入室はICカード、ログインはパスワード）。",
             "Use a factor of another category than the entry's (e.g. card at the door, password at login).",
             None,
         ),
-        other => (other, other, "—", "—", None),
     }
 }
 

@@ -31,7 +31,7 @@ pub(crate) enum Channel {
 
 /// The last contact level of each door and signal, per source, and the time of each
 /// door's last contact event. Owned by the MQTT driver; starts empty at every start.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ContactState {
     levels: HashMap<(String, DoorId, Channel), bool>,
     last_event: HashMap<(String, DoorId), Timestamp>,

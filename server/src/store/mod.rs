@@ -12,6 +12,7 @@
 //! durably by default. Either way a write is acknowledged only after its commit.
 
 use monban_connectors::{DeadLetter, Ingested};
+use monban_core::health::OutageCause;
 use monban_core::timeline::Outage;
 use monban_core::{
     Credential, CredentialType, Direction, Door, DoorEvent, DoorEventKind, DoorId, DoorStatus,
@@ -23,6 +24,9 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 use std::collections::BTreeMap;
 use std::str::FromStr;
+
+pub mod batch;
+pub mod rollups;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -107,6 +111,8 @@ pub struct TokenRow {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// SQLite (one writer at a time) rather than PostgreSQL.
+    sqlite: bool,
 }
 
 /// Whether `url` names a PostgreSQL server.
@@ -136,7 +142,10 @@ impl Store {
                 .connect(url)
                 .await?;
             POSTGRES_MIGRATIONS.run(&pool).await?;
-            return Ok(Store { pool });
+            return Ok(Store {
+                pool,
+                sqlite: false,
+            });
         }
         if !url.starts_with("sqlite:") {
             return Err(StoreError::Unsupported(url.to_string()));
@@ -159,7 +168,7 @@ impl Store {
             .connect(&sqlite_url(url))
             .await?;
         SQLITE_MIGRATIONS.run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store { pool, sqlite: true })
     }
 
     /// The connection pool, for the dashboard's read queries that live next to their
@@ -167,6 +176,17 @@ impl Store {
     #[allow(dead_code)] // used by the dashboard pages as they are built
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Opens a transaction that writes. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`, waiting up to the busy timeout): a transaction that read first
+    /// and wrote later could fail at once when another connection had written meanwhile.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(if self.sqlite {
+            self.pool.begin_with("BEGIN IMMEDIATE").await?
+        } else {
+            self.pool.begin().await?
+        })
     }
 
     pub async fn ping(&self) -> Result<()> {
@@ -197,7 +217,7 @@ impl Store {
         if last.as_deref() == Some(digest) {
             return Ok(false);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM site").execute(&mut *tx).await?;
         if let Some((id, name)) = &inv.site {
             sqlx::query("INSERT INTO site (id, name) VALUES ($1, $2)")
@@ -413,37 +433,46 @@ impl Store {
         Ok(())
     }
 
+    /// Every status change, in event-time order.
     pub async fn statuses(&self) -> Result<Vec<StatusChange>> {
         let rows = sqlx::query("SELECT door, ts, status FROM door_status ORDER BY ts, seq")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StatusChange {
-                    door: parse(DoorId::parse(get::<String>(r, "door")?))?,
-                    ts: Timestamp::from_millis(get(r, "ts")?),
-                    status: match get::<String>(r, "status")?.as_str() {
-                        "offline" => DoorStatus::Offline,
-                        _ => DoorStatus::Online,
-                    },
-                })
-            })
-            .collect()
+        rows.iter().map(status_from_row).collect()
+    }
+
+    /// The status changes with `ts >= since` and each door's last one before `since`,
+    /// in event-time order: what the engine's memory needs from `since` on.
+    pub async fn statuses_since(&self, since: Timestamp) -> Result<Vec<StatusChange>> {
+        let rows = sqlx::query(
+            "SELECT door, ts, status, seq FROM door_status WHERE ts >= $1 \
+             UNION ALL \
+             SELECT s.door, s.ts, s.status, s.seq FROM door_status s \
+             WHERE s.seq = (SELECT t.seq FROM door_status t WHERE t.door = s.door AND t.ts < $1 \
+                            ORDER BY t.ts DESC, t.seq DESC LIMIT 1) \
+             ORDER BY ts, seq",
+        )
+        .bind(since.as_millis())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(status_from_row).collect()
     }
 
     pub async fn insert_outage(
         &self,
         door: &DoorId,
         o: Outage,
+        cause: OutageCause,
         reason: &str,
         recorded_at: Timestamp,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO door_outages (door, from_ts, to_ts, reason, recorded_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query("INSERT INTO door_outages (door, from_ts, to_ts, reason, recorded_at, cause) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(door.as_str())
             .bind(o.from.as_millis())
             .bind(o.to.as_millis())
             .bind(reason)
             .bind(recorded_at.as_millis())
+            .bind(cause.as_str())
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -454,17 +483,18 @@ impl Store {
             sqlx::query("SELECT door, from_ts, to_ts FROM door_outages ORDER BY from_ts, seq")
                 .fetch_all(&self.pool)
                 .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    parse(DoorId::parse(get::<String>(r, "door")?))?,
-                    Outage {
-                        from: Timestamp::from_millis(get(r, "from_ts")?),
-                        to: Timestamp::from_millis(get(r, "to_ts")?),
-                    },
-                ))
-            })
-            .collect()
+        rows.iter().map(outage_from_row).collect()
+    }
+
+    /// The outages that last until `since` or later.
+    pub async fn outages_since(&self, since: Timestamp) -> Result<Vec<(DoorId, Outage)>> {
+        let rows = sqlx::query(
+            "SELECT door, from_ts, to_ts FROM door_outages WHERE to_ts >= $1 ORDER BY from_ts, seq",
+        )
+        .bind(since.as_millis())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(outage_from_row).collect()
     }
 
     // ---- logins --------------------------------------------------------------------
@@ -472,7 +502,7 @@ impl Store {
     /// Stores a new login with its first verdict. Returns false when the `event_id` is
     /// already stored (nothing is written then).
     pub async fn insert_login(&self, s: &StoredLogin, now: Timestamp) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let l = &s.login;
         let res = sqlx::query(
             "INSERT INTO logins (event_id, system, account, terminal, ts, factors, outcome, received_at, final_at, verdict, reasons, evidence, is_final, updated_at)
@@ -520,7 +550,7 @@ impl Store {
         if updates.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         for u in updates {
             sqlx::query("UPDATE logins SET verdict = $1, reasons = $2, evidence = $3, is_final = $4, updated_at = $5 WHERE event_id = $6")
                 .bind(u.verdict.kind.as_str())
@@ -551,6 +581,47 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(login_from_row).transpose()
+    }
+
+    /// Up to `limit` logins with `from <= ts <= to` after `after` (a `(ts, event_id)`
+    /// of the previous page), in `(ts, event_id)` order: keyset pagination, so a long
+    /// export never holds its period in memory nor skips or repeats a login.
+    pub async fn logins_page(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        after: Option<(Timestamp, String)>,
+        limit: i64,
+    ) -> Result<Vec<StoredLogin>> {
+        let rows = match after {
+            None => sqlx::query(
+                "SELECT * FROM logins WHERE ts >= $1 AND ts <= $2 ORDER BY ts, event_id LIMIT $3",
+            )
+            .bind(from.as_millis())
+            .bind(to.as_millis())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?,
+            Some((ts, id)) => sqlx::query(
+                "SELECT * FROM logins WHERE ts >= $1 AND ts <= $3 AND (ts > $1 OR event_id > $2) \
+                     ORDER BY ts, event_id LIMIT $4",
+            )
+            .bind(ts.as_millis())
+            .bind(id)
+            .bind(to.as_millis())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?,
+        };
+        rows.iter().map(login_from_row).collect()
+    }
+
+    /// Whether any login is stored.
+    pub async fn has_logins(&self) -> Result<bool> {
+        Ok(sqlx::query("SELECT 1 FROM logins LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
     }
 
     /// Logins whose verdict is not yet final.
@@ -687,7 +758,8 @@ impl Store {
         {
             let a = out.entry(get(&r, "door")?).or_default();
             let ts = Timestamp::from_millis(get(&r, "ts")?);
-            let offline = get::<String>(&r, "status")? == "offline";
+            let offline =
+                parse(DoorStatus::from_str(&get::<String>(&r, "status")?))? == DoorStatus::Offline;
             let source: String = get(&r, "source")?;
             if offline && source == crate::hub::WATCHDOG {
                 a.silent_since = Some(ts);
@@ -711,12 +783,15 @@ impl Store {
             out.entry(get(&r, "door")?).or_default().dead_letters =
                 get::<i64>(&r, "n")?.max(0) as u64;
         }
+        // Overruns by their stored cause (`OutageCause`), as `DoorActivity::record_outage`
+        // counts them.
         for r in sqlx::query(
             "SELECT door, COUNT(*) AS n, \
-             SUM(CASE WHEN reason LIKE '%overrun%' THEN 1 ELSE 0 END) AS overruns, \
-             MAX(CASE WHEN reason LIKE '%overrun%' THEN to_ts END) AS last_overrun \
+             SUM(CASE WHEN cause = $1 THEN 1 ELSE 0 END) AS overruns, \
+             MAX(CASE WHEN cause = $1 THEN to_ts END) AS last_overrun \
              FROM door_outages GROUP BY door",
         )
+        .bind(OutageCause::ModbusOverrun.as_str())
         .fetch_all(&self.pool)
         .await?
         {
@@ -999,7 +1074,15 @@ pub(crate) fn parse<T, E: std::fmt::Display>(r: std::result::Result<T, E>) -> Re
     r.map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn reasons_text(reasons: &[Reason]) -> String {
+/// The reasons of a stored verdict (comma-separated codes, in the contract's order).
+pub(crate) fn reasons_from_text(text: &str) -> Result<Vec<Reason>> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|f| parse(Reason::from_str(f)))
+        .collect()
+}
+
+pub(crate) fn reasons_text(reasons: &[Reason]) -> String {
     reasons
         .iter()
         .map(|r| r.as_str())
@@ -1007,7 +1090,7 @@ fn reasons_text(reasons: &[Reason]) -> String {
         .join(",")
 }
 
-fn evidence_text(e: &Option<Evidence>) -> Option<String> {
+pub(crate) fn evidence_text(e: &Option<Evidence>) -> Option<String> {
     e.as_ref().and_then(|e| serde_json::to_string(e).ok())
 }
 
@@ -1032,17 +1115,31 @@ fn door_event_from_row(r: &AnyRow) -> Result<DoorEvent> {
     })
 }
 
-fn login_from_row(r: &AnyRow) -> Result<StoredLogin> {
+fn status_from_row(r: &AnyRow) -> Result<StatusChange> {
+    Ok(StatusChange {
+        door: parse(DoorId::parse(get::<String>(r, "door")?))?,
+        ts: Timestamp::from_millis(get(r, "ts")?),
+        status: parse(DoorStatus::from_str(&get::<String>(r, "status")?))?,
+    })
+}
+
+fn outage_from_row(r: &AnyRow) -> Result<(DoorId, Outage)> {
+    Ok((
+        parse(DoorId::parse(get::<String>(r, "door")?))?,
+        Outage {
+            from: Timestamp::from_millis(get(r, "from_ts")?),
+            to: Timestamp::from_millis(get(r, "to_ts")?),
+        },
+    ))
+}
+
+pub(crate) fn login_from_row(r: &AnyRow) -> Result<StoredLogin> {
     let factors = get::<String>(r, "factors")?
         .split(',')
         .filter(|s| !s.is_empty())
         .map(|f| parse(Factor::from_str(f)))
         .collect::<Result<Vec<_>>>()?;
-    let reasons = get::<String>(r, "reasons")?
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(|f| parse(Reason::from_str(f)))
-        .collect::<Result<Vec<_>>>()?;
+    let reasons = reasons_from_text(&get::<String>(r, "reasons")?)?;
     let evidence = match get::<Option<String>>(r, "evidence")? {
         None => None,
         Some(t) => Some(parse(serde_json::from_str::<Evidence>(&t))?),

@@ -1,0 +1,680 @@
+//! The writer's side of the store: one transaction per batch of inputs
+//! ([`crate::writer`]), with multi-row statements so that a batch costs one commit (one
+//! fsync) however many inputs it holds.
+//!
+//! Every method takes the open [`WriteTx`]; nothing here commits on its own. Inserts are
+//! idempotent where the contract asks for it (`ON CONFLICT … DO NOTHING` on a door's
+//! `event_id`), and the rollups of [`super::rollups`] move in the same transaction as the
+//! logins and verdict changes they count.
+
+use super::{get, login_from_row, Result, Store, StoredLogin};
+use monban_connectors::DeadLetter;
+use monban_core::health::OutageCause;
+use monban_core::timeline::Outage;
+use monban_core::{
+    DoorEvent, DoorId, Login, StatusChange, Timestamp, Verdict, VerdictKind, VerdictUpdate,
+};
+use sqlx::any::AnyRow;
+use std::collections::{HashMap, HashSet};
+
+/// Bound parameters per statement, below SQLite's 32 766 and PostgreSQL's 65 535.
+const MAX_PARAMS: usize = 30_000;
+
+/// A value bound into a multi-row statement.
+#[derive(Debug, Clone)]
+pub(crate) enum Val {
+    Int(i64),
+    Text(String),
+    OptText(Option<String>),
+    Bytes(Vec<u8>),
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Val {
+        Val::Int(v)
+    }
+}
+impl From<&str> for Val {
+    fn from(v: &str) -> Val {
+        Val::Text(v.to_string())
+    }
+}
+impl From<String> for Val {
+    fn from(v: String) -> Val {
+        Val::Text(v)
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Val {
+        Val::OptText(v)
+    }
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    vals: &'q [Val],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for v in vals {
+        q = match v {
+            Val::Int(i) => q.bind(*i),
+            Val::Text(t) => q.bind(t.as_str()),
+            Val::OptText(t) => q.bind(t.as_deref()),
+            Val::Bytes(b) => q.bind(b.as_slice()),
+        };
+    }
+    q
+}
+
+/// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `cols` columns.
+fn values_list(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// `$1, $2, …, $n`.
+fn list(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The rollup changes of one batch, netted before they are written: verdicts and
+/// reasons per (system, day), successful and `not_met` logins per (system, day,
+/// terminal), and the `login_reasons` rows of the logins whose verdict was counted or
+/// uncounted.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RollupDelta {
+    pub verdicts: HashMap<(String, i64, &'static str), i64>,
+    pub reasons: HashMap<(String, i64, &'static str), i64>,
+    /// `(system, day, terminal) → (Δ successful, Δ not_met)`.
+    pub terminals: HashMap<(String, i64, String), (i64, i64)>,
+    /// `event_id →` what to do with its `login_reasons` rows.
+    pub reason_rows: HashMap<String, ReasonRows>,
+}
+
+/// The `login_reasons` rows of one login: delete the stored ones first (it was counted
+/// as `not_met` before this batch), and the rows it has now (`system`, `ts`, reasons),
+/// if it is `not_met` now.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ReasonRows {
+    pub delete: bool,
+    pub now: Option<(String, i64, Vec<&'static str>)>,
+}
+
+impl RollupDelta {
+    /// Counts (`sign` = 1) or uncounts (`-1`) `login` with verdict `v` on `day`.
+    pub fn add(&mut self, login: &Login, day: i64, v: &Verdict, sign: i64) {
+        let system = login.system.as_str();
+        *self
+            .verdicts
+            .entry((system.to_string(), day, v.kind.as_str()))
+            .or_default() += sign;
+        for r in &v.reasons {
+            *self
+                .reasons
+                .entry((system.to_string(), day, r.as_str()))
+                .or_default() += sign;
+        }
+        if v.kind != VerdictKind::NotApplicable {
+            let t = self
+                .terminals
+                .entry((system.to_string(), day, login.terminal.clone()))
+                .or_default();
+            t.0 += sign;
+            if v.kind == VerdictKind::NotMet {
+                t.1 += sign;
+            }
+        }
+        if v.kind == VerdictKind::NotMet {
+            let e = self
+                .reason_rows
+                .entry(login.event_id.clone())
+                .or_insert(ReasonRows {
+                    delete: sign < 0,
+                    now: None,
+                });
+            e.now = (sign > 0).then(|| {
+                (
+                    system.to_string(),
+                    login.ts.as_millis(),
+                    v.reasons.iter().map(|r| r.as_str()).collect(),
+                )
+            });
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.verdicts.values().all(|n| *n == 0)
+            && self.reasons.values().all(|n| *n == 0)
+            && self.terminals.values().all(|n| *n == (0, 0))
+            && self.reason_rows.is_empty()
+    }
+}
+
+/// A verdict change to persist, with what caused it (`final`, `door event d/e`, …).
+#[derive(Debug, Clone)]
+pub struct UpdateRow {
+    pub update: VerdictUpdate,
+    pub cause: String,
+}
+
+/// The writer's open transaction.
+pub struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+}
+
+impl Store {
+    /// Opens the transaction of one batch.
+    pub async fn begin_write(&self) -> Result<WriteTx> {
+        Ok(WriteTx {
+            tx: self.begin().await?,
+        })
+    }
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// The open transaction, for the store's other modules.
+    pub(crate) fn inner(&mut self) -> &mut sqlx::Transaction<'static, sqlx::Any> {
+        &mut self.tx
+    }
+
+    pub(crate) async fn execute(&mut self, sql: &str) -> Result<()> {
+        sqlx::query(sql).execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn execute_with(&mut self, sql: &str, v: i64) -> Result<()> {
+        sqlx::query(sql).bind(v).execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    /// Runs `sql_head` + `VALUES (…), (…)` (+ `sql_tail`) over `rows` in chunks that stay
+    /// under the parameter limit; returns the rows of a `RETURNING` tail.
+    async fn insert_rows(
+        &mut self,
+        sql_head: &str,
+        sql_tail: &str,
+        cols: usize,
+        rows: Vec<Vec<Val>>,
+    ) -> Result<Vec<AnyRow>> {
+        let mut out = Vec::new();
+        let per = (MAX_PARAMS / cols).max(1);
+        for chunk in rows.chunks(per) {
+            let sql = format!(
+                "{sql_head} VALUES {} {sql_tail}",
+                values_list(chunk.len(), cols)
+            );
+            let vals: Vec<Val> = chunk.iter().flatten().cloned().collect();
+            let q = bind_all(sqlx::query(&sql), &vals);
+            if sql_tail.contains("RETURNING") {
+                out.extend(q.fetch_all(&mut *self.tx).await?);
+            } else {
+                q.execute(&mut *self.tx).await?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stores door events once per (door, `event_id`); returns the keys that were new.
+    pub async fn insert_door_events(
+        &mut self,
+        rows: &[(&DoorEvent, &str, Timestamp)],
+    ) -> Result<HashSet<(String, String)>> {
+        if rows.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let vals = rows
+            .iter()
+            .map(|(e, source, received)| {
+                vec![
+                    Val::from(e.door.as_str()),
+                    Val::from(e.event_id.as_str()),
+                    Val::Int(e.ts.as_millis()),
+                    Val::from(e.kind.as_str()),
+                    Val::from(e.direction.as_str()),
+                    Val::OptText(e.credential.as_ref().map(|c| c.kind.as_str().to_string())),
+                    Val::OptText(e.credential.as_ref().map(|c| c.id.clone())),
+                    Val::from(*source),
+                    Val::Int(received.as_millis()),
+                    Val::Text(e.to_json().to_string()),
+                ]
+            })
+            .collect();
+        let returned = self
+            .insert_rows(
+                "INSERT INTO door_events (door, event_id, ts, kind, direction, credential_type, credential_id, source, received_at, payload)",
+                "ON CONFLICT (door, event_id) DO NOTHING RETURNING door, event_id",
+                10,
+                vals,
+            )
+            .await?;
+        returned
+            .iter()
+            .map(|r| Ok((get::<String>(r, "door")?, get::<String>(r, "event_id")?)))
+            .collect()
+    }
+
+    pub async fn insert_statuses(
+        &mut self,
+        rows: &[(StatusChange, &'static str, Timestamp)],
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let vals = rows
+            .iter()
+            .map(|(s, source, received)| {
+                vec![
+                    Val::from(s.door.as_str()),
+                    Val::Int(s.ts.as_millis()),
+                    Val::from(s.status.as_str()),
+                    Val::from(*source),
+                    Val::Int(received.as_millis()),
+                ]
+            })
+            .collect();
+        self.insert_rows(
+            "INSERT INTO door_status (door, ts, status, source, received_at)",
+            "",
+            5,
+            vals,
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn insert_outages(
+        &mut self,
+        rows: &[(DoorId, Outage, OutageCause, String, Timestamp)],
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let vals = rows
+            .iter()
+            .map(|(door, o, cause, reason, at)| {
+                vec![
+                    Val::from(door.as_str()),
+                    Val::Int(o.from.as_millis()),
+                    Val::Int(o.to.as_millis()),
+                    Val::from(reason.as_str()),
+                    Val::Int(at.as_millis()),
+                    Val::from(cause.as_str()),
+                ]
+            })
+            .collect();
+        self.insert_rows(
+            "INSERT INTO door_outages (door, from_ts, to_ts, reason, recorded_at, cause)",
+            "",
+            6,
+            vals,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The stored logins among `ids`.
+    pub async fn logins_by_id(&mut self, ids: &[&str]) -> Result<HashMap<String, StoredLogin>> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(MAX_PARAMS) {
+            if chunk.is_empty() {
+                continue;
+            }
+            let sql = format!(
+                "SELECT * FROM logins WHERE event_id IN ({})",
+                list(chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&mut *self.tx).await? {
+                let l = login_from_row(&r)?;
+                out.insert(l.login.event_id.clone(), l);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records a verified step-up on a login, once: false if it was not `verified` (used
+    /// already, by this batch or before).
+    pub async fn consume_step_up(&mut self, id: &str, login: &str) -> Result<bool> {
+        let res = sqlx::query(
+            "UPDATE step_ups SET status = 'used', login = $1 WHERE id = $2 AND status = 'verified'",
+        )
+        .bind(login)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Stores new logins with their first verdict (and its `received` history row).
+    pub async fn insert_logins(&mut self, rows: &[StoredLogin], now: Timestamp) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let vals = rows
+            .iter()
+            .map(|s| {
+                let l = &s.login;
+                vec![
+                    Val::from(l.event_id.as_str()),
+                    Val::from(l.system.as_str()),
+                    Val::from(l.account.as_str()),
+                    Val::from(l.terminal.as_str()),
+                    Val::Int(l.ts.as_millis()),
+                    Val::Text(
+                        l.factors
+                            .iter()
+                            .map(|f| f.as_str())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    ),
+                    Val::from(l.outcome.as_str()),
+                    Val::Int(s.received_at.as_millis()),
+                    Val::Int(s.final_at.as_millis()),
+                    Val::from(s.verdict.kind.as_str()),
+                    Val::Text(super::reasons_text(&s.verdict.reasons)),
+                    Val::OptText(super::evidence_text(&s.verdict.evidence)),
+                    Val::Int(s.is_final as i64),
+                    Val::Int(now.as_millis()),
+                ]
+            })
+            .collect();
+        self.insert_rows(
+            "INSERT INTO logins (event_id, system, account, terminal, ts, factors, outcome, received_at, final_at, verdict, reasons, evidence, is_final, updated_at)",
+            "",
+            14,
+            vals,
+        )
+        .await?;
+        let history = rows
+            .iter()
+            .map(|s| change_row(&s.login.event_id, now, &s.verdict, s.is_final, "received"))
+            .collect();
+        self.insert_changes(history).await
+    }
+
+    async fn insert_changes(&mut self, rows: Vec<Vec<Val>>) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.insert_rows(
+            "INSERT INTO verdict_changes (event_id, at, verdict, reasons, evidence, is_final, cause)",
+            "",
+            7,
+            rows,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Persists verdict changes and finalisations from the engine, in their order, each
+    /// with a history row.
+    pub async fn apply_updates(&mut self, updates: &[UpdateRow], now: Timestamp) -> Result<()> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        // The last word on each login wins; a login whose verdict only became final is
+        // updated with one statement for all of them.
+        let mut last: HashMap<&str, &VerdictUpdate> = HashMap::new();
+        for u in updates {
+            last.insert(u.update.event_id.as_str(), &u.update);
+        }
+        let changed: HashSet<&str> = updates
+            .iter()
+            .filter(|u| u.update.changed())
+            .map(|u| u.update.event_id.as_str())
+            .collect();
+        let only_final: Vec<&str> = last
+            .iter()
+            .filter(|(id, u)| u.is_final && !changed.contains(*id))
+            .map(|(id, _)| *id)
+            .collect();
+        for chunk in only_final.chunks(MAX_PARAMS - 1) {
+            let sql = format!(
+                "UPDATE logins SET is_final = 1, updated_at = $1 WHERE event_id IN ({})",
+                (2..=chunk.len() + 1)
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(now.as_millis());
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        for id in &changed {
+            let Some(u) = last.get(id) else { continue };
+            sqlx::query("UPDATE logins SET verdict = $1, reasons = $2, evidence = $3, is_final = $4, updated_at = $5 WHERE event_id = $6")
+                .bind(u.verdict.kind.as_str())
+                .bind(super::reasons_text(&u.verdict.reasons))
+                .bind(super::evidence_text(&u.verdict.evidence))
+                .bind(u.is_final as i64)
+                .bind(now.as_millis())
+                .bind(u.event_id.as_str())
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        let history = updates
+            .iter()
+            .map(|u| {
+                let cause = if u.update.is_final {
+                    "final"
+                } else {
+                    u.cause.as_str()
+                };
+                change_row(
+                    &u.update.event_id,
+                    now,
+                    &u.update.verdict,
+                    u.update.is_final,
+                    cause,
+                )
+            })
+            .collect();
+        self.insert_changes(history).await
+    }
+
+    /// Moves the day rollups by `delta`.
+    pub async fn add_rollups(&mut self, delta: &RollupDelta) -> Result<()> {
+        let verdicts: Vec<Vec<Val>> = delta
+            .verdicts
+            .iter()
+            .filter(|(_, n)| **n != 0)
+            .map(|((s, d, v), n)| {
+                vec![
+                    Val::from(s.as_str()),
+                    Val::Int(*d),
+                    Val::from(*v),
+                    Val::Int(*n),
+                ]
+            })
+            .collect();
+        if !verdicts.is_empty() {
+            self.insert_rows(
+                "INSERT INTO login_days (system, day, verdict, n)",
+                "ON CONFLICT (system, day, verdict) DO UPDATE SET n = login_days.n + excluded.n",
+                4,
+                verdicts,
+            )
+            .await?;
+        }
+        let reasons: Vec<Vec<Val>> = delta
+            .reasons
+            .iter()
+            .filter(|(_, n)| **n != 0)
+            .map(|((s, d, r), n)| {
+                vec![
+                    Val::from(s.as_str()),
+                    Val::Int(*d),
+                    Val::from(*r),
+                    Val::Int(*n),
+                ]
+            })
+            .collect();
+        if !reasons.is_empty() {
+            self.insert_rows(
+                "INSERT INTO reason_days (system, day, reason, n)",
+                "ON CONFLICT (system, day, reason) DO UPDATE SET n = reason_days.n + excluded.n",
+                4,
+                reasons,
+            )
+            .await?;
+        }
+        let terminals: Vec<Vec<Val>> = delta
+            .terminals
+            .iter()
+            .filter(|(_, n)| **n != (0, 0))
+            .map(|((s, d, t), (n, not_met))| {
+                vec![
+                    Val::from(s.as_str()),
+                    Val::Int(*d),
+                    Val::from(t.as_str()),
+                    Val::Int(*n),
+                    Val::Int(*not_met),
+                ]
+            })
+            .collect();
+        if !terminals.is_empty() {
+            self.insert_rows(
+                "INSERT INTO terminal_days (system, day, terminal, logins, not_met)",
+                "ON CONFLICT (system, day, terminal) DO UPDATE SET logins = terminal_days.logins + excluded.logins, not_met = terminal_days.not_met + excluded.not_met",
+                5,
+                terminals,
+            )
+            .await?;
+        }
+        let mut rows = Vec::new();
+        for (event_id, ReasonRows { delete, now }) in &delta.reason_rows {
+            if *delete {
+                sqlx::query("DELETE FROM login_reasons WHERE event_id = $1")
+                    .bind(event_id.as_str())
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+            if let Some((system, ts, reasons)) = now {
+                for r in reasons {
+                    rows.push(vec![
+                        Val::from(event_id.as_str()),
+                        Val::from(system.as_str()),
+                        Val::Int(*ts),
+                        Val::from(*r),
+                    ]);
+                }
+            }
+        }
+        if !rows.is_empty() {
+            self.insert_rows(
+                "INSERT INTO login_reasons (event_id, system, ts, reason)",
+                "",
+                4,
+                rows,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the latest heartbeat time of each door.
+    pub async fn upsert_heartbeats(&mut self, rows: &[(DoorId, Timestamp)]) -> Result<()> {
+        for (door, at) in rows {
+            sqlx::query(
+                "INSERT INTO door_heartbeats (door, last_at) VALUES ($1, $2) \
+                 ON CONFLICT (door) DO UPDATE SET last_at = excluded.last_at \
+                 WHERE excluded.last_at > door_heartbeats.last_at",
+            )
+            .bind(door.as_str())
+            .bind(at.as_millis())
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn insert_dead_letters(&mut self, rows: &[DeadLetter]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let vals = rows
+            .iter()
+            .map(|d| {
+                vec![
+                    Val::from(d.source.as_str()),
+                    Val::from(d.origin.as_str()),
+                    Val::Bytes(d.payload.clone()),
+                    Val::from(d.reason.as_str()),
+                    Val::Int(d.received_at.as_millis()),
+                    Val::OptText(d.door.as_ref().map(|d| d.to_string())),
+                ]
+            })
+            .collect();
+        self.insert_rows(
+            "INSERT INTO dead_letters (source, origin, payload, reason, received_at, door)",
+            "",
+            6,
+            vals,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Notes that connector `name` was connected at `at`.
+    pub async fn mark_connector_up(&mut self, name: &str, at: Timestamp) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO connector_marks (name, last_up_at) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET last_up_at = excluded.last_up_at \
+             WHERE excluded.last_up_at > connector_marks.last_up_at",
+        )
+        .bind(name)
+        .bind(at.as_millis())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}
+
+fn change_row(event_id: &str, at: Timestamp, v: &Verdict, is_final: bool, cause: &str) -> Vec<Val> {
+    vec![
+        Val::from(event_id),
+        Val::Int(at.as_millis()),
+        Val::from(v.kind.as_str()),
+        Val::Text(super::reasons_text(&v.reasons)),
+        Val::OptText(super::evidence_text(&v.evidence)),
+        Val::Int(is_final as i64),
+        Val::from(cause),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_lists_number_every_placeholder() {
+        assert_eq!(values_list(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(list(3), "$1, $2, $3");
+    }
+}
