@@ -14,12 +14,15 @@
 //! - `app.rs` — the router, the page frame (`Layout`: masthead, navigation, language
 //!   switch, live indicator and feed), and the overview: 概要, 最新のログイン, 扉と接続.
 //! - `pages/` — the other pages, each with its server functions and data-source trait.
+//! - `routes.rs` — the lazy routes: every page but the overview, whose code is a module
+//!   of the wasm bundle of its own, fetched when such a page is opened.
 //! - `live.rs` — browser only: Server-Sent Events with coalesced refetch, polling fallback.
 //! - `ssr.rs` — server only: `dashboard_router`, `shell`, `leptos_options`.
 //! - `style/monban.css` — the stylesheet, served as `/pkg/monban.css`.
 //!
-//! The wasm bundle is built by `scripts/build-web.sh` into `target/site/pkg`. Both
-//! builds need `--cfg erase_components` (`.cargo/config.toml`).
+//! The wasm bundle is built by `scripts/build-web.sh` into `target/site/pkg`: the main
+//! module (runtime, page frame, overview) and the lazy routes' module, cut apart by
+//! wasm-split. Both builds need `--cfg erase_components` (`.cargo/config.toml`).
 
 // The pages' view trees are deep; the hydrate build's trait resolution needs more room.
 #![recursion_limit = "256"]
@@ -33,6 +36,7 @@ pub mod labels;
 mod live;
 pub mod model;
 pub mod pages;
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 #[cfg(all(test, feature = "ssr"))]
