@@ -2,10 +2,25 @@
 # Builds the dashboard's browser bundle into target/site/pkg:
 #
 #   target/site/pkg/monban_web.js        wasm-bindgen loader (the page imports it)
-#   target/site/pkg/monban_web_bg.wasm   the monban-web-hydrate crate
+#   target/site/pkg/monban_web_bg.wasm   the main module: runtime, page frame, overview
+#   target/site/pkg/split_*.wasm         the other pages (lazy routes, web/src/routes.rs),
+#   target/site/pkg/chunk_*.wasm           fetched when one of them is opened
+#   target/site/pkg/__wasm_split.______________________.js   their loader
+#   target/site/pkg/__wasm_split_manifest.json   lazy function -> modules (the server
+#                                          preloads the modules of the page it renders)
 #   target/site/pkg/monban.css           web/style/monban.css
 #   target/site/pkg/passkey.js           web/static/passkey.js (the passkey ceremonies)
 #   target/site/pkg/*.gz                 precompressed copies (served when accepted)
+#
+# Steps: cargo build of monban-web-hydrate for wasm32 (flags from .cargo/config.toml:
+# Leptos's erase_components, and --emit-relocs for the split); monban-web-split (web/split)
+# cuts it into the main module and the lazily loaded ones; wasm-bindgen makes the main
+# module's JS loader.
+#
+# Then it prints the gzip bytes of the JS and wasm a browser loads for the overview (the
+# first page an officer opens), for the other pages, and for the whole bundle, and fails
+# if the overview is over 300 KB or the whole bundle over 500 KB (issue 10, point 7), or if
+# a file the loader or the manifest names is missing.
 #
 # Idempotent and usable from any directory. Installs only what is missing: the
 # wasm32-unknown-unknown target and wasm-bindgen-cli at exactly the wasm-bindgen
@@ -18,6 +33,8 @@
 # Environment:
 #   MONBAN_SITE_ROOT   where to put the site (default: <repo>/target/site)
 #   CARGO_TARGET_DIR   honoured, as cargo does
+#   RUSTFLAGS          ignored for the wasm (with a warning): it would replace the flags
+#                      of .cargo/config.toml that the bundle needs
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -65,9 +82,19 @@ fi
 
 # --- build ------------------------------------------------------------------------------
 
+# The split tool is a default member (its unit tests run with `cargo test`), so this dev
+# build is shared with `cargo build`.
+say "cargo build -p monban-web-split"
+cargo build -p monban-web-split
+split_tool="$target_dir/debug/monban-web-split"
+
+if [[ -n "${RUSTFLAGS:-}${CARGO_ENCODED_RUSTFLAGS:-}" ]]; then
+  say "warning: RUSTFLAGS is set; the wasm is built with the flags of .cargo/config.toml only" >&2
+fi
 say "cargo build -p monban-web-hydrate --target $wasm_target --profile $profile"
 start=$SECONDS
-cargo build -p monban-web-hydrate --target "$wasm_target" --profile "$profile"
+env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS \
+  cargo build -p monban-web-hydrate --target "$wasm_target" --profile "$profile"
 say "wasm built in $((SECONDS - start))s"
 
 wasm_file="$target_dir/$wasm_target/$profile/monban_web_hydrate.wasm"
@@ -75,13 +102,21 @@ if [[ ! -f "$wasm_file" ]]; then
   say "error: expected $wasm_file after the build" >&2
   exit 1
 fi
+main_wasm="$target_dir/$wasm_target/$profile/monban_web_hydrate_main.wasm"
 
 mkdir -p "$pkg_dir"
+# The lazily loaded modules are named after their #[lazy] function (with a hash of where
+# it is written): drop the previous build's, so only this build's are served and counted.
+rm -f "$pkg_dir"/split_*.wasm* "$pkg_dir"/chunk_*.wasm* "$pkg_dir"/__wasm_split*
+say "monban-web-split -> $pkg_dir"
+"$split_tool" "$wasm_file" "$main_wasm" "$pkg_dir"
+
 say "wasm-bindgen --target web --out-name monban_web -> $pkg_dir"
 # The name section (function names for stack traces) is over half the file; panic
-# messages still reach the console without it.
+# messages still reach the console without it. --keep-lld-exports: the lazily loaded
+# modules import the main module's functions, memory and table through those exports.
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
-  --out-dir "$pkg_dir" --out-name monban_web "$wasm_file"
+  --keep-lld-exports --out-dir "$pkg_dir" --out-name monban_web "$main_wasm"
 
 cp "$repo_root/web/style/monban.css" "$pkg_dir/monban.css"
 say "copied web/style/monban.css"
@@ -90,13 +125,79 @@ say "copied web/static/passkey.js"
 
 # Precompressed copies, served by the dashboard router (ServeDir::precompressed_gzip) to
 # browsers that accept gzip. Rewritten every time so they never go stale.
-for file in monban_web.js monban_web_bg.wasm monban.css passkey.js; do
+shopt -s nullglob
+served=(monban.css)
+for file in "$pkg_dir"/*.js "$pkg_dir"/*.wasm; do
+  served+=("$(basename "$file")")
+done
+for file in "${served[@]}"; do
   gzip -9 -n -c "$pkg_dir/$file" > "$pkg_dir/$file.gz"
 done
 
+# --- checks and sizes -------------------------------------------------------------------
+
+fail=0
+check() { say "error: $*" >&2; fail=1; }
+
+link_js="__wasm_split.______________________.js"
+manifest="$pkg_dir/__wasm_split_manifest.json"
+[[ -f "$pkg_dir/$link_js" ]] || check "$link_js is missing"
+[[ -f "$manifest" ]] || check "__wasm_split_manifest.json is missing"
+# The main module's loader imports the split loader, which imports the main loader back
+# and fetches the lazily loaded modules: every name must be a file of this build.
+grep -q "from \"./$link_js\"" "$pkg_dir/monban_web.js" ||
+  check "monban_web.js does not import ./$link_js"
+grep -q 'from "./monban_web.js"' "$pkg_dir/$link_js" 2>/dev/null ||
+  check "$link_js does not import ./monban_web.js"
+while read -r module; do
+  [[ -f "$pkg_dir/$module" ]] || check "$link_js fetches $module, which is not in $pkg_dir"
+done < <(grep -o '"\./[A-Za-z0-9_]*\.wasm"' "$pkg_dir/$link_js" 2>/dev/null | tr -d '"' | sed 's#^\./##')
+
+# The manifest, as `function module` lines (the file is written by web/split, pretty JSON
+# with one name per line).
+manifest_lines="$(awk '
+  /^  "[^"]+": \[/ { fn = $1; gsub(/[":]/, "", fn); next }
+  /^    "[^"]+",?$/ { m = $1; gsub(/[",]/, "", m); print fn, m ".wasm" }
+' "$manifest" 2>/dev/null)"
+while read -r fn module; do
+  [[ -z "${fn:-}" ]] && continue
+  [[ -f "$pkg_dir/$module" ]] || check "the manifest names $module (for $fn), which is not in $pkg_dir"
+done <<< "$manifest_lines"
+
 size() { wc -c < "$1" | tr -d ' '; }
-say "bundle:"
-for file in monban_web_bg.wasm monban_web.js monban.css; do
-  printf '  %-20s %8s bytes  (gzip %7s)\n' "$file" "$(size "$pkg_dir/$file")" "$(size "$pkg_dir/$file.gz")"
+gz() { size "$pkg_dir/$1.gz"; }
+kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1000 }'; }
+
+say "bundle (gzip is what a browser that accepts it loads):"
+for file in "${served[@]}"; do
+  printf '  %-44s %8s bytes  (gzip %7s)\n' "$file" "$(size "$pkg_dir/$file")" "$(gz "$file")"
 done
+
+# Every page loads the main module, its loader, the split loader (imported by that
+# loader) and passkey.js (a <script> of the page's head); a lazily loaded page also
+# the modules the manifest names for its function.
+page_base=$(( $(gz monban_web_bg.wasm) + $(gz monban_web.js) + $(gz "$link_js") + $(gz passkey.js) ))
+total=0
+for file in "${served[@]}"; do
+  [[ "$file" == *.css ]] || total=$(( total + $(gz "$file") ))
+done
+overview_limit=300000
+total_limit=500000
+say "what a browser loads, gzip (JS + wasm; the stylesheet, $(kb "$(gz monban.css)"), not counted):"
+printf '  %-44s %8s bytes  (%s, limit %s)\n' "overview / (first page)" "$page_base" "$(kb "$page_base")" "$(kb "$overview_limit")"
+for fn in $(awk '{ print $1 }' <<< "$manifest_lines" | sort -u); do
+  page=$page_base
+  for module in $(awk -v f="$fn" '$1 == f { print $2 }' <<< "$manifest_lines"); do
+    page=$(( page + $(gz "$module") ))
+  done
+  printf '  %-44s %8s bytes  (%s)\n' "pages of $fn" "$page" "$(kb "$page")"
+done
+printf '  %-44s %8s bytes  (%s, limit %s)\n' "total: every JS and wasm file" "$total" "$(kb "$total")" "$(kb "$total_limit")"
+(( page_base <= overview_limit )) || check "the overview loads $page_base bytes gzip, over $overview_limit"
+(( total <= total_limit )) || check "the bundle is $total bytes gzip, over $total_limit"
+
 say "site root: $site_root (pass this path to monban_web::dashboard_router)"
+if (( fail )); then
+  say "FAILED (see the errors above)" >&2
+  exit 1
+fi

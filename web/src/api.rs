@@ -5,12 +5,16 @@
 //! and the wasm bundle agree on it even when they are built from different checkouts.
 //! `/api/v1/*` belongs to the hub's public API (CONTRACT.md); the dashboard stays under
 //! `/api/dash/`.
+//!
+//! Every server function answers in JSON through [`TextJson`] (`output = TextJson`).
 
 use std::fmt;
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::{GetUrl, JsonEncoding};
+use leptos::server_fn::codec::{GetUrl, Post};
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::model::Overview;
@@ -43,16 +47,55 @@ impl fmt::Display for DashError {
 impl std::error::Error for DashError {}
 
 impl FromServerFnError for DashError {
-    type Encoder = JsonEncoding;
+    type Encoder = TextJsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         DashError::Transport(value.to_string())
     }
 }
 
+/// JSON, as server_fn's own `JsonEncoding` writes it (the same bytes, the same
+/// `application/json`), but read in the browser as text (`serde_json::from_str`) rather
+/// than bytes (`from_slice`).
+///
+/// Why: a page's data arrives twice, serialised into the server-rendered page (Leptos
+/// reads resources with `from_str`) and from the server function when it is refetched.
+/// With `from_slice` the wasm held two complete JSON parsers for each of the ~50 data
+/// types, one per reader; with one reader it holds one (94 → 47 `deserialize_struct`
+/// instances, ≈ 250 KB less raw wasm, ≈ 16 KB less gzip).
+pub struct TextJsonEncoding;
+
+/// The output encoding of every dashboard server function: `output = TextJson`.
+pub type TextJson = Post<TextJsonEncoding>;
+
+impl ContentType for TextJsonEncoding {
+    const CONTENT_TYPE: &'static str = "application/json";
+}
+
+impl FormatType for TextJsonEncoding {
+    const FORMAT_TYPE: Format = Format::Text;
+}
+
+impl<T: Serialize> Encodes<T> for TextJsonEncoding {
+    type Error = serde_json::Error;
+
+    fn encode(output: &T) -> Result<Bytes, Self::Error> {
+        serde_json::to_vec(output).map(Bytes::from)
+    }
+}
+
+impl<T: DeserializeOwned> Decodes<T> for TextJsonEncoding {
+    type Error = String;
+
+    fn decode(bytes: Bytes) -> Result<T, Self::Error> {
+        let text = std::str::from_utf8(&bytes).map_err(|e| e.to_string())?;
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
 /// The compliance overview and the latest logins, from the injected
 /// [`crate::DashboardSource`].
-#[server(prefix = "/api/dash", endpoint = "overview", input = GetUrl)]
+#[server(prefix = "/api/dash", endpoint = "overview", input = GetUrl, output = TextJson)]
 pub async fn get_overview() -> Result<Overview, DashError> {
     use std::sync::Arc;
 

@@ -19,13 +19,14 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 use crate::api::{get_overview, DashError};
 use crate::auth::{get_viewer, Permission, Viewer};
 use crate::i18n::use_lang;
 use crate::labels;
 use crate::model::{DoorRow, LoginRow, Overview, Readiness, RenewalRow, SystemRow, SystemTrend};
+use crate::routes;
 
 /// The state of the live connection, shown next to 最終更新.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +71,9 @@ impl LiveStatus {
 }
 
 /// The application root: the router. Every page is rendered completely on the server
-/// (`SsrMode::Async`: no spinner, no layout shift) and then hydrated.
+/// (`SsrMode::Async`: no spinner, no layout shift) and then hydrated. The overview is in
+/// the main wasm module; every other page is a lazy route (`routes.rs`), whose code the
+/// browser fetches when the page is opened.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -86,20 +89,20 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <p class="notice">"ページが見つかりません / Page not found"</p> }>
                 <Route path=path!("/") view=Dashboard ssr=SsrMode::Async />
-                <Route path=path!("/systems/:id") view=crate::pages::system::SystemPage ssr=SsrMode::Async />
-                <Route path=path!("/logins/:id") view=crate::pages::evidence::EvidencePage ssr=SsrMode::Async />
-                <Route path=path!("/rooms") view=crate::pages::rooms::RoomsPage ssr=SsrMode::Async />
-                <Route path=path!("/inventory") view=crate::pages::inventory::InventoryPage ssr=SsrMode::Async />
-                <Route path=path!("/dead-letters") view=crate::pages::dead_letters::DeadLettersPage ssr=SsrMode::Async />
-                <Route path=path!("/export") view=crate::pages::export::ExportPage ssr=SsrMode::Async />
-                <Route path=path!("/signin") view=crate::pages::signin::SigninPage ssr=SsrMode::Async />
-                <Route path=path!("/enroll/:token") view=crate::pages::enroll::EnrollPage ssr=SsrMode::Async />
-                <Route path=path!("/step-up/:id") view=crate::pages::step_up::StepUpPage ssr=SsrMode::Async />
-                <Route path=path!("/account") view=crate::pages::account::AccountPage ssr=SsrMode::Async />
-                <Route path=path!("/users") view=crate::pages::users::UsersPage ssr=SsrMode::Async />
-                <Route path=path!("/tokens") view=crate::pages::tokens::TokensPage ssr=SsrMode::Async />
-                <Route path=path!("/audit") view=crate::pages::audit::AuditPage ssr=SsrMode::Async />
-                <Route path=path!("/people") view=crate::pages::people::PeoplePage ssr=SsrMode::Async />
+                <Route path=path!("/systems/:id") view={Lazy::<routes::SystemRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/logins/:id") view={Lazy::<routes::EvidenceRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/rooms") view={Lazy::<routes::RoomsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/inventory") view={Lazy::<routes::InventoryRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/dead-letters") view={Lazy::<routes::DeadLettersRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/export") view={Lazy::<routes::ExportRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/signin") view={Lazy::<routes::SigninRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/enroll/:token") view={Lazy::<routes::EnrollRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/step-up/:id") view={Lazy::<routes::StepUpRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/account") view={Lazy::<routes::AccountRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/users") view={Lazy::<routes::UsersRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/tokens") view={Lazy::<routes::TokensRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/audit") view={Lazy::<routes::AuditRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/people") view={Lazy::<routes::PeopleRoute>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -202,7 +202,7 @@ pub fn current_viewer() -> Option<Viewer> {
 
 /// The signed-in user, for the page frame (navigation, name, sign-out); `None` when
 /// nobody is signed in (the sign-in and enrollment pages).
-#[server(prefix = "/api/dash", endpoint = "viewer", input = GetUrl)]
+#[server(prefix = "/api/dash", endpoint = "viewer", input = GetUrl, output = crate::api::TextJson)]
 pub async fn get_viewer() -> Result<Option<Viewer>, crate::api::DashError> {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.insert_header(

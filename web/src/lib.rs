@@ -14,11 +14,15 @@
 //! - `app.rs` — the router, the page frame (`Layout`: masthead, navigation, language
 //!   switch, live indicator and feed), and the overview: 概要, 最新のログイン, 扉と接続.
 //! - `pages/` — the other pages, each with its server functions and data-source trait.
+//! - `routes.rs` — the lazy routes: every page but the overview, whose code is a module
+//!   of the wasm bundle of its own, fetched when such a page is opened.
 //! - `live.rs` — browser only: Server-Sent Events with coalesced refetch, polling fallback.
 //! - `ssr.rs` — server only: `dashboard_router`, `shell`, `leptos_options`.
 //! - `style/monban.css` — the stylesheet, served as `/pkg/monban.css`.
 //!
-//! The wasm bundle is built by `scripts/build-web.sh` into `target/site/pkg`.
+//! The wasm bundle is built by `scripts/build-web.sh` into `target/site/pkg`: the main
+//! module (runtime, page frame, overview) and the lazy routes' module, cut apart by
+//! wasm-split. Both builds need `--cfg erase_components` (`.cargo/config.toml`).
 
 // The pages' view trees are deep; the hydrate build's trait resolution needs more room.
 #![recursion_limit = "256"]
@@ -32,10 +36,22 @@ pub mod labels;
 mod live;
 pub mod model;
 pub mod pages;
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 #[cfg(all(test, feature = "ssr"))]
 mod tests;
+
+// The server's HTML and the browser's hydration must be built alike: with
+// `erase_components` a view's child list is rendered with an end marker that the typed
+// build neither writes nor expects. `.cargo/config.toml` sets the flag for both builds;
+// an exported RUSTFLAGS replaces it, hence this check. (rustdoc reads RUSTDOCFLAGS, not
+// rustflags, and renders no views: not checked there.)
+#[cfg(not(any(erase_components, doc)))]
+compile_error!(
+    "monban-web must be built with `--cfg erase_components` (set in .cargo/config.toml; \
+     if you export RUSTFLAGS, add `--cfg erase_components` to it)"
+);
 
 pub use app::App;
 pub use model::{DoorRow, LoginRow, Overview, SystemRow};

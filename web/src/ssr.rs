@@ -9,7 +9,11 @@
 //!
 //! ```text
 //! <site_root>/pkg/monban_web.js          wasm-bindgen's loader   (scripts/build-web.sh)
-//! <site_root>/pkg/monban_web_bg.wasm     the hydrate crate
+//! <site_root>/pkg/monban_web_bg.wasm     the main module: runtime, page frame, overview
+//! <site_root>/pkg/split_*.wasm           the lazy routes' code (crate::routes), and
+//! <site_root>/pkg/chunk_*.wasm             code lazy modules share, if any
+//! <site_root>/pkg/__wasm_split.______________________.js   their loader
+//! <site_root>/pkg/__wasm_split_manifest.json   lazy function -> modules
 //! <site_root>/pkg/monban.css             web/style/monban.css
 //! <site_root>/pkg/*.gz                   precompressed copies, served when accepted
 //! ```
@@ -17,6 +21,13 @@
 //! Without `pkg/monban_web.js` the page is still complete (server-rendered) but static:
 //! the shell then leaves out the hydration scripts rather than pointing the browser at a
 //! file that is not there.
+//!
+//! Leptos's `HydrationScripts` reads the manifest once per process, at the first page
+//! it renders, and from then on adds `<link rel="preload">` for the modules of the lazy
+//! page being rendered (the browser fetches them alongside the main module instead of
+//! after it). A bundle rebuilt while the hub runs is hydrated all the same, but its
+//! preloads only after a restart of the hub (which a rebuilt bundle needs anyway: the
+//! server and the bundle must come from the same source).
 //!
 //! # Content Security Policy
 //!

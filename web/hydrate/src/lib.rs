@@ -5,9 +5,11 @@
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Takes over the server-rendered page.
+/// Takes over the server-rendered page. `hydrate_lazy`, not `hydrate_body`: a page other
+/// than the overview is a lazy route, whose code is fetched (a wasm-split chunk) before
+/// its server-rendered HTML can be hydrated.
 #[wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(monban_web::App);
+    leptos::mount::hydrate_lazy(monban_web::App);
 }

@@ -121,7 +121,7 @@ pub(crate) fn unavailable(page: &'static str) -> impl Fn(String) -> DashError {
 }
 
 /// The account page's data (`GET /api/dash/account`).
-#[server(prefix = "/api/dash", endpoint = "account", input = GetUrl)]
+#[server(prefix = "/api/dash", endpoint = "account", input = GetUrl, output = crate::api::TextJson)]
 pub async fn get_account() -> Result<AccountView, DashError> {
     no_store();
     let viewer = crate::auth::current_viewer().ok_or(DashError::Forbidden)?;

@@ -60,7 +60,7 @@ pub trait AuditSource: Send + Sync + 'static {
 }
 
 /// The audit page's data (`GET /api/dash/audit`).
-#[server(prefix = "/api/dash", endpoint = "audit", input = GetUrl)]
+#[server(prefix = "/api/dash", endpoint = "audit", input = GetUrl, output = crate::api::TextJson)]
 pub async fn get_audit(
     before: Option<i64>,
     action: Option<String>,

@@ -53,7 +53,7 @@ pub trait DeadLettersSource: Send + Sync + 'static {
 }
 
 /// The dead letters, newest first, optionally of one source.
-#[server(prefix = "/api/dash", endpoint = "dead-letters", input = GetUrl)]
+#[server(prefix = "/api/dash", endpoint = "dead-letters", input = GetUrl, output = crate::api::TextJson)]
 pub async fn get_dead_letters(source: Option<String>) -> Result<Vec<DeadLetterRow>, DashError> {
     use std::sync::Arc;
 

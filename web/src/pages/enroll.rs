@@ -47,7 +47,7 @@ pub trait EnrollSource: Send + Sync + 'static {
 
 /// The enrollment page's data (`GET /api/dash/invite`, public: the token is the
 /// capability).
-#[server(prefix = "/api/dash", endpoint = "invite", input = GetUrl)]
+#[server(prefix = "/api/dash", endpoint = "invite", input = GetUrl, output = crate::api::TextJson)]
 pub async fn get_invite(token: String) -> Result<InviteLookup, DashError> {
     use crate::pages::account::{no_store, source, unavailable};
     no_store();

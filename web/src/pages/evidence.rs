@@ -117,7 +117,7 @@ pub trait EvidenceSource: Send + Sync + 'static {
 }
 
 /// One login's evidence; `None` (and status 404 on the page) when there is no such login.
-#[server(prefix = "/api/dash", endpoint = "login-evidence", input = GetUrl)]
+#[server(prefix = "/api/dash", endpoint = "login-evidence", input = GetUrl, output = crate::api::TextJson)]
 pub async fn get_login_evidence(id: String) -> Result<Option<LoginEvidence>, DashError> {
     use std::sync::Arc;
 

@@ -106,7 +106,7 @@ pub enum ExportError {
 
 /// The period's compliance and evidence (`offset` in seconds east of UTC). A bad period
 /// is an `Ok(Err(message))`, shown next to the form.
-#[server(prefix = "/api/dash", endpoint = "export", input = GetUrl)]
+#[server(prefix = "/api/dash", endpoint = "export", input = GetUrl, output = crate::api::TextJson)]
 pub async fn get_export(
     from: Option<String>,
     to: Option<String>,

@@ -103,7 +103,7 @@ pub trait InventorySource: Send + Sync + 'static {
 }
 
 /// The inventory page's data (`GET /api/dash/inventory`).
-#[server(prefix = "/api/dash", endpoint = "inventory", input = GetUrl)]
+#[server(prefix = "/api/dash", endpoint = "inventory", input = GetUrl, output = crate::api::TextJson)]
 pub async fn get_inventory(preview: Option<String>) -> Result<InventoryView, DashError> {
     use std::sync::Arc;
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

@@ -70,7 +70,7 @@ pub trait PeopleSource: Send + Sync + 'static {
 }
 
 /// The people page's data (`GET /api/dash/people`).
-#[server(prefix = "/api/dash", endpoint = "people", input = GetUrl)]
+#[server(prefix = "/api/dash", endpoint = "people", input = GetUrl, output = crate::api::TextJson)]
 pub async fn get_people() -> Result<PeopleView, DashError> {
     use crate::pages::account::{no_store, source, take_flash, unavailable};
     no_store();

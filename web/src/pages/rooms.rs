@@ -79,7 +79,7 @@ pub trait RoomsSource: Send + Sync + 'static {
 }
 
 /// The rooms page's data (`GET /api/dash/rooms`).
-#[server(prefix = "/api/dash", endpoint = "rooms", input = GetUrl)]
+#[server(prefix = "/api/dash", endpoint = "rooms", input = GetUrl, output = crate::api::TextJson)]
 pub async fn get_rooms() -> Result<RoomsView, DashError> {
     use std::sync::Arc;
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

@@ -42,7 +42,7 @@ pub trait StepUpSource: Send + Sync + 'static {
 }
 
 /// The step-up page's data (`GET /api/dash/step-up`, public).
-#[server(prefix = "/api/dash", endpoint = "step-up", input = GetUrl)]
+#[server(prefix = "/api/dash", endpoint = "step-up", input = GetUrl, output = crate::api::TextJson)]
 pub async fn get_step_up(id: String) -> Result<Option<StepUpView>, DashError> {
     use crate::pages::account::{no_store, source, unavailable};
     no_store();

@@ -127,7 +127,7 @@ pub trait SystemSource: Send + Sync + 'static {
 }
 
 /// One system's page data, from the injected [`crate::DashboardSource`].
-#[server(prefix = "/api/dash", endpoint = "system", input = GetUrl)]
+#[server(prefix = "/api/dash", endpoint = "system", input = GetUrl, output = crate::api::TextJson)]
 pub async fn get_system(
     id: String,
     from: Option<String>,

@@ -53,7 +53,7 @@ pub trait TokensSource: Send + Sync + 'static {
 }
 
 /// The tokens page's data (`GET /api/dash/tokens`).
-#[server(prefix = "/api/dash", endpoint = "tokens", input = GetUrl)]
+#[server(prefix = "/api/dash", endpoint = "tokens", input = GetUrl, output = crate::api::TextJson)]
 pub async fn get_tokens() -> Result<TokensView, DashError> {
     use crate::pages::account::{no_store, source, take_flash, unavailable};
     no_store();

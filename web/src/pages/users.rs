@@ -71,7 +71,7 @@ pub trait UsersSource: Send + Sync + 'static {
 }
 
 /// The users page's data (`GET /api/dash/users`).
-#[server(prefix = "/api/dash", endpoint = "users", input = GetUrl)]
+#[server(prefix = "/api/dash", endpoint = "users", input = GetUrl, output = crate::api::TextJson)]
 pub async fn get_users() -> Result<UsersView, DashError> {
     use crate::pages::account::{no_store, source, take_flash, unavailable};
     no_store();
