@@ -542,7 +542,7 @@ impl Config {
                     .database
                     .clone()
                     .unwrap_or_else(|| "sqlite://monban.db".into());
-                if !(database.starts_with("sqlite:") || crate::store::is_postgres(&database)) {
+                if !(database.starts_with("sqlite:") || is_postgres(&database)) {
                     cx.err_key(span.clone(), "database", format!("[server] database {database:?} must start with sqlite:// or postgres://"));
                 }
                 let tls = parse_tls(&mut cx, span.clone(), s, base);
@@ -1272,6 +1272,11 @@ fn parse_span(
             default
         }),
     }
+}
+
+/// Whether `url` (`[server] database`) names a PostgreSQL server.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 /// Resolves `sqlite://relative.db` against `base`; other URLs pass through.

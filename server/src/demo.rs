@@ -74,7 +74,7 @@ pub async fn run(
     }
     let config = Config::parse(&text, &config_path.display().to_string(), &data_dir)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let clock = crate::hub::system_clock();
+    let clock = crate::clock::Clock::system();
     let hub = crate::prepare(&config, "monban demo", clock.clone()).await?;
 
     let mut login_tokens = BTreeMap::new();
@@ -101,7 +101,7 @@ pub async fn run(
     // Passkeys are bound to a host name: the dashboard is opened at localhost.
     let (_, enroll) = crate::auth::create_invite(
         &hub,
-        crate::auth::store::Owner::User,
+        crate::store::auth::Owner::User,
         None,
         "demo-admin",
         Some(monban_web::auth::Role::Admin),

@@ -9,7 +9,7 @@
 //! to. The writer judges each one like any login. Generated logins are final at once
 //! (the writer runs with a grace of zero): a year of history must not wait in memory.
 
-use crate::hub::Clock;
+use crate::clock::Clock;
 use crate::store::Store;
 use crate::writer::{Input, Shared, Writer, WriterSettings};
 use monban_core::{Factor, Inventory, Login, Outcome, Span, Timestamp};
@@ -101,7 +101,7 @@ pub async fn logins(
     let stop = tokio_util::sync::CancellationToken::new();
     let task = tokio::spawn(writer.run(rx, stop.clone()));
 
-    let now = clock().as_millis();
+    let now = clock.now().as_millis();
     let span = i64::from(plan.days.max(1)) * 86_400_000;
     let mut rng = Rng(plan.seed);
     let started = std::time::Instant::now();

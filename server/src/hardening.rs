@@ -630,7 +630,7 @@ mod tests {
             dir.display()
         );
         let config = Config::parse(&text, "monban.toml", dir).unwrap();
-        let hub = crate::prepare(&config, "test", crate::hub::system_clock())
+        let hub = crate::prepare(&config, "test", crate::clock::Clock::system())
             .await
             .unwrap();
         let site = dir.join("site");

@@ -6,11 +6,13 @@
 //! the caller gets its answer (see the writer's module docs for the order and for what
 //! happens when a commit fails). Reads go to the store or to the views directly.
 
+use crate::clock::Clock;
 use crate::health::DoorHealth;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError, StoredLogin};
 use crate::writer::{
-    Done, Input, Refused, Shared, WriteError, Writer, WriterHandle, WriterSettings,
+    Done, Input, LiveEvent, Refused, Shared, WriteError, Writer, WriterHandle, WriterSettings,
+    MEMORY_HORIZON,
 };
 use async_trait::async_trait;
 use monban_connectors::{ConnectorState, DeadLetter, DoorSink, Ingested, SinkError, SinkItem};
@@ -25,20 +27,6 @@ use tokio::sync::broadcast;
 
 /// How often a connected connector's "last up" mark is refreshed in the store.
 pub const CONNECTOR_MARK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// The `source` of the status changes the heartbeat watchdog records.
-pub const WATCHDOG: &str = monban_core::health::WATCHDOG;
-
-/// How far back door facts are kept in memory. The store keeps everything; a login whose
-/// time is older than this makes the writer load the stored facts it needs first.
-pub const MEMORY_HORIZON: Span = Span::from_millis_const(8 * 24 * 3600 * 1000);
-
-/// A clock, injectable for tests.
-pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
-
-pub fn system_clock() -> Clock {
-    Arc::new(|| Timestamp::from(chrono::Utc::now()))
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
@@ -68,13 +56,6 @@ impl From<Refused> for HubError {
             Refused::StepUpUsed(id) => HubError::StepUpUsed(id),
         }
     }
-}
-
-/// Something changed; the dashboard refreshes.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct LiveEvent {
-    pub kind: &'static str,
-    pub id: String,
 }
 
 pub struct Hub {
@@ -188,7 +169,7 @@ impl Hub {
     }
 
     pub fn now(&self) -> Timestamp {
-        (self.clock)()
+        self.clock.now()
     }
 
     pub fn inventory(&self) -> Arc<Inventory> {

@@ -3,7 +3,7 @@
 //! reading who is present where now from the engine's timeline, and the site's calendar.
 
 use crate::hub::{Hub, HubError};
-use crate::store_inventory::InventoryChange;
+use crate::store::inventory::InventoryChange;
 use monban_core::snapshot::Presence;
 use monban_core::{Inventory, SiteOffset, Timestamp};
 

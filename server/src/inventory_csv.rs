@@ -31,7 +31,7 @@
 
 use crate::auth::{ClientAddr, Principal};
 use crate::hub::Hub;
-use crate::store_inventory::InventoryChange;
+use crate::store::inventory::InventoryChange;
 use axum::extract::{ConnectInfo, Form, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};

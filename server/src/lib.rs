@@ -26,6 +26,7 @@
 pub mod api;
 pub mod auth;
 pub mod broker;
+pub mod clock;
 pub mod config;
 pub mod csv_out;
 pub mod dashboard;
@@ -42,13 +43,13 @@ pub mod openapi;
 pub mod reports;
 pub mod serving;
 pub mod store;
-pub mod store_inventory;
 pub mod tls;
 pub mod tokens;
 pub mod writer;
 
+use crate::clock::Clock;
 use crate::config::Config;
-use crate::hub::{Clock, Hub};
+use crate::hub::Hub;
 use crate::store::{Store, TokenScope};
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
@@ -80,7 +81,7 @@ pub async fn open_store(config: &Config, source: &str, clock: &Clock) -> anyhow:
             &config.inventory,
             &inventory_digest(config),
             source,
-            clock(),
+            clock.now(),
         )
         .await
         .context("cannot import the inventory")?;
@@ -119,7 +120,7 @@ pub async fn issue_token(
 ) -> anyhow::Result<String> {
     let t = tokens::generate();
     store
-        .insert_token(&t.id, &t.hash, &scope, label, clock())
+        .insert_token(&t.id, &t.hash, &scope, label, clock.now())
         .await?;
     Ok(t.text)
 }
@@ -337,7 +338,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let hub = prepare(&config, "monban.toml", hub::system_clock()).await?;
+    let hub = prepare(&config, "monban.toml", Clock::system()).await?;
     serve(hub, &config, listener, shutdown).await
 }
 

@@ -2,9 +2,9 @@
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use monban_server::auth::store::{NewAudit, Owner};
 use monban_server::auth::{new_invite, Auth};
 use monban_server::config::Config;
+use monban_server::store::auth::{NewAudit, Owner};
 use monban_server::store::{Store, TokenScope};
 use monban_web::auth::Role;
 use std::net::SocketAddr;
@@ -192,7 +192,7 @@ fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let clock = monban_server::hub::system_clock();
+    let clock = monban_server::clock::Clock::system();
     match cli.command {
         Command::Serve => {
             let config = match load(&cli.config) {
@@ -269,7 +269,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         }
                         TokenScope::Read(role)
                     };
-                    let label = format!("issued by the command line at {}", clock());
+                    let label = format!("issued by the command line at {}", clock.now());
                     let text =
                         monban_server::issue_token(&store, scope.clone(), &label, &clock).await?;
                     let id = text.split('_').nth(1).unwrap_or_default().to_string();
@@ -299,7 +299,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 }
                 TokenCommand::Revoke { id } => {
-                    if store.revoke_token(&id, clock()).await? {
+                    if store.revoke_token(&id, clock.now()).await? {
                         cli_audit(&store, &clock, "token.revoke", &id, serde_json::json!({})).await;
                         eprintln!("monban: token {id} revoked");
                     } else {
@@ -447,7 +447,7 @@ fn scope_text(scope: &TokenScope) -> String {
 /// Appends a command-line action to the audit trail (actor `cli`, the OS user's name).
 async fn cli_audit(
     store: &Store,
-    clock: &monban_server::hub::Clock,
+    clock: &monban_server::clock::Clock,
     action: &str,
     target: &str,
     detail: serde_json::Value,
@@ -461,7 +461,7 @@ async fn cli_audit(
         detail,
         address: "local",
     };
-    if let Err(e) = store.append_audit(&line, clock()).await {
+    if let Err(e) = store.append_audit(&line, clock.now()).await {
         eprintln!("monban: warning: could not write the audit trail: {e}");
     }
 }
@@ -470,7 +470,7 @@ async fn user_command(
     cmd: UserCommand,
     store: &Store,
     auth: &Auth,
-    clock: &monban_server::hub::Clock,
+    clock: &monban_server::clock::Clock,
     config: &Config,
 ) -> anyhow::Result<ExitCode> {
     match cmd {
@@ -485,7 +485,7 @@ async fn user_command(
             let (invite, link) = new_invite(
                 store,
                 auth,
-                clock(),
+                clock.now(),
                 Owner::Person,
                 Some(p.id.to_string()),
                 &p.name,
@@ -525,7 +525,7 @@ async fn user_command(
             let (invite, link) = new_invite(
                 store,
                 auth,
-                clock(),
+                clock.now(),
                 Owner::User,
                 None,
                 &name,
@@ -549,7 +549,7 @@ async fn user_command(
             let (invite, link) = new_invite(
                 store,
                 auth,
-                clock(),
+                clock.now(),
                 Owner::User,
                 Some(user.id.clone()),
                 &user.name,

@@ -29,14 +29,14 @@
 //! Reads never go through the writer: reports read the store (and its rollups), and the
 //! rooms and doors views read the engine through a read lock taken between batches.
 
+use crate::clock::Clock;
 use crate::health::{DoorActivity, HEARTBEAT_PERSIST_EVERY};
-use crate::hub::{Clock, LiveEvent, MEMORY_HORIZON, WATCHDOG};
 use crate::metrics::Metrics;
 use crate::store::batch::{RollupDelta, UpdateRow};
+use crate::store::inventory::InventoryChange;
 use crate::store::{Store, StoreError, StoredLogin};
-use crate::store_inventory::InventoryChange;
 use monban_connectors::{DeadLetter, Ingested};
-use monban_core::health::OutageCause;
+use monban_core::health::{OutageCause, WATCHDOG};
 use monban_core::period::SiteOffset;
 use monban_core::timeline::Outage;
 use monban_core::{
@@ -56,6 +56,17 @@ pub const MAX_BATCH: usize = 4096;
 const TICK: std::time::Duration = std::time::Duration::from_secs(1);
 /// How often memory is pruned to the horizon.
 const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How far back door facts are kept in memory. The store keeps everything; a login whose
+/// time is older than this makes the writer load the stored facts it needs first.
+pub const MEMORY_HORIZON: Span = Span::from_millis_const(8 * 24 * 3600 * 1000);
+
+/// Something changed; the dashboard refreshes (the live feed, `GET /api/v1/live`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LiveEvent {
+    pub kind: &'static str,
+    pub id: String,
+}
 
 /// One thing to store.
 #[derive(Debug, Clone)]
@@ -314,7 +325,7 @@ impl Writer {
         shared: Shared,
         settings: WriterSettings,
     ) -> Result<Writer, StoreError> {
-        let started = (settings.clock)();
+        let started = settings.clock.now();
         let mut w = Writer {
             store,
             shared,
@@ -343,7 +354,7 @@ impl Writer {
     }
 
     fn now(&self) -> Timestamp {
-        (self.settings.clock)()
+        self.settings.clock.now()
     }
 
     /// Loads the inventory, replays what the engine's memory needs — door facts of the

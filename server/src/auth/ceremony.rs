@@ -26,10 +26,10 @@
 //! Passkeys always require user verification (webauthn-rs's passkey policy), so every
 //! assertion the hub accepts is possession + inherence or knowledge (`webauthn_uv`).
 
-use super::store::{Owner, PasskeyRow, UserRow};
 use super::{record, session, Auth, ClientAddr, Pending, Principal};
 use crate::api::ApiError;
 use crate::hub::Hub;
+use crate::store::auth::{Owner, PasskeyRow, UserRow};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -223,7 +223,7 @@ pub(crate) async fn usable_invite(
     hub: &Hub,
     token: &str,
     now: Timestamp,
-) -> Result<Result<super::store::InviteRow, &'static str>, ApiError> {
+) -> Result<Result<crate::store::auth::InviteRow, &'static str>, ApiError> {
     let Some(invite) = hub
         .store
         .invite_by_hash(&super::digest(token))

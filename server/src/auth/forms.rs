@@ -27,10 +27,10 @@
 //! | `POST /people/{id}/passkeys/{pk}/revoke` | revoke a person's passkey | `passkey.revoke` |
 //! | `GET /audit.csv?from=&to=` | the audit trail as CSV (BOM, CRLF) | — |
 
-use super::store::{AuditEntry, Owner};
 use super::{audit, create_invite, session, ClientAddr, Principal};
 use crate::api::ApiError;
 use crate::hub::Hub;
+use crate::store::auth::{AuditEntry, Owner};
 use crate::store::TokenScope;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -412,7 +412,7 @@ async fn invite_user(
 }
 
 /// The user a `/users/{id}/…` post names, or the refusal.
-async fn target_user(cx: &Ctx<'_>, id: &str) -> Result<super::store::UserRow, Response> {
+async fn target_user(cx: &Ctx<'_>, id: &str) -> Result<crate::store::auth::UserRow, Response> {
     match cx.hub.store.user(id).await {
         Ok(Some(u)) => Ok(u),
         Ok(None) => Err(cx
@@ -705,7 +705,7 @@ async fn issue_token(
         TokenScope::Read(r) => ("read", None, Some(r.clone())),
     };
     let now = hub.now();
-    let clock: crate::hub::Clock = Arc::new(move || now);
+    let clock = crate::clock::Clock::fixed(now);
     let text = match crate::issue_token(&hub.store, scope, &label, &clock).await {
         Ok(t) => t,
         Err(e) => return cx.store_failed(e).await,

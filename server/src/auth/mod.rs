@@ -23,10 +23,10 @@ pub mod policy;
 pub mod session;
 pub mod source;
 pub mod step_up;
-pub mod store;
 
 use crate::config::AuthSettings;
 use crate::hub::Hub;
+use crate::store::auth::{InviteRow, NewAudit, Owner, UserRow};
 use crate::store::TokenRow;
 use base64::Engine as _;
 use monban_core::Timestamp;
@@ -35,7 +35,6 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use store::{InviteRow, NewAudit, Owner, UserRow};
 use webauthn_rs::prelude::{
     DiscoverableAuthentication, PasskeyAuthentication, PasskeyRegistration, Url,
 };

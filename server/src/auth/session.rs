@@ -19,10 +19,10 @@
 //! [`monban_web::auth::Viewer`] (the pages read it while rendering).
 
 use super::policy::{access, Access};
-use super::store::{SessionRow, UserRow};
 use super::{digest, secret, Auth, ClientAddr, Principal};
 use crate::api::ApiError;
 use crate::hub::Hub;
+use crate::store::auth::{SessionRow, UserRow};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};

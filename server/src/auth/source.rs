@@ -1,10 +1,9 @@
 //! The data of the account, users, tokens, audit, people and step-up pages, for the
 //! dashboard (`monban_web`'s page sources), and the session's one-time flash.
 
-use super::store::{AuditEntry, InviteRow, Owner, PasskeyRow};
 use super::Principal;
 use crate::dashboard::HubSource;
-use crate::store::get;
+use crate::store::auth::{AuditEntry, InviteRow, Owner, PasskeyRow};
 use monban_core::{PersonId, SystemId, Timestamp};
 use monban_web::pages::account::{AccountView, Flash, PasskeyView};
 use monban_web::pages::audit::AuditView;
@@ -177,23 +176,11 @@ impl monban_web::pages::users::UsersSource for HubSource {
     }
 }
 
-/// Who issued each token (`tokens.created_by`, written by the tokens page).
-async fn token_creators(hub: &crate::hub::Hub) -> Result<HashMap<String, String>, String> {
-    let rows = sqlx::query("SELECT id, created_by FROM tokens WHERE created_by IS NOT NULL")
-        .fetch_all(hub.store.pool())
-        .await
-        .map_err(err)?;
-    rows.iter()
-        .map(|r| Ok((get::<String>(r, "id")?, get::<String>(r, "created_by")?)))
-        .collect::<Result<HashMap<_, _>, crate::store::StoreError>>()
-        .map_err(err)
-}
-
 #[async_trait::async_trait]
 impl monban_web::pages::tokens::TokensSource for HubSource {
     async fn tokens(&self) -> Result<TokensView, String> {
         let hub = &self.0;
-        let creators = token_creators(hub).await?;
+        let creators = hub.store.token_creators().await.map_err(err)?;
         let tokens = hub
             .store
             .tokens()

@@ -23,10 +23,10 @@
 //!
 //! docs/STEP-UP.md tells a system vendor how to integrate.
 
-use super::store::{Owner, StepUpRow};
 use super::{record, ClientAddr};
 use crate::api::ApiError;
 use crate::hub::Hub;
+use crate::store::auth::{Owner, StepUpRow};
 use crate::store::TokenScope;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};

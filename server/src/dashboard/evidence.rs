@@ -4,8 +4,7 @@
 
 use super::HubSource;
 use crate::export::place;
-use crate::store::get;
-use monban_core::{Category, CategorySet, Timestamp, VerdictKind};
+use monban_core::{Category, CategorySet, VerdictKind};
 use monban_web::pages::evidence::{
     EntryInfo, FactorInfo, LoginEvidence, StepUpInfo, VerdictChange,
 };
@@ -46,19 +45,13 @@ impl monban_web::pages::evidence::EvidenceSource for HubSource {
             (Some(ev), VerdictKind::CombinedMeasures) => {
                 let door = inv.door(&ev.door);
                 let room = door.and_then(|d| inv.room(&d.room));
-                let row = sqlx::query(
-                    "SELECT credential_id, source FROM door_events WHERE door = $1 AND event_id = $2",
-                )
-                .bind(ev.door.as_str())
-                .bind(ev.entry_event_id.as_str())
-                .fetch_optional(hub.store.pool())
-                .await
-                .map_err(|e| e.to_string())?;
-                let (credential_id, source) = match &row {
-                    Some(r) => (
-                        get::<Option<String>>(r, "credential_id").map_err(|e| e.to_string())?,
-                        Some(get::<String>(r, "source").map_err(|e| e.to_string())?),
-                    ),
+                let (credential_id, source) = match hub
+                    .store
+                    .entry_of(ev.door.as_str(), ev.entry_event_id.as_str())
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    Some((credential_id, source)) => (credential_id, Some(source)),
                     None => (None, None),
                 };
                 Some(EntryInfo {
@@ -105,30 +98,20 @@ impl monban_web::pages::evidence::EvidenceSource for HubSource {
             None => None,
         };
 
-        let rows = sqlx::query(
-            "SELECT at, verdict, reasons, is_final, cause FROM verdict_changes WHERE event_id = $1 ORDER BY seq",
-        )
-        .bind(event_id.as_str())
-        .fetch_all(hub.store.pool())
-        .await
-        .map_err(|e| e.to_string())?;
-        let history = rows
-            .iter()
-            .map(|r| {
-                Ok(VerdictChange {
-                    at: Timestamp::from_millis(get(r, "at")?).to_rfc3339(),
-                    verdict: get(r, "verdict")?,
-                    reasons: get::<String>(r, "reasons")?
-                        .split(',')
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                    is_final: get::<i64>(r, "is_final")? != 0,
-                    cause: get(r, "cause")?,
-                })
+        let history = hub
+            .store
+            .verdict_changes(&event_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|r| VerdictChange {
+                at: r.at.to_rfc3339(),
+                verdict: r.verdict,
+                reasons: r.reasons,
+                is_final: r.is_final,
+                cause: r.cause,
             })
-            .collect::<Result<Vec<_>, crate::store::StoreError>>()
-            .map_err(|e| e.to_string())?;
+            .collect();
 
         Ok(Some(LoginEvidence {
             event_id: l.event_id.clone(),

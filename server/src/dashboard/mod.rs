@@ -10,15 +10,12 @@ mod rooms;
 mod system;
 
 use crate::hub::Hub;
-use crate::store::{get, parse};
 use monban_core::period::{Month, Period, SiteDay, RENEWAL_WAVE};
 use monban_core::snapshot::{alarm_lookback, OpenAlarm};
-use monban_core::timeline::Alarm;
-use monban_core::{DoorEventKind, DoorId, LoginCounts, Timestamp};
+use monban_core::{LoginCounts, Timestamp};
 use monban_web::model::{Readiness, RenewalRow, SystemTrend, TrendDay};
 use monban_web::{DoorRow, LoginRow, Overview, SystemRow};
 use std::collections::{BTreeMap, HashMap};
-use std::str::FromStr;
 use std::sync::Arc;
 
 /// Days in the overview's trend.
@@ -44,32 +41,10 @@ pub(crate) async fn daily_counts(
 /// page lists them per room.
 pub(crate) async fn open_alarms(hub: &Hub, now: Timestamp) -> Result<Vec<OpenAlarm>, String> {
     let inv = hub.inventory();
-    let kinds: Vec<String> = DoorEventKind::ALL
-        .iter()
-        .filter(|k| k.is_integrity_alarm())
-        .map(|k| format!("'{}'", k.as_str()))
-        .collect();
-    let sql = format!(
-        "SELECT door, event_id, ts, kind FROM door_events WHERE kind IN ({}) AND ts > $1 AND ts <= $2",
-        kinds.join(", ")
-    );
-    let rows = sqlx::query(&sql)
-        .bind(now.saturating_sub(alarm_lookback(&inv)).as_millis())
-        .bind(now.as_millis())
-        .fetch_all(hub.store.pool())
+    let events = hub
+        .store
+        .alarm_events(now.saturating_sub(alarm_lookback(&inv)), now)
         .await
-        .map_err(|e| e.to_string())?;
-    let events = rows
-        .iter()
-        .map(|r| {
-            Ok(Alarm {
-                ts: Timestamp::from_millis(get(r, "ts")?),
-                door: parse(DoorId::parse(get::<String>(r, "door")?))?,
-                kind: parse(DoorEventKind::from_str(&get::<String>(r, "kind")?))?,
-                event_id: get(r, "event_id")?,
-            })
-        })
-        .collect::<Result<Vec<_>, crate::store::StoreError>>()
         .map_err(|e| e.to_string())?;
     Ok(monban_core::snapshot::open_alarms(&inv, &events, now))
 }

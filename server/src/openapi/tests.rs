@@ -105,7 +105,7 @@ async fn hub(dir: &std::path::Path) -> std::sync::Arc<crate::hub::Hub> {
         dir.display()
     );
     let config = crate::config::Config::parse(&text, "monban.toml", dir).unwrap();
-    crate::prepare(&config, "test", crate::hub::system_clock())
+    crate::prepare(&config, "test", crate::clock::Clock::system())
         .await
         .unwrap()
 }
@@ -365,7 +365,7 @@ async fn ingest_bodies_over_64_kib_are_413_with_the_error_body() {
     use crate::store::TokenScope;
     let dir = tempfile::tempdir().unwrap();
     let hub = hub(dir.path()).await;
-    let clock = crate::hub::system_clock();
+    let clock = crate::clock::Clock::system();
     let ehr = monban_core::SystemId::parse("ehr").unwrap();
     let login = crate::issue_token(&hub.store, TokenScope::Login(ehr), "t", &clock)
         .await

@@ -12,8 +12,8 @@
 //! durably by default. Either way a write is acknowledged only after its commit.
 
 use monban_connectors::{DeadLetter, Ingested};
-use monban_core::health::OutageCause;
-use monban_core::timeline::Outage;
+use monban_core::health::{DoorActivity, OutageCause, WATCHDOG};
+use monban_core::timeline::{Alarm, Outage};
 use monban_core::{
     Credential, CredentialType, Direction, Door, DoorEvent, DoorEventKind, DoorId, DoorStatus,
     Evidence, Factor, Inventory, Login, Outcome, Person, PersonId, Reason, Room, RoomId, SiteId,
@@ -25,7 +25,9 @@ use sqlx::{AnyPool, Executor, Row};
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+pub mod auth;
 pub mod batch;
+pub mod inventory;
 pub mod rollups;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -87,6 +89,18 @@ pub struct StoredDeadLetter {
     pub letter: DeadLetter,
 }
 
+/// One stored change of a login's verdict ([`Store::verdict_changes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerdictChangeRow {
+    pub at: Timestamp,
+    /// The verdict's code, as stored.
+    pub verdict: String,
+    /// The reasons' codes, as stored.
+    pub reasons: Vec<String>,
+    pub is_final: bool,
+    pub cause: String,
+}
+
 /// What a token grants (CONTRACT §9).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenScope {
@@ -115,11 +129,6 @@ pub struct Store {
     sqlite: bool,
 }
 
-/// Whether `url` names a PostgreSQL server.
-pub fn is_postgres(url: &str) -> bool {
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
-
 fn sqlite_url(url: &str) -> String {
     if url.contains('?') || url.contains(":memory:") {
         url.to_string()
@@ -133,7 +142,7 @@ impl Store {
     /// `postgresql:` (a server, for larger sites).
     pub async fn open(url: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
-        if is_postgres(url) {
+        if crate::config::is_postgres(url) {
             // A server that cannot be reached fails a request within 5 s (503, nothing
             // recorded, the sender retries) instead of holding it.
             let pool = AnyPoolOptions::new()
@@ -171,10 +180,8 @@ impl Store {
         Ok(Store { pool, sqlite: true })
     }
 
-    /// The connection pool, for the dashboard's read queries that live next to their
-    /// page (`crate::dashboard::*`). Writes go through the methods of this type.
-    #[allow(dead_code)] // used by the dashboard pages as they are built
-    pub(crate) fn pool(&self) -> &AnyPool {
+    /// The connection pool, for the store's own modules.
+    pub(in crate::store) fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
@@ -414,6 +421,58 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(door_event_from_row).transpose()
+    }
+
+    /// The credential id and source of a stored door event: what the evidence page
+    /// shows of a login's entry.
+    pub async fn entry_of(
+        &self,
+        door: &str,
+        event_id: &str,
+    ) -> Result<Option<(Option<String>, String)>> {
+        let row = sqlx::query(
+            "SELECT credential_id, source FROM door_events WHERE door = $1 AND event_id = $2",
+        )
+        .bind(door)
+        .bind(event_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match &row {
+            Some(r) => Ok(Some((
+                get::<Option<String>>(r, "credential_id")?,
+                get::<String>(r, "source")?,
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// The integrity alarm events (`DoorEventKind::is_integrity_alarm`) with
+    /// `after < ts <= until`, as the alarm rule of `monban_core::snapshot` reads them.
+    pub async fn alarm_events(&self, after: Timestamp, until: Timestamp) -> Result<Vec<Alarm>> {
+        let kinds: Vec<String> = DoorEventKind::ALL
+            .iter()
+            .filter(|k| k.is_integrity_alarm())
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect();
+        let sql = format!(
+            "SELECT door, event_id, ts, kind FROM door_events WHERE kind IN ({}) AND ts > $1 AND ts <= $2",
+            kinds.join(", ")
+        );
+        let rows = sqlx::query(&sql)
+            .bind(after.as_millis())
+            .bind(until.as_millis())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Alarm {
+                    ts: Timestamp::from_millis(get(r, "ts")?),
+                    door: parse(DoorId::parse(get::<String>(r, "door")?))?,
+                    kind: parse(DoorEventKind::from_str(&get::<String>(r, "kind")?))?,
+                    event_id: get(r, "event_id")?,
+                })
+            })
+            .collect()
     }
 
     pub async fn insert_status(
@@ -684,6 +743,32 @@ impl Store {
             .collect()
     }
 
+    /// Every stored change of a login's verdict, oldest first, as the evidence page lists
+    /// them (verdict and reasons as stored).
+    pub async fn verdict_changes(&self, event_id: &str) -> Result<Vec<VerdictChangeRow>> {
+        let rows = sqlx::query(
+            "SELECT at, verdict, reasons, is_final, cause FROM verdict_changes WHERE event_id = $1 ORDER BY seq",
+        )
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(VerdictChangeRow {
+                    at: Timestamp::from_millis(get(r, "at")?),
+                    verdict: get(r, "verdict")?,
+                    reasons: get::<String>(r, "reasons")?
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                    is_final: get::<i64>(r, "is_final")? != 0,
+                    cause: get(r, "cause")?,
+                })
+            })
+            .collect()
+    }
+
     // ---- door health ---------------------------------------------------------------
 
     /// Keeps the latest heartbeat time of a door's controller.
@@ -704,11 +789,7 @@ impl Store {
     /// a start: newest event (arrival and own time), newest heartbeat, latest status,
     /// counts of dead letters, outages and overruns, and whether the watchdog holds the
     /// door offline. Signs of life are clamped to `now`.
-    pub async fn door_activity(
-        &self,
-        now: Timestamp,
-    ) -> Result<BTreeMap<String, crate::health::DoorActivity>> {
-        use crate::health::DoorActivity;
+    pub async fn door_activity(&self, now: Timestamp) -> Result<BTreeMap<String, DoorActivity>> {
         let mut out: BTreeMap<String, DoorActivity> = BTreeMap::new();
         let ms = |r: &AnyRow, c: &str| -> Result<Option<Timestamp>> {
             Ok(get::<Option<i64>>(r, c)?.map(Timestamp::from_millis))
@@ -758,21 +839,13 @@ impl Store {
         {
             let a = out.entry(get(&r, "door")?).or_default();
             let ts = Timestamp::from_millis(get(&r, "ts")?);
-            let offline =
-                parse(DoorStatus::from_str(&get::<String>(&r, "status")?))? == DoorStatus::Offline;
+            // A status that cannot be read is an error, never `online`.
+            let status = parse(DoorStatus::from_str(&get::<String>(&r, "status")?))?;
             let source: String = get(&r, "source")?;
-            if offline && source == crate::hub::WATCHDOG {
+            if status == DoorStatus::Offline && source == WATCHDOG {
                 a.silent_since = Some(ts);
             }
-            a.last_status = Some((
-                ts,
-                if offline {
-                    DoorStatus::Offline
-                } else {
-                    DoorStatus::Online
-                },
-                source,
-            ));
+            a.last_status = Some((ts, status, source));
         }
         for r in sqlx::query(
             "SELECT door, COUNT(*) AS n FROM dead_letters WHERE door IS NOT NULL GROUP BY door",
@@ -931,6 +1004,16 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(token_from_row).collect()
+    }
+
+    /// Who issued each token (`tokens.created_by`, written by the tokens page).
+    pub async fn token_creators(&self) -> Result<BTreeMap<String, String>> {
+        let rows = sqlx::query("SELECT id, created_by FROM tokens WHERE created_by IS NOT NULL")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((get::<String>(r, "id")?, get::<String>(r, "created_by")?)))
+            .collect()
     }
 
     pub async fn touch_token(&self, id: &str, now: Timestamp) -> Result<()> {

@@ -8,8 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 use monban_core::Timestamp;
+use monban_server::clock::Clock;
 use monban_server::config::Config;
-use monban_server::hub::{Clock, Hub};
+use monban_server::hub::Hub;
 use monban_server::store::{Store, TokenScope};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -109,7 +110,7 @@ impl TestClock {
     }
     pub fn clock(&self) -> Clock {
         let c = self.0.clone();
-        Arc::new(move || Timestamp::from_millis(c.load(Ordering::SeqCst)))
+        Clock::new(move || Timestamp::from_millis(c.load(Ordering::SeqCst)))
     }
 }
 
