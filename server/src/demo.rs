@@ -75,12 +75,12 @@ pub async fn run(
     let config = Config::parse(&text, &config_path.display().to_string(), &data_dir)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let clock = crate::clock::Clock::system();
-    let hub = crate::prepare(&config, "monban demo", clock.clone()).await?;
+    let state = crate::prepare(&config, "monban demo", clock.clone()).await?;
 
     let mut login_tokens = BTreeMap::new();
     for s in config.inventory.systems() {
         let t = crate::issue_token(
-            &hub.store,
+            &state.store,
             TokenScope::Login(s.id.clone()),
             "monban demo simulator",
             &clock,
@@ -89,7 +89,7 @@ pub async fn run(
         login_tokens.insert(s.id.to_string(), t);
     }
     let read_token = crate::issue_token(
-        &hub.store,
+        &state.store,
         TokenScope::Read("admin".into()),
         "monban demo",
         &clock,
@@ -100,7 +100,9 @@ pub async fn run(
     let url = format!("http://{listen}");
     // Passkeys are bound to a host name: the dashboard is opened at localhost.
     let (_, enroll) = crate::auth::create_invite(
-        &hub,
+        &state.store,
+        &state.auth,
+        clock.now(),
         crate::store::auth::Owner::User,
         None,
         "demo-admin",
@@ -110,7 +112,7 @@ pub async fn run(
     .await?;
     println!();
     println!("  門番 monban demo — {}", hospital.site_name);
-    println!("  ダッシュボード / Dashboard:  {}", hub.auth().link("/"));
+    println!("  ダッシュボード / Dashboard:  {}", state.auth.link("/"));
     println!("  管理者のパスキー登録 / Register the admin's passkey (once):");
     println!("    {enroll}");
     println!(
@@ -126,7 +128,7 @@ pub async fn run(
     println!("  Stop with Ctrl-C.");
     println!();
 
-    let cancel = hub.shutdown.clone();
+    let cancel = state.shutdown.clone();
     let sim_cancel = cancel.child_token();
     let sim_opts = PlayOptions {
         mqtt_host: "127.0.0.1".into(),
@@ -172,7 +174,7 @@ pub async fn run(
             opts.seed = opts.seed.wrapping_add(day);
         }
     });
-    let result = crate::serve(hub, &config, listener, shutdown).await;
+    let result = crate::serve(state, &config, listener, shutdown).await;
     cancel.cancel();
     let _ = sim.await;
     result

@@ -1,11 +1,12 @@
 //! Connector health as the API and the dashboard show it ([`DoorHealth`]), over the
 //! rules of `monban_core::health`.
 //!
-//! The hub keeps one [`DoorActivity`] per door in memory, updated on every input
+//! The writer keeps one [`DoorActivity`] per door in memory, updated on every input
 //! (events, statuses, heartbeats, dead letters, outages) and rebuilt from the store on
-//! start ([`crate::store::Store::door_activity`]). The rules live in the core: the
-//! heartbeat watchdog (`monban_core::health::watchdog`, which the hub runs once a second
-//! in `Hub::run_watchdog` and whose module doc states the fail-closed decision), the
+//! start (`Store::door_activity`); `Ingest::door_health` reads it. The rules live in the
+//! core: the heartbeat watchdog (`monban_core::health::watchdog`, which the writer runs
+//! with every batch and at least once a second, and whose module doc states the
+//! fail-closed decision), the
 //! blind period of a lost broker session (`monban_core::health::blind_period`), outage
 //! causes by code and why a door is offline (`OfflineReason::of`).
 

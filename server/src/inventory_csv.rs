@@ -1,5 +1,5 @@
-//! The inventory as CSV (issue 4): one table per file, export, import with a preview,
-//! row edits from the dashboard's forms, and the routes that serve them.
+//! The inventory as CSV (issue 4): one table per file, export, and an import checked
+//! into a preview. The routes that serve them are `crate::http::inventory`.
 //!
 //! # Files
 //! `GET /inventory/{table}.csv` for `rooms`, `doors`, `terminals`, `systems`, `people`:
@@ -21,7 +21,7 @@
 //! the rows that would be added, changed and removed and every error with its line,
 //! column and reason (checked field by field and then with `Inventory::new`'s
 //! cross-references). `POST /inventory/pending/{id}/apply` applies it — only when it has no
-//! error — through `Hub::replace_inventory`, recording every row change;
+//! error — through `Ingest::replace_inventory`, recording every row change;
 //! `…/discard` drops it. The forms of the page (`POST /inventory/row/{table}` to add or
 //! change a row, `POST /inventory/remove/{table}` to remove one) go through the same
 //! preview: they build the table's CSV with that one row changed.
@@ -29,14 +29,7 @@
 //! Who made a change is `dashboard` and the remote address when the server knows it
 //! (until sign-in exists, issue 5).
 
-use crate::auth::{ClientAddr, Principal};
-use crate::hub::Hub;
 use crate::store::inventory::InventoryChange;
-use axum::extract::{ConnectInfo, Form, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Router};
 use monban_core::{
     Credential, Door, Inventory, Person, Room, RoomId, Span, System, SystemCategory, SystemId,
     Terminal,
@@ -44,9 +37,7 @@ use monban_core::{
 use monban_core::{DoorId, PersonId, TerminalId};
 use monban_web::pages::inventory::{ImportPreview, RowDiff, RowError};
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
 use std::str::FromStr;
-use std::sync::Arc;
 
 /// The tables, in page order.
 pub const TABLES: [&str; 5] = ["rooms", "doors", "terminals", "systems", "people"];
@@ -132,7 +123,8 @@ pub fn export(inv: &Inventory, table: &str) -> Result<String, String> {
     write_csv(cols, &rows(inv, table))
 }
 
-fn write_csv(cols: &[&str], rows: &[Vec<String>]) -> Result<String, String> {
+/// A table's CSV file from its columns and rows: BOM, header, rows.
+pub fn write_csv(cols: &[&str], rows: &[Vec<String>]) -> Result<String, String> {
     let mut w = crate::csv_out::CsvFile::new();
     w.row(cols).map_err(|e| e.to_string())?;
     for r in rows {
@@ -522,314 +514,6 @@ pub fn parse_import(inv: &Inventory, table: &str, text: &str, id: &str) -> Parse
 }
 
 // ---- routes ---------------------------------------------------------------------------
-
-/// The CSV routes, merged into the hub's application.
-pub fn router(hub: Arc<Hub>) -> Router {
-    Router::new()
-        .route("/inventory/{file}", get(export_csv))
-        .route("/inventory/import", post(import))
-        .route("/inventory/row/{table}", post(edit_row))
-        .route("/inventory/remove/{table}", post(remove_row))
-        .route("/inventory/pending/{id}/apply", post(apply))
-        .route("/inventory/pending/{id}/discard", post(discard))
-        .with_state(hub)
-}
-
-fn failure(status: StatusCode, message: impl Into<String>) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        message.into(),
-    )
-        .into_response()
-}
-
-async fn export_csv(
-    State(hub): State<Arc<Hub>>,
-    principal: Option<Extension<Principal>>,
-    address: Option<Extension<ClientAddr>>,
-    Path(file): Path<String>,
-) -> Response {
-    let Some(table) = file.strip_suffix(".csv") else {
-        return failure(StatusCode::NOT_FOUND, "not found");
-    };
-    match export(&hub.inventory(), table) {
-        Ok(text) => {
-            crate::auth::audit_download(
-                &hub,
-                &(principal, address),
-                &format!("inventory/{table}.csv"),
-                serde_json::json!({"table": table}),
-            )
-            .await;
-            (
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"{table}.csv\""),
-                    ),
-                    (header::CACHE_CONTROL, "no-store".to_string()),
-                ],
-                text,
-            )
-                .into_response()
-        }
-        Err(_) => failure(StatusCode::NOT_FOUND, "no such table"),
-    }
-}
-
-fn page(lang: Option<&str>, query: &str) -> Redirect {
-    let mut url = format!("/inventory?{query}");
-    if lang == Some("en") {
-        url.push_str("&lang=en");
-    }
-    url.push_str("#preview");
-    Redirect::to(&url)
-}
-
-/// Keeps a pending import, records the step in the audit trail and shows its preview.
-#[allow(clippy::too_many_arguments)]
-async fn keep_pending(
-    hub: &Hub,
-    principal: &Principal,
-    address: &str,
-    action: &str,
-    key: Option<&str>,
-    table: &str,
-    csv: &str,
-    lang: Option<&str>,
-) -> Response {
-    if columns(table).is_none() {
-        return failure(StatusCode::NOT_FOUND, "no such table");
-    }
-    let id = crate::tokens::generate().id;
-    match hub
-        .store
-        .put_pending_import(&id, table, csv, hub.now())
-        .await
-    {
-        Ok(()) => {
-            let target = match key {
-                Some(k) => format!("{table}/{k}"),
-                None => table.to_string(),
-            };
-            crate::auth::audit(
-                hub,
-                principal,
-                address,
-                action,
-                &target,
-                serde_json::json!({"stage": "preview", "pending": id, "table": table, "key": key}),
-            )
-            .await;
-            page(lang, &format!("preview={id}")).into_response()
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "inventory: cannot keep the import");
-            failure(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable")
-        }
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct ImportForm {
-    table: String,
-    csv: String,
-    lang: Option<String>,
-}
-
-async fn import(
-    State(hub): State<Arc<Hub>>,
-    Extension(principal): Extension<Principal>,
-    Extension(ClientAddr(address)): Extension<ClientAddr>,
-    Form(f): Form<ImportForm>,
-) -> Response {
-    keep_pending(
-        &hub,
-        &principal,
-        &address,
-        "inventory.import",
-        None,
-        &f.table,
-        &f.csv,
-        f.lang.as_deref(),
-    )
-    .await
-}
-
-/// Adds or changes one row: the table's CSV with that row replaced (or appended).
-async fn edit_row(
-    State(hub): State<Arc<Hub>>,
-    Extension(principal): Extension<Principal>,
-    Extension(ClientAddr(address)): Extension<ClientAddr>,
-    Path(table): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let Some(cols) = columns(&table) else {
-        return failure(StatusCode::NOT_FOUND, "no such table");
-    };
-    let row: Vec<String> = cols
-        .iter()
-        .map(|c| f.get(*c).map(|v| v.trim().to_string()).unwrap_or_default())
-        .collect();
-    let key = row[0].clone();
-    let mut all = rows(&hub.inventory(), &table);
-    match all.iter_mut().find(|r| r[0] == row[0]) {
-        Some(r) => *r = row,
-        None => all.push(row),
-    }
-    match write_csv(cols, &all) {
-        Ok(text) => {
-            keep_pending(
-                &hub,
-                &principal,
-                &address,
-                "inventory.edit",
-                Some(&key),
-                &table,
-                &text,
-                f.get("lang").map(String::as_str),
-            )
-            .await
-        }
-        Err(e) => failure(StatusCode::BAD_REQUEST, e),
-    }
-}
-
-/// Removes one row (by `id`).
-async fn remove_row(
-    State(hub): State<Arc<Hub>>,
-    Extension(principal): Extension<Principal>,
-    Extension(ClientAddr(address)): Extension<ClientAddr>,
-    Path(table): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let Some(cols) = columns(&table) else {
-        return failure(StatusCode::NOT_FOUND, "no such table");
-    };
-    let id = f.get("id").map(String::as_str).unwrap_or("");
-    let mut all = rows(&hub.inventory(), &table);
-    all.retain(|r| r[0] != id);
-    match write_csv(cols, &all) {
-        Ok(text) => {
-            keep_pending(
-                &hub,
-                &principal,
-                &address,
-                "inventory.remove",
-                Some(id),
-                &table,
-                &text,
-                f.get("lang").map(String::as_str),
-            )
-            .await
-        }
-        Err(e) => failure(StatusCode::BAD_REQUEST, e),
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct LangForm {
-    lang: Option<String>,
-}
-
-/// Who changed the inventory, for its change log: the signed-in user's name, then where
-/// from (`kanri (dashboard 10.0.0.5)`).
-fn who(principal: &Principal, headers: &HeaderMap, addr: Option<SocketAddr>) -> String {
-    let forwarded = headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let from = match (addr.map(|a| a.ip().to_string()), forwarded) {
-        (Some(a), _) => format!("dashboard {a}"),
-        (None, Some(f)) => format!("dashboard {f}"),
-        (None, None) => "dashboard".to_string(),
-    };
-    let (_, name) = principal.actor();
-    if name.is_empty() {
-        from
-    } else {
-        format!("{name} ({from})")
-    }
-}
-
-async fn apply(
-    State(hub): State<Arc<Hub>>,
-    Extension(principal): Extension<Principal>,
-    Extension(ClientAddr(address)): Extension<ClientAddr>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    addr: Option<Extension<ConnectInfo<SocketAddr>>>,
-    Form(f): Form<LangForm>,
-) -> Response {
-    let lang = f.lang.as_deref();
-    let pending = match hub.store.pending_import(&id).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return failure(StatusCode::NOT_FOUND, "no such import (already applied?)"),
-        Err(e) => {
-            tracing::warn!(error = %e, "inventory: cannot read the import");
-            return failure(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable");
-        }
-    };
-    let (table, text) = pending;
-    let parsed = parse_import(&hub.inventory(), &table, &text, &id);
-    let Some(new) = parsed.inventory else {
-        // Errors: nothing is applied; the preview shows them.
-        return page(lang, &format!("preview={id}")).into_response();
-    };
-    let who = who(
-        &principal,
-        &headers,
-        addr.map(|Extension(ConnectInfo(a))| a),
-    );
-    if let Err(e) = hub.replace_inventory(new, &parsed.changes, &who).await {
-        tracing::warn!(error = %e, "inventory: cannot apply the import");
-        return failure(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable");
-    }
-    if let Err(e) = hub.store.delete_pending_import(&id).await {
-        tracing::warn!(error = %e, "inventory: cannot forget an applied import");
-    }
-    let changed: Vec<String> = parsed.changes.iter().map(|c| c.key.clone()).collect();
-    crate::auth::audit(
-        &hub,
-        &principal,
-        &address,
-        "inventory.import",
-        &table,
-        serde_json::json!({"stage": "applied", "pending": id, "table": table, "changes": parsed.changes.len(), "keys": changed}),
-    )
-    .await;
-    tracing::info!(
-        table,
-        who,
-        changes = parsed.changes.len(),
-        "inventory edited"
-    );
-    page(lang, &format!("applied={}", parsed.changes.len())).into_response()
-}
-
-async fn discard(
-    State(hub): State<Arc<Hub>>,
-    Extension(principal): Extension<Principal>,
-    Extension(ClientAddr(address)): Extension<ClientAddr>,
-    Path(id): Path<String>,
-    Form(f): Form<LangForm>,
-) -> Response {
-    if let Err(e) = hub.store.delete_pending_import(&id).await {
-        tracing::warn!(error = %e, "inventory: cannot discard an import");
-    }
-    crate::auth::audit(
-        &hub,
-        &principal,
-        &address,
-        "inventory.discard",
-        &id,
-        serde_json::json!({"pending": id}),
-    )
-    .await;
-    page(f.lang.as_deref(), "discarded=1").into_response()
-}
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

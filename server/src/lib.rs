@@ -1,63 +1,67 @@
 //! # monban-server — the hub
 //!
 //! A library with a thin binary (`src/main.rs`): [`run`] takes settings, a bound
-//! listener and a shutdown future, so tests bind port 0 and stop it themselves.
+//! listener and a shutdown future, so tests bind port 0 and stop it themselves. This
+//! file only wires: settings → [`prepare`] (store, ingest, passkey settings:
+//! [`AppState`]) → [`serve`] (connectors, the HTTP application of [`http::app`]).
 //!
 //! # Layout
-//! - [`config`] — `monban.toml`: settings and the inventory, with located errors.
-//! - [`store`] — sqlx storage (SQLite now, portable SQL) and its migrations.
-//! - [`hub`] — the ingest pipeline: store → engine → store → live feed; restore on start.
-//! - [`api`] — the HTTP API of the contract, the error body, health and metrics.
-//! - [`dashboard`] — the data port the Leptos dashboard reads through.
-//! - [`export`] — CSV downloads of a period's compliance and evidence.
-//! - [`generate`] — `monban generate logins`: generated logins through the writer (benchmarks).
-//! - [`csv_out`] — every CSV file the hub writes: BOM, CRLF, formula cells neutralised.
-//! - [`metrics`] — the Prometheus registry.
-//! - [`reports`] — reports over a period from the day rollups, edges counted exactly.
-//! - [`openapi`] — the OpenAPI 3.1 description of the HTTP API (`/api/v1/openapi.json`).
-//! - [`tokens`] — token generation and hashing.
-//! - [`hardening`] — security headers and per-address rate limits on every response.
-//! - [`tls`] — HTTPS on the hub itself (rustls), when `[server] tls_cert` is set.
-//! - [`serving`] — the connection loop: header-read timeout, connection cap, graceful end.
-//! - [`broker`] — the embedded MQTT broker (rumqttd) of the demo.
-//! - [`demo`] — `monban demo`: embedded broker, store, simulators and dashboard.
-//! - [`writer`] — the ingest writer: one task, one transaction per batch (group commit).
+//! The modules depend downwards only (`scripts/module-deps.py` checks it; see
+//! docs/ARCHITECTURE.md):
+//!
+//! - [`http`] — everything axum: the router and [`AppState`], the contract's error body
+//!   (`ApiError`), the gate, the API, ceremonies, forms, CSV downloads, the dashboard's
+//!   data port, hardening, serving and TLS.
+//! - services, under `http`:
+//!   - [`ingest`] — the writer's handle, its read views (engine, inventory, door
+//!     activity, live feed) and the connectors' states; the connectors' `DoorSink`.
+//!   - [`writer`] — the ingest writer: one task, one transaction per batch (group commit).
+//!   - [`auth`] — users: passkey settings and ceremonies in flight, sessions, the route
+//!     policy, the audit trail, invites.
+//!   - [`step_up`] — step-ups: create, verify while pending, vouch for a login.
+//!   - [`reports`] — compliance and counts over a period from the day rollups.
+//!   - [`health`] — door health as the API and the dashboard show it.
+//!   - [`inventory_csv`] — the inventory as CSV: export, import with a preview.
+//! - [`store`] — sqlx storage (SQLite or PostgreSQL, portable SQL) and its migrations:
+//!   SQL only, over `monban-core`'s types.
+//! - leaves: [`config`] (`monban.toml`), [`clock`], [`metrics`] (the Prometheus
+//!   registry), [`tokens`] (API tokens), [`csv_out`] (every CSV the hub writes).
+//! - commands: [`demo`] (`monban demo`), [`broker`] (the embedded MQTT broker),
+//!   [`generate`] (`monban generate logins`).
 
-pub mod api;
 pub mod auth;
 pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod csv_out;
-pub mod dashboard;
 pub mod demo;
-pub mod export;
 pub mod generate;
-pub mod hardening;
 pub mod health;
-pub mod hub;
-pub mod hub_inventory;
+pub mod http;
+pub mod ingest;
 pub mod inventory_csv;
 pub mod metrics;
-pub mod openapi;
 pub mod reports;
-pub mod serving;
+pub mod step_up;
 pub mod store;
-pub mod tls;
 pub mod tokens;
 pub mod writer;
 
+pub use http::AppState;
+
+use crate::auth::Auth;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::hub::Hub;
+use crate::http::{hardening, serving, tls, Site};
+use crate::ingest::{Ingest, IngestSettings};
 use crate::store::{Store, TokenScope};
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 /// A digest of the inventory part of a configuration, so an unchanged file is not
 /// re-imported.
@@ -91,24 +95,36 @@ pub async fn open_store(config: &Config, source: &str, clock: &Clock) -> anyhow:
     Ok(store)
 }
 
-/// Opens the store and builds the hub, restoring its state.
-pub async fn prepare(config: &Config, source: &str, clock: Clock) -> anyhow::Result<Arc<Hub>> {
+/// Opens the store, starts ingest (restoring the engine's state) and reads the passkey
+/// settings: what [`serve`] runs.
+pub async fn prepare(config: &Config, source: &str, clock: Clock) -> anyhow::Result<AppState> {
     let store = open_store(config, source, &clock).await?;
-    let modbus_doors: Vec<_> = config.modbus.iter().map(|m| m.door.clone()).collect();
-    let hub = Hub::start(
-        store,
-        config.server.grace,
-        &modbus_doors,
-        config.heartbeat_timeouts.clone(),
-        clock,
-    )
-    .await?;
-    hub.set_auth(auth::Auth::new(
+    let settings = IngestSettings {
+        grace: config.server.grace,
+        modbus_doors: config.modbus.iter().map(|m| m.door.clone()).collect(),
+        heartbeat_timeouts: config.heartbeat_timeouts.clone(),
+    };
+    let ingest = Ingest::start(store.clone(), settings, clock.clone()).await?;
+    let auth = Auth::new(
         &config.auth,
         config.server.listen.port(),
         config.server.tls_enabled(),
-    )?);
-    Ok(hub)
+    )?;
+    let (id, name) = ingest.site();
+    let site = Site {
+        id: id.clone(),
+        name: name.to_string(),
+        offset: monban_core::SiteOffset::default(),
+    };
+    Ok(AppState {
+        store,
+        clock,
+        metrics: ingest.metrics().clone(),
+        ingest,
+        auth: Arc::new(auth),
+        site,
+        shutdown: CancellationToken::new(),
+    })
 }
 
 /// Issues a token and returns its text (shown once; only the hash is stored).
@@ -118,65 +134,13 @@ pub async fn issue_token(
     label: &str,
     clock: &Clock,
 ) -> anyhow::Result<String> {
-    let t = tokens::generate();
-    store
-        .insert_token(&t.id, &t.hash, &scope, label, clock.now())
-        .await?;
-    Ok(t.text)
-}
-
-/// Where the dashboard's compiled front end (`pkg/monban_web.js`, `.wasm`, `.css`) is:
-/// `$MONBAN_SITE_ROOT`, else `site/` next to the executable's directory
-/// (`target/site` for `target/debug/monban`), else `./target/site`.
-pub fn site_root() -> PathBuf {
-    if let Some(p) = std::env::var_os("MONBAN_SITE_ROOT") {
-        return PathBuf::from(p);
-    }
-    if let Some(dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().and_then(|d| d.parent()).map(|d| d.join("site")))
-    {
-        if dir.join("pkg").exists() {
-            return dir;
-        }
-    }
-    PathBuf::from("target/site")
-}
-
-/// Builds the whole HTTP application: API, dashboard, JSON errors for unknown routes,
-/// wrapped in `hardening` (rate limits, then security headers on every response).
-pub fn app(hub: Arc<Hub>, hardening: &hardening::Hardening) -> axum::Router {
-    let root = site_root();
-    if !root.join("pkg").join("monban_web.js").exists() {
-        tracing::warn!(site_root = %root.display(), "dashboard front end not built: pages render without live updates (run scripts/build-web.sh)");
-    }
-    let source: Arc<dyn monban_web::DashboardSource> = Arc::new(dashboard::HubSource(hub.clone()));
-    let router = api::router(hub.clone())
-        .merge(export::router(hub.clone()))
-        .merge(inventory_csv::router(hub.clone()))
-        .merge(auth::ceremony::router(hub.clone()))
-        .merge(auth::step_up::router(hub.clone()))
-        .merge(auth::forms::router(hub.clone()))
-        .merge(openapi::router())
-        .merge(monban_web::dashboard_router(source, root))
-        // Every route passes the gate (auth::session): who, which role, CSRF. Unknown
-        // paths fall through to the 404 below without it.
-        .route_layer(axum::middleware::from_fn_with_state(
-            hub,
-            auth::session::authorize,
-        ))
-        .fallback(api::not_found)
-        .layer(axum::middleware::from_fn(api::method_not_allowed))
-        // `hardening::limit_body` bounds every body (64 KiB, the inventory import 4 MiB);
-        // the extractors' own 2 MiB default would cut the import short.
-        .layer(axum::extract::DefaultBodyLimit::disable());
-    hardening.apply(router)
+    Ok(tokens::issue(store, scope, label, clock.now()).await?)
 }
 
 /// Runs a prepared hub until `shutdown` resolves: connectors, finaliser, HTTP server.
 /// Returns after everything has stopped and the store is closed.
 pub async fn serve(
-    hub: Arc<Hub>,
+    state: AppState,
     config: &Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -194,11 +158,13 @@ pub async fn serve(
         .as_ref()
         .map(|m| mqtt_settings(m, config))
         .transpose()?;
-    let cancel = hub.shutdown.clone();
+    let cancel = state.shutdown.clone();
+    let ingest = state.ingest.clone();
+    let store = state.store.clone();
     let mut tasks = tokio::task::JoinSet::new();
-    tasks.spawn(hub.clone().run_marks(cancel.child_token()));
+    tasks.spawn(ingest.clone().run_marks(cancel.child_token()));
     if let Some(settings) = mqtt {
-        let sink: Arc<dyn monban_connectors::DoorSink> = hub.clone();
+        let sink: Arc<dyn monban_connectors::DoorSink> = ingest.clone();
         let c = cancel.child_token();
         tasks.spawn(async move {
             if let Err(e) = monban_connectors::mqtt::run(settings, sink, c).await {
@@ -215,7 +181,7 @@ pub async fn serve(
         );
         device.held_open_after = m.held_open.as_std();
         device.timeout = m.timeout.as_std();
-        let sink: Arc<dyn monban_connectors::DoorSink> = hub.clone();
+        let sink: Arc<dyn monban_connectors::DoorSink> = ingest.clone();
         tasks.spawn(monban_connectors::modbus::run(
             device,
             sink,
@@ -223,7 +189,7 @@ pub async fn serve(
         ));
     }
     if config.mqtt.is_some() {
-        wait_for_mqtt(&hub).await;
+        wait_for_mqtt(&ingest).await;
     }
     let addr = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -240,7 +206,7 @@ pub async fn serve(
     // Every request carries its peer's address (`ConnectInfo`): inventory edits record
     // who made them, and the rate limits count per client address. `serving` bounds
     // connections and the time to send headers.
-    let router = app(hub.clone(), &hardening::Hardening::from_config(config));
+    let router = http::app(state, &hardening::Hardening::from_config(config));
     let limits = serving::Limits::from_config(&config.limits);
     match tls {
         None => serving::serve(listener, router, limits, stop).await,
@@ -259,8 +225,8 @@ pub async fn serve(
     }
     // Last the writer: it stores what the connectors and handlers sent before they
     // stopped, then the store closes.
-    hub.stop_writer().await;
-    hub.store.close().await;
+    ingest.stop_writer().await;
+    store.close().await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -310,11 +276,11 @@ fn mqtt_settings(
 /// Waits (at most [`MQTT_START_WAIT`]) until the MQTT connector has its subscriptions,
 /// so that a client that sees `/healthz` answer can publish without losing a message on
 /// a first connection (the broker only queues for a session once it has subscriptions).
-async fn wait_for_mqtt(hub: &Hub) {
+async fn wait_for_mqtt(ingest: &Ingest) {
     let deadline = tokio::time::Instant::now() + MQTT_START_WAIT;
     loop {
         if matches!(
-            hub.connector_states().get("mqtt"),
+            ingest.connector_states().get("mqtt"),
             Some(monban_connectors::ConnectorState::Connected)
         ) {
             return;
@@ -338,8 +304,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let hub = prepare(&config, "monban.toml", Clock::system()).await?;
-    serve(hub, &config, listener, shutdown).await
+    let state = prepare(&config, "monban.toml", Clock::system()).await?;
+    serve(state, &config, listener, shutdown).await
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -216,7 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             if let Some(files) = &config.server.tls {
-                if let Err(e) = monban_server::tls::server_config(files) {
+                if let Err(e) = monban_server::http::tls::server_config(files) {
                     eprintln!("monban: {e:#}");
                     return Ok(ExitCode::from(2));
                 }

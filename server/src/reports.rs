@@ -8,7 +8,7 @@
 
 use crate::store::{Result, Store};
 use monban_core::period::{DaySplit, Period, SiteDay, SiteOffset};
-use monban_core::{LoginCounts, Reason};
+use monban_core::{Inventory, LoginCounts, Reason, SystemCompliance};
 use std::collections::BTreeMap;
 
 /// The whole days of a split as rollup day numbers, and its partial edges.
@@ -40,6 +40,24 @@ pub async fn counts(
         }
     }
     Ok(out)
+}
+
+/// Every system of `inventory` with its compliance over `period` (CONTRACT §8: the rows
+/// of `GET /api/v1/compliance`, the overview, the system page and the exports).
+pub async fn compliance(
+    store: &Store,
+    inventory: &Inventory,
+    period: Period,
+    offset: SiteOffset,
+) -> Result<Vec<SystemCompliance>> {
+    let by_system = counts(store, period, None, offset).await?;
+    Ok(inventory
+        .systems()
+        .iter()
+        .map(|s| {
+            SystemCompliance::new(s, by_system.get(s.id.as_str()).copied().unwrap_or_default())
+        })
+        .collect())
 }
 
 /// Login counts per (system, site day) over `period`.

@@ -5,7 +5,9 @@
 //! revocations, the secret is 32 random bytes in base64url. Lookup is by the hash of the
 //! whole string, so a guess costs a full SHA-256 preimage.
 
+use crate::store::{Store, StoreError, TokenScope};
 use base64::Engine as _;
+use monban_core::Timestamp;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -36,6 +38,20 @@ pub fn generate() -> NewToken {
 
 pub fn hash(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Issues a token for `scope` and returns its text (shown once; only the hash is stored).
+pub async fn issue(
+    store: &Store,
+    scope: TokenScope,
+    label: &str,
+    now: Timestamp,
+) -> Result<String, StoreError> {
+    let t = generate();
+    store
+        .insert_token(&t.id, &t.hash, &scope, label, now)
+        .await?;
+    Ok(t.text)
 }
 
 #[cfg(test)]

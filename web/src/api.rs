@@ -7,6 +7,9 @@
 //! `/api/dash/`.
 //!
 //! Every server function answers in JSON through [`TextJson`] (`output = TextJson`).
+//!
+//! The server's data sources (`crate::DashboardSource`) fail with a [`SourceError`]; a
+//! server function logs it and answers the browser with a [`DashError`].
 
 use std::fmt;
 
@@ -51,6 +54,38 @@ impl FromServerFnError for DashError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         DashError::Transport(value.to_string())
+    }
+}
+
+/// Why a data source (the hub's `DashboardSource`) could not answer: the error type of
+/// every page's source trait. Its text is for the server's log, except for
+/// [`SourceError::Invalid`], which a page shows next to its form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceError {
+    /// The hub could not read what the page needs (the store is unreachable, …).
+    Unavailable(String),
+    /// What the page names does not exist.
+    NotFound(String),
+    /// What the page was asked is not valid (a period that does not parse).
+    Invalid(String),
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceError::Unavailable(m) | SourceError::NotFound(m) | SourceError::Invalid(m) => {
+                f.write_str(m)
+            }
+        }
+    }
+}
+
+impl std::error::Error for SourceError {}
+
+/// A message without a kind: the data could not be read.
+impl From<&str> for SourceError {
+    fn from(message: &str) -> SourceError {
+        SourceError::Unavailable(message.to_string())
     }
 }
 

@@ -74,17 +74,31 @@ impl fmt::Display for Role {
     }
 }
 
+/// A role name that is none of the four.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownRole(pub String);
+
+impl fmt::Display for UnknownRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown role {:?}: use admin, officer, facilities or auditor",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownRole {}
+
 impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Role, String> {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Role, UnknownRole> {
         match s {
             "admin" => Ok(Role::Admin),
             "officer" => Ok(Role::Officer),
             "facilities" => Ok(Role::Facilities),
             "auditor" => Ok(Role::Auditor),
-            other => Err(format!(
-                "unknown role {other:?}: use admin, officer, facilities or auditor"
-            )),
+            other => Err(UnknownRole(other.to_string())),
         }
     }
 }

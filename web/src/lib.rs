@@ -62,7 +62,7 @@ pub use ssr::{dashboard_router, leptos_options, shell};
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
 pub trait OverviewSource: Send + Sync + 'static {
-    async fn overview(&self) -> Result<Overview, String>;
+    async fn overview(&self) -> Result<Overview, crate::api::SourceError>;
 }
 
 /// Where the dashboard gets its data: one trait per page, implemented by the server over

@@ -10,11 +10,11 @@ use tower::ServiceExt;
 
 use crate::{dashboard_router, DoorRow, LoginRow, Overview, SystemRow};
 
-struct Fake(Result<Overview, String>);
+struct Fake(Result<Overview, crate::api::SourceError>);
 
 #[async_trait::async_trait]
 impl crate::OverviewSource for Fake {
-    async fn overview(&self) -> Result<Overview, String> {
+    async fn overview(&self) -> Result<Overview, crate::api::SourceError> {
         self.0.clone()
     }
 }
@@ -25,7 +25,7 @@ impl crate::pages::system::SystemSource for Fake {
         _: String,
         _: Option<String>,
         _: Option<String>,
-    ) -> Result<crate::pages::system::SystemLookup, String> {
+    ) -> Result<crate::pages::system::SystemLookup, crate::api::SourceError> {
         Ok(crate::pages::system::SystemLookup::NotFound)
     }
 }
@@ -34,13 +34,13 @@ impl crate::pages::evidence::EvidenceSource for Fake {
     async fn login_evidence(
         &self,
         _: String,
-    ) -> Result<Option<crate::pages::evidence::LoginEvidence>, String> {
+    ) -> Result<Option<crate::pages::evidence::LoginEvidence>, crate::api::SourceError> {
         Ok(None)
     }
 }
 #[async_trait::async_trait]
 impl crate::pages::rooms::RoomsSource for Fake {
-    async fn rooms(&self) -> Result<crate::pages::rooms::RoomsView, String> {
+    async fn rooms(&self) -> Result<crate::pages::rooms::RoomsView, crate::api::SourceError> {
         Err("fake".into())
     }
 }
@@ -49,7 +49,7 @@ impl crate::pages::inventory::InventorySource for Fake {
     async fn inventory(
         &self,
         _: Option<String>,
-    ) -> Result<crate::pages::inventory::InventoryView, String> {
+    ) -> Result<crate::pages::inventory::InventoryView, crate::api::SourceError> {
         Err("fake".into())
     }
 }
@@ -58,7 +58,7 @@ impl crate::pages::dead_letters::DeadLettersSource for Fake {
     async fn dead_letters(
         &self,
         _: Option<String>,
-    ) -> Result<Vec<crate::pages::dead_letters::DeadLetterRow>, String> {
+    ) -> Result<Vec<crate::pages::dead_letters::DeadLetterRow>, crate::api::SourceError> {
         Ok(Vec::new())
     }
 }
@@ -70,10 +70,8 @@ impl crate::pages::export::ExportSource for Fake {
         _: Option<String>,
         _: monban_core::SiteOffset,
         _: usize,
-    ) -> Result<crate::pages::export::ExportData, crate::pages::export::ExportError> {
-        Err(crate::pages::export::ExportError::Unavailable(
-            "fake".into(),
-        ))
+    ) -> Result<crate::pages::export::ExportData, crate::api::SourceError> {
+        Err(crate::api::SourceError::Unavailable("fake".into()))
     }
 }
 // The account pages' sources keep their defaults ("not available").
@@ -200,7 +198,10 @@ async fn get(router: axum::Router, uri: &str) -> (StatusCode, Option<String>, St
     (status, cache, String::from_utf8_lossy(&body).into_owned())
 }
 
-fn router_with(source: Result<Overview, String>, site_root: &std::path::Path) -> axum::Router {
+fn router_with(
+    source: Result<Overview, crate::api::SourceError>,
+    site_root: &std::path::Path,
+) -> axum::Router {
     dashboard_router(Arc::new(Fake(source)), site_root.to_path_buf())
 }
 

@@ -1,33 +1,28 @@
-//! Hub users: passkeys only (webauthn-rs), roles, sessions, CSRF, the audit trail and
-//! the step-up API through which a system without 二要素認証 asks the hub to verify a
-//! person's passkey at login time.
+//! Hub users, as a service: passkeys only (webauthn-rs), roles, sessions, the audit
+//! trail and invites. No HTTP here: the gate, the ceremonies' endpoints and the forms
+//! that use this are in `crate::http` (`gate`, `ceremony`, `forms`).
 //!
+//! # Layout
+//! - this module — [`Auth`]: the passkey settings and the ceremonies in flight (in
+//!   memory), the session's one-time flashes, who is asking ([`Principal`],
+//!   [`ClientAddr`]), the audit trail ([`audit`], [`record`]) and invites.
 //! - [`policy`] — which route needs which permission (one table, closed by default).
-//! - [`session`] — the middleware: session cookie or read token → principal, role check,
-//!   CSRF check, idle and absolute expiry.
-//! - [`ceremony`] — the WebAuthn ceremonies: enrollment by invite, sign-in, more
-//!   passkeys, step-up verification.
-//! - [`step_up`] — the step-up API of systems (`/api/v1/step-up`).
-//! - [`forms`] — the state-changing form posts of the account, users, tokens and people
-//!   pages.
-//! - [`store`] — users, passkeys, invites, sessions, audit, step-ups in the store.
-//! - [`source`] — the data of those pages for the dashboard.
+//! - [`session`] — sessions: the cookie, starting one, the live session a cookie names
+//!   (idle and absolute expiry, disabled users).
+//!
+//! Users, passkeys, invites, sessions, the audit trail and step-ups are stored by
+//! `crate::store::auth`.
 //!
 //! No password exists anywhere: a user is created by a one-time invite link (the first
 //! admin's by `monban user invite`), signs in with a passkey, and one who lost every
 //! passkey needs a new invite.
 
-pub mod ceremony;
-pub mod forms;
 pub mod policy;
 pub mod session;
-pub mod source;
-pub mod step_up;
 
 use crate::config::AuthSettings;
-use crate::hub::Hub;
 use crate::store::auth::{InviteRow, NewAudit, Owner, UserRow};
-use crate::store::TokenRow;
+use crate::store::{Store, StoreError, TokenRow};
 use base64::Engine as _;
 use monban_core::Timestamp;
 use rand::RngCore;
@@ -46,7 +41,7 @@ const CEREMONY_TTL_MS: i64 = 5 * 60 * 1000;
 /// A ceremony between its start and its finish, kept in memory.
 // A few of these live for at most five minutes each; their size does not matter.
 #[allow(clippy::large_enum_variant)]
-pub(crate) enum Pending {
+pub enum Pending {
     /// Enrollment through an invite.
     Enroll {
         invite: InviteRow,
@@ -168,7 +163,7 @@ impl Auth {
     }
 
     /// Keeps a started ceremony; returns its id for the finish request.
-    pub(crate) fn remember(&self, p: Pending, now: Timestamp) -> String {
+    pub fn remember(&self, p: Pending, now: Timestamp) -> String {
         let id = secret(16);
         if let Ok(mut map) = self.pending.lock() {
             map.retain(|_, (_, at)| now.as_millis() - *at < CEREMONY_TTL_MS);
@@ -214,7 +209,7 @@ impl Auth {
     }
 
     /// Takes a started ceremony (once), if it has not expired.
-    pub(crate) fn take(&self, id: &str, now: Timestamp) -> Option<Pending> {
+    pub fn take(&self, id: &str, now: Timestamp) -> Option<Pending> {
         let mut map = self.pending.lock().ok()?;
         let (p, at) = map.remove(id)?;
         (now.as_millis() - at < CEREMONY_TTL_MS).then_some(p)
@@ -280,7 +275,8 @@ pub struct ClientAddr(pub String);
 /// Appends to the audit trail; a failure is logged, never hidden: the caller's action
 /// has happened, and the log line says that its audit record is missing.
 pub async fn audit(
-    hub: &Hub,
+    store: &Store,
+    now: Timestamp,
     principal: &Principal,
     address: &str,
     action: &str,
@@ -288,33 +284,24 @@ pub async fn audit(
     detail: Value,
 ) {
     let (actor, actor_name) = principal.actor();
-    record(hub, &actor, &actor_name, address, action, target, detail).await;
+    record(
+        store,
+        now,
+        (&actor, &actor_name),
+        address,
+        action,
+        target,
+        detail,
+    )
+    .await;
 }
 
-/// Who asked, from where: the gate's request extensions (absent when a router is called
-/// without the gate, in tests).
-pub type Asker = (
-    Option<axum::Extension<Principal>>,
-    Option<axum::Extension<ClientAddr>>,
-);
-
-/// Records a download of evidence (a CSV file: `file`, with its period in `detail`) as
-/// `export.download`: who took which evidence out of the hub is evidence too.
-pub async fn audit_download(hub: &Hub, asker: &Asker, file: &str, detail: Value) {
-    let principal = asker
-        .0
-        .as_ref()
-        .map(|p| p.0.clone())
-        .unwrap_or(Principal::Anonymous);
-    let address = asker.1.as_ref().map(|a| a.0 .0.clone()).unwrap_or_default();
-    audit(hub, &principal, &address, "export.download", file, detail).await;
-}
-
-/// [`audit`] with an explicit actor (the command line, a ceremony before sign-in).
+/// [`audit`] with an explicit actor `(actor, actor_name)` (the command line, a ceremony
+/// before sign-in, a token).
 pub async fn record(
-    hub: &Hub,
-    actor: &str,
-    actor_name: &str,
+    store: &Store,
+    now: Timestamp,
+    (actor, actor_name): (&str, &str),
     address: &str,
     action: &str,
     target: &str,
@@ -328,9 +315,31 @@ pub async fn record(
         detail,
         address,
     };
-    if let Err(e) = hub.store.append_audit(&line, hub.now()).await {
+    if let Err(e) = store.append_audit(&line, now).await {
         tracing::error!(error = %e, action, target, actor, "could not write the audit trail");
     }
+}
+
+/// The invite an enrollment link's `token` names, if it can be used now; else why not
+/// (`unknown`, `used`, `expired`, `awaiting_approval`), for the page and the audit trail.
+pub async fn usable_invite(
+    store: &Store,
+    token: &str,
+    now: Timestamp,
+) -> Result<Result<InviteRow, &'static str>, StoreError> {
+    let Some(invite) = store.invite_by_hash(&digest(token)).await? else {
+        return Ok(Err("unknown"));
+    };
+    if invite.used_at.is_some() {
+        return Ok(Err("used"));
+    }
+    if invite.expires_at <= now {
+        return Ok(Err("expired"));
+    }
+    if invite.approved_by.is_none() {
+        return Ok(Err("awaiting_approval"));
+    }
+    Ok(Ok(invite))
 }
 
 /// Creates an invite and returns `(invite, link)`; the link's secret is shown once.
@@ -339,18 +348,21 @@ pub async fn record(
 /// second officer or admin to approve it before it works: whoever can map an account to
 /// a person must not alone be able to register that person's passkey, or one officer
 /// could make any password login `direct_2fa`.
+#[allow(clippy::too_many_arguments)]
 pub async fn create_invite(
-    hub: &Hub,
+    store: &Store,
+    auth: &Auth,
+    now: Timestamp,
     kind: Owner,
     subject: Option<String>,
     name: &str,
     role: Option<monban_web::auth::Role>,
     created_by: &str,
-) -> Result<(InviteRow, String), crate::store::StoreError> {
+) -> Result<(InviteRow, String), StoreError> {
     new_invite(
-        &hub.store,
-        &hub.auth(),
-        hub.now(),
+        store,
+        auth,
+        now,
         kind,
         subject,
         name,
@@ -361,11 +373,11 @@ pub async fn create_invite(
     .await
 }
 
-/// [`create_invite`] without a running hub (the command line, whose invites are
+/// [`create_invite`] with its approval given (the command line, whose invites are
 /// approved by `cli`: whoever runs it holds the hub's machine).
 #[allow(clippy::too_many_arguments)]
 pub async fn new_invite(
-    store: &crate::store::Store,
+    store: &Store,
     auth: &Auth,
     now: Timestamp,
     kind: Owner,
@@ -374,7 +386,7 @@ pub async fn new_invite(
     role: Option<monban_web::auth::Role>,
     created_by: &str,
     approved_by: Option<&str>,
-) -> Result<(InviteRow, String), crate::store::StoreError> {
+) -> Result<(InviteRow, String), StoreError> {
     let token = secret(24);
     let invite = InviteRow {
         id: format!("inv-{}", &digest(&token)[..12]),

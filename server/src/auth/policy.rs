@@ -1,6 +1,6 @@
 //! Which routes need what: one table for every route and server function of the hub.
 //!
-//! The session middleware ([`super::session::authorize`]) asks [`access`] for each
+//! The gate (`crate::http::gate::authorize`) asks [`access`] for each
 //! request before any handler runs. A route missing from the table needs
 //! [`Permission::ManageUsers`] (that is, admin): new routes are closed until someone
 //! decides who may use them.

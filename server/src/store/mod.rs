@@ -10,6 +10,20 @@
 //! SQLite runs in WAL mode with `synchronous=FULL` and foreign keys on, so an event the
 //! hub has acknowledged survives a killed process and a power cut; PostgreSQL commits
 //! durably by default. Either way a write is acknowledged only after its commit.
+//!
+//! SQL lives here and nowhere else: the services above read and write through the
+//! methods of [`Store`] and of the writer's transaction ([`batch::WriteTx`]), in
+//! `monban-core`'s types. This module depends on nothing of the crate but `config`'s
+//! URL check.
+//!
+//! # Layout
+//! - this module — [`Store`]: opening and migrating, the inventory, door events,
+//!   statuses, outages, logins and verdicts, door health, dead letters, tokens; the
+//!   row helpers the other files share.
+//! - [`batch`] — the writer's transaction: multi-row statements for one batch.
+//! - [`rollups`] — the day rollups (`login_days`, `reason_days`) and their rebuild.
+//! - [`inventory`] — the dashboard's inventory edits, their change log, pending imports.
+//! - [`auth`] — users, passkeys, invites, sessions, the audit trail, step-ups.
 
 use monban_connectors::{DeadLetter, Ingested};
 use monban_core::health::{DoorActivity, OutageCause, WATCHDOG};

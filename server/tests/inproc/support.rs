@@ -10,8 +10,8 @@
 use monban_core::Timestamp;
 use monban_server::clock::Clock;
 use monban_server::config::Config;
-use monban_server::hub::Hub;
 use monban_server::store::{Store, TokenScope};
+use monban_server::AppState;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -195,7 +195,7 @@ impl Backend {
 /// The hub, running in this test's process.
 pub struct TestHub {
     pub url: String,
-    pub hub: Arc<Hub>,
+    pub state: AppState,
     pub clock: TestClock,
     pub login_token: String,
     pub door_token: String,
@@ -238,11 +238,11 @@ impl TestHub {
                 .try_init();
         }
         let config = config(dir.path(), database, grace);
-        let hub = monban_server::prepare(&config, "test", clock.clock())
+        let state = monban_server::prepare(&config, "test", clock.clock())
             .await
             .unwrap();
         let issue = |scope: TokenScope| {
-            let store = hub.store.clone();
+            let store = state.store.clone();
             let c = clock.clock();
             async move {
                 monban_server::issue_token(&store, scope, "test", &c)
@@ -260,9 +260,9 @@ impl TestHub {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn({
-            let hub = hub.clone();
+            let state = state.clone();
             async move {
-                monban_server::serve(hub, &config, listener, async move {
+                monban_server::serve(state, &config, listener, async move {
                     let _ = stopped.await;
                 })
                 .await
@@ -270,7 +270,7 @@ impl TestHub {
         });
         TestHub {
             url,
-            hub,
+            state,
             clock,
             login_token,
             door_token,
@@ -283,13 +283,13 @@ impl TestHub {
     }
 
     pub fn store(&self) -> &Store {
-        &self.hub.store
+        &self.state.store
     }
 
     /// A login-ingest token for another system.
     pub async fn token_for(&self, system: &str) -> String {
         monban_server::issue_token(
-            &self.hub.store,
+            &self.state.store,
             TokenScope::Login(monban_core::SystemId::parse(system).unwrap()),
             "test",
             &self.clock.clock(),

@@ -2,7 +2,7 @@
 //! sign-ins, sign-out. Also the pieces the other account pages share: the one-time
 //! [`Flash`] message, [`PasskeyView`], the hidden form fields and date formatting.
 //!
-//! Every change is a plain HTML form posted to the hub (`monban_server::auth::forms`)
+//! Every change is a plain HTML form posted to the hub (`monban_server::http::forms`)
 //! with the session's `_csrf`, answered by a redirect back here (post/redirect/get); the
 //! result is shown once as the session's flash. Adding a passkey is a WebAuthn ceremony
 //! run by `/pkg/passkey.js` (button `data-passkey="add"` with `data-csrf`).
@@ -76,7 +76,7 @@ pub trait FlashSource: Send + Sync + 'static {
 #[async_trait::async_trait]
 pub trait AccountSource: Send + Sync + 'static {
     /// The user's account; `flash` and `csrf` are filled by the server function.
-    async fn account(&self, _user_id: String) -> Result<AccountView, String> {
+    async fn account(&self, _user_id: String) -> Result<AccountView, crate::api::SourceError> {
         Err("the account page is not available".into())
     }
 }
@@ -113,7 +113,7 @@ pub(crate) async fn take_flash(
 
 /// Logs a source failure and hides its detail from the browser (server only).
 #[cfg(feature = "ssr")]
-pub(crate) fn unavailable(page: &'static str) -> impl Fn(String) -> DashError {
+pub(crate) fn unavailable(page: &'static str) -> impl Fn(crate::api::SourceError) -> DashError {
     move |message| {
         tracing::warn!(error = %message, page, "dashboard: page data failed");
         DashError::Unavailable

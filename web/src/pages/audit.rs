@@ -1,7 +1,7 @@
 //! The audit trail (`/audit`, admin and auditor): who did what, when, from where —
 //! newest first, 100 per page (`?before=<seq>` for older ones), filtered by action
 //! prefix (`?action=signin`), and the CSV export `GET /audit.csv?from=&to=` (served by
-//! the hub, `monban_server::auth::forms`).
+//! the hub, `monban_server::http::forms`).
 //!
 //! Test ids: `audit-table`, `audit-row` (`data-seq`, `data-action`), `audit-older`,
 //! `audit-filter`, `audit-csv`.
@@ -54,7 +54,7 @@ pub trait AuditSource: Send + Sync + 'static {
         _limit: i64,
         _before: Option<i64>,
         _action: Option<String>,
-    ) -> Result<Vec<AuditView>, String> {
+    ) -> Result<Vec<AuditView>, crate::api::SourceError> {
         Err("the audit trail is not available".into())
     }
 }

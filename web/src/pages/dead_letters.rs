@@ -49,7 +49,10 @@ pub struct DeadLetterRow {
 #[async_trait::async_trait]
 pub trait DeadLettersSource: Send + Sync + 'static {
     /// The newest dead letters (as `GET /api/v1/dead-letters`), only `source`'s when given.
-    async fn dead_letters(&self, source: Option<String>) -> Result<Vec<DeadLetterRow>, String>;
+    async fn dead_letters(
+        &self,
+        source: Option<String>,
+    ) -> Result<Vec<DeadLetterRow>, crate::api::SourceError>;
 }
 
 /// The dead letters, newest first, optionally of one source.

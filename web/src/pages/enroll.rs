@@ -40,7 +40,7 @@ pub enum InviteLookup {
 #[async_trait::async_trait]
 pub trait EnrollSource: Send + Sync + 'static {
     /// The invite behind a link's token.
-    async fn invite(&self, _token: String) -> Result<InviteLookup, String> {
+    async fn invite(&self, _token: String) -> Result<InviteLookup, crate::api::SourceError> {
         Err("enrollment is not available".into())
     }
 }

@@ -113,7 +113,10 @@ pub struct StepUpInfo {
 #[async_trait::async_trait]
 pub trait EvidenceSource: Send + Sync + 'static {
     /// The login with its evidence and history; `None` for an unknown event_id.
-    async fn login_evidence(&self, event_id: String) -> Result<Option<LoginEvidence>, String>;
+    async fn login_evidence(
+        &self,
+        event_id: String,
+    ) -> Result<Option<LoginEvidence>, crate::api::SourceError>;
 }
 
 /// One login's evidence; `None` (and status 404 on the page) when there is no such login.

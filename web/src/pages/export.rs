@@ -7,7 +7,7 @@
 //! now, like `GET /api/v1/compliance` (`monban_core::Period::parse`). The offset is
 //! `+09:00` (JST) unless `?tz=` says otherwise (`monban_core::SiteOffset::parse`).
 //!
-//! The CSV files are served by the hub (`server/src/export.rs`):
+//! The CSV files are served by the hub (`server/src/http/export.rs`):
 //! `GET /export/compliance.csv?from=&to=` and `GET /export/evidence.csv?from=&to=`
 //! (same parameters), UTF-8 with a BOM so Excel reads Japanese, RFC 4180 quoting. Like the
 //! dashboard they need no sign-in yet; issue 5 puts both behind the dashboard's session.
@@ -84,24 +84,16 @@ pub struct ExportData {
 #[async_trait::async_trait]
 pub trait ExportSource: Send + Sync + 'static {
     /// Compliance and up to `limit` logins for the period (`from`/`to` as the query has
-    /// them, parsed with `monban_core::Period::parse` at `offset`). `Err` carries a
-    /// message for the officer when the period does not parse.
+    /// them, parsed with `monban_core::Period::parse` at `offset`). A period that does
+    /// not parse is [`SourceError::Invalid`](crate::api::SourceError::Invalid), with a
+    /// message for the officer.
     async fn export(
         &self,
         from: Option<String>,
         to: Option<String>,
         offset: SiteOffset,
         limit: usize,
-    ) -> Result<ExportData, ExportError>;
-}
-
-/// Why the export could not be built.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ExportError {
-    /// The period does not parse (shown to the officer).
-    Period(String),
-    /// The data source failed.
-    Unavailable(String),
+    ) -> Result<ExportData, crate::api::SourceError>;
 }
 
 /// The period's compliance and evidence (`offset` in seconds east of UTC). A bad period
@@ -129,7 +121,7 @@ pub async fn get_export(
     };
     match data.export(from, to, offset, PAGE_LOGINS).await {
         Ok(d) => Ok(Ok(d)),
-        Err(ExportError::Period(m)) => Ok(Err(m)),
+        Err(crate::api::SourceError::Invalid(m)) => Ok(Err(m)),
         Err(e) => {
             tracing::warn!(error = ?e, "dashboard: export failed");
             Err(DashError::Unavailable)

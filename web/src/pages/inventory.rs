@@ -99,7 +99,10 @@ pub struct InventoryView {
 #[async_trait::async_trait]
 pub trait InventorySource: Send + Sync + 'static {
     /// The inventory, the change log and, with `preview`, that pending import's preview.
-    async fn inventory(&self, preview: Option<String>) -> Result<InventoryView, String>;
+    async fn inventory(
+        &self,
+        preview: Option<String>,
+    ) -> Result<InventoryView, crate::api::SourceError>;
 }
 
 /// The inventory page's data (`GET /api/dash/inventory`).

@@ -64,7 +64,7 @@ pub struct PeopleView {
 #[async_trait::async_trait]
 pub trait PeopleSource: Send + Sync + 'static {
     /// People and their passkeys; `flash` and `csrf` are filled by the server function.
-    async fn people(&self) -> Result<PeopleView, String> {
+    async fn people(&self) -> Result<PeopleView, crate::api::SourceError> {
         Err("the people page is not available".into())
     }
 }

@@ -75,7 +75,7 @@ pub struct RoomsView {
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
 pub trait RoomsSource: Send + Sync + 'static {
-    async fn rooms(&self) -> Result<RoomsView, String>;
+    async fn rooms(&self) -> Result<RoomsView, crate::api::SourceError>;
 }
 
 /// The rooms page's data (`GET /api/dash/rooms`).

@@ -36,7 +36,7 @@ pub struct StepUpView {
 #[async_trait::async_trait]
 pub trait StepUpSource: Send + Sync + 'static {
     /// The step-up with this id, if any (`status` is `expired` once it ran out pending).
-    async fn step_up(&self, _id: String) -> Result<Option<StepUpView>, String> {
+    async fn step_up(&self, _id: String) -> Result<Option<StepUpView>, crate::api::SourceError> {
         Err("the step-up page is not available".into())
     }
 }

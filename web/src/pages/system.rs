@@ -123,7 +123,7 @@ pub trait SystemSource: Send + Sync + 'static {
         id: String,
         from: Option<String>,
         to: Option<String>,
-    ) -> Result<SystemLookup, String>;
+    ) -> Result<SystemLookup, crate::api::SourceError>;
 }
 
 /// One system's page data, from the injected [`crate::DashboardSource`].

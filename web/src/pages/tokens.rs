@@ -47,7 +47,7 @@ pub struct TokensView {
 #[async_trait::async_trait]
 pub trait TokensSource: Send + Sync + 'static {
     /// Tokens and systems; `flash` and `csrf` are filled by the server function.
-    async fn tokens(&self) -> Result<TokensView, String> {
+    async fn tokens(&self) -> Result<TokensView, crate::api::SourceError> {
         Err("the tokens page is not available".into())
     }
 }

@@ -2,7 +2,7 @@
 //! one-time enrollment link, shown once), role changes, disable/enable, re-invite after
 //! a lost passkey, passkey revocation, and the open invites.
 //!
-//! Forms post to `/users/…` (`monban_server::auth::forms`) and come back here. An admin
+//! Forms post to `/users/…` (`monban_server::http::forms`) and come back here. An admin
 //! cannot disable or demote themselves (the hub refuses it; the page does not offer it).
 //!
 //! Test ids: `user-row` (`data-name`, `data-role`, `data-disabled`), `invite-form`,
@@ -65,7 +65,7 @@ pub struct UsersView {
 #[async_trait::async_trait]
 pub trait UsersSource: Send + Sync + 'static {
     /// Users and invites; `flash`, `csrf` and `me` are filled by the server function.
-    async fn users(&self) -> Result<UsersView, String> {
+    async fn users(&self) -> Result<UsersView, crate::api::SourceError> {
         Err("the users page is not available".into())
     }
 }

@@ -1,10 +1,11 @@
 //! The data of the account, users, tokens, audit, people and step-up pages, for the
 //! dashboard (`monban_web`'s page sources), and the session's one-time flash.
 
-use super::Principal;
-use crate::dashboard::HubSource;
+use super::Source;
+use crate::auth::Principal;
 use crate::store::auth::{AuditEntry, InviteRow, Owner, PasskeyRow};
 use monban_core::{PersonId, SystemId, Timestamp};
+use monban_web::api::SourceError;
 use monban_web::pages::account::{AccountView, Flash, PasskeyView};
 use monban_web::pages::audit::AuditView;
 use monban_web::pages::enroll::{InviteInfo, InviteLookup};
@@ -17,8 +18,8 @@ use std::collections::HashMap;
 /// How many of my sign-ins the account page lists.
 const MY_SIGNINS: usize = 10;
 
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
+fn err(e: impl std::fmt::Display) -> SourceError {
+    super::unavailable(e)
 }
 
 fn opt(t: Option<Timestamp>) -> Option<String> {
@@ -63,29 +64,28 @@ fn invite_view(i: InviteRow, now: Timestamp) -> InviteView {
 }
 
 #[async_trait::async_trait]
-impl monban_web::pages::account::FlashSource for HubSource {
+impl monban_web::pages::account::FlashSource for Source {
     async fn take_flash(&self, request: &axum::http::request::Parts) -> Option<Flash> {
         let hash = request
             .extensions
             .get::<Principal>()?
             .session_hash()?
             .to_string();
-        self.0
-            .auth()
-            .take_flash(&hash, self.0.now())
+        self.auth
+            .take_flash(&hash, self.now())
             .and_then(|v| serde_json::from_value(v).ok())
     }
 }
 
 #[async_trait::async_trait]
-impl monban_web::pages::account::AccountSource for HubSource {
-    async fn account(&self, user_id: String) -> Result<AccountView, String> {
-        let store = &self.0.store;
+impl monban_web::pages::account::AccountSource for Source {
+    async fn account(&self, user_id: String) -> Result<AccountView, SourceError> {
+        let store = &self.store;
         let user = store
             .user(&user_id)
             .await
             .map_err(err)?
-            .ok_or("no such user")?;
+            .ok_or_else(|| SourceError::NotFound("no such user".into()))?;
         let passkeys = store
             .passkeys_of(Owner::User, &user_id)
             .await
@@ -116,10 +116,10 @@ impl monban_web::pages::account::AccountSource for HubSource {
 }
 
 #[async_trait::async_trait]
-impl monban_web::pages::enroll::EnrollSource for HubSource {
-    async fn invite(&self, token: String) -> Result<InviteLookup, String> {
-        let hub = &self.0;
-        match super::ceremony::usable_invite(hub, &token, hub.now()).await {
+impl monban_web::pages::enroll::EnrollSource for Source {
+    async fn invite(&self, token: String) -> Result<InviteLookup, SourceError> {
+        let src = self;
+        match crate::auth::usable_invite(&src.store, &token, src.now()).await {
             Ok(Ok(i)) => Ok(InviteLookup::Usable(InviteInfo {
                 name: i.name,
                 role: i.role,
@@ -133,17 +133,17 @@ impl monban_web::pages::enroll::EnrollSource for HubSource {
 }
 
 #[async_trait::async_trait]
-impl monban_web::pages::users::UsersSource for HubSource {
-    async fn users(&self) -> Result<UsersView, String> {
-        let hub = &self.0;
-        let now = hub.now();
+impl monban_web::pages::users::UsersSource for Source {
+    async fn users(&self) -> Result<UsersView, SourceError> {
+        let src = self;
+        let now = src.now();
         let mut keys: HashMap<String, Vec<PasskeyView>> = HashMap::new();
-        for p in hub.store.passkeys_by_kind(Owner::User).await.map_err(err)? {
+        for p in src.store.passkeys_by_kind(Owner::User).await.map_err(err)? {
             keys.entry(p.owner.clone())
                 .or_default()
                 .push(passkey_view(&p));
         }
-        let users = hub
+        let users = src
             .store
             .users()
             .await
@@ -158,7 +158,7 @@ impl monban_web::pages::users::UsersSource for HubSource {
                 disabled_at: opt(u.disabled_at),
             })
             .collect();
-        let invites = hub
+        let invites = src
             .store
             .invites()
             .await
@@ -177,11 +177,11 @@ impl monban_web::pages::users::UsersSource for HubSource {
 }
 
 #[async_trait::async_trait]
-impl monban_web::pages::tokens::TokensSource for HubSource {
-    async fn tokens(&self) -> Result<TokensView, String> {
-        let hub = &self.0;
-        let creators = hub.store.token_creators().await.map_err(err)?;
-        let tokens = hub
+impl monban_web::pages::tokens::TokensSource for Source {
+    async fn tokens(&self) -> Result<TokensView, SourceError> {
+        let src = self;
+        let creators = src.store.token_creators().await.map_err(err)?;
+        let tokens = src
             .store
             .tokens()
             .await
@@ -207,7 +207,7 @@ impl monban_web::pages::tokens::TokensSource for HubSource {
                 }
             })
             .collect();
-        let systems = hub
+        let systems = src
             .inventory()
             .systems()
             .iter()
@@ -223,15 +223,14 @@ impl monban_web::pages::tokens::TokensSource for HubSource {
 }
 
 #[async_trait::async_trait]
-impl monban_web::pages::audit::AuditSource for HubSource {
+impl monban_web::pages::audit::AuditSource for Source {
     async fn audit(
         &self,
         limit: i64,
         before: Option<i64>,
         action: Option<String>,
-    ) -> Result<Vec<AuditView>, String> {
+    ) -> Result<Vec<AuditView>, SourceError> {
         Ok(self
-            .0
             .store
             .audit(limit, before, action.as_deref())
             .await
@@ -243,11 +242,11 @@ impl monban_web::pages::audit::AuditSource for HubSource {
 }
 
 #[async_trait::async_trait]
-impl monban_web::pages::people::PeopleSource for HubSource {
-    async fn people(&self) -> Result<PeopleView, String> {
-        let hub = &self.0;
+impl monban_web::pages::people::PeopleSource for Source {
+    async fn people(&self) -> Result<PeopleView, SourceError> {
+        let src = self;
         let mut keys: HashMap<String, Vec<PasskeyView>> = HashMap::new();
-        for p in hub
+        for p in src
             .store
             .passkeys_by_kind(Owner::Person)
             .await
@@ -259,7 +258,7 @@ impl monban_web::pages::people::PeopleSource for HubSource {
                     .push(passkey_view(&p));
             }
         }
-        let people = hub
+        let people = src
             .inventory()
             .people()
             .iter()
@@ -274,8 +273,8 @@ impl monban_web::pages::people::PeopleSource for HubSource {
                 passkeys: keys.remove(p.id.as_str()).unwrap_or_default(),
             })
             .collect();
-        let now = hub.now();
-        let mut waiting: Vec<monban_web::pages::people::WaitingInvite> = hub
+        let now = src.now();
+        let mut waiting: Vec<monban_web::pages::people::WaitingInvite> = src
             .store
             .invites()
             .await
@@ -308,13 +307,13 @@ impl monban_web::pages::people::PeopleSource for HubSource {
 }
 
 #[async_trait::async_trait]
-impl monban_web::pages::step_up::StepUpSource for HubSource {
-    async fn step_up(&self, id: String) -> Result<Option<StepUpView>, String> {
-        let hub = &self.0;
-        let Some(s) = hub.store.step_up(&id).await.map_err(err)? else {
+impl monban_web::pages::step_up::StepUpSource for Source {
+    async fn step_up(&self, id: String) -> Result<Option<StepUpView>, SourceError> {
+        let src = self;
+        let Some(s) = src.store.step_up(&id).await.map_err(err)? else {
             return Ok(None);
         };
-        let inv = hub.inventory();
+        let inv = src.inventory();
         let system_name = SystemId::parse(s.system.clone())
             .ok()
             .and_then(|sid| inv.system(&sid).map(|x| x.name.clone()))
@@ -324,7 +323,7 @@ impl monban_web::pages::step_up::StepUpSource for HubSource {
             .and_then(|pid| inv.person(&pid).map(|x| x.name.clone()))
             .unwrap_or_else(|| s.person.clone());
         let status =
-            monban_core::step_up::shown_status(s.status, s.expires_at, hub.now()).to_string();
+            monban_core::step_up::shown_status(s.status, s.expires_at, src.now()).to_string();
         Ok(Some(StepUpView {
             id: s.id,
             system: s.system,

@@ -1,5 +1,5 @@
 //! The export for the inspection file: a period's data (shared by the dashboard's export
-//! page, `crate::dashboard`) and the CSV downloads the page links to.
+//! page, `super::dashboard`) and the CSV downloads the page links to.
 //!
 //! - `GET /export/compliance.csv?from=&to=&tz=` — one row per system with the §8 numbers
 //!   of `GET /api/v1/compliance` for the same period.
@@ -14,14 +14,17 @@
 //! served as attachments. A period that does not parse is a 400 with the contract's error
 //! body.
 //!
-//! Like the dashboard, these routes need no sign-in yet; issue 5 puts them behind the
-//! dashboard's session together with the pages.
+//! The gate lets only roles that may export in; every download is recorded in the audit
+//! trail (`export.download`).
 
-use crate::api::ApiError;
-use crate::hub::Hub;
-use crate::store::StoredLogin;
+use super::error::ApiError;
+use super::extract::Asker;
+use super::state::{AppState, Site};
+use crate::clock::Clock;
+use crate::ingest::Ingest;
+use crate::store::{Store, StoreError, StoredLogin};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get as get_route;
 use axum::Router;
@@ -32,12 +35,11 @@ use monban_web::SystemRow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The CSV routes, to be merged into the hub's application.
-pub fn router(hub: Arc<Hub>) -> Router {
+/// The CSV routes.
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/export/compliance.csv", get_route(compliance_csv))
         .route("/export/evidence.csv", get_route(evidence_csv))
-        .with_state(hub)
 }
 
 /// The login's person, terminal and room names from the inventory.
@@ -105,41 +107,49 @@ fn evidence_row(inv: &Inventory, s: &StoredLogin, now: Timestamp) -> EvidenceRow
     }
 }
 
+/// What a period's export reads: the store, the clock, the inventory and the site.
+pub(crate) struct Sources<'a> {
+    pub store: &'a Store,
+    pub clock: &'a Clock,
+    pub ingest: &'a Ingest,
+    pub site: &'a Site,
+}
+
 /// The compliance rows and the first `limit` logins (at most [`PAGE`]; `Some(0)`: none)
 /// of the period, oldest login first. Logins are those with `from <= ts <= to`, as §8
 /// counts them; `login_count` counts them all (from the rollups).
 pub(crate) async fn period_data(
-    hub: &Hub,
+    src: Sources<'_>,
     period: Period,
     offset: SiteOffset,
     limit: Option<usize>,
-) -> Result<ExportData, String> {
-    let now = hub.now();
+) -> Result<ExportData, StoreError> {
+    let now = src.clock.now();
     let (from, to) = (period.from(), period.to());
-    let systems: Vec<SystemRow> = crate::api::compliance_rows(hub, from, to)
-        .await
-        .map_err(|e| e.message)?
-        .into_iter()
-        .map(|c| SystemRow {
-            id: c.id,
-            name: c.name,
-            category: c.category,
-            native_mfa: c.native_mfa,
-            status: c.status.as_str().to_string(),
-            coverage: c.coverage,
-            successful: c.logins.successful,
-            direct_2fa: c.logins.direct_2fa,
-            combined_measures: c.logins.combined_measures,
-            not_met: c.logins.not_met,
-            failed: c.logins.failed,
-        })
-        .collect();
+    let inv = src.ingest.inventory();
+    let systems: Vec<SystemRow> =
+        crate::reports::compliance(src.store, &inv, period, src.site.offset)
+            .await?
+            .into_iter()
+            .map(|c| SystemRow {
+                id: c.id,
+                name: c.name,
+                category: c.category,
+                native_mfa: c.native_mfa,
+                status: c.status.as_str().to_string(),
+                coverage: c.coverage,
+                successful: c.logins.successful,
+                direct_2fa: c.logins.direct_2fa,
+                combined_measures: c.logins.combined_measures,
+                not_met: c.logins.not_met,
+                failed: c.logins.failed,
+            })
+            .collect();
 
     let login_count = systems.iter().map(|s| s.successful + s.failed).sum::<u64>() as usize;
-    let inv = hub.inventory();
     let logins = match limit {
         Some(0) => Vec::new(),
-        _ => hub
+        _ => src
             .store
             .logins_page(
                 from,
@@ -147,14 +157,13 @@ pub(crate) async fn period_data(
                 None,
                 limit.unwrap_or(login_count).min(PAGE) as i64,
             )
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
             .iter()
             .map(|s| evidence_row(&inv, s, now))
             .collect(),
     };
     Ok(ExportData {
-        site_name: hub.site_name.clone(),
+        site_name: src.site.name.clone(),
         generated_at: now.to_rfc3339(),
         from: from.to_rfc3339(),
         to: to.to_rfc3339(),
@@ -168,25 +177,26 @@ pub(crate) async fn period_data(
 
 type Params = Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>;
 
-fn bad_query(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message)
-}
-
 /// The period and offset of a CSV request.
-fn request_period(hub: &Hub, query: Params) -> Result<(Period, SiteOffset), ApiError> {
-    let Query(q) = query.map_err(|e| bad_query(e.body_text()))?;
+fn request_period(
+    site: &Site,
+    now: Timestamp,
+    query: Params,
+) -> Result<(Period, SiteOffset), ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let offset = match q.get("tz").map(String::as_str).filter(|t| !t.is_empty()) {
-        Some(t) => SiteOffset::parse(t)
-            .map_err(|_| bad_query(format!("tz: {t:?} is not an offset such as +09:00")))?,
-        None => hub.site_offset(),
+        Some(t) => SiteOffset::parse(t).map_err(|_| {
+            ApiError::BadQuery(format!("tz: {t:?} is not an offset such as +09:00"))
+        })?,
+        None => site.offset,
     };
     let period = Period::parse(
         q.get("from").map(String::as_str),
         q.get("to").map(String::as_str),
-        hub.now(),
+        now,
         offset,
     )
-    .map_err(|e| bad_query(e.to_string()))?;
+    .map_err(|e| ApiError::BadQuery(e.to_string()))?;
     Ok((period, offset))
 }
 
@@ -200,12 +210,12 @@ fn at_offset(rfc3339: &str, offset: SiteOffset) -> String {
     }
 }
 
-async fn download_audit(hub: &Hub, asker: crate::auth::Asker, file: &str, period: Period) {
+async fn download_audit(store: &Store, clock: &Clock, asker: &Asker, file: &str, period: Period) {
     let detail = serde_json::json!({
         "from": period.from().to_rfc3339(),
         "to": period.to().to_rfc3339(),
     });
-    crate::auth::audit_download(hub, &asker, file, detail).await;
+    asker.audit_download(store, clock.now(), file, detail).await;
 }
 
 /// A CSV attachment: BOM, then the records.
@@ -237,8 +247,7 @@ fn attachment(
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "export failed");
-    ApiError::internal(e)
+    ApiError::Internal(format!("export failed: {e}"))
 }
 
 /// The header of `compliance.csv`.
@@ -279,14 +288,22 @@ pub const EVIDENCE_HEADER: [&str; 16] = [
 ];
 
 async fn compliance_csv(
-    State(hub): State<Arc<Hub>>,
-    principal: Option<axum::Extension<crate::auth::Principal>>,
-    address: Option<axum::Extension<crate::auth::ClientAddr>>,
+    State(store): State<Store>,
+    State(clock): State<Clock>,
+    State(ingest): State<Arc<Ingest>>,
+    State(site): State<Site>,
+    asker: Asker,
     query: Params,
 ) -> Result<Response, ApiError> {
-    let (period, offset) = request_period(&hub, query)?;
-    download_audit(&hub, (principal, address), "compliance.csv", period).await;
-    let data = period_data(&hub, period, offset, Some(0))
+    let (period, offset) = request_period(&site, clock.now(), query)?;
+    download_audit(&store, &clock, &asker, "compliance.csv", period).await;
+    let sources = Sources {
+        store: &store,
+        clock: &clock,
+        ingest: &ingest,
+        site: &site,
+    };
+    let data = period_data(sources, period, offset, Some(0))
         .await
         .map_err(internal)?;
     let (from, to) = (at_offset(&data.from, offset), at_offset(&data.to, offset));
@@ -312,13 +329,15 @@ async fn compliance_csv(
 }
 
 async fn evidence_csv(
-    State(hub): State<Arc<Hub>>,
-    principal: Option<axum::Extension<crate::auth::Principal>>,
-    address: Option<axum::Extension<crate::auth::ClientAddr>>,
+    State(store): State<Store>,
+    State(clock): State<Clock>,
+    State(ingest): State<Arc<Ingest>>,
+    State(site): State<Site>,
+    asker: Asker,
     query: Params,
 ) -> Result<Response, ApiError> {
-    let (period, offset) = request_period(&hub, query)?;
-    download_audit(&hub, (principal, address), "evidence.csv", period).await;
+    let (period, offset) = request_period(&site, clock.now(), query)?;
+    download_audit(&store, &clock, &asker, "evidence.csv", period).await;
     let (from, to) = (period.from(), period.to());
     let filename = format!(
         "monban-evidence-{}_{}.csv",
@@ -331,25 +350,25 @@ async fn evidence_csv(
     // hub logs the error); before them it is the contract's error body.
     let mut csv = crate::csv_out::CsvFile::new();
     csv.row(EVIDENCE_HEADER).map_err(internal)?;
-    let first_page = hub
-        .store
-        .logins_page(from, to, None, PAGE as i64)
-        .await
-        .map_err(ApiError::store)?;
+    let first_page = store.logins_page(from, to, None, PAGE as i64).await?;
     struct Cursor {
-        hub: Arc<Hub>,
+        store: Store,
+        clock: Clock,
+        ingest: Arc<Ingest>,
         csv: crate::csv_out::CsvFile,
         page: Option<Vec<StoredLogin>>,
     }
     let cursor = Cursor {
-        hub,
+        store,
+        clock,
+        ingest,
         csv,
         page: Some(first_page),
     };
     let stream = futures::stream::unfold(cursor, move |mut c| async move {
         let page = c.page.take()?;
-        let now = c.hub.now();
-        let inv = c.hub.inventory();
+        let now = c.clock.now();
+        let inv = c.ingest.inventory();
         for s in &page {
             let r = evidence_row(&inv, s, now);
             if let Err(e) = c.csv.row(evidence_record(&r, offset)) {
@@ -359,7 +378,7 @@ async fn evidence_csv(
         }
         if page.len() == PAGE {
             let last = page.last().map(|s| (s.login.ts, s.login.event_id.clone()));
-            match c.hub.store.logins_page(from, to, last, PAGE as i64).await {
+            match c.store.logins_page(from, to, last, PAGE as i64).await {
                 Ok(next) => c.page = Some(next),
                 Err(e) => {
                     tracing::error!(error = %e, "evidence export stopped: the store failed");

@@ -1,7 +1,11 @@
-//! The dashboard's data port: implements `monban_web::DashboardSource` (one trait per
-//! page) over the store, so the web crate renders without knowing about sqlx. This
-//! module holds the overview; each other page has its own module.
+//! The dashboard's data port: [`Source`] implements `monban_web::DashboardSource` (one
+//! trait per page) over the store and the ingest views, so the web crate renders
+//! without knowing about sqlx. This module holds the overview; each other page has its
+//! own module (`auth` holds the account, users, tokens, audit, people, enrollment and
+//! step-up pages). A failure is a `monban_web::api::SourceError`: the page shows that
+//! its data could not be read, the server's log says why.
 
+mod auth;
 mod dead_letters;
 mod evidence;
 mod export;
@@ -9,10 +13,15 @@ mod inventory;
 mod rooms;
 mod system;
 
-use crate::hub::Hub;
+use super::state::{AppState, Site};
+use crate::auth::Auth;
+use crate::clock::Clock;
+use crate::ingest::Ingest;
+use crate::store::Store;
 use monban_core::period::{Month, Period, SiteDay, RENEWAL_WAVE};
 use monban_core::snapshot::{alarm_lookback, OpenAlarm};
-use monban_core::{LoginCounts, Timestamp};
+use monban_core::{Inventory, LoginCounts, Timestamp};
+use monban_web::api::SourceError;
 use monban_web::model::{Readiness, RenewalRow, SystemTrend, TrendDay};
 use monban_web::{DoorRow, LoginRow, Overview, SystemRow};
 use std::collections::{BTreeMap, HashMap};
@@ -21,50 +30,89 @@ use std::sync::Arc;
 /// Days in the overview's trend.
 const TREND_DAYS: i64 = 30;
 
+/// What the pages read: the store, the clock, the ingest views (inventory, presence,
+/// door health), the passkey settings (the session's flash) and the site.
+#[derive(Clone)]
+pub struct Source {
+    store: Store,
+    clock: Clock,
+    ingest: Arc<Ingest>,
+    auth: Arc<Auth>,
+    site: Site,
+}
+
+impl Source {
+    pub fn new(state: &AppState) -> Source {
+        Source {
+            store: state.store.clone(),
+            clock: state.clock.clone(),
+            ingest: state.ingest.clone(),
+            auth: state.auth.clone(),
+            site: state.site.clone(),
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    fn inventory(&self) -> Arc<Inventory> {
+        self.ingest.inventory()
+    }
+}
+
+/// The data could not be read (the store failed): the cause goes to the log.
+fn unavailable(e: impl std::fmt::Display) -> SourceError {
+    SourceError::Unavailable(e.to_string())
+}
+
+/// A period that is not one (`from` after `to`).
+fn period(from: Timestamp, to: Timestamp) -> Result<Period, SourceError> {
+    Period::new(from, to).map_err(|e| SourceError::Invalid(e.to_string()))
+}
+
 /// Login counts per (system, site day) with `from <= ts <= to`; `system` limits them to
 /// one system. Whole days come from the rollups, the edges from the logins
 /// ([`crate::reports`]).
-pub(crate) async fn daily_counts(
-    hub: &Hub,
+async fn daily_counts(
+    src: &Source,
     system: Option<&str>,
     from: Timestamp,
     to: Timestamp,
-) -> Result<BTreeMap<(String, SiteDay), LoginCounts>, String> {
-    let period = Period::new(from, to).map_err(|e| e.to_string())?;
-    crate::reports::day_counts(&hub.store, period, system, hub.site_offset())
+) -> Result<BTreeMap<(String, SiteDay), LoginCounts>, SourceError> {
+    crate::reports::day_counts(&src.store, period(from, to)?, system, src.site.offset)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(unavailable)
 }
 
 /// The integrity alarms holding at `now` (`monban_core::snapshot::open_alarms`), from
 /// the stored alarm events that can still hold: the overview counts them, the rooms
 /// page lists them per room.
-pub(crate) async fn open_alarms(hub: &Hub, now: Timestamp) -> Result<Vec<OpenAlarm>, String> {
-    let inv = hub.inventory();
-    let events = hub
+async fn open_alarms(src: &Source, now: Timestamp) -> Result<Vec<OpenAlarm>, SourceError> {
+    let inv = src.inventory();
+    let events = src
         .store
         .alarm_events(now.saturating_sub(alarm_lookback(&inv)), now)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(unavailable)?;
     Ok(monban_core::snapshot::open_alarms(&inv, &events, now))
 }
 
 /// How many logins the overview lists.
 const LATEST: i64 = 50;
 
-pub struct HubSource(pub Arc<Hub>);
-
 #[async_trait::async_trait]
-impl monban_web::OverviewSource for HubSource {
-    async fn overview(&self) -> Result<Overview, String> {
-        let hub = &self.0;
-        let now = hub.now();
+impl monban_web::OverviewSource for Source {
+    async fn overview(&self) -> Result<Overview, SourceError> {
+        let src = self;
+        let now = src.now();
         let period = Period::ending(now);
         let from = period.from();
-        let rows = crate::api::compliance_rows(hub, from, now)
-            .await
-            .map_err(|e| e.message)?;
-        let inv = hub.inventory();
+        let inv = src.inventory();
+        let rows =
+            crate::reports::compliance(&src.store, &inv, self::period(from, now)?, src.site.offset)
+                .await
+                .map_err(unavailable)?;
         let status_of: HashMap<String, String> = rows
             .iter()
             .map(|c| (c.id.clone(), c.status.as_str().to_string()))
@@ -88,10 +136,10 @@ impl monban_web::OverviewSource for HubSource {
             })
             .collect();
         renewals.sort_by(|a, b| a.renewal.cmp(&b.renewal).then(a.id.cmp(&b.id)));
-        let site = hub.site_offset();
+        let site = src.site.offset;
         let today = site.day_of(now);
         let first = today.plus(-(TREND_DAYS - 1));
-        let per = daily_counts(hub, None, site.start_of(first), now).await?;
+        let per = daily_counts(src, None, site.start_of(first), now).await?;
         let trends = inv
             .systems()
             .iter()
@@ -106,12 +154,8 @@ impl monban_web::OverviewSource for HubSource {
                     .collect(),
             })
             .collect();
-        let readiness_alarms = open_alarms(hub, now).await?.len() as u64;
-        let dead_letters = hub
-            .store
-            .dead_letter_count()
-            .await
-            .map_err(|e| e.to_string())?;
+        let readiness_alarms = open_alarms(src, now).await?.len() as u64;
+        let dead_letters = src.store.dead_letter_count().await.map_err(unavailable)?;
         let systems = rows
             .into_iter()
             .map(|c| SystemRow {
@@ -128,11 +172,7 @@ impl monban_web::OverviewSource for HubSource {
                 failed: c.logins.failed,
             })
             .collect();
-        let latest = hub
-            .store
-            .latest_logins(LATEST)
-            .await
-            .map_err(|e| e.to_string())?;
+        let latest = src.store.latest_logins(LATEST).await.map_err(unavailable)?;
         let latest_logins = latest
             .into_iter()
             .map(|s| {
@@ -170,7 +210,7 @@ impl monban_web::OverviewSource for HubSource {
                 }
             })
             .collect();
-        let health = hub.door_health().await;
+        let health = src.ingest.door_health().await;
         let offline_doors = health.iter().filter(|d| d.state == "offline").count() as u64;
         let doors = health
             .into_iter()
@@ -204,7 +244,7 @@ impl monban_web::OverviewSource for HubSource {
                 dead_letters: u64::try_from(dead_letters).unwrap_or(0),
             },
             doors,
-            site_name: hub.site_name.clone(),
+            site_name: src.site.name.clone(),
             generated_at: now.to_rfc3339(),
             from: from.to_rfc3339(),
             to: now.to_rfc3339(),

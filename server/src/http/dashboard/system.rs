@@ -2,9 +2,10 @@
 //! compliance over a period (the same rows as `GET /api/v1/compliance`), its verdicts per
 //! site day, its `not_met` logins by reason and the terminals its logins came from.
 
-use super::{daily_counts, HubSource};
+use super::{daily_counts, unavailable, Source};
 use monban_core::period::{Period, SiteDay};
 use monban_core::{LoginCounts, Reason};
+use monban_web::api::SourceError;
 use monban_web::pages::system::{
     ReasonGroup, ReasonLogin, SystemDetail, SystemLookup, TerminalUse, VerdictDay,
     LATEST_PER_REASON,
@@ -12,34 +13,34 @@ use monban_web::pages::system::{
 use std::collections::{BTreeMap, HashMap};
 
 #[async_trait::async_trait]
-impl monban_web::pages::system::SystemSource for HubSource {
+impl monban_web::pages::system::SystemSource for Source {
     async fn system(
         &self,
         id: String,
         from: Option<String>,
         to: Option<String>,
-    ) -> Result<SystemLookup, String> {
-        let hub = &self.0;
-        let inv = hub.inventory();
+    ) -> Result<SystemLookup, SourceError> {
+        let src = self;
+        let inv = src.inventory();
         let Some(system) = inv.systems().iter().find(|s| s.id.as_str() == id) else {
             return Ok(SystemLookup::NotFound);
         };
         // The page's date inputs send `YYYY-MM-DD` (whole site days); RFC 3339 works too.
-        let site = hub.site_offset();
-        let period = match Period::parse(from.as_deref(), to.as_deref(), hub.now(), site) {
+        let site = src.site.offset;
+        let period = match Period::parse(from.as_deref(), to.as_deref(), src.now(), site) {
             Ok(p) => p,
             Err(e) => return Ok(SystemLookup::BadPeriod(e.to_string())),
         };
         let (from, to) = (period.from(), period.to());
-        let rows = crate::api::compliance_rows(hub, from, to)
+        let rows = crate::reports::compliance(&src.store, &inv, period, site)
             .await
-            .map_err(|e| e.message)?;
+            .map_err(unavailable)?;
         let Some(c) = rows.into_iter().find(|c| c.id == id) else {
             return Ok(SystemLookup::NotFound);
         };
 
         // Verdicts per site day, every day of the period (empty days included).
-        let per_day: BTreeMap<SiteDay, LoginCounts> = daily_counts(hub, Some(&id), from, to)
+        let per_day: BTreeMap<SiteDay, LoginCounts> = daily_counts(src, Some(&id), from, to)
             .await?
             .into_iter()
             .map(|((_, day), counts)| (day, counts))
@@ -66,16 +67,16 @@ impl monban_web::pages::system::SystemSource for HubSource {
 
         // Reasons and terminals from the rollups; the newest logins of each reason from
         // `login_reasons` (an index, never the whole period).
-        let store = &hub.store;
+        let store = &src.store;
         let mut groups: HashMap<String, ReasonGroup> = HashMap::new();
         for (reason, count) in crate::reports::reason_counts(store, period, &id, site)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(unavailable)?
         {
             let latest = store
                 .latest_with_reason(&id, reason, from, to, LATEST_PER_REASON as i64)
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(unavailable)?
                 .into_iter()
                 .map(|(event_id, ts, account, terminal)| ReasonLogin {
                     event_id,
@@ -97,7 +98,7 @@ impl monban_web::pages::system::SystemSource for HubSource {
         let terminals: BTreeMap<String, TerminalUse> =
             crate::reports::terminal_counts(store, period, &id, site)
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(unavailable)?
                 .into_iter()
                 .map(|(terminal, (logins, not_met))| {
                     (

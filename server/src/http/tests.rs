@@ -1,11 +1,19 @@
-use super::*;
+//! The assembled application ([`super::app`]): its routes equal the OpenAPI document,
+//! every ingest body is bounded with the contract's error body, and every page's inline
+//! script carries the page's fresh nonce under the hardening's policy. (These tests sit
+//! here, above `openapi`, `hardening` and `dashboard`, because they need the whole app.)
+
+use super::hardening::{Hardening, PERMISSIONS_POLICY};
+use super::openapi::spec_json;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
-use monban_core::{DoorEvent, Login};
+use axum::response::Response;
+use axum::Router;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tower::ServiceExt as _;
 
 /// Documented operations whose route is still to come (none now). The route test fails
@@ -99,7 +107,7 @@ fn routes_of(text: &str, ops: &mut BTreeSet<(String, String)>) {
     }
 }
 
-async fn hub(dir: &std::path::Path) -> std::sync::Arc<crate::hub::Hub> {
+async fn hub(dir: &std::path::Path) -> super::AppState {
     let text = format!(
         "[server]\ndatabase = \"sqlite://{}/monban.db\"\n[site]\nid = \"test\"\n",
         dir.display()
@@ -111,7 +119,7 @@ async fn hub(dir: &std::path::Path) -> std::sync::Arc<crate::hub::Hub> {
 }
 
 async fn app(dir: &std::path::Path) -> axum::Router {
-    crate::app(hub(dir).await, &crate::hardening::Hardening::default())
+    super::app(hub(dir).await, &Hardening::default())
 }
 
 fn request(method: &str, path: &str) -> Request<Body> {
@@ -126,30 +134,6 @@ fn request(method: &str, path: &str) -> Request<Body> {
     req
 }
 
-#[test]
-fn the_spec_is_openapi_3_1_with_both_security_schemes() {
-    let spec = spec();
-    assert_eq!(spec["openapi"], "3.1.0");
-    assert_eq!(spec["info"]["version"], env!("CARGO_PKG_VERSION"));
-    let schemes = &spec["components"]["securitySchemes"];
-    assert_eq!(schemes["bearer"]["scheme"], "bearer");
-    assert_eq!(schemes["session"]["in"], "cookie");
-    // Every documented error is the one error body.
-    for (path, item) in spec["paths"].as_object().unwrap() {
-        for (method, op) in item.as_object().unwrap() {
-            for (status, response) in op["responses"].as_object().unwrap() {
-                if status.starts_with('4') || status.starts_with('5') {
-                    assert_eq!(
-                        response["content"]["application/json"]["schema"]["$ref"],
-                        "#/components/schemas/ErrorBody",
-                        "{method} {path} {status}"
-                    );
-                }
-            }
-        }
-    }
-}
-
 /// Every documented operation is routed, and every API route of the sources is
 /// documented (CI fails when one is added without the other).
 #[tokio::test]
@@ -161,7 +145,7 @@ async fn the_spec_and_the_routes_are_equal() {
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
-    // `/api/v1/openapi.json` is routed by this module's closure, so the scan finds it too.
+    // `/api/v1/openapi.json` is routed by `openapi`'s closure, so the scan finds it too.
     let missing: Vec<_> = routed.difference(&documented).collect();
     assert!(
         missing.is_empty(),
@@ -239,125 +223,6 @@ async fn the_spec_is_served_without_a_token() {
     assert_eq!(served, spec());
 }
 
-/// The example of a component schema.
-fn example(spec: &Value, schema: &str) -> Value {
-    spec["components"]["schemas"][schema]["examples"][0].clone()
-}
-
-/// The required and the optional properties of a component schema.
-fn fields(spec: &Value, schema: &str) -> (Vec<String>, Vec<String>) {
-    let s = &spec["components"]["schemas"][schema];
-    let required: Vec<String> = s["required"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
-    let optional = s["properties"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .filter(|k| !required.contains(k))
-        .cloned()
-        .collect();
-    (required, optional)
-}
-
-/// The mirror types agree with `monban-core`'s parsers: the example parses, a missing
-/// required field is refused, a missing optional field is not.
-fn check_against_parser(schema: &str, parse: impl Fn(&[u8]) -> Result<(), String>) {
-    let spec = spec();
-    let example = example(&spec, schema);
-    assert!(example.is_object(), "{schema} has an example");
-    parse(example.to_string().as_bytes()).unwrap();
-    let (required, optional) = fields(&spec, schema);
-    assert!(!required.is_empty());
-    for field in &required {
-        let mut body = example.clone();
-        body.as_object_mut().unwrap().remove(field);
-        assert!(
-            parse(body.to_string().as_bytes()).is_err(),
-            "{schema}: the parser accepts a body without {field}"
-        );
-    }
-    for field in &optional {
-        let mut body = example.clone();
-        body.as_object_mut().unwrap().remove(field);
-        parse(body.to_string().as_bytes())
-            .unwrap_or_else(|e| panic!("{schema}: {field} is optional, yet: {e}"));
-        let mut body = example.clone();
-        body[field] = Value::Null;
-        parse(body.to_string().as_bytes())
-            .unwrap_or_else(|e| panic!("{schema}: {field} may be null, yet: {e}"));
-    }
-}
-
-#[test]
-fn door_event_body_mirrors_the_parser() {
-    check_against_parser("DoorEventBody", |b| {
-        DoorEvent::from_json(b, None)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    });
-    // The credential's own fields.
-    let spec = spec();
-    let (required, _) = fields(&spec, "CredentialBody");
-    assert_eq!(required, ["type", "id"]);
-    for field in required {
-        let mut body = example(&spec, "DoorEventBody");
-        body["credential"].as_object_mut().unwrap().remove(&field);
-        assert!(DoorEvent::from_json(body.to_string().as_bytes(), None).is_err());
-    }
-}
-
-#[test]
-fn login_body_mirrors_the_parser() {
-    check_against_parser("LoginBody", |b| {
-        Login::from_json(b).map(|_| ()).map_err(|e| e.to_string())?;
-        crate::auth::step_up::step_up_id_of(b)
-            .map(|_| ())
-            .map_err(|e| e.message)
-    });
-}
-
-#[test]
-fn step_up_body_is_the_handlers_type() {
-    check_against_parser("CreateBody", |b| {
-        serde_json::from_slice::<crate::auth::step_up::CreateBody>(b)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    });
-}
-
-/// Enumerations written here (not taken from a core list) hold exactly what the core
-/// parses.
-#[test]
-fn small_enumerations_match_the_core() {
-    let spec = spec();
-    let values = |name: &str| -> Vec<String> {
-        spec["components"]["schemas"][name]["enum"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap().to_string())
-            .collect()
-    };
-    let directions = values("DirectionName");
-    assert_eq!(directions.len(), 2);
-    for d in directions {
-        d.parse::<monban_core::Direction>().unwrap();
-    }
-    let outcomes = values("OutcomeName");
-    assert_eq!(outcomes.len(), 2);
-    for o in outcomes {
-        o.parse::<monban_core::Outcome>().unwrap();
-    }
-    assert_eq!(values("FactorName").len(), Factor::ALL.len());
-    for f in values("FactorName") {
-        f.parse::<Factor>().unwrap();
-    }
-}
-
 /// Every ingest endpoint answers a body over 64 KiB with the documented `413` error body
 /// (CONTRACT §9), after the token is checked.
 #[tokio::test]
@@ -373,10 +238,10 @@ async fn ingest_bodies_over_64_kib_are_413_with_the_error_body() {
     let doors = crate::issue_token(&hub.store, TokenScope::Doors(None), "t", &clock)
         .await
         .unwrap();
-    let app = crate::app(hub, &crate::hardening::Hardening::default());
+    let app = super::app(hub, &Hardening::default());
     let big = format!(
         "{{\"system\": \"ehr\", \"account\": \"{}\"}}",
-        "x".repeat(crate::api::BODY_LIMIT)
+        "x".repeat(super::extract::BODY_LIMIT)
     );
     for (path, token) in [
         ("/api/v1/logins", &login),
@@ -400,4 +265,107 @@ async fn ingest_bodies_over_64_kib_are_413_with_the_error_body() {
         let body: Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(body["error"]["code"], "payload_too_large", "{path}");
     }
+}
+
+// ---- the dashboard's pages under the hardening's policy --------------------------------
+
+fn page_request(method: Method, path: &str, from: [u8; 4]) -> Request<Body> {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .body(Body::empty())
+        .unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from((from, 40000))));
+    req
+}
+
+fn assert_security_headers(res: &Response) {
+    let h = res.headers();
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "same-origin");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["cross-origin-opener-policy"], "same-origin");
+    assert_eq!(h["permissions-policy"], PERMISSIONS_POLICY);
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+}
+
+/// The dashboard's pages, on a hub with an empty store and a (fake) built bundle so
+/// that the page carries Leptos's inline hydration script.
+async fn dashboard(dir: &std::path::Path) -> Router {
+    let text = format!(
+        "[server]\ndatabase = \"sqlite://{}/monban.db\"\n[site]\nid = \"test\"\n",
+        dir.display()
+    );
+    let config = crate::config::Config::parse(&text, "monban.toml", dir).unwrap();
+    let state = crate::prepare(&config, "test", crate::clock::Clock::system())
+        .await
+        .unwrap();
+    let site = dir.join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg").join("monban_web.js"), "").unwrap();
+    let source: Arc<dyn monban_web::DashboardSource> =
+        Arc::new(super::dashboard::Source::new(&state));
+    Hardening::default().apply(monban_web::dashboard_router(source, site))
+}
+
+/// The nonce of a page's policy, after checking the policy allows no inline code.
+fn page_nonce(res: &Response) -> String {
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("style-src 'self';"), "{csp}");
+    let (_, rest) = csp.split_once("script-src 'self' 'nonce-").expect(&csp);
+    let (nonce, rest) = rest.split_once('\'').unwrap();
+    assert!(rest.starts_with(" 'wasm-unsafe-eval';"), "{csp}");
+    assert!(nonce.len() >= 16, "{csp}");
+    nonce.to_string()
+}
+
+#[tokio::test]
+async fn pages_get_a_fresh_nonce_on_every_inline_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dashboard(dir.path()).await;
+    let res = app
+        .clone()
+        .oneshot(page_request(Method::GET, "/", [127, 0, 0, 1]))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_security_headers(&res);
+    let nonce = page_nonce(&res);
+    let html = String::from_utf8(
+        axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+    assert!(!scripts.is_empty(), "no hydration script: {html}");
+    for s in scripts {
+        let tag = &s[..s.find('>').unwrap()];
+        if tag.contains(" src=") {
+            continue;
+        }
+        assert!(
+            tag.contains(&format!("nonce=\"{nonce}\"")),
+            "an inline script without the page's nonce: <script{tag}>"
+        );
+    }
+    assert!(
+        !html.contains(" style="),
+        "an inline style attribute: {html}"
+    );
+
+    let again = app
+        .oneshot(page_request(Method::GET, "/", [127, 0, 0, 1]))
+        .await
+        .unwrap();
+    assert_ne!(page_nonce(&again), nonce, "a nonce must not be reused");
 }

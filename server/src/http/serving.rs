@@ -3,7 +3,7 @@
 //! `axum::serve` gives hyper no timer, so hyper's `header_read_timeout` never fires: a
 //! client that opens a connection and sends one header byte a minute (slowloris) holds a
 //! task and a socket forever, and nothing caps how many such connections there are.
-//! [`serve`] accepts from any `axum::serve::Listener` (plain TCP or [`crate::tls`]) and:
+//! [`serve`] accepts from any `axum::serve::Listener` (plain TCP or [`super::tls`]) and:
 //!
 //! - serves each connection with hyper-util's HTTP/1.1 + HTTP/2 builder on the tokio
 //!   timer, with `header_read_timeout` ([`Limits::header_read_timeout`], `[limits]

@@ -2,18 +2,19 @@
 //! tables as CSV rows, a pending import's preview (`crate::inventory_csv`) and the
 //! change log.
 
-use super::HubSource;
+use super::{unavailable, Source};
 use crate::inventory_csv::{columns, parse_import, rows, TABLES};
+use monban_web::api::SourceError;
 use monban_web::pages::inventory::{ChangeView, InventoryView, TableView};
 
 /// How many recorded changes the page lists.
 const CHANGES: i64 = 200;
 
 #[async_trait::async_trait]
-impl monban_web::pages::inventory::InventorySource for HubSource {
-    async fn inventory(&self, preview: Option<String>) -> Result<InventoryView, String> {
-        let hub = &self.0;
-        let inv = hub.inventory();
+impl monban_web::pages::inventory::InventorySource for Source {
+    async fn inventory(&self, preview: Option<String>) -> Result<InventoryView, SourceError> {
+        let src = self;
+        let inv = src.inventory();
         let tables = TABLES
             .iter()
             .map(|t| TableView {
@@ -27,19 +28,19 @@ impl monban_web::pages::inventory::InventorySource for HubSource {
             })
             .collect();
         let preview = match preview {
-            Some(id) => hub
+            Some(id) => src
                 .store
                 .pending_import(&id)
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(unavailable)?
                 .map(|(table, text)| parse_import(&inv, &table, &text, &id).preview),
             None => None,
         };
-        let changes = hub
+        let changes = src
             .store
             .inventory_changes(CHANGES)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(unavailable)?
             .into_iter()
             .map(|r| ChangeView {
                 at: r.at.to_rfc3339(),

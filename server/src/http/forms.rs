@@ -5,7 +5,7 @@
 //! The session middleware has already checked the role (policy table) and the CSRF
 //! token; each handler validates its input, changes the store, writes the audit trail
 //! (never a secret: links and tokens are shown once through the session's in-memory
-//! flash, [`super::Auth::set_flash`], never logged or stored) and redirects (303) back
+//! flash, [`crate::auth::Auth::set_flash`], never logged or stored) and redirects (303) back
 //! to its page. A refused request comes back to the
 //! page with an error flash — or, for a client that does not want HTML, as the
 //! contract's error body.
@@ -27,13 +27,17 @@
 //! | `POST /people/{id}/passkeys/{pk}/revoke` | revoke a person's passkey | `passkey.revoke` |
 //! | `GET /audit.csv?from=&to=` | the audit trail as CSV (BOM, CRLF) | — |
 
-use super::{audit, create_invite, session, ClientAddr, Principal};
-use crate::api::ApiError;
-use crate::hub::Hub;
+use super::error::ApiError;
+use super::extract::Asker;
+use super::gate::set_cookie;
+use super::state::{Accounts, AppState, Site};
+use crate::auth::session::clear_cookie;
+use crate::auth::{create_invite, ClientAddr, Principal};
+use crate::ingest::Ingest;
 use crate::store::auth::{AuditEntry, Owner};
 use crate::store::TokenScope;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -43,7 +47,8 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub fn router(hub: Arc<Hub>) -> Router {
+/// The forms' routes.
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/signout", post(signout))
         .route("/account/passkeys/{id}/rename", post(rename_passkey))
@@ -66,14 +71,13 @@ pub fn router(hub: Arc<Hub>) -> Router {
         )
         .route("/people/invites/{id}/approve", post(approve_person_invite))
         .route("/audit.csv", get(audit_csv))
-        .with_state(hub)
 }
 
 type Fields = Form<HashMap<String, String>>;
 
 /// What a handler needs besides its input.
 struct Ctx<'a> {
-    hub: &'a Hub,
+    accounts: &'a Accounts,
     principal: &'a Principal,
     address: &'a str,
     html: bool,
@@ -83,7 +87,7 @@ struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     fn new(
-        hub: &'a Hub,
+        accounts: &'a Accounts,
         principal: &'a Principal,
         address: &'a str,
         headers: &HeaderMap,
@@ -101,7 +105,7 @@ impl<'a> Ctx<'a> {
             page.to_string()
         };
         Ctx {
-            hub,
+            accounts,
             principal,
             address,
             html,
@@ -111,7 +115,9 @@ impl<'a> Ctx<'a> {
 
     async fn flash(&self, value: Value) {
         if let Some(hash) = self.principal.session_hash() {
-            self.hub.auth().set_flash(hash, value, self.hub.now());
+            self.accounts
+                .auth
+                .set_flash(hash, value, self.accounts.now());
         }
     }
 
@@ -130,36 +136,29 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Refusal: an error flash and back to the page, or the contract's error body.
-    async fn refuse(&self, status: StatusCode, code: &'static str, ja: &str, en: &str) -> Response {
+    /// Refusal: an error flash (`ja`, and the error's message in English) and back to
+    /// the page, or the contract's error body.
+    async fn refuse(&self, error: ApiError, ja: &str) -> Response {
         if self.html {
-            self.flash(json!({"kind": "error", "ja": ja, "en": en}))
+            self.flash(json!({"kind": "error", "ja": ja, "en": error.message()}))
                 .await;
             Redirect::to(&self.back).into_response()
         } else {
-            ApiError::new(status, code, en.to_string()).into_response()
+            error.into_response()
         }
     }
 
     async fn audit(&self, action: &str, target: &str, detail: Value) {
-        audit(
-            self.hub,
-            self.principal,
-            self.address,
-            action,
-            target,
-            detail,
-        )
-        .await;
+        self.accounts
+            .audit(self.principal, self.address, action, target, detail)
+            .await;
     }
 
     async fn store_failed(&self, e: impl std::fmt::Display) -> Response {
         tracing::error!(error = %e, "form post: the store failed");
         self.refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store_unavailable",
+            ApiError::NotStored,
             "保存できませんでした。もう一度お試しください。",
-            "The change could not be stored; try again.",
         )
         .await
     }
@@ -180,58 +179,59 @@ fn actor_name(p: &Principal) -> String {
 // ---- sign-out --------------------------------------------------------------------------
 
 async fn signout(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
 ) -> Response {
     if let Some(hash) = principal.session_hash() {
-        if let Err(e) = hub.store.end_session(hash, hub.now()).await {
+        if let Err(e) = accounts.store.end_session(hash, accounts.now()).await {
             tracing::error!(error = %e, "could not end a session");
         }
         let target = principal.user().map(|u| u.id.clone()).unwrap_or_default();
-        audit(&hub, &principal, &address, "signout", &target, json!({})).await;
+        accounts
+            .audit(&principal, &address, "signout", &target, json!({}))
+            .await;
     }
     let mut res = Redirect::to("/signin").into_response();
-    session::set_cookie(&mut res, &session::clear_cookie(&hub.auth()));
+    set_cookie(&mut res, &clear_cookie(&accounts.auth));
     res
 }
 
 // ---- my account ------------------------------------------------------------------------
 
 async fn rename_passkey(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(f): Fields,
 ) -> Response {
-    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/account");
+    let cx = Ctx::new(&accounts, &principal, &address, &headers, &f, "/account");
     let Some(user) = principal.user() else {
         return cx
             .refuse(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ApiError::Unauthorized("Sign in first.".into()),
                 "サインインしてください。",
-                "Sign in first.",
             )
             .await;
     };
     let Some(name) = clean_name(&f, "name") else {
         return cx
             .refuse(
-                StatusCode::BAD_REQUEST,
-                "invalid_name",
+                ApiError::BadRequest {
+                    code: "invalid_name",
+                    message: "The name must be 1 to 80 characters.".into(),
+                },
                 "名前は1〜80文字で入力してください。",
-                "The name must be 1 to 80 characters.",
             )
             .await;
     };
-    let before = match hub.store.passkey(&id).await {
+    let before = match accounts.store.passkey(&id).await {
         Ok(p) => p.filter(|p| p.owner_kind == Owner::User && p.owner == user.id),
         Err(e) => return cx.store_failed(e).await,
     };
-    match hub
+    match accounts
         .store
         .rename_passkey(Owner::User, &user.id, &id, &name)
         .await
@@ -254,10 +254,8 @@ async fn rename_passkey(
         }
         Ok(false) => {
             cx.refuse(
-                StatusCode::NOT_FOUND,
-                "not_found",
+                ApiError::NotFound("No such active passkey.".into()),
                 "そのパスキーは見つからないか、失効しています。",
-                "No such active passkey.",
             )
             .await
         }
@@ -266,25 +264,23 @@ async fn rename_passkey(
 }
 
 async fn revoke_my_passkey(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(f): Fields,
 ) -> Response {
-    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/account");
+    let cx = Ctx::new(&accounts, &principal, &address, &headers, &f, "/account");
     let Some(user) = principal.user() else {
         return cx
             .refuse(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ApiError::Unauthorized("Sign in first.".into()),
                 "サインインしてください。",
-                "Sign in first.",
             )
             .await;
     };
-    let active = match hub.store.passkeys_of(Owner::User, &user.id).await {
+    let active = match accounts.store.passkeys_of(Owner::User, &user.id).await {
         Ok(keys) => keys
             .into_iter()
             .filter(|k| k.revoked_at.is_none())
@@ -294,26 +290,19 @@ async fn revoke_my_passkey(
     if !active.iter().any(|k| k.id == id) {
         return cx
             .refuse(
-                StatusCode::NOT_FOUND,
-                "not_found",
+                ApiError::NotFound("No such active passkey.".into()),
                 "そのパスキーは見つからないか、失効しています。",
-                "No such active passkey.",
             )
             .await;
     }
     if active.len() <= 1 {
         return cx
-            .refuse(
-                StatusCode::CONFLICT,
-                "last_passkey",
-                "最後の有効なパスキーは失効できません。先に別のパスキーを追加してください（すべて失うと管理者の新しい登録リンクが必要です）。",
-                "The last active passkey cannot be revoked. Add another passkey first (losing every passkey means asking an administrator for a new invite).",
-            )
+            .refuse(ApiError::Conflict { code: "last_passkey", message: "The last active passkey cannot be revoked. Add another passkey first (losing every passkey means asking an administrator for a new invite).".into() }, "最後の有効なパスキーは失効できません。先に別のパスキーを追加してください（すべて失うと管理者の新しい登録リンクが必要です）。")
             .await;
     }
-    match hub
+    match accounts
         .store
-        .revoke_passkey(Owner::User, &user.id, &id, hub.now())
+        .revoke_passkey(Owner::User, &user.id, &id, accounts.now())
         .await
     {
         Ok(true) => {
@@ -333,10 +322,8 @@ async fn revoke_my_passkey(
         }
         Ok(false) => {
             cx.refuse(
-                StatusCode::NOT_FOUND,
-                "not_found",
+                ApiError::NotFound("No such active passkey.".into()),
                 "そのパスキーは見つからないか、失効しています。",
-                "No such active passkey.",
             )
             .await
         }
@@ -351,39 +338,37 @@ fn parse_role(f: &HashMap<String, String>) -> Option<Role> {
 }
 
 async fn invite_user(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     headers: HeaderMap,
     Form(f): Fields,
 ) -> Response {
-    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/users");
+    let cx = Ctx::new(&accounts, &principal, &address, &headers, &f, "/users");
     let (Some(name), Some(role)) = (clean_name(&f, "name"), parse_role(&f)) else {
         return cx
             .refuse(
-                StatusCode::BAD_REQUEST,
-                "invalid_invite",
+                ApiError::BadRequest {
+                    code: "invalid_invite",
+                    message: "Give a user name (1 to 80 characters) and a role.".into(),
+                },
                 "ユーザー名（1〜80文字）と役割を指定してください。",
-                "Give a user name (1 to 80 characters) and a role.",
             )
             .await;
     };
-    match hub.store.user_by_name(&name).await {
+    match accounts.store.user_by_name(&name).await {
         Ok(Some(_)) => {
             return cx
-                .refuse(
-                    StatusCode::CONFLICT,
-                    "name_taken",
-                    "その名前のユーザーはすでにいます。パスキーを失ったユーザーには「再登録リンク」を使ってください。",
-                    "A user with that name exists already. For a user who lost their passkeys, use Re-invite.",
-                )
+                .refuse(ApiError::Conflict { code: "name_taken", message: "A user with that name exists already. For a user who lost their passkeys, use Re-invite.".into() }, "その名前のユーザーはすでにいます。パスキーを失ったユーザーには「再登録リンク」を使ってください。")
                 .await
         }
         Ok(None) => {}
         Err(e) => return cx.store_failed(e).await,
     }
     match create_invite(
-        &hub,
+        &accounts.store,
+        &accounts.auth,
+        accounts.now(),
         Owner::User,
         None,
         &name,
@@ -413,14 +398,12 @@ async fn invite_user(
 
 /// The user a `/users/{id}/…` post names, or the refusal.
 async fn target_user(cx: &Ctx<'_>, id: &str) -> Result<crate::store::auth::UserRow, Response> {
-    match cx.hub.store.user(id).await {
+    match cx.accounts.store.user(id).await {
         Ok(Some(u)) => Ok(u),
         Ok(None) => Err(cx
             .refuse(
-                StatusCode::NOT_FOUND,
-                "not_found",
+                ApiError::NotFound("No such user.".into()),
                 "そのユーザーはいません。",
-                "No such user.",
             )
             .await),
         Err(e) => Err(cx.store_failed(e).await),
@@ -432,21 +415,22 @@ fn is_me(p: &Principal, id: &str) -> bool {
 }
 
 async fn change_role(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(f): Fields,
 ) -> Response {
-    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/users");
+    let cx = Ctx::new(&accounts, &principal, &address, &headers, &f, "/users");
     let Some(role) = parse_role(&f) else {
         return cx
             .refuse(
-                StatusCode::BAD_REQUEST,
-                "invalid_role",
+                ApiError::BadRequest {
+                    code: "invalid_role",
+                    message: "Choose a role.".into(),
+                },
                 "役割を選んでください。",
-                "Choose a role.",
             )
             .await;
     };
@@ -457,10 +441,11 @@ async fn change_role(
     if is_me(&principal, &id) && role != user.role {
         return cx
             .refuse(
-                StatusCode::CONFLICT,
-                "self_demotion",
+                ApiError::Conflict {
+                    code: "self_demotion",
+                    message: "You cannot change your own role; ask another administrator.".into(),
+                },
                 "自分の役割は変更できません。別の管理者に依頼してください。",
-                "You cannot change your own role; ask another administrator.",
             )
             .await;
     }
@@ -474,7 +459,7 @@ async fn change_role(
             )
             .await;
     }
-    match hub.store.set_user_role(&id, role).await {
+    match accounts.store.set_user_role(&id, role).await {
         Ok(_) => {
             cx.audit(
                 "user.role",
@@ -495,7 +480,7 @@ async fn change_role(
 }
 
 async fn set_disabled(
-    hub: Arc<Hub>,
+    accounts: Accounts,
     principal: Principal,
     address: String,
     id: String,
@@ -503,7 +488,7 @@ async fn set_disabled(
     f: HashMap<String, String>,
     disable: bool,
 ) -> Response {
-    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/users");
+    let cx = Ctx::new(&accounts, &principal, &address, &headers, &f, "/users");
     let user = match target_user(&cx, &id).await {
         Ok(u) => u,
         Err(r) => return r,
@@ -511,15 +496,16 @@ async fn set_disabled(
     if disable && is_me(&principal, &id) {
         return cx
             .refuse(
-                StatusCode::CONFLICT,
-                "self_disable",
+                ApiError::Conflict {
+                    code: "self_disable",
+                    message: "You cannot disable yourself.".into(),
+                },
                 "自分自身は無効にできません。",
-                "You cannot disable yourself.",
             )
             .await;
     }
-    let at = disable.then(|| hub.now());
-    match hub.store.set_user_disabled(&id, at).await {
+    let at = disable.then(|| accounts.now());
+    match accounts.store.set_user_disabled(&id, at).await {
         Ok(_) => {
             let action = if disable {
                 "user.disable"
@@ -558,42 +544,44 @@ async fn set_disabled(
 }
 
 async fn disable_user(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(f): Fields,
 ) -> Response {
-    set_disabled(hub, principal, address, id, headers, f, true).await
+    set_disabled(accounts, principal, address, id, headers, f, true).await
 }
 
 async fn enable_user(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(f): Fields,
 ) -> Response {
-    set_disabled(hub, principal, address, id, headers, f, false).await
+    set_disabled(accounts, principal, address, id, headers, f, false).await
 }
 
 async fn reinvite_user(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(f): Fields,
 ) -> Response {
-    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/users");
+    let cx = Ctx::new(&accounts, &principal, &address, &headers, &f, "/users");
     let user = match target_user(&cx, &id).await {
         Ok(u) => u,
         Err(r) => return r,
     };
     match create_invite(
-        &hub,
+        &accounts.store,
+        &accounts.auth,
+        accounts.now(),
         Owner::User,
         Some(user.id.clone()),
         &user.name,
@@ -628,34 +616,36 @@ async fn reinvite_user(
 }
 
 async fn revoke_user_passkey(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     Path((id, pk)): Path<(String, String)>,
     headers: HeaderMap,
     Form(f): Fields,
 ) -> Response {
-    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/users");
+    let cx = Ctx::new(&accounts, &principal, &address, &headers, &f, "/users");
     revoke_owned_passkey(&cx, Owner::User, &id, &pk).await
 }
 
 // ---- tokens ----------------------------------------------------------------------------
 
 async fn issue_token(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
+    State(ingest): State<Arc<Ingest>>,
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     headers: HeaderMap,
     Form(f): Fields,
 ) -> Response {
-    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/tokens");
+    let cx = Ctx::new(&accounts, &principal, &address, &headers, &f, "/tokens");
     let Some(label) = clean_name(&f, "label") else {
         return cx
             .refuse(
-                StatusCode::BAD_REQUEST,
-                "invalid_label",
+                ApiError::BadRequest {
+                    code: "invalid_label",
+                    message: "Give a label of 1 to 80 characters.".into(),
+                },
                 "ラベルを1〜80文字で入力してください。",
-                "Give a label of 1 to 80 characters.",
             )
             .await;
     };
@@ -663,13 +653,15 @@ async fn issue_token(
         Some("login") => {
             let system = f.get("system").map(|s| s.trim()).unwrap_or("");
             match SystemId::parse(system) {
-                Ok(sid) if hub.inventory().system(&sid).is_some() => TokenScope::Login(sid),
+                Ok(sid) if ingest.inventory().system(&sid).is_some() => TokenScope::Login(sid),
                 _ => return cx
                     .refuse(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_system",
+                        ApiError::BadRequest {
+                            code: "invalid_system",
+                            message: "A login ingest token needs a system from the inventory."
+                                .into(),
+                        },
                         "ログイン取り込みのトークンには、棚卸しにあるシステムを選んでください。",
-                        "A login ingest token needs a system from the inventory.",
                     )
                     .await,
             }
@@ -680,10 +672,11 @@ async fn issue_token(
             None => {
                 return cx
                     .refuse(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_role",
+                        ApiError::BadRequest {
+                            code: "invalid_role",
+                            message: "Choose the read token's role.".into(),
+                        },
                         "読み取りトークンの役割を選んでください。",
-                        "Choose the read token's role.",
                     )
                     .await
             }
@@ -691,10 +684,11 @@ async fn issue_token(
         _ => {
             return cx
                 .refuse(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_kind",
+                    ApiError::BadRequest {
+                        code: "invalid_kind",
+                        message: "Choose a kind: login, doors or read.".into(),
+                    },
                     "種類を選んでください。",
-                    "Choose a kind: login, doors or read.",
                 )
                 .await
         }
@@ -704,14 +698,12 @@ async fn issue_token(
         TokenScope::Doors(_) => ("doors", None, None),
         TokenScope::Read(r) => ("read", None, Some(r.clone())),
     };
-    let now = hub.now();
-    let clock = crate::clock::Clock::fixed(now);
-    let text = match crate::issue_token(&hub.store, scope, &label, &clock).await {
+    let text = match crate::tokens::issue(&accounts.store, scope, &label, accounts.now()).await {
         Ok(t) => t,
         Err(e) => return cx.store_failed(e).await,
     };
     let id = token_id(&text);
-    if let Err(e) = hub
+    if let Err(e) = accounts
         .store
         .set_token_creator(&id, &actor_name(&principal))
         .await
@@ -742,15 +734,15 @@ fn token_id(text: &str) -> String {
 }
 
 async fn revoke_token(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(f): Fields,
 ) -> Response {
-    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/tokens");
-    match hub.store.revoke_token(&id, hub.now()).await {
+    let cx = Ctx::new(&accounts, &principal, &address, &headers, &f, "/tokens");
+    match accounts.store.revoke_token(&id, accounts.now()).await {
         Ok(true) => {
             cx.audit("token.revoke", &id, json!({})).await;
             cx.done(
@@ -763,10 +755,8 @@ async fn revoke_token(
         }
         Ok(false) => {
             cx.refuse(
-                StatusCode::NOT_FOUND,
-                "not_found",
+                ApiError::NotFound("No such live token.".into()),
                 "そのトークンは見つからないか、失効済みです。",
-                "No such live token.",
             )
             .await
         }
@@ -777,30 +767,31 @@ async fn revoke_token(
 // ---- people ----------------------------------------------------------------------------
 
 async fn invite_person(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
+    State(ingest): State<Arc<Ingest>>,
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(f): Fields,
 ) -> Response {
-    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/people");
-    let inv = hub.inventory();
+    let cx = Ctx::new(&accounts, &principal, &address, &headers, &f, "/people");
+    let inv = ingest.inventory();
     let Some(person) = PersonId::parse(id.clone())
         .ok()
         .and_then(|pid| inv.person(&pid).cloned())
     else {
         return cx
             .refuse(
-                StatusCode::NOT_FOUND,
-                "not_found",
+                ApiError::NotFound("No such person in the inventory.".into()),
                 "その職員は棚卸しにいません。",
-                "No such person in the inventory.",
             )
             .await;
     };
     match create_invite(
-        &hub,
+        &accounts.store,
+        &accounts.auth,
+        accounts.now(),
         Owner::Person,
         Some(id.clone()),
         &person.name,
@@ -836,16 +827,16 @@ async fn invite_person(
 
 /// A second officer or admin approves a person's enrollment link made by someone else.
 async fn approve_person_invite(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(f): Fields,
 ) -> Response {
-    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/people");
-    let now = hub.now();
-    let invite = match hub.store.invite(&id).await {
+    let cx = Ctx::new(&accounts, &principal, &address, &headers, &f, "/people");
+    let now = accounts.now();
+    let invite = match accounts.store.invite(&id).await {
         Ok(Some(i))
             if i.kind == Owner::Person
                 && i.approved_by.is_none()
@@ -855,12 +846,7 @@ async fn approve_person_invite(
             i
         }
         Ok(_) => return cx
-            .refuse(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "承認待ちの登録リンクではありません（使用済み・期限切れ・承認済み）。",
-                "No enrollment link waits for approval under that id (used, expired or approved).",
-            )
+            .refuse(ApiError::NotFound("No enrollment link waits for approval under that id (used, expired or approved).".into()), "承認待ちの登録リンクではありません（使用済み・期限切れ・承認済み）。")
             .await,
         Err(e) => return cx.store_failed(e).await,
     };
@@ -873,15 +859,10 @@ async fn approve_person_invite(
         )
         .await;
         return cx
-            .refuse(
-                StatusCode::FORBIDDEN,
-                "self_approval",
-                "自分が発行した登録リンクは承認できません。別のセキュリティ責任者または管理者に依頼してください。",
-                "You cannot approve a link you made: ask another officer or admin.",
-            )
+            .refuse(ApiError::Denied { code: "self_approval", message: "You cannot approve a link you made: ask another officer or admin.".into() }, "自分が発行した登録リンクは承認できません。別のセキュリティ責任者または管理者に依頼してください。")
             .await;
     }
-    match hub.store.approve_invite(&invite.id, &me, now).await {
+    match accounts.store.approve_invite(&invite.id, &me, now).await {
         Ok(true) => {
             cx.audit(
                 "person_invite.approve",
@@ -899,10 +880,11 @@ async fn approve_person_invite(
         }
         Ok(false) => {
             cx.refuse(
-                StatusCode::CONFLICT,
-                "not_waiting",
+                ApiError::Conflict {
+                    code: "not_waiting",
+                    message: "That link was approved or used meanwhile.".into(),
+                },
                 "この登録リンクはすでに承認されたか使用されました。",
-                "That link was approved or used meanwhile.",
             )
             .await
         }
@@ -911,14 +893,14 @@ async fn approve_person_invite(
 }
 
 async fn revoke_person_passkey(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     Path((id, pk)): Path<(String, String)>,
     headers: HeaderMap,
     Form(f): Fields,
 ) -> Response {
-    let cx = Ctx::new(&hub, &principal, &address, &headers, &f, "/people");
+    let cx = Ctx::new(&accounts, &principal, &address, &headers, &f, "/people");
     revoke_owned_passkey(&cx, Owner::Person, &id, &pk).await
 }
 
@@ -929,7 +911,7 @@ async fn revoke_person_passkey(
 /// user would be locked out; an admin disables the user or re-invites instead.
 async fn revoke_owned_passkey(cx: &Ctx<'_>, owner: Owner, id: &str, pk: &str) -> Response {
     if owner == Owner::User {
-        let active = match cx.hub.store.passkeys_of(owner, id).await {
+        let active = match cx.accounts.store.passkeys_of(owner, id).await {
             Ok(keys) => keys
                 .into_iter()
                 .filter(|k| k.revoked_at.is_none())
@@ -938,19 +920,14 @@ async fn revoke_owned_passkey(cx: &Ctx<'_>, owner: Owner, id: &str, pk: &str) ->
         };
         if active.len() <= 1 && active.iter().any(|k| k.id == pk) {
             return cx
-                .refuse(
-                    StatusCode::CONFLICT,
-                    "last_passkey",
-                    "最後の有効なパスキーは失効できません。利用者を無効にするか、再登録リンクを発行してください。",
-                    "A user's last active passkey cannot be revoked: disable the user, or re-invite them.",
-                )
+                .refuse(ApiError::Conflict { code: "last_passkey", message: "A user's last active passkey cannot be revoked: disable the user, or re-invite them.".into() }, "最後の有効なパスキーは失効できません。利用者を無効にするか、再登録リンクを発行してください。")
                 .await;
         }
     }
     match cx
-        .hub
+        .accounts
         .store
-        .revoke_passkey(owner, id, pk, cx.hub.now())
+        .revoke_passkey(owner, id, pk, cx.accounts.now())
         .await
     {
         Ok(true) => {
@@ -970,10 +947,8 @@ async fn revoke_owned_passkey(cx: &Ctx<'_>, owner: Owner, id: &str, pk: &str) ->
         }
         Ok(false) => {
             cx.refuse(
-                StatusCode::NOT_FOUND,
-                "not_found",
+                ApiError::NotFound("No such active passkey.".into()),
                 "そのパスキーは見つからないか、失効しています。",
-                "No such active passkey.",
             )
             .await
         }
@@ -983,40 +958,33 @@ async fn revoke_owned_passkey(cx: &Ctx<'_>, owner: Owner, id: &str, pk: &str) ->
 
 // ---- audit CSV -------------------------------------------------------------------------
 
-fn bad_query(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message)
-}
-
 /// The audit trail as CSV (RFC 4180, CRLF, UTF-8 with BOM for Excel), oldest first;
 /// `from`/`to` (dates in JST or RFC 3339) limit the period, all of it without them.
 async fn audit_csv(
-    State(hub): State<Arc<Hub>>,
-    principal: Option<Extension<Principal>>,
-    address: Option<Extension<ClientAddr>>,
+    State(accounts): State<Accounts>,
+    State(site): State<Site>,
+    asker: Asker,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let from = q.get("from").map(String::as_str).filter(|s| !s.is_empty());
     let to = q.get("to").map(String::as_str).filter(|s| !s.is_empty());
-    let now = hub.now();
+    let now = accounts.now();
     let (start, end) = if from.is_none() && to.is_none() {
         (Timestamp::from_millis(0), now)
     } else {
-        let period = monban_core::Period::parse(from, to, now, hub.site_offset())
-            .map_err(|e| bad_query(e.to_string()))?;
+        let period = monban_core::Period::parse(from, to, now, site.offset)
+            .map_err(|e| ApiError::BadQuery(e.to_string()))?;
         (period.from(), period.to())
     };
-    super::audit_download(
-        &hub,
-        &(principal, address),
-        "audit.csv",
-        json!({"from": start.to_rfc3339(), "to": end.to_rfc3339()}),
-    )
-    .await;
-    let entries = hub
-        .store
-        .audit_between(start, end)
-        .await
-        .map_err(ApiError::store)?;
+    asker
+        .audit_download(
+            &accounts.store,
+            accounts.now(),
+            "audit.csv",
+            json!({"from": start.to_rfc3339(), "to": end.to_rfc3339()}),
+        )
+        .await;
+    let entries = accounts.store.audit_between(start, end).await?;
     let body = audit_csv_body(&entries).map_err(ApiError::internal)?;
     Ok((
         [

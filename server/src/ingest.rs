@@ -1,6 +1,7 @@
-//! The hub: what the HTTP handlers, the dashboard and the connectors hold to reach the
+//! Ingest: what the HTTP handlers, the dashboard and the connectors hold to reach the
 //! ingest writer ([`crate::writer`]) and the read views it keeps (engine, inventory, door
-//! activity, live feed).
+//! activity, live feed), with the connectors' states. [`Ingest`] is also the connectors'
+//! port ([`DoorSink`]).
 //!
 //! Every input goes to the writer, which stores it, feeds the engine and commits before
 //! the caller gets its answer (see the writer's module docs for the order and for what
@@ -9,6 +10,7 @@
 use crate::clock::Clock;
 use crate::health::DoorHealth;
 use crate::metrics::Metrics;
+use crate::store::inventory::InventoryChange;
 use crate::store::{Store, StoreError, StoredLogin};
 use crate::writer::{
     Done, Input, LiveEvent, Refused, Shared, WriteError, Writer, WriterHandle, WriterSettings,
@@ -17,6 +19,7 @@ use crate::writer::{
 use async_trait::async_trait;
 use monban_connectors::{ConnectorState, DeadLetter, DoorSink, Ingested, SinkError, SinkItem};
 use monban_core::health::{DoorFeed, LastConnected, OfflineReason, OutageCause};
+use monban_core::snapshot::Presence;
 use monban_core::timeline::Outage;
 use monban_core::{
     DoorEvent, DoorId, DoorStatus, Inventory, Login, SiteId, Span, StatusChange, Timestamp,
@@ -28,8 +31,9 @@ use tokio::sync::broadcast;
 /// How often a connected connector's "last up" mark is refreshed in the store.
 pub const CONNECTOR_MARK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// Why an input was not stored.
 #[derive(Debug, thiserror::Error)]
-pub enum HubError {
+pub enum IngestError {
     #[error("door {0:?} is not in the inventory")]
     UnknownDoor(String),
     #[error("system {0:?} is not in the inventory")]
@@ -47,24 +51,26 @@ pub enum HubError {
     Write(#[from] WriteError),
 }
 
-impl From<Refused> for HubError {
-    fn from(r: Refused) -> HubError {
+impl From<Refused> for IngestError {
+    fn from(r: Refused) -> IngestError {
         match r {
-            Refused::UnknownDoor(d) => HubError::UnknownDoor(d),
-            Refused::UnknownSystem(s) => HubError::UnknownSystem(s),
-            Refused::EventIdConflict(id) => HubError::EventIdConflict(id),
-            Refused::StepUpUsed(id) => HubError::StepUpUsed(id),
+            Refused::UnknownDoor(d) => IngestError::UnknownDoor(d),
+            Refused::UnknownSystem(s) => IngestError::UnknownSystem(s),
+            Refused::EventIdConflict(id) => IngestError::EventIdConflict(id),
+            Refused::StepUpUsed(id) => IngestError::StepUpUsed(id),
         }
     }
 }
 
-pub struct Hub {
-    pub store: Store,
-    pub metrics: Arc<Metrics>,
-    pub site: SiteId,
-    pub site_name: String,
+/// The writer's handle, its read views and the connectors' states.
+pub struct Ingest {
+    store: Store,
+    metrics: Arc<Metrics>,
+    /// The site (`[site] id`) as the stored inventory names it.
+    site: SiteId,
+    site_name: String,
     /// The writer's read views.
-    pub(crate) shared: Shared,
+    shared: Shared,
     writer: WriterHandle,
     /// The writer task, taken by `serve` to wait for it after everything else stopped.
     writer_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -80,22 +86,32 @@ pub struct Hub {
     heartbeat_timeouts: BTreeMap<DoorId, Span>,
     /// Doors not in the inventory whose heartbeat was already dead-lettered.
     unknown_heartbeats: Mutex<std::collections::BTreeSet<DoorId>>,
-    /// Cancelled when the hub shuts down: long-lived responses (the live feed) end.
-    pub shutdown: tokio_util::sync::CancellationToken,
-    /// Passkeys and sessions (`[auth]`), set once by [`crate::prepare`].
-    auth: std::sync::OnceLock<Arc<crate::auth::Auth>>,
 }
 
-impl Hub {
-    /// Builds the hub from the store: restores the engine (see [`Writer::restore`]) and
+/// What [`Ingest::start`] needs besides the store and the clock (`monban.toml`).
+#[derive(Debug, Clone, Default)]
+pub struct IngestSettings {
+    /// `[server] grace`.
+    pub grace: Span,
+    /// The doors with a `[[modbus]]` device.
+    pub modbus_doors: Vec<DoorId>,
+    /// `[[doors]] heartbeat_timeout` of the doors that have one.
+    pub heartbeat_timeouts: BTreeMap<DoorId, Span>,
+}
+
+impl Ingest {
+    /// Starts ingest over the store: restores the engine (see [`Writer::restore`]) and
     /// starts the writer task.
     pub async fn start(
         store: Store,
-        grace: Span,
-        modbus_doors: &[DoorId],
-        heartbeat_timeouts: BTreeMap<DoorId, Span>,
+        settings: IngestSettings,
         clock: Clock,
-    ) -> Result<Arc<Hub>, HubError> {
+    ) -> Result<Arc<Ingest>, IngestError> {
+        let IngestSettings {
+            grace,
+            modbus_doors,
+            heartbeat_timeouts,
+        } = settings;
         let inventory = store.load_inventory().await?;
         let (site, site_name) = inventory.site.clone().unwrap_or_else(|| {
             (
@@ -118,7 +134,7 @@ impl Hub {
         let (handle, rx) = crate::writer::channel();
         let writer_stop = tokio_util::sync::CancellationToken::new();
         let task = tokio::spawn(writer.run(rx, writer_stop.clone()));
-        Ok(Arc::new(Hub {
+        Ok(Arc::new(Ingest {
             store,
             metrics: shared.metrics.clone(),
             site,
@@ -129,11 +145,9 @@ impl Hub {
             writer_stop,
             clock,
             connectors: Mutex::new(BTreeMap::new()),
-            modbus_doors: modbus_doors.to_vec(),
+            modbus_doors,
             heartbeat_timeouts,
             unknown_heartbeats: Mutex::new(std::collections::BTreeSet::new()),
-            shutdown: tokio_util::sync::CancellationToken::new(),
-            auth: std::sync::OnceLock::new(),
         }))
     }
 
@@ -148,24 +162,15 @@ impl Hub {
         }
     }
 
-    /// Sets the passkey and session settings; only the first call counts.
-    pub fn set_auth(&self, auth: crate::auth::Auth) {
-        let _ = self.auth.set(Arc::new(auth));
+    /// The site's id and name, as the stored inventory has them (`[site]`; `site` when
+    /// none was ever imported).
+    pub fn site(&self) -> (&SiteId, &str) {
+        (&self.site, &self.site_name)
     }
 
-    /// Passkey and session settings: those of [`Hub::set_auth`], else the defaults for
-    /// `http://localhost:8080`.
-    pub fn auth(&self) -> Arc<crate::auth::Auth> {
-        self.auth
-            .get_or_init(|| {
-                let a =
-                    crate::auth::Auth::new(&crate::config::AuthSettings::default(), 8080, false);
-                match a {
-                    Ok(a) => Arc::new(a),
-                    Err(e) => panic!("the default passkey settings are invalid: {e}"),
-                }
-            })
-            .clone()
+    /// The registry the writer and the connectors count into.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     pub fn now(&self) -> Timestamp {
@@ -180,7 +185,7 @@ impl Hub {
         self.shared.live.subscribe()
     }
 
-    pub(crate) fn notify(&self, kind: &'static str, id: String) {
+    fn notify(&self, kind: &'static str, id: String) {
         // No receivers is fine.
         let _ = self.shared.live.send(LiveEvent { kind, id });
     }
@@ -192,12 +197,7 @@ impl Hub {
             .unwrap_or_default()
     }
 
-    /// The writer's handle, for callers that send several inputs as one command.
-    pub fn writer(&self) -> &WriterHandle {
-        &self.writer
-    }
-
-    async fn one(&self, input: Input) -> Result<Done, HubError> {
+    async fn one(&self, input: Input) -> Result<Done, IngestError> {
         Ok(self.writer.submit_one(input).await??)
     }
 
@@ -207,7 +207,7 @@ impl Hub {
         &self,
         event: DoorEvent,
         source: &'static str,
-    ) -> Result<Ingested, HubError> {
+    ) -> Result<Ingested, IngestError> {
         match self.one(Input::DoorEvent { event, source }).await? {
             Done::Door(i) => Ok(i),
             other => Err(unexpected(other)),
@@ -218,7 +218,7 @@ impl Hub {
         &self,
         change: StatusChange,
         source: &'static str,
-    ) -> Result<(), HubError> {
+    ) -> Result<(), IngestError> {
         self.one(Input::Status { change, source }).await.map(|_| ())
     }
 
@@ -230,7 +230,7 @@ impl Hub {
         outage: Outage,
         cause: OutageCause,
         reason: &str,
-    ) -> Result<(), HubError> {
+    ) -> Result<(), IngestError> {
         self.one(Input::Outage {
             doors: doors.to_vec(),
             outage,
@@ -249,7 +249,7 @@ impl Hub {
         &self,
         login: Login,
         step_up: Option<String>,
-    ) -> Result<(StoredLogin, bool), HubError> {
+    ) -> Result<(StoredLogin, bool), IngestError> {
         match self.one(Input::Login { login, step_up }).await? {
             Done::Login { stored, new } => Ok((*stored, new)),
             other => Err(unexpected(other)),
@@ -259,17 +259,17 @@ impl Hub {
     /// The stored login with `login`'s `event_id`, if its system sent it before; an
     /// `event_id` stored for another system is a conflict: one system can neither read
     /// nor shadow another's logins (CONTRACT §7).
-    pub async fn stored_login_of(&self, login: &Login) -> Result<Option<StoredLogin>, HubError> {
+    pub async fn stored_login_of(&self, login: &Login) -> Result<Option<StoredLogin>, IngestError> {
         match self.store.login(&login.event_id).await? {
             Some(s) if s.login.system != login.system => {
-                Err(HubError::EventIdConflict(login.event_id.clone()))
+                Err(IngestError::EventIdConflict(login.event_id.clone()))
             }
             other => Ok(other),
         }
     }
 
     /// A sign of life from a door's controller that carries nothing else.
-    pub async fn heartbeat(&self, door: &DoorId, ts: Timestamp) -> Result<(), HubError> {
+    pub async fn heartbeat(&self, door: &DoorId, ts: Timestamp) -> Result<(), IngestError> {
         self.one(Input::Heartbeat {
             door: door.clone(),
             ts,
@@ -278,7 +278,7 @@ impl Hub {
         .map(|_| ())
     }
 
-    pub async fn dead_letter(&self, letter: DeadLetter) -> Result<(), HubError> {
+    pub async fn dead_letter(&self, letter: DeadLetter) -> Result<(), IngestError> {
         self.one(Input::DeadLetter(letter)).await.map(|_| ())
     }
 
@@ -345,6 +345,37 @@ impl Hub {
     }
 }
 
+// ---- the dashboard's inventory edits and room view ------------------------------------
+
+impl Ingest {
+    /// Replaces the inventory with `new`: the writer stores it with `changes` recorded as
+    /// made by `who`, hands it to the engine (which derives presence and alarms again and
+    /// re-judges every pending login) and persists the verdicts that changed, in one
+    /// transaction.
+    pub async fn replace_inventory(
+        &self,
+        new: Inventory,
+        changes: &[InventoryChange],
+        who: &str,
+    ) -> Result<(), IngestError> {
+        let input = Input::Inventory {
+            new: Box::new(new),
+            changes: changes.to_vec(),
+            who: who.to_string(),
+        };
+        self.writer.submit_one(input).await??;
+        Ok(())
+    }
+
+    /// Everyone whose presence covers `t`, per room, in inventory order (rooms, then
+    /// people): `monban_core::snapshot::presence_at` over the engine's timeline.
+    pub async fn presence_at(&self, t: Timestamp) -> Vec<Presence> {
+        let inv = self.inventory();
+        let engine = self.shared.engine.read().await;
+        monban_core::snapshot::presence_at(&inv, engine.timeline(), t)
+    }
+}
+
 /// The one answer of a one-item delivery.
 fn first(answers: Vec<Ingested>) -> Result<Ingested, SinkError> {
     answers
@@ -354,13 +385,13 @@ fn first(answers: Vec<Ingested>) -> Result<Ingested, SinkError> {
 }
 
 /// A reply of the writer that does not fit its input (a bug, not an input's fault).
-fn unexpected(done: Done) -> HubError {
-    HubError::Write(WriteError::Failed(format!(
+fn unexpected(done: Done) -> IngestError {
+    IngestError::Write(WriteError::Failed(format!(
         "unexpected answer from the writer: {done:?}"
     )))
 }
 
-impl Hub {
+impl Ingest {
     /// The connector that feeds a door: `modbus` for doors with a `[[modbus]]` device,
     /// `mqtt` for the others.
     fn source_of(&self, door: &DoorId) -> &'static str {
@@ -456,7 +487,7 @@ impl Hub {
 
 /// The connectors (MQTT, Modbus) deliver into the hub through this port.
 #[async_trait]
-impl DoorSink for Hub {
+impl DoorSink for Ingest {
     /// The whole batch goes to the writer as one command: one transaction, one commit.
     /// Items for doors that are not in the inventory become dead letters in the same
     /// batch (a heartbeat of an unknown door once per door and start, so a heartbeat
@@ -642,6 +673,6 @@ impl DoorSink for Hub {
     }
 
     fn now(&self) -> Timestamp {
-        Hub::now(self)
+        Ingest::now(self)
     }
 }

@@ -1,21 +1,22 @@
 //! The data of the dashboard's rooms page (`monban_web::pages::rooms`): presence now from
-//! the engine's timeline (`Hub::presence_at`), door health (`Hub::door_health`), and the
+//! the engine's timeline (`Ingest::presence_at`), door health (`Ingest::door_health`), and the
 //! integrity alarms that void credit now (`super::open_alarms`, the overview's rule too).
 
-use super::HubSource;
+use super::Source;
+use monban_web::api::SourceError;
 use monban_web::pages::rooms::{AlarmRow, PresenceRow, RoomRow, RoomsView};
 use monban_web::DoorRow;
 
 #[async_trait::async_trait]
-impl monban_web::pages::rooms::RoomsSource for HubSource {
-    async fn rooms(&self) -> Result<RoomsView, String> {
-        let hub = &self.0;
-        let inv = hub.inventory();
-        let now = hub.now();
-        let presence = hub.presence_at(now).await;
-        let health = hub.door_health().await;
+impl monban_web::pages::rooms::RoomsSource for Source {
+    async fn rooms(&self) -> Result<RoomsView, SourceError> {
+        let src = self;
+        let inv = src.inventory();
+        let now = src.now();
+        let presence = src.ingest.presence_at(now).await;
+        let health = src.ingest.door_health().await;
         // Alarms: an integrity event at a voids credit in [a, a + alarm_hold).
-        let alarms = super::open_alarms(hub, now).await?;
+        let alarms = super::open_alarms(src, now).await?;
         let rooms = inv
             .rooms()
             .iter()
@@ -76,7 +77,8 @@ impl monban_web::pages::rooms::RoomsSource for HubSource {
         Ok(RoomsView {
             generated_at: now.to_rfc3339(),
             rooms,
-            connectors: hub
+            connectors: src
+                .ingest
                 .connector_states()
                 .into_iter()
                 .map(|(k, v)| (k, v.as_str().to_string()))

@@ -1,21 +1,20 @@
 //! The data of the dashboard's dead letters page (`monban_web::pages::dead_letters`):
 //! the same newest 500 as `GET /api/v1/dead-letters`, optionally of one source.
 
-use super::HubSource;
+use super::{unavailable, Source};
+use monban_web::api::SourceError;
 use monban_web::pages::dead_letters::DeadLetterRow;
 
 /// As many as the API lists.
 const LIMIT: i64 = 500;
 
 #[async_trait::async_trait]
-impl monban_web::pages::dead_letters::DeadLettersSource for HubSource {
-    async fn dead_letters(&self, source: Option<String>) -> Result<Vec<DeadLetterRow>, String> {
-        let letters = self
-            .0
-            .store
-            .dead_letters(LIMIT)
-            .await
-            .map_err(|e| e.to_string())?;
+impl monban_web::pages::dead_letters::DeadLettersSource for Source {
+    async fn dead_letters(
+        &self,
+        source: Option<String>,
+    ) -> Result<Vec<DeadLetterRow>, SourceError> {
+        let letters = self.store.dead_letters(LIMIT).await.map_err(unavailable)?;
         Ok(letters
             .into_iter()
             .filter(|d| source.as_deref().is_none_or(|s| d.letter.source == s))

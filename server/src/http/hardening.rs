@@ -18,7 +18,7 @@
 //! [`Hardening::apply`] wraps a router in both; the headers are outermost, so `404`,
 //! `405` and `429` answers carry them too.
 
-use crate::api::ApiError;
+use super::error::ApiError;
 use crate::config::Config;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
@@ -153,12 +153,8 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
 }
 
 fn too_large(limit: usize) -> Response {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        format!("the body is larger than {} KiB", limit / 1024),
-    )
-    .into_response()
+    ApiError::PayloadTooLarge(format!("the body is larger than {} KiB", limit / 1024))
+        .into_response()
 }
 
 /// The header middleware's settings.
@@ -300,18 +296,11 @@ pub async fn rate_limit(
         Ok(()) => next.run(req).await,
         Err(retry_after) => {
             tracing::warn!(%client, limit = bucket.what, "rate limited");
-            let mut res = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!(
-                    "too many {} requests from this address; retry in {retry_after} s",
-                    bucket.what
-                ),
-            )
-            .into_response();
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-            res
+            ApiError::RateLimited {
+                what: bucket.what,
+                retry_after,
+            }
+            .into_response()
         }
     }
 }
@@ -383,7 +372,7 @@ mod tests {
                     )
                 }),
             )
-            .fallback(crate::api::not_found);
+            .fallback(crate::http::ops::not_found);
         h.apply(api)
     }
 
@@ -620,83 +609,6 @@ mod tests {
                 assert_eq!(res.status(), StatusCode::OK);
             }
         }
-    }
-
-    /// The dashboard's pages, on a hub with an empty store and a (fake) built bundle so
-    /// that the page carries Leptos's inline hydration script.
-    async fn dashboard(dir: &std::path::Path) -> Router {
-        let text = format!(
-            "[server]\ndatabase = \"sqlite://{}/monban.db\"\n[site]\nid = \"test\"\n",
-            dir.display()
-        );
-        let config = Config::parse(&text, "monban.toml", dir).unwrap();
-        let hub = crate::prepare(&config, "test", crate::clock::Clock::system())
-            .await
-            .unwrap();
-        let site = dir.join("site");
-        std::fs::create_dir_all(site.join("pkg")).unwrap();
-        std::fs::write(site.join("pkg").join("monban_web.js"), "").unwrap();
-        let source: Arc<dyn monban_web::DashboardSource> =
-            Arc::new(crate::dashboard::HubSource(hub));
-        Hardening::default().apply(monban_web::dashboard_router(source, site))
-    }
-
-    /// The nonce of a page's policy, after checking the policy allows no inline code.
-    fn page_nonce(res: &Response) -> String {
-        let csp = res.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .to_string();
-        assert!(!csp.contains("unsafe-inline"), "{csp}");
-        assert!(csp.contains("style-src 'self';"), "{csp}");
-        let (_, rest) = csp.split_once("script-src 'self' 'nonce-").expect(&csp);
-        let (nonce, rest) = rest.split_once('\'').unwrap();
-        assert!(rest.starts_with(" 'wasm-unsafe-eval';"), "{csp}");
-        assert!(nonce.len() >= 16, "{csp}");
-        nonce.to_string()
-    }
-
-    #[tokio::test]
-    async fn pages_get_a_fresh_nonce_on_every_inline_script() {
-        let dir = tempfile::tempdir().unwrap();
-        let app = dashboard(dir.path()).await;
-        let res = app
-            .clone()
-            .oneshot(request(Method::GET, "/", [127, 0, 0, 1]))
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-        assert_security_headers(&res);
-        let nonce = page_nonce(&res);
-        let html = String::from_utf8(
-            axum::body::to_bytes(res.into_body(), usize::MAX)
-                .await
-                .unwrap()
-                .to_vec(),
-        )
-        .unwrap();
-        let scripts: Vec<&str> = html.split("<script").skip(1).collect();
-        assert!(!scripts.is_empty(), "no hydration script: {html}");
-        for s in scripts {
-            let tag = &s[..s.find('>').unwrap()];
-            if tag.contains(" src=") {
-                continue;
-            }
-            assert!(
-                tag.contains(&format!("nonce=\"{nonce}\"")),
-                "an inline script without the page's nonce: <script{tag}>"
-            );
-        }
-        assert!(
-            !html.contains(" style="),
-            "an inline style attribute: {html}"
-        );
-
-        let again = app
-            .oneshot(request(Method::GET, "/", [127, 0, 0, 1]))
-            .await
-            .unwrap();
-        assert_ne!(page_nonce(&again), nonce, "a nonce must not be reused");
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! as `GET /api/v1/logins/{event_id}` has it, joined with the inventory (person, terminal,
 //! room), the stored entry event (credential id, source) and the `verdict_changes` rows.
 
-use super::HubSource;
-use crate::export::place;
+use super::{unavailable, Source};
+use crate::http::export::place;
 use monban_core::{Category, CategorySet, VerdictKind};
+use monban_web::api::SourceError;
 use monban_web::pages::evidence::{
     EntryInfo, FactorInfo, LoginEvidence, StepUpInfo, VerdictChange,
 };
@@ -24,19 +25,14 @@ fn category_codes(set: CategorySet) -> Vec<String> {
 }
 
 #[async_trait::async_trait]
-impl monban_web::pages::evidence::EvidenceSource for HubSource {
-    async fn login_evidence(&self, event_id: String) -> Result<Option<LoginEvidence>, String> {
-        let hub = &self.0;
-        let Some(s) = hub
-            .store
-            .login(&event_id)
-            .await
-            .map_err(|e| e.to_string())?
-        else {
+impl monban_web::pages::evidence::EvidenceSource for Source {
+    async fn login_evidence(&self, event_id: String) -> Result<Option<LoginEvidence>, SourceError> {
+        let src = self;
+        let Some(s) = src.store.login(&event_id).await.map_err(unavailable)? else {
             return Ok(None);
         };
-        let now = hub.now();
-        let inv = hub.inventory();
+        let now = src.now();
+        let inv = src.inventory();
         let p = place(&inv, &s);
         let l = &s.login;
 
@@ -45,11 +41,11 @@ impl monban_web::pages::evidence::EvidenceSource for HubSource {
             (Some(ev), VerdictKind::CombinedMeasures) => {
                 let door = inv.door(&ev.door);
                 let room = door.and_then(|d| inv.room(&d.room));
-                let (credential_id, source) = match hub
+                let (credential_id, source) = match src
                     .store
                     .entry_of(ev.door.as_str(), ev.entry_event_id.as_str())
                     .await
-                    .map_err(|e| e.to_string())?
+                    .map_err(unavailable)?
                 {
                     Some((credential_id, source)) => (credential_id, Some(source)),
                     None => (None, None),
@@ -72,19 +68,19 @@ impl monban_web::pages::evidence::EvidenceSource for HubSource {
             _ => None,
         };
 
-        let step_up = match hub
+        let step_up = match src
             .store
             .step_up_of_login(&event_id)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(unavailable)?
         {
             Some(su) => {
                 let passkey_name = match &su.credential {
-                    Some(c) => hub
+                    Some(c) => src
                         .store
                         .passkey(c)
                         .await
-                        .map_err(|e| e.to_string())?
+                        .map_err(unavailable)?
                         .map(|p| p.name),
                     None => None,
                 };
@@ -98,11 +94,11 @@ impl monban_web::pages::evidence::EvidenceSource for HubSource {
             None => None,
         };
 
-        let history = hub
+        let history = src
             .store
             .verdict_changes(&event_id)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(unavailable)?
             .into_iter()
             .map(|r| VerdictChange {
                 at: r.at.to_rfc3339(),

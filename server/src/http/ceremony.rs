@@ -26,12 +26,14 @@
 //! Passkeys always require user verification (webauthn-rs's passkey policy), so every
 //! assertion the hub accepts is possession + inherence or knowledge (`webauthn_uv`).
 
-use super::{record, session, Auth, ClientAddr, Pending, Principal};
-use crate::api::ApiError;
-use crate::hub::Hub;
+use super::error::ApiError;
+use super::gate::set_cookie;
+use super::state::{Accounts, AppState};
+use crate::auth::session::start_session;
+use crate::auth::{digest, secret, usable_invite, Auth, ClientAddr, Pending, Principal};
+use crate::step_up::StepUpError;
 use crate::store::auth::{Owner, PasskeyRow, UserRow};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
@@ -40,12 +42,12 @@ use monban_core::Timestamp;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
 use webauthn_rs::prelude::{
     CredentialID, Passkey, PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid,
 };
 
-pub fn router(hub: Arc<Hub>) -> Router {
+/// The ceremonies' routes.
+pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/auth/enroll/start", post(enroll_start))
         .route("/auth/enroll/finish", post(enroll_finish))
@@ -56,34 +58,19 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/auth/passkeys/finish", post(add_finish))
         .route("/auth/step-up/{id}/start", post(step_up_start))
         .route("/auth/step-up/{id}/finish", post(step_up_finish))
-        .with_state(hub)
-}
-
-fn err(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::new(status, code, message)
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "passkey ceremony failed");
-    err(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal_error",
-        "the hub could not complete the request; see its log",
-    )
+    ApiError::Internal(format!("passkey ceremony failed: {e}"))
 }
 
 fn ceremony_expired() -> ApiError {
-    err(
-        StatusCode::BAD_REQUEST,
-        "ceremony_expired",
-        "this passkey request has expired or was already used: start again / もう一度やり直してください",
-    )
+    ApiError::BadRequest { code: "ceremony_expired", message: "this passkey request has expired or was already used: start again / もう一度やり直してください".into() }
 }
 
 /// Parses a JSON body into `T` with the contract's 400 on failure.
 fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| err(StatusCode::BAD_REQUEST, "malformed_request", e.to_string()))
+    serde_json::from_slice(bytes).map_err(|e| ApiError::Malformed(e.to_string()))
 }
 
 /// The credential id as stored: base64url without padding.
@@ -93,7 +80,7 @@ pub fn cred_key(id: &CredentialID) -> String {
 
 /// The WebAuthn user handle of an inventory person: stable, derived from the id.
 fn person_handle(person: &str) -> Uuid {
-    let d = super::digest(&format!("monban person {person}"));
+    let d = digest(&format!("monban person {person}"));
     let mut b = [0u8; 16];
     for (i, byte) in b.iter_mut().enumerate() {
         *byte = u8::from_str_radix(&d[i * 2..i * 2 + 2], 16).unwrap_or(0);
@@ -109,15 +96,15 @@ fn new_handle() -> Uuid {
 
 /// Active passkeys of an owner, parsed.
 async fn active_passkeys(
-    hub: &Hub,
+    accounts: &Accounts,
     kind: Owner,
     owner: &str,
 ) -> Result<Vec<(PasskeyRow, Passkey)>, ApiError> {
-    let rows = hub
+    let rows = accounts
         .store
         .passkeys_of(kind, owner)
         .await
-        .map_err(ApiError::store)?;
+        .map_err(ApiError::from)?;
     Ok(rows
         .into_iter()
         .filter(|r| r.revoked_at.is_none())
@@ -131,7 +118,7 @@ async fn active_passkeys(
 /// Assertion options (and the state to keep) for the active passkeys of an owner, or
 /// `None` when it has none.
 async fn assertion_options(
-    hub: &Hub,
+    accounts: &Accounts,
     auth: &Auth,
     kind: Owner,
     owner: &str,
@@ -142,7 +129,7 @@ async fn assertion_options(
     )>,
     ApiError,
 > {
-    let keys: Vec<Passkey> = active_passkeys(hub, kind, owner)
+    let keys: Vec<Passkey> = active_passkeys(accounts, kind, owner)
         .await?
         .into_iter()
         .map(|(_, p)| p)
@@ -184,12 +171,9 @@ fn passkey_name(given: Option<&str>, default: &str) -> Result<String, ApiError> 
         None => Ok(default.to_string()),
         Some(n) => monban_core::Text::parse(n, monban_core::text::NAME)
             .map(|t| t.into_string())
-            .map_err(|e| {
-                err(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_name",
-                    format!("passkey_name: {e}"),
-                )
+            .map_err(|e| ApiError::Invalid {
+                code: "invalid_name",
+                message: format!("passkey_name: {e}"),
             }),
     }
 }
@@ -218,32 +202,6 @@ struct EnrollStart {
     passkey_name: Option<String>,
 }
 
-/// Why an invite cannot be used, for the page and the audit trail.
-pub(crate) async fn usable_invite(
-    hub: &Hub,
-    token: &str,
-    now: Timestamp,
-) -> Result<Result<crate::store::auth::InviteRow, &'static str>, ApiError> {
-    let Some(invite) = hub
-        .store
-        .invite_by_hash(&super::digest(token))
-        .await
-        .map_err(ApiError::store)?
-    else {
-        return Ok(Err("unknown"));
-    };
-    if invite.used_at.is_some() {
-        return Ok(Err("used"));
-    }
-    if invite.expires_at <= now {
-        return Ok(Err("expired"));
-    }
-    if invite.approved_by.is_none() {
-        return Ok(Err("awaiting_approval"));
-    }
-    Ok(Ok(invite))
-}
-
 fn invite_refused(why: &str) -> ApiError {
     let message = match why {
         "used" => "this enrollment link has already been used / この登録リンクは使用済みです",
@@ -251,62 +209,64 @@ fn invite_refused(why: &str) -> ApiError {
         "awaiting_approval" => "this enrollment link waits for a second officer's approval on the people page / この登録リンクは別の責任者の承認待ちです（職員のパスキー画面）",
         _ => "this enrollment link is not valid / この登録リンクは無効です",
     };
-    err(StatusCode::GONE, "invite_invalid", message)
+    ApiError::Gone {
+        code: "invite_invalid",
+        message: message.into(),
+    }
 }
 
 async fn enroll_start(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let req: EnrollStart = body(&bytes)?;
-    let now = hub.now();
-    let auth = hub.auth();
-    let invite = match usable_invite(&hub, &req.token, now).await? {
+    let now = accounts.now();
+    let auth = accounts.auth.clone();
+    let invite = match usable_invite(&accounts.store, &req.token, now).await? {
         Ok(i) => i,
         Err(why) => {
-            record(
-                &hub,
-                "anonymous",
-                "",
-                &address,
-                "invite.refused",
-                "",
-                json!({"reason": why}),
-            )
-            .await;
+            accounts
+                .record(
+                    "anonymous",
+                    "",
+                    &address,
+                    "invite.refused",
+                    "",
+                    json!({"reason": why}),
+                )
+                .await;
             return Err(invite_refused(why));
         }
     };
     let (user, owner, handle, display) = match invite.kind {
         Owner::User => match &invite.subject {
             Some(id) => {
-                let u = hub
+                let u = accounts
                     .store
                     .user(id)
                     .await
-                    .map_err(ApiError::store)?
+                    .map_err(ApiError::from)?
                     .ok_or_else(|| invite_refused("unknown"))?;
                 let handle = Uuid::parse_str(&u.handle).map_err(internal)?;
                 (None, u.id.clone(), handle, u.name.clone())
             }
             None => {
-                if hub
+                if accounts
                     .store
                     .user_by_name(&invite.name)
                     .await
-                    .map_err(ApiError::store)?
+                    .map_err(ApiError::from)?
                     .is_some()
                 {
-                    return Err(err(
-                        StatusCode::CONFLICT,
-                        "name_taken",
-                        format!("a user named {:?} already exists", invite.name),
-                    ));
+                    return Err(ApiError::Conflict {
+                        code: "name_taken",
+                        message: format!("a user named {:?} already exists", invite.name),
+                    });
                 }
                 let handle = new_handle();
                 let u = UserRow {
-                    id: format!("u-{}", &super::digest(&handle.to_string())[..12]),
+                    id: format!("u-{}", &digest(&handle.to_string())[..12]),
                     handle: handle.to_string(),
                     name: invite.name.clone(),
                     role: invite.role.unwrap_or(monban_web::auth::Role::Auditor),
@@ -327,7 +287,7 @@ async fn enroll_start(
             )
         }
     };
-    let existing: Vec<CredentialID> = active_passkeys(&hub, invite.kind, &owner)
+    let existing: Vec<CredentialID> = active_passkeys(&accounts, invite.kind, &owner)
         .await?
         .iter()
         .map(|(_, pk)| pk.cred_id().clone())
@@ -357,13 +317,13 @@ struct RegisterFinish {
 }
 
 async fn enroll_finish(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let req: RegisterFinish = body(&bytes)?;
-    let now = hub.now();
-    let auth = hub.auth();
+    let now = accounts.now();
+    let auth = accounts.auth.clone();
     let Some(Pending::Enroll {
         invite,
         user,
@@ -380,90 +340,96 @@ async fn enroll_finish(
     {
         Ok(p) => p,
         Err(e) => {
-            record(
-                &hub,
+            accounts
+                .record(
+                    "anonymous",
+                    &invite.name,
+                    &address,
+                    "invite.refused",
+                    &invite.id,
+                    json!({"reason": "passkey_rejected", "error": e.to_string()}),
+                )
+                .await;
+            return Err(ApiError::BadRequest {
+                code: "passkey_rejected",
+                message: format!("the passkey could not be verified: {e}"),
+            });
+        }
+    };
+    let row = passkey_row(&passkey, invite.kind, &owner, passkey_name, now)?;
+    if !accounts
+        .store
+        .complete_enrollment(&invite.id, user.as_ref(), &row, now)
+        .await
+        .map_err(ApiError::from)?
+    {
+        accounts
+            .record(
                 "anonymous",
                 &invite.name,
                 &address,
                 "invite.refused",
                 &invite.id,
-                json!({"reason": "passkey_rejected", "error": e.to_string()}),
+                json!({"reason": "used"}),
             )
             .await;
-            return Err(err(
-                StatusCode::BAD_REQUEST,
-                "passkey_rejected",
-                format!("the passkey could not be verified: {e}"),
-            ));
-        }
-    };
-    let row = passkey_row(&passkey, invite.kind, &owner, passkey_name, now)?;
-    if !hub
-        .store
-        .complete_enrollment(&invite.id, user.as_ref(), &row, now)
-        .await
-        .map_err(ApiError::store)?
-    {
-        record(
-            &hub,
-            "anonymous",
-            &invite.name,
-            &address,
-            "invite.refused",
-            &invite.id,
-            json!({"reason": "used"}),
-        )
-        .await;
         return Err(invite_refused("used"));
     }
     let (actor, actor_name) = match invite.kind {
         Owner::User => (format!("user:{owner}"), invite.name.clone()),
         Owner::Person => (format!("person:{owner}"), invite.name.clone()),
     };
-    record(
-        &hub,
-        &actor,
-        &actor_name,
-        &address,
-        "invite.use",
-        &invite.id,
-        json!({"kind": invite.kind.as_str(), "subject": owner}),
-    )
-    .await;
-    record(
-        &hub,
-        &actor,
-        &actor_name,
-        &address,
-        "passkey.add",
-        &row.id,
-        json!({"owner_kind": invite.kind.as_str(), "owner": owner, "name": row.name}),
-    )
-    .await;
+    accounts
+        .record(
+            &actor,
+            &actor_name,
+            &address,
+            "invite.use",
+            &invite.id,
+            json!({"kind": invite.kind.as_str(), "subject": owner}),
+        )
+        .await;
+    accounts
+        .record(
+            &actor,
+            &actor_name,
+            &address,
+            "passkey.add",
+            &row.id,
+            json!({"owner_kind": invite.kind.as_str(), "owner": owner, "name": row.name}),
+        )
+        .await;
     if invite.kind == Owner::Person {
         return Ok(Json(json!({"ok": true, "redirect": null, "person": owner})).into_response());
     }
-    let user = hub
+    let user = accounts
         .store
         .user(&owner)
         .await
-        .map_err(ApiError::store)?
+        .map_err(ApiError::from)?
         .ok_or_else(|| internal("user vanished"))?;
-    let cookie = session::start_session(&hub, &user, &address, &row.id)
-        .await
-        .map_err(ApiError::store)?;
-    record(
-        &hub,
-        &actor,
-        &actor_name,
+    let cookie = start_session(
+        &accounts.store,
+        &accounts.auth,
+        accounts.now(),
+        &user,
         &address,
-        "signin.success",
-        &user.id,
-        json!({"passkey": row.id, "via": "enrollment"}),
+        &row.id,
     )
-    .await;
+    .await
+    .map_err(ApiError::from)?;
+    accounts
+        .record(
+            &actor,
+            &actor_name,
+            &address,
+            "signin.success",
+            &user.id,
+            json!({"passkey": row.id, "via": "enrollment"}),
+        )
+        .await;
     let mut res = Json(json!({"ok": true, "redirect": user.role.home()})).into_response();
-    session::set_cookie(&mut res, &cookie);
+    set_cookie(&mut res, &cookie);
     Ok(res)
 }
 
@@ -477,11 +443,7 @@ struct SignInStart {
 }
 
 fn signin_failed() -> ApiError {
-    err(
-        StatusCode::UNAUTHORIZED,
-        "signin_failed",
-        "sign-in failed: check the user name and use a passkey registered for it / サインインできませんでした",
-    )
+    ApiError::NotVerified { code: "signin_failed", message: "sign-in failed: check the user name and use a passkey registered for it / サインインできませんでした".into() }
 }
 
 /// Where to go after sign-in: `next` when, resolved against the hub's origin, it stays
@@ -522,18 +484,18 @@ pub(crate) fn same_origin_next(origin: &Url, next: Option<&str>) -> Option<Strin
 /// lengths) keyed with the hub's secret, so the same name always gets the same list; no
 /// transports, like [`named_options`].
 async fn refused_options(
-    hub: &Hub,
+    accounts: &Accounts,
     auth: &Auth,
     name: &str,
 ) -> Result<webauthn_rs::prelude::RequestChallengeResponse, ApiError> {
     use webauthn_rs::fake::{FakePasskeyDistribution, WebauthnFakeCredentialGenerator};
-    let key = hub
+    let key = accounts
         .store
         .secret("signin_decoy_key", || {
-            hex::encode(Sha256::digest(super::secret(32).as_bytes()))
+            hex::encode(Sha256::digest(secret(32).as_bytes()))
         })
         .await
-        .map_err(ApiError::store)?;
+        .map_err(ApiError::from)?;
     let key = hex::decode(key).map_err(internal)?;
     let generator =
         WebauthnFakeCredentialGenerator::<FakePasskeyDistribution>::new(&key).map_err(internal)?;
@@ -579,12 +541,12 @@ fn named_options(
 }
 
 async fn signin_start(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let req: SignInStart = body(&bytes)?;
-    let now = hub.now();
-    let auth = hub.auth();
+    let now = accounts.now();
+    let auth = accounts.auth.clone();
     let next = same_origin_next(&auth.origin, req.next.as_deref());
     let name = req.name.as_deref().map(str::trim).unwrap_or_default();
     if name.is_empty() {
@@ -605,11 +567,11 @@ async fn signin_start(
     }
     // A name that no user can have is answered like an unknown one.
     let user = match monban_core::Text::parse(name, monban_core::text::NAME) {
-        Ok(n) => hub
+        Ok(n) => accounts
             .store
             .user_by_name(n.as_str())
             .await
-            .map_err(ApiError::store)?,
+            .map_err(ApiError::from)?,
         Err(_) => None,
     };
     let refused = |reason: &'static str| Pending::SignInRefused {
@@ -617,12 +579,13 @@ async fn signin_start(
         reason,
     };
     let Some(user) = user.filter(|u| u.disabled_at.is_none()) else {
-        let rcr = refused_options(&hub, &auth, name).await?;
+        let rcr = refused_options(&accounts, &auth, name).await?;
         let ceremony = auth.remember(refused("unknown_or_disabled_user"), now);
         return Ok(options(ceremony, rcr));
     };
-    let Some((rcr, state)) = assertion_options(&hub, &auth, Owner::User, &user.id).await? else {
-        let rcr = refused_options(&hub, &auth, name).await?;
+    let Some((rcr, state)) = assertion_options(&accounts, &auth, Owner::User, &user.id).await?
+    else {
+        let rcr = refused_options(&accounts, &auth, name).await?;
         let ceremony = auth.remember(refused("no_passkey"), now);
         return Ok(options(ceremony, rcr));
     };
@@ -645,7 +608,7 @@ struct AuthFinish {
 
 /// Verifies an assertion against `keys`, stores the new counter; returns the passkey id.
 async fn verify_assertion(
-    hub: &Hub,
+    accounts: &Accounts,
     auth: &Auth,
     credential: &PublicKeyCredential,
     state: &webauthn_rs::prelude::PasskeyAuthentication,
@@ -655,13 +618,13 @@ async fn verify_assertion(
         .webauthn
         .finish_passkey_authentication(credential, state)
         .map_err(|e| e.to_string())?;
-    finish_use(hub, &result, keys).await
+    finish_use(accounts, &result, keys).await
 }
 
 /// After webauthn-rs accepted an assertion: user verification must have happened, the
 /// passkey must still be active, and its new counter is stored.
 async fn finish_use(
-    hub: &Hub,
+    accounts: &Accounts,
     result: &webauthn_rs::prelude::AuthenticationResult,
     keys: Vec<(PasskeyRow, Passkey)>,
 ) -> Result<String, String> {
@@ -674,8 +637,9 @@ async fn finish_use(
     };
     pk.update_credential(result);
     let json = serde_json::to_string(&pk).map_err(|e| e.to_string())?;
-    hub.store
-        .passkey_used(&row.id, &json, hub.now())
+    accounts
+        .store
+        .passkey_used(&row.id, &json, accounts.now())
         .await
         .map_err(|e| e.to_string())?;
     Ok(row.id)
@@ -683,27 +647,27 @@ async fn finish_use(
 
 /// A discoverable assertion: the credential names its passkey, and so its user.
 async fn verify_discoverable(
-    hub: &Hub,
+    accounts: &Accounts,
     auth: &Auth,
     credential: &PublicKeyCredential,
     state: webauthn_rs::prelude::DiscoverableAuthentication,
 ) -> Result<Result<(UserRow, String), String>, ApiError> {
     let id =
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(credential.get_credential_id());
-    let Some(row) = hub
+    let Some(row) = accounts
         .store
         .passkey(&id)
         .await
-        .map_err(ApiError::store)?
+        .map_err(ApiError::from)?
         .filter(|p| p.owner_kind == Owner::User && p.revoked_at.is_none())
     else {
         return Ok(Err("the passkey is not registered or was revoked".into()));
     };
-    let Some(user) = hub
+    let Some(user) = accounts
         .store
         .user(&row.owner)
         .await
-        .map_err(ApiError::store)?
+        .map_err(ApiError::from)?
         .filter(|u| u.disabled_at.is_none())
     else {
         return Ok(Err("the passkey's user is unknown or disabled".into()));
@@ -714,7 +678,7 @@ async fn verify_discoverable(
             return Ok(Err("the passkey's user handle does not match".into()));
         }
     }
-    let keys = active_passkeys(hub, Owner::User, &user.id).await?;
+    let keys = active_passkeys(accounts, Owner::User, &user.id).await?;
     let Some((_, pk)) = keys.iter().find(|(r, _)| r.id == id) else {
         return Ok(Err("the passkey is not registered or was revoked".into()));
     };
@@ -725,65 +689,62 @@ async fn verify_discoverable(
         Ok(r) => r,
         Err(e) => return Ok(Err(e.to_string())),
     };
-    Ok(finish_use(hub, &result, keys).await.map(|pk| (user, pk)))
+    Ok(finish_use(accounts, &result, keys)
+        .await
+        .map(|pk| (user, pk)))
 }
 
 async fn signin_finish(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let req: AuthFinish = body(&bytes)?;
-    let now = hub.now();
-    let auth = hub.auth();
+    let now = accounts.now();
+    let auth = accounts.auth.clone();
     let (user, next, outcome) = match auth.take(&req.ceremony, now) {
         Some(Pending::SignIn {
             user_id,
             next,
             auth: state,
         }) => {
-            let user = hub
+            let user = accounts
                 .store
                 .user(&user_id)
                 .await
-                .map_err(ApiError::store)?
+                .map_err(ApiError::from)?
                 .filter(|u| u.disabled_at.is_none());
             let Some(user) = user else {
                 return Err(signin_failed());
             };
-            let keys = active_passkeys(&hub, Owner::User, &user.id).await?;
-            let outcome = verify_assertion(&hub, &auth, &req.credential, &state, keys).await;
+            let keys = active_passkeys(&accounts, Owner::User, &user.id).await?;
+            let outcome = verify_assertion(&accounts, &auth, &req.credential, &state, keys).await;
             (user, next, outcome)
         }
         Some(Pending::SignInDiscoverable { next, auth: state }) => {
-            match verify_discoverable(&hub, &auth, &req.credential, *state).await? {
+            match verify_discoverable(&accounts, &auth, &req.credential, *state).await? {
                 Ok((user, passkey)) => (user, next, Ok(passkey)),
                 Err(why) => {
-                    record(
-                        &hub,
-                        "anonymous",
-                        "",
-                        &address,
-                        "signin.failure",
-                        "",
-                        json!({"reason": monban_core::text::prefix(&why), "via": "discoverable"}),
-                    )
-                    .await;
+                    let detail =
+                        json!({"reason": monban_core::text::prefix(&why), "via": "discoverable"});
+                    accounts
+                        .record("anonymous", "", &address, "signin.failure", "", detail)
+                        .await;
                     return Err(signin_failed());
                 }
             }
         }
         Some(Pending::SignInRefused { name, reason }) => {
-            record(
-                &hub,
-                "anonymous",
-                &name,
-                &address,
-                "signin.failure",
-                &name,
-                json!({"reason": reason}),
-            )
-            .await;
+            accounts
+                .record(
+                    "anonymous",
+                    &name,
+                    &address,
+                    "signin.failure",
+                    &name,
+                    json!({"reason": reason}),
+                )
+                .await;
             return Err(signin_failed());
         }
         _ => return Err(ceremony_expired()),
@@ -791,35 +752,42 @@ async fn signin_finish(
     let actor = format!("user:{}", user.id);
     match outcome {
         Ok(passkey) => {
-            let cookie = session::start_session(&hub, &user, &address, &passkey)
-                .await
-                .map_err(ApiError::store)?;
-            record(
-                &hub,
-                &actor,
-                &user.name,
+            let cookie = start_session(
+                &accounts.store,
+                &accounts.auth,
+                accounts.now(),
+                &user,
                 &address,
-                "signin.success",
-                &user.id,
-                json!({"passkey": passkey}),
+                &passkey,
             )
-            .await;
+            .await
+            .map_err(ApiError::from)?;
+            accounts
+                .record(
+                    &actor,
+                    &user.name,
+                    &address,
+                    "signin.success",
+                    &user.id,
+                    json!({"passkey": passkey}),
+                )
+                .await;
             let redirect = next.unwrap_or_else(|| user.role.home().to_string());
             let mut res = Json(json!({"ok": true, "redirect": redirect})).into_response();
-            session::set_cookie(&mut res, &cookie);
+            set_cookie(&mut res, &cookie);
             Ok(res)
         }
         Err(why) => {
-            record(
-                &hub,
-                &actor,
-                &user.name,
-                &address,
-                "signin.failure",
-                &user.id,
-                json!({"reason": monban_core::text::prefix(&why)}),
-            )
-            .await;
+            accounts
+                .record(
+                    &actor,
+                    &user.name,
+                    &address,
+                    "signin.failure",
+                    &user.id,
+                    json!({"reason": monban_core::text::prefix(&why)}),
+                )
+                .await;
             Err(signin_failed())
         }
     }
@@ -835,30 +803,23 @@ struct AddStart {
 fn signed_in(principal: &Principal) -> Result<(&UserRow, &str), ApiError> {
     match (principal.user(), principal.session_hash()) {
         (Some(u), Some(h)) => Ok((u, h)),
-        _ => Err(err(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "sign in first",
-        )),
+        _ => Err(ApiError::Unauthorized("sign in first".into())),
     }
 }
 
 /// Step 1 of adding a passkey: assertion options for the passkeys the user has.
 async fn add_start(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(principal): Extension<Principal>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let req: AddStart = body(&bytes)?;
     let (user, session_hash) = signed_in(&principal)?;
     let passkey_name = passkey_name(req.passkey_name.as_deref(), "passkey")?;
-    let auth = hub.auth();
-    let Some((rcr, state)) = assertion_options(&hub, &auth, Owner::User, &user.id).await? else {
-        return Err(err(
-            StatusCode::CONFLICT,
-            "no_passkey",
-            "this user has no active passkey to confirm with: ask an administrator for a new enrollment link / 有効なパスキーがありません",
-        ));
+    let auth = accounts.auth.clone();
+    let Some((rcr, state)) = assertion_options(&accounts, &auth, Owner::User, &user.id).await?
+    else {
+        return Err(ApiError::Conflict { code: "no_passkey", message: "this user has no active passkey to confirm with: ask an administrator for a new enrollment link / 有効なパスキーがありません".into() });
     };
     let ceremony = auth.remember(
         Pending::AddPasskeyVerify {
@@ -867,22 +828,22 @@ async fn add_start(
             passkey_name,
             auth: Box::new(state),
         },
-        hub.now(),
+        accounts.now(),
     );
     Ok(Json(json!({"ceremony": ceremony, "step": "verify", "options": rcr})).into_response())
 }
 
 /// Step 2: the fresh assertion; answers the creation options.
 async fn add_verify(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let req: AuthFinish = body(&bytes)?;
     let (user, session_hash) = signed_in(&principal)?;
-    let now = hub.now();
-    let auth = hub.auth();
+    let now = accounts.now();
+    let auth = accounts.auth.clone();
     let Some(Pending::AddPasskeyVerify {
         user_id,
         session_hash: started_in,
@@ -895,28 +856,27 @@ async fn add_verify(
     if user_id != user.id || started_in != session_hash {
         return Err(ceremony_expired());
     }
-    let keys = active_passkeys(&hub, Owner::User, &user.id).await?;
-    let verified = match verify_assertion(&hub, &auth, &req.credential, &state, keys).await {
+    let keys = active_passkeys(&accounts, Owner::User, &user.id).await?;
+    let verified = match verify_assertion(&accounts, &auth, &req.credential, &state, keys).await {
         Ok(pk) => pk,
         Err(why) => {
-            super::audit(
-                &hub,
-                &principal,
-                &address,
-                "passkey.add_refused",
-                &user.id,
-                json!({"reason": monban_core::text::prefix(&why)}),
-            )
-            .await;
-            return Err(err(
-                StatusCode::UNAUTHORIZED,
-                "passkey_rejected",
-                format!("the passkey could not be verified: {why} / 確認できませんでした"),
-            ));
+            accounts
+                .audit(
+                    &principal,
+                    &address,
+                    "passkey.add_refused",
+                    &user.id,
+                    json!({"reason": monban_core::text::prefix(&why)}),
+                )
+                .await;
+            return Err(ApiError::NotVerified {
+                code: "passkey_rejected",
+                message: format!("the passkey could not be verified: {why} / 確認できませんでした"),
+            });
         }
     };
     let handle = Uuid::parse_str(&user.handle).map_err(internal)?;
-    let existing: Vec<CredentialID> = active_passkeys(&hub, Owner::User, &user.id)
+    let existing: Vec<CredentialID> = active_passkeys(&accounts, Owner::User, &user.id)
         .await?
         .iter()
         .map(|(_, p)| p.cred_id().clone())
@@ -941,15 +901,15 @@ async fn add_verify(
 
 /// Step 3: the new passkey.
 async fn add_finish(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let req: RegisterFinish = body(&bytes)?;
     let (user, session_hash) = signed_in(&principal)?;
-    let now = hub.now();
-    let auth = hub.auth();
+    let now = accounts.now();
+    let auth = accounts.auth.clone();
     let Some(Pending::AddPasskey {
         user_id,
         session_hash: started_in,
@@ -965,27 +925,25 @@ async fn add_finish(
     let passkey = auth
         .webauthn
         .finish_passkey_registration(&req.credential, &reg)
-        .map_err(|e| {
-            err(
-                StatusCode::BAD_REQUEST,
-                "passkey_rejected",
-                format!("the passkey could not be verified: {e}"),
-            )
+        .map_err(|e| ApiError::BadRequest {
+            code: "passkey_rejected",
+            message: format!("the passkey could not be verified: {e}"),
         })?;
     let row = passkey_row(&passkey, Owner::User, &user_id, passkey_name, now)?;
-    hub.store
+    accounts
+        .store
         .insert_passkey(&row)
         .await
-        .map_err(ApiError::store)?;
-    super::audit(
-        &hub,
-        &principal,
-        &address,
-        "passkey.add",
-        &row.id,
-        json!({"owner_kind": "user", "owner": user_id, "name": row.name}),
-    )
-    .await;
+        .map_err(ApiError::from)?;
+    accounts
+        .audit(
+            &principal,
+            &address,
+            "passkey.add",
+            &row.id,
+            json!({"owner_kind": "user", "owner": user_id, "name": row.name}),
+        )
+        .await;
     Ok(Json(json!({"ok": true, "redirect": "/account"})).into_response())
 }
 
@@ -993,18 +951,18 @@ async fn add_finish(
 /// `maintenance:acme-2026-0042:approve`): starts the ceremony. The caller stores what the
 /// action is and checks [`finish_confirmation`]'s answer before doing it.
 pub async fn start_confirmation(
-    hub: &Hub,
+    accounts: &Accounts,
     principal: &Principal,
     purpose: &str,
 ) -> Result<Value, ApiError> {
     let (user, session_hash) = signed_in(principal)?;
-    let auth = hub.auth();
-    let Some((rcr, state)) = assertion_options(hub, &auth, Owner::User, &user.id).await? else {
-        return Err(err(
-            StatusCode::CONFLICT,
-            "no_passkey",
-            "this user has no active passkey to confirm with",
-        ));
+    let auth = accounts.auth.clone();
+    let Some((rcr, state)) = assertion_options(accounts, &auth, Owner::User, &user.id).await?
+    else {
+        return Err(ApiError::Conflict {
+            code: "no_passkey",
+            message: "this user has no active passkey to confirm with".into(),
+        });
     };
     let ceremony = auth.remember(
         Pending::Confirm {
@@ -1013,7 +971,7 @@ pub async fn start_confirmation(
             purpose: purpose.to_string(),
             auth: Box::new(state),
         },
-        hub.now(),
+        accounts.now(),
     );
     Ok(json!({"ceremony": ceremony, "options": rcr}))
 }
@@ -1021,51 +979,50 @@ pub async fn start_confirmation(
 /// Checks the confirmation `ceremony` of the signed-in user for `purpose`; returns the
 /// passkey that confirmed it. A ceremony is taken once.
 pub async fn finish_confirmation(
-    hub: &Hub,
+    accounts: &Accounts,
     principal: &Principal,
     purpose: &str,
     ceremony: &str,
     credential: &PublicKeyCredential,
 ) -> Result<String, ApiError> {
     let (user, session_hash) = signed_in(principal)?;
-    let auth = hub.auth();
+    let auth = accounts.auth.clone();
     let Some(Pending::Confirm {
         user_id,
         session_hash: started_in,
         purpose: started_for,
         auth: state,
-    }) = auth.take(ceremony, hub.now())
+    }) = auth.take(ceremony, accounts.now())
     else {
         return Err(ceremony_expired());
     };
     if user_id != user.id || started_in != session_hash || started_for != purpose {
         return Err(ceremony_expired());
     }
-    let keys = active_passkeys(hub, Owner::User, &user.id).await?;
-    verify_assertion(hub, &auth, credential, &state, keys)
+    let keys = active_passkeys(accounts, Owner::User, &user.id).await?;
+    verify_assertion(accounts, &auth, credential, &state, keys)
         .await
-        .map_err(|why| {
-            err(
-                StatusCode::UNAUTHORIZED,
-                "passkey_rejected",
-                format!("the passkey could not be verified: {why} / 確認できませんでした"),
-            )
+        .map_err(|why| ApiError::NotVerified {
+            code: "passkey_rejected",
+            message: format!("the passkey could not be verified: {why} / 確認できませんでした"),
         })
 }
 
 async fn step_up_start(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let now = hub.now();
-    let auth = hub.auth();
-    let s = super::step_up::live_step_up(&hub, &id, now).await?;
-    let Some((rcr, state)) = assertion_options(&hub, &auth, Owner::Person, &s.person).await? else {
-        return Err(err(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "no_passkey",
-            "this person has no passkey registered with the hub / パスキーが登録されていません",
-        ));
+    let now = accounts.now();
+    let auth = accounts.auth.clone();
+    let s = crate::step_up::live(&accounts.store, &id, now).await?;
+    let Some((rcr, state)) = assertion_options(&accounts, &auth, Owner::Person, &s.person).await?
+    else {
+        return Err(ApiError::Invalid {
+            code: "no_passkey",
+            message:
+                "this person has no passkey registered with the hub / パスキーが登録されていません"
+                    .into(),
+        });
     };
     let ceremony = auth.remember(
         Pending::StepUp {
@@ -1078,14 +1035,14 @@ async fn step_up_start(
 }
 
 async fn step_up_finish(
-    State(hub): State<Arc<Hub>>,
+    State(accounts): State<Accounts>,
     Path(id): Path<String>,
     Extension(ClientAddr(address)): Extension<ClientAddr>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let req: AuthFinish = body(&bytes)?;
-    let now = hub.now();
-    let auth = hub.auth();
+    let now = accounts.now();
+    let auth = accounts.auth.clone();
     let Some(Pending::StepUp {
         step_up_id,
         auth: state,
@@ -1096,47 +1053,46 @@ async fn step_up_finish(
     if step_up_id != id {
         return Err(ceremony_expired());
     }
-    let s = super::step_up::live_step_up(&hub, &id, now).await?;
+    let s = crate::step_up::live(&accounts.store, &id, now).await?;
     let actor = format!("person:{}", s.person);
-    let keys = active_passkeys(&hub, Owner::Person, &s.person).await?;
-    match verify_assertion(&hub, &auth, &req.credential, &state, keys).await {
+    let keys = active_passkeys(&accounts, Owner::Person, &s.person).await?;
+    match verify_assertion(&accounts, &auth, &req.credential, &state, keys).await {
         Ok(passkey) => {
-            if !hub
+            if !accounts
                 .store
                 .settle_step_up(&id, Ok(&passkey), now)
                 .await
-                .map_err(ApiError::store)?
+                .map_err(ApiError::from)?
             {
-                return Err(super::step_up::not_pending());
+                return Err(StepUpError::NotPending.into());
             }
-            record(
-                &hub,
-                &actor,
-                &s.account,
-                &address,
-                "step_up.verified",
-                &id,
-                json!({"system": s.system, "account": s.account, "passkey": passkey}),
-            )
-            .await;
+            accounts
+                .record(
+                    &actor,
+                    &s.account,
+                    &address,
+                    "step_up.verified",
+                    &id,
+                    json!({"system": s.system, "account": s.account, "passkey": passkey}),
+                )
+                .await;
             Ok(Json(json!({"ok": true, "status": "verified"})).into_response())
         }
         Err(why) => {
-            record(
-                &hub,
-                &actor,
-                &s.account,
-                &address,
-                "step_up.failure",
-                &id,
-                json!({"system": s.system, "reason": why}),
-            )
-            .await;
-            Err(err(
-                StatusCode::UNAUTHORIZED,
-                "step_up_failed",
-                format!("the passkey could not be verified: {why} / 確認できませんでした"),
-            ))
+            accounts
+                .record(
+                    &actor,
+                    &s.account,
+                    &address,
+                    "step_up.failure",
+                    &id,
+                    json!({"system": s.system, "reason": why}),
+                )
+                .await;
+            Err(ApiError::NotVerified {
+                code: "step_up_failed",
+                message: format!("the passkey could not be verified: {why} / 確認できませんでした"),
+            })
         }
     }
 }

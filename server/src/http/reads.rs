@@ -1,0 +1,221 @@
+//! The read API (CONTRACT §7, §8, §10): a login with its verdict and evidence, the
+//! compliance of every system over a period, dead letters, connector health, and the
+//! caller's session. Who may read is decided before a handler runs, by the gate
+//! (`super::gate`: a read token or a signed-in user whose role allows the route).
+
+use super::error::ApiError;
+use super::extract::sees_people;
+use super::state::Site;
+use crate::clock::Clock;
+use crate::ingest::Ingest;
+use crate::store::{Store, StoredLogin};
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use monban_core::{Period, Timestamp};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The caller's session (CONTRACT §10): `{"user", "user_id", "role", "csrf"}` — how an
+/// API client of the dashboard reads the CSRF token it sends as `X-CSRF-Token`. `401`
+/// without a session (a read token is not one).
+#[utoipa::path(
+    get,
+    path = "/api/v1/session",
+    tag = "session",
+    operation_id = "get_session",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The session's user, role and CSRF token.", body = crate::http::schema::SessionReply),
+        (status = 401, description = "No signed-in session (`unauthorized`).", body = crate::http::schema::ErrorBody),
+        (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::http::schema::ErrorBody),
+    )
+)]
+pub(super) async fn get_session(
+    axum::Extension(principal): axum::Extension<crate::auth::Principal>,
+) -> Result<Response, ApiError> {
+    let crate::auth::Principal::User { user, csrf, .. } = &principal else {
+        return Err(ApiError::Unauthorized(
+            "no session: sign in with a passkey (a read token has no session)".into(),
+        ));
+    };
+    Ok((
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Json(json!({
+            "user": user.name,
+            "user_id": user.id,
+            "role": user.role.as_str(),
+            "csrf": csrf,
+        })),
+    )
+        .into_response())
+}
+
+/// The full login of CONTRACT §7.
+pub fn login_json(s: &StoredLogin, now: Timestamp) -> Value {
+    let l = &s.login;
+    let evidence = match (&s.verdict.evidence, s.verdict.kind) {
+        (Some(e), monban_core::VerdictKind::CombinedMeasures) => json!({
+            "entry_event_id": e.entry_event_id,
+            "door": e.door.as_str(),
+            "entered_at": e.entered_at.to_rfc3339(),
+            "credential_type": e.credential_type.as_str(),
+        }),
+        _ => Value::Null,
+    };
+    json!({
+        "event_id": l.event_id,
+        "system": l.system.as_str(),
+        "account": l.account,
+        "terminal": l.terminal,
+        "ts": l.ts.to_rfc3339(),
+        "factors": l.factors.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+        "outcome": l.outcome.as_str(),
+        "verdict": s.verdict.kind.as_str(),
+        "reasons": s.verdict.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "evidence": evidence,
+        "final": s.final_at_time(now),
+    })
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/logins/{event_id}",
+    tag = "reads",
+    security(("bearer" = []), ("session" = [])),
+    params(("event_id" = String, Path, description = "The login's `event_id`.")),
+    responses(
+        (status = 200, description = "The login, its verdict and evidence.", body = crate::http::schema::LoginResult),
+        (status = 401, description = "No read token or session (`unauthorized`).", body = crate::http::schema::ErrorBody),
+        (status = 403, description = "The role may not read compliance (`forbidden`).", body = crate::http::schema::ErrorBody),
+        (status = 404, description = "No such login (`not_found`).", body = crate::http::schema::ErrorBody),
+        (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::http::schema::ErrorBody),
+    )
+)]
+pub(super) async fn get_login(
+    State(store): State<Store>,
+    State(clock): State<Clock>,
+    Path(event_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let stored = store
+        .login(&event_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no login with event_id {event_id:?}")))?;
+    Ok(Json(login_json(&stored, clock.now())))
+}
+
+/// Parses an optional period of RFC 3339 instants (`monban_core::Period::parse_instants`);
+/// the default is the 30 days up to now.
+fn period(p: &HashMap<String, String>, now: Timestamp) -> Result<Period, ApiError> {
+    let get = |name: &str| p.get(name).map(String::as_str);
+    Period::parse_instants(get("from"), get("to"), now)
+        .map_err(|e| ApiError::BadQuery(e.to_string()))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/compliance",
+    tag = "reads",
+    security(("bearer" = []), ("session" = [])),
+    params(crate::http::schema::PeriodQuery),
+    responses(
+        (status = 200, description = "Every system's compliance over the period, by login time.", body = crate::http::schema::ComplianceReply),
+        (status = 400, description = "A bad `from` or `to`, or `from` after `to` (`invalid_query`).", body = crate::http::schema::ErrorBody),
+        (status = 401, description = "No read token or session (`unauthorized`).", body = crate::http::schema::ErrorBody),
+        (status = 403, description = "The role may not read compliance (`forbidden`).", body = crate::http::schema::ErrorBody),
+        (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::http::schema::ErrorBody),
+    )
+)]
+pub(super) async fn get_compliance(
+    State(store): State<Store>,
+    State(clock): State<Clock>,
+    State(ingest): State<Arc<Ingest>>,
+    State(site): State<Site>,
+    query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    let period = period(&q, clock.now())?;
+    let (from, to) = (period.from(), period.to());
+    let rows = crate::reports::compliance(&store, &ingest.inventory(), period, site.offset).await?;
+    Ok(Json(
+        json!({"from": from.to_rfc3339(), "to": to.to_rfc3339(), "systems": rows}),
+    ))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/dead-letters",
+    tag = "reads",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The newest 500 dead letters.", body = crate::http::schema::DeadLettersReply),
+        (status = 401, description = "No read token or session (`unauthorized`).", body = crate::http::schema::ErrorBody),
+        (status = 403, description = "The role may not read doors (`forbidden`).", body = crate::http::schema::ErrorBody),
+        (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::http::schema::ErrorBody),
+    )
+)]
+pub(super) async fn get_dead_letters(
+    State(store): State<Store>,
+    reader: Option<axum::Extension<monban_web::auth::Reader>>,
+) -> Result<Json<Value>, ApiError> {
+    let full = sees_people(&reader);
+    let letters = store.dead_letters(500).await?;
+    let items: Vec<Value> = letters
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.seq,
+                "source": d.letter.source,
+                "origin": d.letter.origin,
+                "received_at": d.letter.received_at.to_rfc3339(),
+                "reason": d.letter.reason,
+                "door": d.letter.door.as_ref().map(|d| d.to_string()),
+                "payload": if full {
+                    String::from_utf8_lossy(&d.letter.payload).into_owned()
+                } else {
+                    monban_web::pages::dead_letters::redacted_payload(d.letter.payload.len())
+                },
+            })
+        })
+        .collect();
+    Ok(Json(json!({"dead_letters": items})))
+}
+
+/// Connector health as data: every door's state, last event, last heartbeat, overruns,
+/// outages and dead letters, and every connector's state (see `crate::health`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/doors",
+    tag = "reads",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Every door's and connector's health.", body = crate::http::schema::DoorsReply),
+        (status = 401, description = "No read token or session (`unauthorized`).", body = crate::http::schema::ErrorBody),
+        (status = 403, description = "The role may not read doors (`forbidden`).", body = crate::http::schema::ErrorBody),
+    )
+)]
+pub(super) async fn get_doors(
+    State(ingest): State<Arc<Ingest>>,
+    State(clock): State<Clock>,
+) -> Result<Json<Value>, ApiError> {
+    let doors = ingest.door_health().await;
+    let connectors: Vec<Value> = ingest
+        .connector_states()
+        .into_iter()
+        .map(|(name, state)| {
+            let (since, error) = match &state {
+                monban_connectors::ConnectorState::Disconnected { since, error } => {
+                    (Some(since.to_rfc3339()), Some(error.clone()))
+                }
+                _ => (None, None),
+            };
+            json!({"name": name, "state": state.as_str(), "since": since, "error": error})
+        })
+        .collect();
+    Ok(Json(json!({
+        "at": clock.now().to_rfc3339(),
+        "connectors": connectors,
+        "doors": doors,
+    })))
+}

@@ -1,0 +1,108 @@
+//! What the handlers hold: [`AppState`], and the pieces of it a handler takes by itself
+//! (`State<Store>`, `State<Clock>`, `State<Arc<Ingest>>`, [`Accounts`], …) through
+//! `FromRef`, so a handler's signature says what it uses.
+
+use crate::auth::{Auth, Principal};
+use crate::clock::Clock;
+use crate::ingest::Ingest;
+use crate::metrics::Metrics;
+use crate::store::Store;
+use axum::extract::FromRef;
+use monban_core::{SiteId, SiteOffset, Timestamp};
+use serde_json::Value;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Everything the router serves from, built once by `crate::prepare`.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Clock,
+    /// The ingest writer, its read views and the connectors' states.
+    pub ingest: Arc<Ingest>,
+    /// Passkey settings and the ceremonies in flight.
+    pub auth: Arc<Auth>,
+    pub metrics: Arc<Metrics>,
+    pub site: Site,
+    /// Cancelled when the hub shuts down: long-lived responses (the live feed) end.
+    pub shutdown: CancellationToken,
+}
+
+/// The site the hub serves (`[site]`).
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub id: SiteId,
+    pub name: String,
+    /// The site's calendar: the UTC offset that defines its days for reports, trends and
+    /// exports (CONTRACT §4 `[site] timezone`; `+09:00` until the setting is read).
+    pub offset: SiteOffset,
+}
+
+/// What the gate, the ceremonies, the step-up API and the account forms use: the store,
+/// the clock and the passkey settings.
+#[derive(Clone)]
+pub struct Accounts {
+    pub store: Store,
+    pub clock: Clock,
+    pub auth: Arc<Auth>,
+}
+
+impl FromRef<AppState> for Accounts {
+    fn from_ref(state: &AppState) -> Accounts {
+        Accounts {
+            store: state.store.clone(),
+            clock: state.clock.clone(),
+            auth: state.auth.clone(),
+        }
+    }
+}
+
+impl Accounts {
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// [`crate::auth::record`] now.
+    pub async fn record(
+        &self,
+        actor: &str,
+        actor_name: &str,
+        address: &str,
+        action: &str,
+        target: &str,
+        detail: Value,
+    ) {
+        let now = self.now();
+        crate::auth::record(
+            &self.store,
+            now,
+            (actor, actor_name),
+            address,
+            action,
+            target,
+            detail,
+        )
+        .await;
+    }
+
+    /// [`crate::auth::audit`] now.
+    pub async fn audit(
+        &self,
+        principal: &Principal,
+        address: &str,
+        action: &str,
+        target: &str,
+        detail: Value,
+    ) {
+        crate::auth::audit(
+            &self.store,
+            self.now(),
+            principal,
+            address,
+            action,
+            target,
+            detail,
+        )
+        .await;
+    }
+}
