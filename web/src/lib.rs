@@ -9,7 +9,8 @@
 //!
 //! - `model.rs` — the data the server fills ([`Overview`], [`SystemRow`], [`LoginRow`]).
 //! - `labels.rs` — Japanese labels for the contract's codes; JST and percent formats.
-//! - `api.rs` — the server function `get_overview` (`GET /api/dash/overview`) and its error.
+//! - `api.rs` — the server function `get_overview` (`GET /api/dash/overview`), its error
+//!   (`DashError`, what the browser learns) and the sources' error (`SourceError`).
 //! - `i18n.rs` — Japanese first, English with `?lang=en`.
 //! - `app.rs` — the router, the page frame (`Layout`: masthead, navigation, language
 //!   switch, live indicator and feed), and the overview: 概要, 最新のログイン, 扉と接続.
