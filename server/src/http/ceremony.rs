@@ -65,7 +65,10 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 }
 
 fn ceremony_expired() -> ApiError {
-    ApiError::BadRequest { code: "ceremony_expired", message: "this passkey request has expired or was already used: start again / もう一度やり直してください".into() }
+    ApiError::BadRequest {
+        code: "ceremony_expired",
+        message: "this passkey request has expired or was already used: start again / もう一度やり直してください".into(),
+    }
 }
 
 /// Parses a JSON body into `T` with the contract's 400 on failure.
@@ -443,7 +446,10 @@ struct SignInStart {
 }
 
 fn signin_failed() -> ApiError {
-    ApiError::NotVerified { code: "signin_failed", message: "sign-in failed: check the user name and use a passkey registered for it / サインインできませんでした".into() }
+    ApiError::NotVerified {
+        code: "signin_failed",
+        message: "sign-in failed: check the user name and use a passkey registered for it / サインインできませんでした".into(),
+    }
 }
 
 /// Where to go after sign-in: `next` when, resolved against the hub's origin, it stays
@@ -819,7 +825,10 @@ async fn add_start(
     let auth = accounts.auth.clone();
     let Some((rcr, state)) = assertion_options(&accounts, &auth, Owner::User, &user.id).await?
     else {
-        return Err(ApiError::Conflict { code: "no_passkey", message: "this user has no active passkey to confirm with: ask an administrator for a new enrollment link / 有効なパスキーがありません".into() });
+        return Err(ApiError::Conflict {
+            code: "no_passkey",
+            message: "this user has no active passkey to confirm with: ask an administrator for a new enrollment link / 有効なパスキーがありません".into(),
+        });
     };
     let ceremony = auth.remember(
         Pending::AddPasskeyVerify {

@@ -297,7 +297,13 @@ async fn revoke_my_passkey(
     }
     if active.len() <= 1 {
         return cx
-            .refuse(ApiError::Conflict { code: "last_passkey", message: "The last active passkey cannot be revoked. Add another passkey first (losing every passkey means asking an administrator for a new invite).".into() }, "最後の有効なパスキーは失効できません。先に別のパスキーを追加してください（すべて失うと管理者の新しい登録リンクが必要です）。")
+            .refuse(
+                ApiError::Conflict {
+                    code: "last_passkey",
+                    message: "The last active passkey cannot be revoked. Add another passkey first (losing every passkey means asking an administrator for a new invite).".into(),
+                },
+                "最後の有効なパスキーは失効できません。先に別のパスキーを追加してください（すべて失うと管理者の新しい登録リンクが必要です）。",
+            )
             .await;
     }
     match accounts
@@ -359,7 +365,13 @@ async fn invite_user(
     match accounts.store.user_by_name(&name).await {
         Ok(Some(_)) => {
             return cx
-                .refuse(ApiError::Conflict { code: "name_taken", message: "A user with that name exists already. For a user who lost their passkeys, use Re-invite.".into() }, "その名前のユーザーはすでにいます。パスキーを失ったユーザーには「再登録リンク」を使ってください。")
+                .refuse(
+                    ApiError::Conflict {
+                        code: "name_taken",
+                        message: "A user with that name exists already. For a user who lost their passkeys, use Re-invite.".into(),
+                    },
+                    "その名前のユーザーはすでにいます。パスキーを失ったユーザーには「再登録リンク」を使ってください。",
+                )
                 .await
         }
         Ok(None) => {}
@@ -845,9 +857,16 @@ async fn approve_person_invite(
         {
             i
         }
-        Ok(_) => return cx
-            .refuse(ApiError::NotFound("No enrollment link waits for approval under that id (used, expired or approved).".into()), "承認待ちの登録リンクではありません（使用済み・期限切れ・承認済み）。")
-            .await,
+        Ok(_) => {
+            return cx
+                .refuse(
+                    ApiError::NotFound(
+                        "No enrollment link waits for approval under that id (used, expired or approved).".into(),
+                    ),
+                    "承認待ちの登録リンクではありません（使用済み・期限切れ・承認済み）。",
+                )
+                .await
+        }
         Err(e) => return cx.store_failed(e).await,
     };
     let me = actor_name(&principal);
@@ -859,7 +878,13 @@ async fn approve_person_invite(
         )
         .await;
         return cx
-            .refuse(ApiError::Denied { code: "self_approval", message: "You cannot approve a link you made: ask another officer or admin.".into() }, "自分が発行した登録リンクは承認できません。別のセキュリティ責任者または管理者に依頼してください。")
+            .refuse(
+                ApiError::Denied {
+                    code: "self_approval",
+                    message: "You cannot approve a link you made: ask another officer or admin.".into(),
+                },
+                "自分が発行した登録リンクは承認できません。別のセキュリティ責任者または管理者に依頼してください。",
+            )
             .await;
     }
     match accounts.store.approve_invite(&invite.id, &me, now).await {
@@ -920,7 +945,13 @@ async fn revoke_owned_passkey(cx: &Ctx<'_>, owner: Owner, id: &str, pk: &str) ->
         };
         if active.len() <= 1 && active.iter().any(|k| k.id == pk) {
             return cx
-                .refuse(ApiError::Conflict { code: "last_passkey", message: "A user's last active passkey cannot be revoked: disable the user, or re-invite them.".into() }, "最後の有効なパスキーは失効できません。利用者を無効にするか、再登録リンクを発行してください。")
+                .refuse(
+                    ApiError::Conflict {
+                        code: "last_passkey",
+                        message: "A user's last active passkey cannot be revoked: disable the user, or re-invite them.".into(),
+                    },
+                    "最後の有効なパスキーは失効できません。利用者を無効にするか、再登録リンクを発行してください。",
+                )
                 .await;
         }
     }
