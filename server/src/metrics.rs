@@ -208,49 +208,51 @@ impl Metrics {
         out
     }
 
-    pub fn door_event(&self, source: &str, result: &str) {
+    /// `n` door events from `source` were stored (`result` `new`) or repeated
+    /// (`duplicate`). The writer adds up a batch before it counts.
+    pub fn door_events(&self, source: &str, result: &str, n: u64) {
         self.door_events
             .get_or_create(&SourceResult {
                 source: source.into(),
                 result: result.into(),
             })
-            .inc();
+            .inc_by(n);
     }
-    pub fn login(&self, result: &str) {
+    pub fn logins(&self, result: &str, n: u64) {
         self.logins
             .get_or_create(&SourceResult {
                 source: "http".into(),
                 result: result.into(),
             })
-            .inc();
+            .inc_by(n);
     }
-    pub fn verdict(&self, kind: &str) {
+    pub fn verdicts(&self, kind: &str, n: u64) {
         self.verdicts
             .get_or_create(&VerdictLabel {
                 verdict: kind.into(),
             })
-            .inc();
+            .inc_by(n);
     }
-    pub fn verdict_change(&self, kind: &str) {
+    pub fn verdict_changes(&self, kind: &str, n: u64) {
         self.verdict_changes
             .get_or_create(&VerdictLabel {
                 verdict: kind.into(),
             })
-            .inc();
+            .inc_by(n);
     }
-    pub fn dead_letter(&self, source: &str) {
+    pub fn dead_letters(&self, source: &str, n: u64) {
         self.dead_letters
             .get_or_create(&SourceLabel {
                 source: source.into(),
             })
-            .inc();
+            .inc_by(n);
     }
-    pub fn status_change(&self, source: &str) {
+    pub fn status_changes(&self, source: &str, n: u64) {
         self.status_changes
             .get_or_create(&SourceLabel {
                 source: source.into(),
             })
-            .inc();
+            .inc_by(n);
     }
     /// Sets the per-door gauges from the hub's health view (called at each scrape).
     pub fn set_door_health(&self, doors: &[crate::health::DoorHealth]) {

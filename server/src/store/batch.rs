@@ -20,6 +20,10 @@ use std::collections::{HashMap, HashSet};
 /// Bound parameters per statement, below SQLite's 32 766 and PostgreSQL's 65 535.
 const MAX_PARAMS: usize = 30_000;
 
+/// The row counts of a multi-row statement, largest first: a batch of any size is
+/// written with statements of these shapes only.
+const CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
+
 /// A value bound into a multi-row statement.
 #[derive(Debug, Clone)]
 pub(crate) enum Val {
@@ -208,8 +212,10 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Runs `sql_head` + `VALUES (…), (…)` (+ `sql_tail`) over `rows` in chunks that stay
-    /// under the parameter limit; returns the rows of a `RETURNING` tail.
+    /// Runs `sql_head` + `VALUES (…), (…)` (+ `sql_tail`) over `rows`; returns the rows
+    /// of a `RETURNING` tail. The rows go in chunks of a few fixed sizes
+    /// ([`CHUNKS`]), so the connection's cache of prepared statements holds every
+    /// statement a batch needs instead of parsing a new one for each batch size.
     async fn insert_rows(
         &mut self,
         sql_head: &str,
@@ -218,8 +224,15 @@ impl WriteTx {
         rows: Vec<Vec<Val>>,
     ) -> Result<Vec<AnyRow>> {
         let mut out = Vec::new();
-        let per = (MAX_PARAMS / cols).max(1);
-        for chunk in rows.chunks(per) {
+        let mut rest = rows.as_slice();
+        while !rest.is_empty() {
+            let size = CHUNKS
+                .iter()
+                .copied()
+                .find(|c| *c <= rest.len() && c * cols <= MAX_PARAMS)
+                .unwrap_or(1);
+            let (chunk, tail) = rest.split_at(size);
+            rest = tail;
             let sql = format!(
                 "{sql_head} VALUES {} {sql_tail}",
                 values_list(chunk.len(), cols)
