@@ -62,6 +62,10 @@ pub struct Metrics {
     pub connector_up: Family<ConnectorLabel, Gauge>,
     pub pending_verdicts: Gauge,
     pub http_latency: Family<HttpLabel, Histogram, fn() -> Histogram>,
+    /// Inputs per writer transaction (group commit: how many one commit holds).
+    pub batch_inputs: Histogram,
+    /// Time from a batch's first statement to its commit.
+    pub batch_seconds: Histogram,
     pub door_online: Family<DoorLabel, Gauge>,
     pub door_last_event: Family<DoorLabel, Gauge>,
     pub door_last_heartbeat: Family<DoorLabel, Gauge>,
@@ -136,6 +140,19 @@ impl Metrics {
             "HTTP request latency, by method, route and status",
             http_latency.clone(),
         );
+        // 1 .. 4096 inputs.
+        let batch_inputs = Histogram::new(exponential_buckets(1.0, 2.0, 13));
+        registry.register(
+            "writer_batch_inputs",
+            "Inputs stored per writer transaction (one commit each)",
+            batch_inputs.clone(),
+        );
+        let batch_seconds = latency_histogram();
+        registry.register(
+            "writer_batch_seconds",
+            "Time the writer spends on one batch, from its first statement to the commit",
+            batch_seconds.clone(),
+        );
         let door_online = Family::<DoorLabel, Gauge>::default();
         let door_last_event = Family::<DoorLabel, Gauge>::default();
         let door_last_heartbeat = Family::<DoorLabel, Gauge>::default();
@@ -196,6 +213,8 @@ impl Metrics {
             connector_up,
             pending_verdicts,
             http_latency,
+            batch_inputs,
+            batch_seconds,
         }
     }
 

@@ -527,8 +527,14 @@ impl Writer {
             self.prune().await;
         }
         let inputs: Vec<&Input> = batch.iter().flat_map(|c| c.inputs.iter()).collect();
+        let started = std::time::Instant::now();
         match self.apply(&inputs).await {
             Ok((results, after)) => {
+                if !inputs.is_empty() {
+                    let m = &self.shared.metrics;
+                    m.batch_inputs.observe(inputs.len() as f64);
+                    m.batch_seconds.observe(started.elapsed().as_secs_f64());
+                }
                 self.after_commit(after);
                 let mut results = results.into_iter();
                 for c in batch {
