@@ -62,6 +62,10 @@ pub struct Metrics {
     pub connector_up: Family<ConnectorLabel, Gauge>,
     pub pending_verdicts: Gauge,
     pub http_latency: Family<HttpLabel, Histogram, fn() -> Histogram>,
+    /// Inputs per writer transaction (group commit: how many one commit holds).
+    pub batch_inputs: Histogram,
+    /// Time from a batch's first statement to its commit.
+    pub batch_seconds: Histogram,
     pub door_online: Family<DoorLabel, Gauge>,
     pub door_last_event: Family<DoorLabel, Gauge>,
     pub door_last_heartbeat: Family<DoorLabel, Gauge>,
@@ -136,6 +140,19 @@ impl Metrics {
             "HTTP request latency, by method, route and status",
             http_latency.clone(),
         );
+        // 1 .. 4096 inputs.
+        let batch_inputs = Histogram::new(exponential_buckets(1.0, 2.0, 13));
+        registry.register(
+            "writer_batch_inputs",
+            "Inputs stored per writer transaction (one commit each)",
+            batch_inputs.clone(),
+        );
+        let batch_seconds = latency_histogram();
+        registry.register(
+            "writer_batch_seconds",
+            "Time the writer spends on one batch, from its first statement to the commit",
+            batch_seconds.clone(),
+        );
         let door_online = Family::<DoorLabel, Gauge>::default();
         let door_last_event = Family::<DoorLabel, Gauge>::default();
         let door_last_heartbeat = Family::<DoorLabel, Gauge>::default();
@@ -196,6 +213,8 @@ impl Metrics {
             connector_up,
             pending_verdicts,
             http_latency,
+            batch_inputs,
+            batch_seconds,
         }
     }
 
@@ -208,49 +227,51 @@ impl Metrics {
         out
     }
 
-    pub fn door_event(&self, source: &str, result: &str) {
+    /// `n` door events from `source` were stored (`result` `new`) or repeated
+    /// (`duplicate`). The writer adds up a batch before it counts.
+    pub fn door_events(&self, source: &str, result: &str, n: u64) {
         self.door_events
             .get_or_create(&SourceResult {
                 source: source.into(),
                 result: result.into(),
             })
-            .inc();
+            .inc_by(n);
     }
-    pub fn login(&self, result: &str) {
+    pub fn logins(&self, result: &str, n: u64) {
         self.logins
             .get_or_create(&SourceResult {
                 source: "http".into(),
                 result: result.into(),
             })
-            .inc();
+            .inc_by(n);
     }
-    pub fn verdict(&self, kind: &str) {
+    pub fn verdicts(&self, kind: &str, n: u64) {
         self.verdicts
             .get_or_create(&VerdictLabel {
                 verdict: kind.into(),
             })
-            .inc();
+            .inc_by(n);
     }
-    pub fn verdict_change(&self, kind: &str) {
+    pub fn verdict_changes(&self, kind: &str, n: u64) {
         self.verdict_changes
             .get_or_create(&VerdictLabel {
                 verdict: kind.into(),
             })
-            .inc();
+            .inc_by(n);
     }
-    pub fn dead_letter(&self, source: &str) {
+    pub fn dead_letters(&self, source: &str, n: u64) {
         self.dead_letters
             .get_or_create(&SourceLabel {
                 source: source.into(),
             })
-            .inc();
+            .inc_by(n);
     }
-    pub fn status_change(&self, source: &str) {
+    pub fn status_changes(&self, source: &str, n: u64) {
         self.status_changes
             .get_or_create(&SourceLabel {
                 source: source.into(),
             })
-            .inc();
+            .inc_by(n);
     }
     /// Sets the per-door gauges from the hub's health view (called at each scrape).
     pub fn set_door_health(&self, doors: &[crate::health::DoorHealth]) {

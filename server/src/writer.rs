@@ -538,8 +538,14 @@ impl Writer {
             self.prune().await;
         }
         let inputs: Vec<&Input> = batch.iter().flat_map(|c| c.inputs.iter()).collect();
+        let started = std::time::Instant::now();
         match self.apply(&inputs).await {
             Ok((results, after)) => {
+                if !inputs.is_empty() {
+                    let m = &self.shared.metrics;
+                    m.batch_inputs.observe(inputs.len() as f64);
+                    m.batch_seconds.observe(started.elapsed().as_secs_f64());
+                }
                 self.after_commit(after);
                 let mut results = results.into_iter();
                 for c in batch {
@@ -579,19 +585,48 @@ impl Writer {
     }
 
     fn after_commit(&self, after: Vec<After>) {
-        let m = &self.shared.metrics;
+        /// A counter of the metrics, with its labels.
+        #[derive(PartialEq, Eq, Hash)]
+        enum Counter {
+            Door(&'static str, &'static str),
+            Status(&'static str),
+            Login(&'static str),
+            Verdict(&'static str),
+            Change(&'static str),
+            DeadLetter(String),
+        }
+        let result = |new: bool| if new { "new" } else { "duplicate" };
+        // Counters are added up over the batch: one label lookup per counter, not per
+        // input.
+        let mut counts: HashMap<Counter, u64> = HashMap::new();
         for a in after {
-            match a {
-                After::Notify(kind, id) => self.shared.notify(kind, id),
-                After::DoorEvent(source, new) => {
-                    m.door_event(source, if new { "new" } else { "duplicate" })
+            let counter = match a {
+                After::Notify(kind, id) => {
+                    self.shared.notify(kind, id);
+                    continue;
                 }
-                After::Status(source) => m.status_change(source),
-                After::Login(new) => m.login(if new { "new" } else { "duplicate" }),
-                After::Verdict(kind) => m.verdict(kind),
-                After::VerdictChange(kind) => m.verdict_change(kind),
-                After::DeadLetter(source) => m.dead_letter(&source),
-                After::Inventory(inv) => self.shared.set_inventory(*inv),
+                After::Inventory(inv) => {
+                    self.shared.set_inventory(*inv);
+                    continue;
+                }
+                After::DoorEvent(source, new) => Counter::Door(source, result(new)),
+                After::Status(source) => Counter::Status(source),
+                After::Login(new) => Counter::Login(result(new)),
+                After::Verdict(kind) => Counter::Verdict(kind),
+                After::VerdictChange(kind) => Counter::Change(kind),
+                After::DeadLetter(source) => Counter::DeadLetter(source),
+            };
+            *counts.entry(counter).or_default() += 1;
+        }
+        let m = &self.shared.metrics;
+        for (counter, n) in counts {
+            match counter {
+                Counter::Door(source, result) => m.door_events(source, result, n),
+                Counter::Status(source) => m.status_changes(source, n),
+                Counter::Login(result) => m.logins(result, n),
+                Counter::Verdict(kind) => m.verdicts(kind, n),
+                Counter::Change(kind) => m.verdict_changes(kind, n),
+                Counter::DeadLetter(source) => m.dead_letters(&source, n),
             }
         }
     }

@@ -4,18 +4,34 @@
 
 use super::backoff::{self, Backoff};
 use super::codec::{self, DecodeError, Decoded};
-use super::mapping::{self, ContactState, Mapped, Output, Source};
+use super::mapping::{self, ContactState, ContactUpdate, Mapped, Output, Source};
 use super::{LinkError, MqttSettings, CONNECTOR, SHUTDOWN_GRACE};
-use crate::sink::{ConnectorState, DoorSink, Ingested, SinkItem};
+use crate::sink::{ConnectorState, DoorSink, Ingested, SinkError, SinkItem};
+use futures::stream::{FuturesOrdered, StreamExt};
 use monban_core::{SiteId, Timestamp};
 use rumqttc::{
     AsyncClient, ConnAck, Event, EventLoop, MqttOptions, Outgoing, Packet, Publish, QoS, SubAck,
     SubscribeFilter, SubscribeReasonCode,
 };
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 
 /// Messages stored in one delivery at most.
 const MAX_BATCH: usize = 1024;
+/// Deliveries waiting for the hub's commit at once. The broker's in-flight window bounds
+/// the messages; this bounds the tasks.
+const MAX_IN_FLIGHT: usize = 64;
+
+/// A delivery waiting for the hub: the messages it holds, the sink's answer, and the
+/// contact levels to keep once it is stored.
+type Delivery = Pin<Box<dyn Future<Output = Delivered> + Send>>;
+/// What a delivery comes back with.
+type Delivered = (
+    Vec<Publish>,
+    Result<Vec<Ingested>, SinkError>,
+    Vec<ContactUpdate>,
+);
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
@@ -26,8 +42,14 @@ pub(super) struct Driver {
     sources: Vec<Source>,
     /// Every subscription filter: the native ones, then the sources', each once.
     filters: Vec<String>,
-    /// The last contact level per door, for the contact presets.
+    /// The last contact level per door, for the contact presets, as stored.
     contacts: ContactState,
+    /// The same, including messages whose delivery is still waiting for the hub: what
+    /// the next message is mapped against.
+    contacts_ahead: ContactState,
+    /// Deliveries sent to the hub and not yet answered, in the order their messages
+    /// arrived (their acknowledgements go out in that order).
+    in_flight: FuturesOrdered<Delivery>,
     client: AsyncClient,
     eventloop: EventLoop,
     sink: Arc<dyn DoorSink>,
@@ -77,6 +99,8 @@ impl Driver {
             sources: settings.sources.clone(),
             filters: super::filters(settings),
             contacts: ContactState::new(),
+            contacts_ahead: ContactState::new(),
+            in_flight: FuturesOrdered::new(),
             client,
             eventloop,
             sink,
@@ -101,19 +125,31 @@ impl Driver {
         self.report(ConnectorState::Connecting).await;
         loop {
             self.push_unsent_acks();
+            // Messages keep arriving while earlier ones wait for the hub's commit (the
+            // hub commits whatever has queued in one transaction): acknowledgements go
+            // out, in arrival order, as each delivery is answered.
+            let room = self.in_flight.len() < MAX_IN_FLIGHT;
             let polled = tokio::select! {
                 biased;
                 _ = self.cancel.cancelled() => break,
-                polled = self.eventloop.poll() => polled,
+                Some(done) = self.in_flight.next() => {
+                    match self.delivered(done) {
+                        Ok(()) => continue,
+                        Err(e) => Err(e),
+                    }
+                }
+                polled = self.eventloop.poll(), if room => polled.map_err(LinkError::from),
             };
             // A message being handled is finished even if `cancel` fires meanwhile: a sink
             // call is never cut in half.
             let handled = match polled {
+                Err(e) => Err(e),
                 Ok(Event::Incoming(Packet::ConnAck(ack))) => self.on_connack(ack),
                 Ok(Event::Incoming(Packet::SubAck(ack))) => self.on_suback(ack).await,
                 Ok(Event::Incoming(Packet::Publish(publish))) => {
                     let batch = self.more_publishes(publish);
-                    self.on_publishes(batch).await
+                    self.on_publishes(batch);
+                    Ok(())
                 }
                 Ok(Event::Incoming(Packet::PingResp)) => {
                     // A keep-alive round trip: the connection has proven itself.
@@ -121,7 +157,6 @@ impl Driver {
                     Ok(())
                 }
                 Ok(_) => Ok(()),
-                Err(e) => Err(LinkError::from(e)),
             };
             if let Err(err) = handled {
                 if let LinkError::TooLarge(size) = err {
@@ -220,13 +255,13 @@ impl Driver {
         batch
     }
 
-    /// Decodes (or maps) every message of the batch into sink items, hands them to the
-    /// sink as one delivery, and acknowledges the messages only after it returned `Ok`.
-    async fn on_publishes(&mut self, batch: Vec<Publish>) -> Result<(), LinkError> {
+    /// Decodes (or maps) every message of the batch into sink items and hands them to
+    /// the sink as one delivery, without waiting: [`Driver::delivered`] acknowledges the
+    /// messages once the sink answered `Ok`.
+    fn on_publishes(&mut self, batch: Vec<Publish>) {
         let arrived = self.sink.now();
         let mut items = Vec::new();
-        // Contact levels move message by message; they are kept only once stored.
-        let mut contacts = self.contacts.clone();
+        let mut updates = Vec::new();
         for publish in &batch {
             debug!(topic = %publish.topic, pkid = publish.pkid, dup = publish.dup, retain = publish.retain,
                    bytes = publish.payload.len(), "MQTT message");
@@ -239,19 +274,39 @@ impl Driver {
             let routed = match native {
                 true => None,
                 false => mapping::route(&self.sources, &publish.topic).map(|source| {
-                    let mapped = source.map(&publish.topic, &publish.payload, arrived, &contacts);
+                    let mapped = source.map(
+                        &publish.topic,
+                        &publish.payload,
+                        arrived,
+                        &self.contacts_ahead,
+                    );
                     (source.name().to_string(), mapped)
                 }),
             };
             match routed {
                 Some((source, mapped)) => {
-                    Self::mapped_items(&source, publish, mapped, arrived, &mut contacts, &mut items)
+                    if let Some(update) =
+                        Self::mapped_items(&source, publish, mapped, arrived, &mut items)
+                    {
+                        self.contacts_ahead.commit(update.clone());
+                        updates.push(update);
+                    }
                 }
                 None => items.push(self.native_item(publish, arrived)),
             }
         }
-        // Not stored: no ack. The caller drops the connection so the broker resends them.
-        let answers = self.sink.deliver(items).await?;
+        let sink = self.sink.clone();
+        self.in_flight.push_back(Box::pin(async move {
+            let answer = sink.deliver(items).await;
+            (batch, answer, updates)
+        }));
+    }
+
+    /// The sink answered a delivery: stored — acknowledge its messages and keep their
+    /// contact levels — or not stored: no acknowledgement, and the caller drops the
+    /// connection so the broker sends them again.
+    fn delivered(&mut self, (batch, answer, updates): Delivered) -> Result<(), LinkError> {
+        let answers = answer?;
         let duplicates = answers
             .iter()
             .filter(|a| **a == Ingested::Duplicate)
@@ -259,7 +314,9 @@ impl Driver {
         if duplicates > 0 {
             debug!(duplicates, "duplicate door events");
         }
-        self.contacts = contacts;
+        for update in updates {
+            self.contacts.commit(update);
+        }
         for publish in batch {
             self.ack(publish);
         }
@@ -332,17 +389,15 @@ impl Driver {
         }
     }
 
-    /// What a source made of a message, as sink items in order. The contact level is
-    /// noted in `contacts` for the next message of the batch (and kept only if the batch
-    /// is stored).
+    /// What a source made of a message, as sink items in order, and the contact level it
+    /// reports (kept for the next message at once, and for good once it is stored).
     fn mapped_items(
         source: &str,
         publish: &Publish,
         mapped: Mapped,
         arrived: Timestamp,
-        contacts: &mut ContactState,
         items: &mut Vec<SinkItem>,
-    ) {
+    ) -> Option<ContactUpdate> {
         let Mapped { outputs, contact } = mapped;
         for output in outputs {
             match output {
@@ -376,9 +431,7 @@ impl Driver {
                 }
             }
         }
-        if let Some(update) = contact {
-            contacts.commit(update);
-        }
+        contact
     }
 
     /// Queues the PUBACK without awaiting: see the module docs, *Acks without deadlock*.
@@ -402,6 +455,11 @@ impl Driver {
 
     /// The connection failed or is dropped on purpose (the sink failed).
     async fn link_down(&mut self, err: LinkError) {
+        // Deliveries still waiting are not acknowledged on this connection (their packet
+        // ids belong to it): the broker sends their messages again, and what the hub did
+        // store meanwhile is then a duplicate.
+        self.in_flight = FuturesOrdered::new();
+        self.contacts_ahead = self.contacts.clone();
         let now = self.sink.now();
         if self.ready {
             self.lost_at = Some(now);
@@ -446,6 +504,13 @@ impl Driver {
     /// Flushes acks and says DISCONNECT, so the broker keeps the session without
     /// waiting for keep-alive to expire. Bounded by [`SHUTDOWN_GRACE`].
     async fn shutdown(&mut self) {
+        // Deliveries already handed to the hub are finished and acknowledged first.
+        while let Some(done) = self.in_flight.next().await {
+            if let Err(e) = self.delivered(done) {
+                debug!(error = %e, "a delivery was not stored during shutdown; the broker sends it again");
+                self.in_flight = FuturesOrdered::new();
+            }
+        }
         if self.eventloop.network.is_some() && self.session_present.is_some() {
             let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
             let mut disconnect_queued = false;

@@ -20,6 +20,10 @@ use std::collections::{HashMap, HashSet};
 /// Bound parameters per statement, below SQLite's 32 766 and PostgreSQL's 65 535.
 const MAX_PARAMS: usize = 30_000;
 
+/// The row counts of a multi-row statement, largest first: a batch of any size is
+/// written with statements of these shapes only.
+const CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
+
 /// A value bound into a multi-row statement.
 #[derive(Debug, Clone)]
 pub(crate) enum Val {
@@ -65,32 +69,59 @@ fn bind_all<'q>(
     q
 }
 
-/// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `cols` columns.
-fn values_list(rows: usize, cols: usize) -> String {
-    let mut s = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        if r > 0 {
-            s.push_str(", ");
-        }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                s.push_str(", ");
-            }
-            s.push('$');
-            s.push_str(&(r * cols + c + 1).to_string());
-        }
-        s.push(')');
-    }
-    s
+/// How a statement names its parameters. PostgreSQL needs `$1, $2, …`; SQLite takes
+/// them too, but binds each `$N` by looking its name up in a list — quadratic in the
+/// parameters of a statement, which made binding a 2 560-parameter insert cost more
+/// than running it. Multi-row statements therefore use anonymous `?` on SQLite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Params {
+    Numbered,
+    Anonymous,
 }
 
-/// `$1, $2, …, $n`.
-fn list(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+impl Params {
+    /// The placeholder of parameter `i` (1-based).
+    fn push(self, s: &mut String, i: usize) {
+        match self {
+            Params::Numbered => {
+                s.push('$');
+                s.push_str(&i.to_string());
+            }
+            Params::Anonymous => s.push('?'),
+        }
+    }
+
+    /// `($1, $2, $3), ($4, $5, $6)` (or `(?, ?, ?), (?, ?, ?)`) for `rows` rows of
+    /// `cols` columns, numbered from `first`.
+    fn values(self, rows: usize, cols: usize) -> String {
+        let mut s = String::with_capacity(rows * cols * 5);
+        for r in 0..rows {
+            if r > 0 {
+                s.push_str(", ");
+            }
+            s.push('(');
+            for c in 0..cols {
+                if c > 0 {
+                    s.push_str(", ");
+                }
+                self.push(&mut s, r * cols + c + 1);
+            }
+            s.push(')');
+        }
+        s
+    }
+
+    /// `$first, …, $(first + n - 1)` (or `?, …`).
+    fn list(self, first: usize, n: usize) -> String {
+        let mut s = String::with_capacity(n * 5);
+        for i in 0..n {
+            if i > 0 {
+                s.push_str(", ");
+            }
+            self.push(&mut s, first + i);
+        }
+        s
+    }
 }
 
 /// The rollup changes of one batch, netted before they are written: verdicts and
@@ -176,6 +207,7 @@ pub struct UpdateRow {
 /// The writer's open transaction.
 pub struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
+    params: Params,
 }
 
 impl Store {
@@ -183,6 +215,11 @@ impl Store {
     pub async fn begin_write(&self) -> Result<WriteTx> {
         Ok(WriteTx {
             tx: self.begin().await?,
+            params: if self.is_sqlite() {
+                Params::Anonymous
+            } else {
+                Params::Numbered
+            },
         })
     }
 }
@@ -208,8 +245,10 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Runs `sql_head` + `VALUES (…), (…)` (+ `sql_tail`) over `rows` in chunks that stay
-    /// under the parameter limit; returns the rows of a `RETURNING` tail.
+    /// Runs `sql_head` + `VALUES (…), (…)` (+ `sql_tail`) over `rows`; returns the rows
+    /// of a `RETURNING` tail. The rows go in chunks of a few fixed sizes
+    /// ([`CHUNKS`]), so the connection's cache of prepared statements holds every
+    /// statement a batch needs instead of parsing a new one for each batch size.
     async fn insert_rows(
         &mut self,
         sql_head: &str,
@@ -218,11 +257,18 @@ impl WriteTx {
         rows: Vec<Vec<Val>>,
     ) -> Result<Vec<AnyRow>> {
         let mut out = Vec::new();
-        let per = (MAX_PARAMS / cols).max(1);
-        for chunk in rows.chunks(per) {
+        let mut rest = rows.as_slice();
+        while !rest.is_empty() {
+            let size = CHUNKS
+                .iter()
+                .copied()
+                .find(|c| *c <= rest.len() && c * cols <= MAX_PARAMS)
+                .unwrap_or(1);
+            let (chunk, tail) = rest.split_at(size);
+            rest = tail;
             let sql = format!(
                 "{sql_head} VALUES {} {sql_tail}",
-                values_list(chunk.len(), cols)
+                self.params.values(chunk.len(), cols)
             );
             let vals: Vec<Val> = chunk.iter().flatten().cloned().collect();
             let q = bind_all(sqlx::query(&sql), &vals);
@@ -342,7 +388,7 @@ impl WriteTx {
             }
             let sql = format!(
                 "SELECT * FROM logins WHERE event_id IN ({})",
-                list(chunk.len())
+                self.params.list(1, chunk.len())
             );
             let mut q = sqlx::query(&sql);
             for id in chunk {
@@ -454,11 +500,9 @@ impl WriteTx {
             .collect();
         for chunk in only_final.chunks(MAX_PARAMS - 1) {
             let sql = format!(
-                "UPDATE logins SET is_final = 1, updated_at = $1 WHERE event_id IN ({})",
-                (2..=chunk.len() + 1)
-                    .map(|i| format!("${i}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "UPDATE logins SET is_final = 1, updated_at = {} WHERE event_id IN ({})",
+                self.params.list(1, 1),
+                self.params.list(2, chunk.len())
             );
             let mut q = sqlx::query(&sql).bind(now.as_millis());
             for id in chunk {
@@ -674,7 +718,9 @@ mod tests {
 
     #[test]
     fn values_lists_number_every_placeholder() {
-        assert_eq!(values_list(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(list(3), "$1, $2, $3");
+        assert_eq!(Params::Numbered.values(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(Params::Anonymous.values(2, 2), "(?, ?), (?, ?)");
+        assert_eq!(Params::Numbered.list(2, 3), "$2, $3, $4");
+        assert_eq!(Params::Anonymous.list(2, 2), "?, ?");
     }
 }

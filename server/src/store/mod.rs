@@ -210,6 +210,11 @@ impl Store {
         })
     }
 
+    /// Whether the store is SQLite (else PostgreSQL).
+    pub fn is_sqlite(&self) -> bool {
+        self.sqlite
+    }
+
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

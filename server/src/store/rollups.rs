@@ -28,6 +28,11 @@ impl Store {
     /// Builds the rollups again from `logins` for the site days of `offset`, in one
     /// transaction (at start, when they are missing or were built for another offset).
     pub async fn rebuild_rollups(&self, offset: SiteOffset) -> Result<u64> {
+        /// Logins counted in memory before their counts are written (bounded memory over
+        /// any number of logins).
+        const FLUSH: u64 = 50_000;
+        let mut tx: WriteTx = self.begin_write().await?;
+        tx.reset_rollups(offset).await?;
         let mut delta = RollupDelta::default();
         let mut n = 0u64;
         {
@@ -37,10 +42,11 @@ impl Store {
                 let day = offset.day_of(stored.login.ts).number();
                 delta.add(&stored.login, day, &stored.verdict, 1);
                 n += 1;
+                if n.is_multiple_of(FLUSH) {
+                    tx.add_rollups(&std::mem::take(&mut delta)).await?;
+                }
             }
         }
-        let mut tx: WriteTx = self.begin_write().await?;
-        tx.reset_rollups(offset).await?;
         tx.add_rollups(&delta).await?;
         tx.commit().await?;
         Ok(n)
