@@ -3,7 +3,8 @@
 //! reports on a year of data. Never against a store that holds real evidence: the
 //! command refuses a store that already has logins unless told otherwise.
 //!
-//! Logins are spread evenly over the last `days` days (at random times), on the systems,
+//! Logins are spread evenly over the last `days` days in time order (as an access log
+//! is: each a little later than the one before, at a random step), on the systems,
 //! accounts and terminals of the inventory, with a mix of factors (most with a password
 //! only, some with a second factor, a few failures) and some accounts nobody is mapped
 //! to. The writer judges each one like any login. Generated logins are final at once
@@ -131,10 +132,12 @@ pub async fn logins(
             } else {
                 Outcome::Success
             };
-            let ts = now - span + rng.below(span as u64) as i64;
+            // In time order: the i-th login of `count` near `i / count` of the span.
+            let slot = span / plan.count.max(1) as i64;
+            let ts = now - span + (sent + i) as i64 * slot + rng.below(slot.max(1) as u64) as i64;
             inputs.push(Input::Login {
                 login: Login {
-                    event_id: format!("gen-{}-{}", plan.seed, sent + i),
+                    event_id: format!("gen-{}-{:010}", plan.seed, sent + i),
                     ts: Timestamp::from_millis(ts),
                     system: system.clone(),
                     account,
