@@ -250,21 +250,8 @@ impl fmt::Display for OutageCause {
     }
 }
 
-/// The connector that feeds a door.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DoorFeed {
-    Mqtt,
-    Modbus,
-}
-
-impl DoorFeed {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DoorFeed::Mqtt => "mqtt",
-            DoorFeed::Modbus => "modbus",
-        }
-    }
-}
+/// The connector that feeds a door: a property of the door ([`crate::Door::feed`]).
+pub use crate::inventory::DoorFeed;
 
 /// Why a door is offline now, as the API (`offline_reason`) and the dashboard say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

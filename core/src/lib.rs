@@ -10,7 +10,9 @@
 //! - [`ids`] — validated identifiers (`RoomId`, `DoorId`, …) used everywhere else.
 //! - [`time`] — [`Timestamp`] (UTC milliseconds) and [`Span`] (configured durations).
 //! - [`factor`] — factor categories (CONTRACT §2), login factors, door credentials.
-//! - [`inventory`] — the site: rooms, doors, terminals, systems, people.
+//! - [`inventory`] — the site: rooms, doors (with their feed and heartbeat timeout),
+//!   terminals, systems, people; defined once as rows of text ([`inventory::rows`]) that
+//!   TOML, CSV and SQL only carry, with errors `{table, index, field, kind}`.
 //! - [`event`] — door events, door status changes and logins, parsed at the edge from
 //!   their wire shapes (CONTRACT §5, §7) into domain values.
 //! - [`timeline`] — presence per person, integrity alarms per room, offline intervals
@@ -55,7 +57,8 @@ pub use event::{
 pub use factor::{Category, CategorySet, Credential, CredentialType, Factor};
 pub use ids::{DoorId, IdError, PersonId, RoomId, SiteId, SystemId, TerminalId};
 pub use inventory::{
-    Door, Inventory, InventoryError, Person, Room, System, SystemCategory, Terminal,
+    Door, DoorFeed, Inventory, InventoryRows, Person, Room, RowError, System, SystemCategory,
+    Table, Terminal,
 };
 pub use period::{Period, SiteDay, SiteOffset};
 pub use text::{Text, TextError};

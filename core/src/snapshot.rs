@@ -119,10 +119,8 @@ mod tests {
             max_presence: Span::from_secs(12 * 3600),
             alarm_hold: Span::from_secs(hold_mins * 60),
         };
-        let door = |id: &str, room: &str| Door {
-            id: DoorId::parse(id).unwrap(),
-            room: RoomId::parse(room).unwrap(),
-            name: String::new(),
+        let door = |id: &str, room: &str| {
+            Door::new(DoorId::parse(id).unwrap(), RoomId::parse(room).unwrap(), "")
         };
         let person = |id: &str, card: &str| Person {
             id: PersonId::parse(id).unwrap(),

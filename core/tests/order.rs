@@ -130,11 +130,7 @@ fn site(partial: bool) -> Inventory {
         DOORS
             .iter()
             .filter(|(d, _)| keep(d))
-            .map(|(d, r)| Door {
-                id: DoorId::parse(*d).unwrap(),
-                room: RoomId::parse(*r).unwrap(),
-                name: String::new(),
-            })
+            .map(|(d, r)| Door::new(DoorId::parse(*d).unwrap(), RoomId::parse(*r).unwrap(), ""))
             .collect(),
         TERMINALS
             .iter()

@@ -51,11 +51,7 @@ fn room(id: &str, controlled: bool) -> Room {
 }
 
 fn door(id: &str, room: &str) -> Door {
-    Door {
-        id: DoorId::parse(id).unwrap(),
-        room: RoomId::parse(room).unwrap(),
-        name: String::new(),
-    }
+    Door::new(DoorId::parse(id).unwrap(), RoomId::parse(room).unwrap(), "")
 }
 
 fn terminal(id: &str, room: &str) -> Terminal {

@@ -300,11 +300,7 @@ pub fn generate(seed: u64) -> Hospital {
         .collect();
     let doors = DOORS
         .iter()
-        .map(|&(id, room, name)| Door {
-            id: door_id(id),
-            room: room_id(room),
-            name: name.to_string(),
-        })
+        .map(|&(id, room, name)| Door::new(door_id(id), room_id(room), name))
         .collect();
     let terminals = TERMINALS
         .iter()

@@ -177,10 +177,12 @@ fn toml_round_trips_into_the_core_inventory() {
     let doors = inv
         .doors
         .into_iter()
-        .map(|d| monban_core::Door {
-            id: monban_core::DoorId::parse(d.id).expect("door"),
-            room: monban_core::RoomId::parse(d.room).expect("room"),
-            name: String::new(),
+        .map(|d| {
+            monban_core::Door::new(
+                monban_core::DoorId::parse(d.id).expect("door"),
+                monban_core::RoomId::parse(d.room).expect("room"),
+                "",
+            )
         })
         .collect();
     let terminals = inv

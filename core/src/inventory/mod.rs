@@ -1,10 +1,21 @@
 //! The site inventory (棚卸し): rooms, doors, terminals, systems and people with their
 //! credentials and accounts (CONTRACT §4).
 //!
-//! [`Inventory::new`] is the only way to build one; it checks every cross-reference
-//! (a door's room exists, a credential belongs to one person, an account maps to one
-//! person per system) and returns *all* problems at once, each naming the table and the
-//! index of the entry so that configuration loaders can point at the line.
+//! The inventory is defined once, here, in two forms:
+//! - [`rows`] — the tables as text, the way `monban.toml`, a CSV file, a dashboard form
+//!   or the database hold them. [`InventoryRows::parse`] is the one place where a field
+//!   is read and checked; the server's TOML, CSV and SQL code only moves text in and out.
+//! - [`Inventory`] — the checked site with its lookup indices. [`Inventory::new`] checks
+//!   every cross-reference (a door's room exists, a credential belongs to one person, an
+//!   account maps to one person per system) and bounds every name.
+//!
+//! Both return *all* problems at once as [`RowError`]s: the table, the index of the row,
+//! the field and what is wrong with it ([`ErrorKind`]), so a loader can point at the line
+//! and the column.
+
+pub mod rows;
+
+pub use rows::{ErrorKind, InventoryRows, RowError, Table};
 
 use crate::factor::Credential;
 use crate::ids::{DoorId, PersonId, RoomId, SiteId, SystemId, TerminalId};
@@ -30,12 +41,68 @@ impl Room {
     pub const DEFAULT_ALARM_HOLD: Span = Span::from_millis_const(15 * 60 * 1000);
 }
 
+/// A door into a room, with the connector that feeds it and the watchdog's timeout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Door {
     pub id: DoorId,
     pub room: RoomId,
     #[serde(default)]
     pub name: String,
+    /// The connector that feeds the door's events (a `[[modbus]]` device, or MQTT/HTTP).
+    #[serde(default)]
+    pub feed: DoorFeed,
+    /// A door silent for longer counts as offline (the heartbeat watchdog,
+    /// [`crate::health::watchdog`]); `None`: the door is not watched.
+    #[serde(default)]
+    pub heartbeat_timeout: Option<Span>,
+}
+
+impl Door {
+    /// The shortest heartbeat timeout: longer than any controller's heartbeat interval.
+    pub const MIN_HEARTBEAT_TIMEOUT: Span = Span::from_millis_const(1000);
+
+    /// A door fed by MQTT (or HTTP) with no heartbeat watchdog.
+    pub fn new(id: DoorId, room: RoomId, name: impl Into<String>) -> Door {
+        Door {
+            id,
+            room,
+            name: name.into(),
+            feed: DoorFeed::default(),
+            heartbeat_timeout: None,
+        }
+    }
+}
+
+/// The connector that feeds a door.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DoorFeed {
+    /// Pushed events: MQTT or `POST /api/v1/door-events`. Offline only when told or when
+    /// the heartbeat watchdog fires.
+    #[default]
+    Mqtt,
+    /// A Modbus device the hub polls: offline as soon as it stops answering.
+    Modbus,
+}
+
+impl DoorFeed {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DoorFeed::Mqtt => "mqtt",
+            DoorFeed::Modbus => "modbus",
+        }
+    }
+}
+
+impl FromStr for DoorFeed {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "" | "mqtt" => Ok(DoorFeed::Mqtt),
+            "modbus" => Ok(DoorFeed::Modbus),
+            other => Err(format!("feed {other:?} is not mqtt or modbus")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,28 +207,6 @@ pub struct Person {
     pub accounts: BTreeMap<SystemId, String>,
 }
 
-/// One problem found while building an inventory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InventoryError {
-    /// The table: `rooms`, `doors`, `terminals`, `systems` or `people`.
-    pub table: &'static str,
-    /// Index of the entry within its table.
-    pub index: usize,
-    pub message: String,
-}
-
-impl fmt::Display for InventoryError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "[[{}]] entry {}: {}",
-            self.table,
-            self.index + 1,
-            self.message
-        )
-    }
-}
-
 /// The whole site, with lookup indices.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
@@ -182,7 +227,8 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    /// Builds an inventory, checking every reference. Returns every problem found.
+    /// Builds an inventory, checking every reference. Returns every problem found; each
+    /// names the row by its index in its table.
     pub fn new(
         site: Option<(SiteId, String)>,
         rooms: Vec<Room>,
@@ -190,170 +236,183 @@ impl Inventory {
         terminals: Vec<Terminal>,
         systems: Vec<System>,
         people: Vec<Person>,
-    ) -> Result<Inventory, Vec<InventoryError>> {
+    ) -> Result<Inventory, Vec<RowError>> {
+        fn numbered<T>(v: Vec<T>) -> Vec<(usize, T)> {
+            v.into_iter().enumerate().collect()
+        }
+        Inventory::build(
+            site,
+            numbered(rooms),
+            numbered(doors),
+            numbered(terminals),
+            numbered(systems),
+            numbered(people),
+        )
+    }
+
+    /// [`Inventory::new`] over rows that keep the index they had as written (rows that
+    /// could not be read are missing, and the others still name their own line).
+    pub(crate) fn build(
+        site: Option<(SiteId, String)>,
+        rooms: Vec<(usize, Room)>,
+        doors: Vec<(usize, Door)>,
+        terminals: Vec<(usize, Terminal)>,
+        systems: Vec<(usize, System)>,
+        people: Vec<(usize, Person)>,
+    ) -> Result<Inventory, Vec<RowError>> {
+        use ErrorKind::*;
         let mut errors = Vec::new();
         let mut inv = Inventory {
             site,
             ..Default::default()
         };
+        let unknown = |table: Table, id: &str| UnknownReference {
+            table,
+            id: id.to_string(),
+        };
 
-        for (i, r) in rooms.iter().enumerate() {
-            if inv.room_idx.insert(r.id.clone(), i).is_some() {
-                errors.push(err(
-                    "rooms",
-                    i,
-                    format!("room id {:?} is used twice", r.id.as_str()),
+        for (k, (i, r)) in rooms.iter().enumerate() {
+            if inv.room_idx.insert(r.id.clone(), k).is_some() {
+                errors.push(RowError::new(
+                    Table::Rooms,
+                    *i,
+                    "id",
+                    Duplicate(r.id.to_string()),
                 ));
             }
         }
-        for (i, d) in doors.iter().enumerate() {
-            if inv.door_idx.insert(d.id.clone(), i).is_some() {
-                errors.push(err(
-                    "doors",
-                    i,
-                    format!("door id {:?} is used twice", d.id.as_str()),
+        for (k, (i, d)) in doors.iter().enumerate() {
+            if inv.door_idx.insert(d.id.clone(), k).is_some() {
+                errors.push(RowError::new(
+                    Table::Doors,
+                    *i,
+                    "id",
+                    Duplicate(d.id.to_string()),
                 ));
             }
             if !inv.room_idx.contains_key(&d.room) {
-                errors.push(err(
-                    "doors",
-                    i,
-                    format!(
-                        "door {:?} names room {:?}, which is not in [[rooms]]",
-                        d.id.as_str(),
-                        d.room.as_str()
-                    ),
-                ));
+                let kind = unknown(Table::Rooms, d.room.as_str());
+                errors.push(RowError::new(Table::Doors, *i, "room", kind));
+            }
+            if let Some(t) = d.heartbeat_timeout {
+                if t < Door::MIN_HEARTBEAT_TIMEOUT {
+                    let kind = Invalid(format!(
+                        "heartbeat_timeout {t} must be at least 1s (longer than the controller's heartbeat interval)"
+                    ));
+                    errors.push(RowError::new(Table::Doors, *i, "heartbeat_timeout", kind));
+                }
             }
             inv.doors_of_room
                 .entry(d.room.clone())
                 .or_default()
                 .push(d.id.clone());
         }
-        for (i, t) in terminals.iter().enumerate() {
-            if inv.terminal_idx.insert(t.id.clone(), i).is_some() {
-                errors.push(err(
-                    "terminals",
-                    i,
-                    format!("terminal id {:?} is used twice", t.id.as_str()),
-                ));
+        for (k, (i, t)) in terminals.iter().enumerate() {
+            if inv.terminal_idx.insert(t.id.clone(), k).is_some() {
+                let kind = Duplicate(t.id.to_string());
+                errors.push(RowError::new(Table::Terminals, *i, "id", kind));
             }
             if !inv.room_idx.contains_key(&t.room) {
-                errors.push(err(
-                    "terminals",
-                    i,
-                    format!(
-                        "terminal {:?} names room {:?}, which is not in [[rooms]]",
-                        t.id.as_str(),
-                        t.room.as_str()
-                    ),
-                ));
+                let kind = unknown(Table::Rooms, t.room.as_str());
+                errors.push(RowError::new(Table::Terminals, *i, "room", kind));
             }
         }
-        for (i, s) in systems.iter().enumerate() {
-            if inv.system_idx.insert(s.id.clone(), i).is_some() {
-                errors.push(err(
-                    "systems",
-                    i,
-                    format!("system id {:?} is used twice", s.id.as_str()),
-                ));
+        for (k, (i, s)) in systems.iter().enumerate() {
+            if inv.system_idx.insert(s.id.clone(), k).is_some() {
+                let kind = Duplicate(s.id.to_string());
+                errors.push(RowError::new(Table::Systems, *i, "id", kind));
             }
         }
-        for (i, p) in people.iter().enumerate() {
-            if inv.person_idx.insert(p.id.clone(), i).is_some() {
-                errors.push(err(
-                    "people",
-                    i,
-                    format!("person id {:?} is used twice", p.id.as_str()),
+        for (k, (i, p)) in people.iter().enumerate() {
+            if inv.person_idx.insert(p.id.clone(), k).is_some() {
+                errors.push(RowError::new(
+                    Table::People,
+                    *i,
+                    "id",
+                    Duplicate(p.id.to_string()),
                 ));
             }
             for c in &p.credentials {
                 if let Some(other) = inv.by_credential.insert(c.match_key(), p.id.clone()) {
                     if other != p.id {
-                        errors.push(err(
-                            "people",
-                            i,
-                            format!("credential {c} is also held by person {:?}", other.as_str()),
-                        ));
+                        let kind = CredentialTaken {
+                            credential: c.to_string(),
+                            person: other.to_string(),
+                        };
+                        errors.push(RowError::new(Table::People, *i, "credentials", kind));
                     }
                 }
             }
             for (system, account) in &p.accounts {
                 if !inv.system_idx.contains_key(system) {
-                    errors.push(err(
-                        "people",
-                        i,
-                        format!(
-                            "account for system {:?}, which is not in [[systems]]",
-                            system.as_str()
-                        ),
-                    ));
+                    let kind = unknown(Table::Systems, system.as_str());
+                    errors.push(RowError::new(Table::People, *i, "accounts", kind));
                 }
                 if account.trim().is_empty() {
-                    errors.push(err(
-                        "people",
-                        i,
-                        format!("account name for system {:?} is empty", system.as_str()),
+                    let kind = Invalid(format!(
+                        "the account name for system {:?} is empty",
+                        system.as_str()
                     ));
+                    errors.push(RowError::new(Table::People, *i, "accounts", kind));
                 }
                 if let Some(other) = inv
                     .by_account
                     .insert((system.clone(), account.clone()), p.id.clone())
                 {
                     if other != p.id {
-                        errors.push(err(
-                            "people",
-                            i,
-                            format!(
-                                "account {account:?} on system {:?} is also mapped to person {:?}",
-                                system.as_str(),
-                                other.as_str()
-                            ),
-                        ));
+                        let kind = AccountTaken {
+                            system: system.to_string(),
+                            account: account.clone(),
+                            person: other.to_string(),
+                        };
+                        errors.push(RowError::new(Table::People, *i, "accounts", kind));
                     }
                 }
             }
         }
         // Names and account names are bounded text like everything the hub stores.
-        let mut bound = |table: &'static str, i: usize, what: &str, v: &str, b| {
+        let mut bound = |table: Table, i: usize, field: &'static str, v: &str, b| {
             if let Err(e) = crate::text::Text::parse(v, b) {
-                errors.push(err(table, i, format!("{what}: {e}")));
+                errors.push(RowError::new(
+                    table,
+                    i,
+                    field,
+                    Invalid(format!("{field}: {e}")),
+                ));
             }
         };
-        for (i, r) in rooms.iter().enumerate() {
-            bound("rooms", i, "name", &r.name, crate::text::LABEL);
+        for (i, r) in &rooms {
+            bound(Table::Rooms, *i, "name", &r.name, crate::text::LABEL);
         }
-        for (i, d) in doors.iter().enumerate() {
-            bound("doors", i, "name", &d.name, crate::text::LABEL);
+        for (i, d) in &doors {
+            bound(Table::Doors, *i, "name", &d.name, crate::text::LABEL);
         }
-        for (i, t) in terminals.iter().enumerate() {
-            bound("terminals", i, "name", &t.name, crate::text::LABEL);
+        for (i, t) in &terminals {
+            bound(Table::Terminals, *i, "name", &t.name, crate::text::LABEL);
         }
-        for (i, s) in systems.iter().enumerate() {
-            bound("systems", i, "name", &s.name, crate::text::LABEL);
+        for (i, s) in &systems {
+            bound(Table::Systems, *i, "name", &s.name, crate::text::LABEL);
         }
-        for (i, p) in people.iter().enumerate() {
-            bound("people", i, "name", &p.name, crate::text::LABEL);
-            for (system, account) in &p.accounts {
+        for (i, p) in &people {
+            bound(Table::People, *i, "name", &p.name, crate::text::LABEL);
+            for account in p.accounts.values() {
                 if !account.trim().is_empty() {
-                    bound(
-                        "people",
-                        i,
-                        &format!("account for system {:?}", system.as_str()),
-                        account,
-                        crate::text::ACCOUNT,
-                    );
+                    bound(Table::People, *i, "accounts", account, crate::text::ACCOUNT);
                 }
             }
         }
-        inv.rooms = rooms;
-        inv.doors = doors;
-        inv.terminals = terminals;
-        inv.systems = systems;
-        inv.people = people;
+        fn strip<T>(v: Vec<(usize, T)>) -> Vec<T> {
+            v.into_iter().map(|(_, x)| x).collect()
+        }
+        inv.rooms = strip(rooms);
+        inv.doors = strip(doors);
+        inv.terminals = strip(terminals);
+        inv.systems = strip(systems);
+        inv.people = strip(people);
         if errors.is_empty() {
             Ok(inv)
         } else {
+            errors.sort_by_key(|e| (e.table, e.index));
             Err(errors)
         }
     }
@@ -412,14 +471,6 @@ impl Inventory {
     }
 }
 
-fn err(table: &'static str, index: usize, message: String) -> InventoryError {
-    InventoryError {
-        table,
-        index,
-        message,
-    }
-}
-
 impl Span {
     /// A `const` constructor for defaults.
     pub const fn from_millis_const(ms: i64) -> Span {
@@ -447,16 +498,16 @@ mod tests {
     #[test]
     fn reports_every_broken_reference() {
         let doors = vec![
-            Door {
-                id: DoorId::parse("d1").unwrap(),
-                room: RoomId::parse("nowhere").unwrap(),
-                name: String::new(),
-            },
-            Door {
-                id: DoorId::parse("d1").unwrap(),
-                room: RoomId::parse("r1").unwrap(),
-                name: String::new(),
-            },
+            Door::new(
+                DoorId::parse("d1").unwrap(),
+                RoomId::parse("nowhere").unwrap(),
+                "",
+            ),
+            Door::new(
+                DoorId::parse("d1").unwrap(),
+                RoomId::parse("r1").unwrap(),
+                "",
+            ),
         ];
         let people = vec![
             Person {
@@ -477,7 +528,15 @@ mod tests {
         let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(errors.len(), 4, "{text:#?}");
         assert!(text[0].contains("not in [[rooms]]"));
+        assert_eq!(
+            (errors[0].table, errors[0].index, errors[0].field),
+            (Table::Doors, 0, "room")
+        );
         assert!(text[1].contains("used twice"));
+        assert_eq!(
+            (errors[1].table, errors[1].index, errors[1].field),
+            (Table::Doors, 1, "id")
+        );
         assert!(text.iter().any(|t| t.contains("ghost")));
         assert!(text
             .iter()
