@@ -34,6 +34,7 @@
 
 use crate::event::{DoorStatus, StatusChange};
 use crate::ids::DoorId;
+use crate::inventory::Door;
 use crate::time::{Span, Timestamp};
 use crate::timeline::Outage;
 use std::collections::BTreeMap;
@@ -133,22 +134,23 @@ impl DoorActivity {
 }
 
 /// The heartbeat watchdog: the `offline` status changes to record now (source
-/// [`WATCHDOG`]), one for each door with a timeout in `timeouts` that nothing was heard
-/// from for that long (see [`DoorActivity::overdue`]). A door without an activity was
-/// never heard.
+/// [`WATCHDOG`]), one for each door with a [`Door::heartbeat_timeout`] that nothing was
+/// heard from for that long (see [`DoorActivity::overdue`]). A door without an activity
+/// was never heard.
 pub fn watchdog(
-    timeouts: &BTreeMap<DoorId, Span>,
+    doors: &[Door],
     activity: &BTreeMap<DoorId, DoorActivity>,
     started: Timestamp,
     now: Timestamp,
 ) -> Vec<StatusChange> {
     let never_heard = DoorActivity::default();
-    timeouts
+    doors
         .iter()
-        .filter_map(|(door, timeout)| {
-            let a = activity.get(door).unwrap_or(&never_heard);
-            a.overdue(*timeout, started, now).map(|from| StatusChange {
-                door: door.clone(),
+        .filter_map(|d| {
+            let timeout = d.heartbeat_timeout?;
+            let a = activity.get(&d.id).unwrap_or(&never_heard);
+            a.overdue(timeout, started, now).map(|from| StatusChange {
+                door: d.id.clone(),
                 ts: from,
                 status: DoorStatus::Offline,
             })
@@ -402,14 +404,17 @@ mod tests {
 
     #[test]
     fn the_watchdog_names_the_silent_doors_only() {
-        let timeouts: BTreeMap<DoorId, Span> = [
-            (door("heard"), Span::from_secs(60)),
-            (door("silent"), Span::from_secs(60)),
-            (door("never"), Span::from_secs(60)),
-            (door("held"), Span::from_secs(60)),
-        ]
-        .into_iter()
-        .collect();
+        let watched = |id: &str| Door {
+            heartbeat_timeout: Some(Span::from_secs(60)),
+            ..Door::new(door(id), crate::RoomId::parse("r").unwrap(), "")
+        };
+        let doors = vec![
+            watched("held"),
+            watched("heard"),
+            watched("never"),
+            Door::new(door("no-timeout"), crate::RoomId::parse("r").unwrap(), ""),
+            watched("silent"),
+        ];
         let mut activity = BTreeMap::new();
         let mut heard = DoorActivity::default();
         heard.heard(t(90), t(90));
@@ -426,7 +431,7 @@ mod tests {
         );
         // A door without a timeout is never the watchdog's.
         activity.insert(door("no-timeout"), DoorActivity::default());
-        let changes = watchdog(&timeouts, &activity, t(0), t(100));
+        let changes = watchdog(&doors, &activity, t(0), t(100));
         let got: Vec<(String, Timestamp, DoorStatus)> = changes
             .iter()
             .map(|c| (c.door.to_string(), c.ts, c.status))

@@ -8,11 +8,8 @@
 //! directory it is started from.
 
 use monban_connectors::modbus::Transport;
-use monban_core::inventory::parse_renewal;
-use monban_core::{
-    Credential, Door, DoorId, Inventory, Person, PersonId, Room, RoomId, SiteId, Span, System,
-    SystemCategory, SystemId, Terminal, TerminalId,
-};
+use monban_core::inventory::rows::{DoorRow, PersonRow, RoomRow, SystemRow, TerminalRow};
+use monban_core::{DoorFeed, DoorId, Inventory, InventoryRows, SiteId, Span, Table};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -242,9 +239,8 @@ pub struct Config {
     pub site: SiteId,
     pub site_name: String,
     pub inventory: Inventory,
+    /// `[[modbus]]`: the devices the hub polls (their doors' `feed` is `modbus`).
     pub modbus: Vec<ModbusDevice>,
-    /// `[[doors]] heartbeat_timeout`: a door silent for longer counts as offline.
-    pub heartbeat_timeouts: BTreeMap<DoorId, Span>,
     /// `[auth]`: passkey sign-in, sessions, invites and step-up.
     pub auth: AuthSettings,
 }
@@ -661,162 +657,6 @@ impl Config {
             }
         };
 
-        let mut rooms = Vec::new();
-        let mut spans: BTreeMap<(&'static str, usize), std::ops::Range<usize>> = BTreeMap::new();
-        for r in &raw.rooms {
-            let span = r.span();
-            let r = r.get_ref();
-            let Some(id) = parse_id(&mut cx, span.clone(), RoomId::parse(r.id.clone())) else {
-                continue;
-            };
-            let max_presence = parse_span(
-                &mut cx,
-                span.clone(),
-                "max_presence",
-                r.max_presence.as_deref(),
-                Room::DEFAULT_MAX_PRESENCE,
-            );
-            let alarm_hold = parse_span(
-                &mut cx,
-                span.clone(),
-                "alarm_hold",
-                r.alarm_hold.as_deref(),
-                Room::DEFAULT_ALARM_HOLD,
-            );
-            spans.insert(("rooms", rooms.len()), span);
-            rooms.push(Room {
-                name: r.name.clone().unwrap_or_else(|| r.id.clone()),
-                id,
-                controlled: r.controlled,
-                max_presence,
-                alarm_hold,
-            });
-        }
-        let mut doors = Vec::new();
-        let mut heartbeat_timeouts = BTreeMap::new();
-        for d in &raw.doors {
-            let span = d.span();
-            let d = d.get_ref();
-            let (Some(id), Some(room)) = (
-                parse_id(&mut cx, span.clone(), DoorId::parse(d.id.clone())),
-                parse_id(&mut cx, span.clone(), RoomId::parse(d.room.clone())),
-            ) else {
-                continue;
-            };
-            if let Some(v) = d.heartbeat_timeout.as_deref() {
-                let before = cx.errors.len();
-                let t = parse_span(
-                    &mut cx,
-                    span.clone(),
-                    "heartbeat_timeout",
-                    Some(v),
-                    Span::from_millis(0),
-                );
-                if cx.errors.len() > before {
-                    // already reported
-                } else if t.as_millis() < 1000 {
-                    cx.err_key(
-                        span.clone(),
-                        "heartbeat_timeout",
-                        format!("heartbeat_timeout {v:?} must be at least 1s (longer than the controller's heartbeat interval)"),
-                    );
-                } else {
-                    heartbeat_timeouts.insert(id.clone(), t);
-                }
-            }
-            spans.insert(("doors", doors.len()), span);
-            doors.push(Door {
-                id,
-                room,
-                name: d.name.clone().unwrap_or_default(),
-            });
-        }
-        let mut terminals = Vec::new();
-        for t in &raw.terminals {
-            let span = t.span();
-            let t = t.get_ref();
-            let (Some(id), Some(room)) = (
-                parse_id(&mut cx, span.clone(), TerminalId::parse(t.id.clone())),
-                parse_id(&mut cx, span.clone(), RoomId::parse(t.room.clone())),
-            ) else {
-                continue;
-            };
-            spans.insert(("terminals", terminals.len()), span);
-            terminals.push(Terminal {
-                id,
-                room,
-                name: t.name.clone().unwrap_or_default(),
-            });
-        }
-        let mut systems = Vec::new();
-        for s in &raw.systems {
-            let span = s.span();
-            let s = s.get_ref();
-            let Some(id) = parse_id(&mut cx, span.clone(), SystemId::parse(s.id.clone())) else {
-                continue;
-            };
-            let category = match s.category.parse::<SystemCategory>() {
-                Ok(c) => c,
-                Err(m) => {
-                    cx.err_key(span, "category", m);
-                    continue;
-                }
-            };
-            let renewal = match s.renewal.as_deref().map(parse_renewal) {
-                None => None,
-                Some(Ok(r)) => Some(r),
-                Some(Err(m)) => {
-                    cx.err_key(span, "renewal", m);
-                    continue;
-                }
-            };
-            spans.insert(("systems", systems.len()), span);
-            systems.push(System {
-                name: s.name.clone().unwrap_or_else(|| s.id.clone()),
-                id,
-                category,
-                native_mfa: s.native_mfa,
-                renewal,
-            });
-        }
-        let mut people = Vec::new();
-        for p in &raw.people {
-            let span = p.span();
-            let p = p.get_ref();
-            let Some(id) = parse_id(&mut cx, span.clone(), PersonId::parse(p.id.clone())) else {
-                continue;
-            };
-            let mut credentials = Vec::new();
-            for c in &p.credentials {
-                match c.parse::<Credential>() {
-                    Ok(c) => credentials.push(c),
-                    Err(m) => cx.err_key(
-                        span.clone(),
-                        "credentials",
-                        format!("person {:?}: {m}", p.id),
-                    ),
-                }
-            }
-            let mut accounts = BTreeMap::new();
-            for (system, account) in &p.accounts {
-                match SystemId::parse(system.clone()) {
-                    Ok(s) => {
-                        accounts.insert(s, account.clone());
-                    }
-                    Err(e) => {
-                        cx.err_key(span.clone(), "accounts", format!("person {:?}: {e}", p.id))
-                    }
-                }
-            }
-            spans.insert(("people", people.len()), span);
-            people.push(Person {
-                name: p.name.clone().unwrap_or_else(|| p.id.clone()),
-                id,
-                credentials,
-                accounts,
-            });
-        }
-
         let mut modbus = Vec::new();
         for m in &raw.modbus {
             let span = m.span();
@@ -824,7 +664,7 @@ impl Config {
             let Some(door) = parse_id(&mut cx, span.clone(), DoorId::parse(m.door.clone())) else {
                 continue;
             };
-            if !doors.iter().any(|d| d.id == door) {
+            if !raw.doors.iter().any(|d| d.get_ref().id == m.door) {
                 cx.err(
                     span.clone(),
                     format!(
@@ -871,7 +711,7 @@ impl Config {
         if let Some(m) = &mqtt {
             for (src, span) in m.sources.iter().zip(&source_spans) {
                 for door in src.doors() {
-                    if !doors.iter().any(|d| d.id == door) {
+                    if !raw.doors.iter().any(|d| d.get_ref().id == door.as_str()) {
                         cx.err(
                             span.clone(),
                             format!(
@@ -894,9 +734,119 @@ impl Config {
             }
         }
 
-        let site_pair = Some((site.clone(), site_name.clone()));
-        match Inventory::new(site_pair, rooms, doors, terminals, systems, people) {
-            Ok(inventory) if cx.errors.is_empty() => Ok(Config {
+        // The inventory: the tables as rows of text, read and checked by core
+        // (`InventoryRows::parse`); each error points at its entry's `key = …` line.
+        let text_of = |v: &Option<String>| v.clone().unwrap_or_default();
+        let rows = InventoryRows {
+            rooms: raw
+                .rooms
+                .iter()
+                .map(|r| {
+                    let r = r.get_ref();
+                    RoomRow {
+                        id: r.id.clone(),
+                        name: text_of(&r.name),
+                        controlled: r.controlled.to_string(),
+                        max_presence: text_of(&r.max_presence),
+                        alarm_hold: text_of(&r.alarm_hold),
+                    }
+                })
+                .collect(),
+            doors: raw
+                .doors
+                .iter()
+                .map(|d| {
+                    let d = d.get_ref();
+                    let wired = modbus.iter().any(|m| m.door.as_str() == d.id);
+                    DoorRow {
+                        id: d.id.clone(),
+                        room: d.room.clone(),
+                        name: text_of(&d.name),
+                        heartbeat_timeout: text_of(&d.heartbeat_timeout),
+                        feed: if wired {
+                            DoorFeed::Modbus
+                        } else {
+                            DoorFeed::Mqtt
+                        }
+                        .as_str()
+                        .to_string(),
+                    }
+                })
+                .collect(),
+            terminals: raw
+                .terminals
+                .iter()
+                .map(|t| {
+                    let t = t.get_ref();
+                    TerminalRow {
+                        id: t.id.clone(),
+                        room: t.room.clone(),
+                        name: text_of(&t.name),
+                    }
+                })
+                .collect(),
+            systems: raw
+                .systems
+                .iter()
+                .map(|s| {
+                    let s = s.get_ref();
+                    SystemRow {
+                        id: s.id.clone(),
+                        name: text_of(&s.name),
+                        category: s.category.clone(),
+                        native_mfa: s.native_mfa.to_string(),
+                        renewal: text_of(&s.renewal),
+                    }
+                })
+                .collect(),
+            people: raw
+                .people
+                .iter()
+                .map(|p| {
+                    let p = p.get_ref();
+                    PersonRow {
+                        id: p.id.clone(),
+                        name: text_of(&p.name),
+                        credentials: p.credentials.clone(),
+                        accounts: p
+                            .accounts
+                            .iter()
+                            .map(|(s, a)| (s.clone(), a.clone()))
+                            .collect(),
+                    }
+                })
+                .collect(),
+        };
+        let span_of = |table: Table, index: usize| {
+            let spans: Vec<std::ops::Range<usize>> = match table {
+                Table::Rooms => raw.rooms.iter().map(Spanned::span).collect(),
+                Table::Doors => raw.doors.iter().map(Spanned::span).collect(),
+                Table::Terminals => raw.terminals.iter().map(Spanned::span).collect(),
+                Table::Systems => raw.systems.iter().map(Spanned::span).collect(),
+                Table::People => raw.people.iter().map(Spanned::span).collect(),
+            };
+            spans.get(index).cloned()
+        };
+
+        let inventory = match rows.parse(Some((site.clone(), site_name.clone()))) {
+            Ok(inventory) => Some(inventory),
+            Err(errors) => {
+                for e in errors {
+                    let message = format!("[[{}]] {}", e.table, e.message());
+                    match span_of(e.table, e.index) {
+                        Some(span) => cx.err_key(span, e.field, message),
+                        None => cx.errors.push(ConfigError {
+                            file: file.to_string(),
+                            line: None,
+                            message,
+                        }),
+                    }
+                }
+                None
+            }
+        };
+        match inventory {
+            Some(inventory) if cx.errors.is_empty() => Ok(Config {
                 server,
                 limits,
                 mqtt,
@@ -904,22 +854,9 @@ impl Config {
                 site_name,
                 inventory,
                 modbus,
-                heartbeat_timeouts,
                 auth,
             }),
-            Ok(_) => {
-                cx.errors.sort_by_key(|e| e.line);
-                Err(ConfigErrors(cx.errors))
-            }
-            Err(inv_errors) => {
-                for e in inv_errors {
-                    let line = spans.get(&(e.table, e.index)).map(|s| cx.line_of(s.start));
-                    cx.errors.push(ConfigError {
-                        file: file.to_string(),
-                        line,
-                        message: e.message,
-                    });
-                }
+            _ => {
                 cx.errors.sort_by_key(|e| e.line);
                 Err(ConfigErrors(cx.errors))
             }
@@ -1372,8 +1309,9 @@ accounts = { ehr = "nurse01" }
         let e = Config::parse(&bad, "monban.toml", Path::new(""))
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("monban.toml:22:"), "{e}");
-        assert!(e.contains("ward9"), "{e}");
+        // The line of the field itself (`room = "ward9"`), from core's structured error.
+        assert!(e.starts_with("monban.toml:24:"), "{e}");
+        assert!(e.contains("ward9") && e.contains("[[doors]]"), "{e}");
 
         let typo = EXAMPLE.replace("controlled = true", "controled = true");
         let e = Config::parse(&typo, "monban.toml", Path::new(""))

@@ -14,7 +14,6 @@ use crate::clock::Clock;
 use crate::store::Store;
 use crate::writer::{Input, Shared, Writer, WriterSettings};
 use monban_core::{Factor, Inventory, Login, Outcome, Span, Timestamp};
-use std::collections::BTreeMap;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -92,7 +91,6 @@ pub async fn logins(
         shared,
         WriterSettings {
             grace: Span::from_millis(0),
-            heartbeat_timeouts: BTreeMap::new(),
             offset: monban_core::SiteOffset::default(),
             clock: clock.clone(),
         },

@@ -78,12 +78,6 @@ pub struct Ingest {
     writer_stop: tokio_util::sync::CancellationToken,
     clock: Clock,
     connectors: Mutex<BTreeMap<String, ConnectorState>>,
-    /// Doors with a `[[modbus]]` device; every other door of the inventory (also one
-    /// added from the dashboard) is fed by MQTT, and blind periods of the MQTT connector
-    /// become outages of those doors.
-    modbus_doors: Vec<DoorId>,
-    /// `[[doors]] heartbeat_timeout` of the doors that have one.
-    heartbeat_timeouts: BTreeMap<DoorId, Span>,
     /// Doors not in the inventory whose heartbeat was already dead-lettered.
     unknown_heartbeats: Mutex<std::collections::BTreeSet<DoorId>>,
 }
@@ -93,10 +87,6 @@ pub struct Ingest {
 pub struct IngestSettings {
     /// `[server] grace`.
     pub grace: Span,
-    /// The doors with a `[[modbus]]` device.
-    pub modbus_doors: Vec<DoorId>,
-    /// `[[doors]] heartbeat_timeout` of the doors that have one.
-    pub heartbeat_timeouts: BTreeMap<DoorId, Span>,
 }
 
 impl Ingest {
@@ -107,11 +97,7 @@ impl Ingest {
         settings: IngestSettings,
         clock: Clock,
     ) -> Result<Arc<Ingest>, IngestError> {
-        let IngestSettings {
-            grace,
-            modbus_doors,
-            heartbeat_timeouts,
-        } = settings;
+        let IngestSettings { grace } = settings;
         let inventory = store.load_inventory().await?;
         let (site, site_name) = inventory.site.clone().unwrap_or_else(|| {
             (
@@ -125,7 +111,6 @@ impl Ingest {
             shared.clone(),
             WriterSettings {
                 grace,
-                heartbeat_timeouts: heartbeat_timeouts.clone(),
                 offset: monban_core::SiteOffset::default(),
                 clock: clock.clone(),
             },
@@ -145,8 +130,6 @@ impl Ingest {
             writer_stop,
             clock,
             connectors: Mutex::new(BTreeMap::new()),
-            modbus_doors,
-            heartbeat_timeouts,
             unknown_heartbeats: Mutex::new(std::collections::BTreeSet::new()),
         }))
     }
@@ -304,18 +287,12 @@ impl Ingest {
             .zip(statuses)
             .map(|(d, status)| {
                 let a = activity.get(&d.id).cloned().unwrap_or_default();
-                let source = self.source_of(&d.id);
-                let connector_name = if source == "mqtt" {
-                    "mqtt".to_string()
-                } else {
-                    format!("modbus:{}", d.id)
+                let source = d.feed.as_str();
+                let connector_name = match d.feed {
+                    DoorFeed::Mqtt => "mqtt".to_string(),
+                    DoorFeed::Modbus => format!("modbus:{}", d.id),
                 };
-                let feed = if source == "modbus" {
-                    DoorFeed::Modbus
-                } else {
-                    DoorFeed::Mqtt
-                };
-                let offline_reason = OfflineReason::of(status, &a, feed, now).map(|r| r.as_str());
+                let offline_reason = OfflineReason::of(status, &a, d.feed, now).map(|r| r.as_str());
                 DoorHealth {
                     door: d.id.to_string(),
                     name: d.name.clone(),
@@ -328,10 +305,7 @@ impl Ingest {
                     last_event_ts: rfc(a.last_event_ts),
                     last_heartbeat_at: rfc(a.last_heartbeat_at),
                     last_heard_at: rfc(a.last_heard),
-                    heartbeat_timeout: self
-                        .heartbeat_timeouts
-                        .get(&d.id)
-                        .map(|t| humantime::format_duration(t.as_std()).to_string()),
+                    heartbeat_timeout: d.heartbeat_timeout.map(|t| t.to_string()),
                     overruns: a.overruns,
                     last_overrun_at: rfc(a.last_overrun_at),
                     outages: a.outages,
@@ -392,14 +366,13 @@ fn unexpected(done: Done) -> IngestError {
 }
 
 impl Ingest {
-    /// The connector that feeds a door: `modbus` for doors with a `[[modbus]]` device,
-    /// `mqtt` for the others.
+    /// The connector that feeds a door (its [`monban_core::Door::feed`]): `modbus` or
+    /// `mqtt` (also for a door not in the inventory).
     fn source_of(&self, door: &DoorId) -> &'static str {
-        if self.modbus_doors.contains(door) {
-            "modbus"
-        } else {
-            "mqtt"
-        }
+        self.inventory()
+            .door(door)
+            .map_or(DoorFeed::Mqtt, |d| d.feed)
+            .as_str()
     }
 
     /// The doors of the current inventory that MQTT feeds.
@@ -407,8 +380,8 @@ impl Ingest {
         self.inventory()
             .doors()
             .iter()
+            .filter(|d| d.feed == DoorFeed::Mqtt)
             .map(|d| d.id.clone())
-            .filter(|d| !self.modbus_doors.contains(d))
             .collect()
     }
 

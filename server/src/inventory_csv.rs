@@ -4,12 +4,13 @@
 //! # Files
 //! `GET /inventory/{table}.csv` for `rooms`, `doors`, `terminals`, `systems`, `people`:
 //! UTF-8 with a BOM (so spreadsheet programs read Japanese names), RFC 4180 (the `csv`
-//! crate), a header row. Columns:
+//! crate), a header row. The columns are `monban_core::Table::columns`; every field is
+//! read and checked by `monban_core::InventoryRows::parse`, as for `monban.toml`:
 //!
 //! | table | columns |
 //! |---|---|
 //! | rooms | `id,name,controlled,max_presence,alarm_hold` (`true`/`false`, durations like `12h`) |
-//! | doors | `id,room,name` |
+//! | doors | `id,room,name,heartbeat_timeout` (`heartbeat_timeout` may be left out: the doors keep theirs) |
 //! | terminals | `id,room,name` |
 //! | systems | `id,name,category,native_mfa,renewal` |
 //! | people | `id,name,credentials,accounts` (`card:04A1;biometric:P1`, `ehr=nurse01;vpn=nurse01`) |
@@ -19,8 +20,9 @@
 //! /inventory/import` (form: `table`, `csv`, `lang`) keeps the text in
 //! `inventory_pending` and redirects to `/inventory?preview={id}`, where the page shows
 //! the rows that would be added, changed and removed and every error with its line,
-//! column and reason (checked field by field and then with `Inventory::new`'s
-//! cross-references). `POST /inventory/pending/{id}/apply` applies it — only when it has no
+//! column and reason (from core's `RowError {table, index, field, kind}`: field by field,
+//! then the cross-references). A door's `feed` is not a column: it follows the
+//! `[[modbus]]` wiring of `monban.toml`. `POST /inventory/pending/{id}/apply` applies it — only when it has no
 //! error — through `Ingest::replace_inventory`, recording every row change;
 //! `…/discard` drops it. The forms of the page (`POST /inventory/row/{table}` to add or
 //! change a row, `POST /inventory/remove/{table}` to remove one) go through the same
@@ -30,11 +32,8 @@
 //! (until sign-in exists, issue 5).
 
 use crate::store::inventory::InventoryChange;
-use monban_core::{
-    Credential, Door, Inventory, Person, Room, RoomId, Span, System, SystemCategory, SystemId,
-    Terminal,
-};
-use monban_core::{DoorId, PersonId, TerminalId};
+use monban_core::inventory::rows::{DoorRow, PersonRow, RoomRow, SystemRow, TerminalRow};
+use monban_core::{Inventory, InventoryRows, Table};
 use monban_web::pages::inventory::{ImportPreview, RowDiff, RowError};
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
@@ -42,78 +41,16 @@ use std::str::FromStr;
 /// The tables, in page order.
 pub const TABLES: [&str; 5] = ["rooms", "doors", "terminals", "systems", "people"];
 
-/// The columns of a table's CSV, `id` first.
+/// The columns of a table's CSV, `id` first ([`Table::columns`]).
 pub fn columns(table: &str) -> Option<&'static [&'static str]> {
-    Some(match table {
-        "rooms" => &["id", "name", "controlled", "max_presence", "alarm_hold"],
-        "doors" => &["id", "room", "name"],
-        "terminals" => &["id", "room", "name"],
-        "systems" => &["id", "name", "category", "native_mfa", "renewal"],
-        "people" => &["id", "name", "credentials", "accounts"],
-        _ => return None,
-    })
+    Table::from_str(table).ok().map(Table::columns)
 }
 
 /// The table's rows as CSV fields, in inventory order.
 pub fn rows(inv: &Inventory, table: &str) -> Vec<Vec<String>> {
-    match table {
-        "rooms" => inv
-            .rooms()
-            .iter()
-            .map(|r| {
-                vec![
-                    r.id.to_string(),
-                    r.name.clone(),
-                    r.controlled.to_string(),
-                    r.max_presence.to_string(),
-                    r.alarm_hold.to_string(),
-                ]
-            })
-            .collect(),
-        "doors" => inv
-            .doors()
-            .iter()
-            .map(|d| vec![d.id.to_string(), d.room.to_string(), d.name.clone()])
-            .collect(),
-        "terminals" => inv
-            .terminals()
-            .iter()
-            .map(|t| vec![t.id.to_string(), t.room.to_string(), t.name.clone()])
-            .collect(),
-        "systems" => inv
-            .systems()
-            .iter()
-            .map(|s| {
-                vec![
-                    s.id.to_string(),
-                    s.name.clone(),
-                    s.category.as_str().to_string(),
-                    s.native_mfa.to_string(),
-                    s.renewal.clone().unwrap_or_default(),
-                ]
-            })
-            .collect(),
-        "people" => inv
-            .people()
-            .iter()
-            .map(|p| {
-                vec![
-                    p.id.to_string(),
-                    p.name.clone(),
-                    p.credentials
-                        .iter()
-                        .map(|c| c.to_string())
-                        .collect::<Vec<_>>()
-                        .join(";"),
-                    p.accounts
-                        .iter()
-                        .map(|(s, a)| format!("{s}={a}"))
-                        .collect::<Vec<_>>()
-                        .join(";"),
-                ]
-            })
-            .collect(),
-        _ => Vec::new(),
+    match Table::from_str(table) {
+        Ok(t) => InventoryRows::of(inv).fields(t),
+        Err(_) => Vec::new(),
     }
 }
 
@@ -147,29 +84,6 @@ fn row_error(line: u64, column: &str, reason: impl Into<String>) -> RowError {
         line,
         column: column.to_string(),
         reason: reason.into(),
-    }
-}
-
-fn parse_bool(s: &str) -> Result<bool, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "1" => Ok(true),
-        "false" | "no" | "0" | "" => Ok(false),
-        other => Err(format!("{other:?} is not true or false")),
-    }
-}
-
-/// The column an `Inventory::new` message is about.
-fn column_of(message: &str) -> &'static str {
-    if message.contains("used twice") {
-        "id"
-    } else if message.contains("names room") {
-        "room"
-    } else if message.contains("credential") {
-        "credentials"
-    } else if message.contains("account") {
-        "accounts"
-    } else {
-        "id"
     }
 }
 
@@ -232,8 +146,9 @@ pub fn parse_import(inv: &Inventory, table: &str, text: &str, id: &str) -> Parse
                     )),
                 }
             }
+            let optional = Table::from_str(table).map_or(&[][..], Table::optional_columns);
             for c in cols {
-                if !index.contains_key(c) {
+                if !index.contains_key(c) && !optional.contains(c) {
                     errors.push(row_error(*line, c, "column missing"));
                 }
             }
@@ -260,168 +175,112 @@ pub fn parse_import(inv: &Inventory, table: &str, text: &str, id: &str) -> Parse
             raw.push(fields);
         }
     }
-    let mut rooms = inv.rooms().to_vec();
-    let mut doors = inv.doors().to_vec();
-    let mut terminals = inv.terminals().to_vec();
-    let mut systems = inv.systems().to_vec();
-    let mut people = inv.people().to_vec();
-    let field_errors_before = errors.len();
-    if header_ok {
-        let mut e =
-            |line: u64, col: &str, reason: String| errors.push(row_error(line, col, reason));
-        match table {
-            "rooms" => {
-                rooms.clear();
-                for (f, line) in raw.iter().zip(&lines) {
-                    let id =
-                        RoomId::parse(f[0].as_str()).map_err(|x| e(*line, "id", x.to_string()));
-                    let controlled = parse_bool(&f[2]).map_err(|x| e(*line, "controlled", x));
-                    let span = |s: &str, d: Span| {
-                        if s.is_empty() {
-                            Ok(d)
-                        } else {
-                            Span::from_str(s)
-                        }
-                    };
-                    let max = span(&f[3], Room::DEFAULT_MAX_PRESENCE)
-                        .map_err(|x| e(*line, "max_presence", x));
-                    let hold = span(&f[4], Room::DEFAULT_ALARM_HOLD)
-                        .map_err(|x| e(*line, "alarm_hold", x));
-                    if let (Ok(id), Ok(controlled), Ok(max_presence), Ok(alarm_hold)) =
-                        (id, controlled, max, hold)
-                    {
-                        rooms.push(Room {
-                            id,
-                            name: f[1].clone(),
-                            controlled,
-                            max_presence,
-                            alarm_hold,
-                        });
-                    }
-                }
-            }
-            "doors" | "terminals" => {
-                doors.retain(|_| table != "doors");
-                terminals.retain(|_| table != "terminals");
-                for (f, line) in raw.iter().zip(&lines) {
-                    let room =
-                        RoomId::parse(f[1].as_str()).map_err(|x| e(*line, "room", x.to_string()));
-                    if table == "doors" {
-                        let id =
-                            DoorId::parse(f[0].as_str()).map_err(|x| e(*line, "id", x.to_string()));
-                        if let (Ok(id), Ok(room)) = (id, room) {
-                            doors.push(Door {
-                                id,
-                                room,
-                                name: f[2].clone(),
-                            });
-                        }
-                    } else {
-                        let id = TerminalId::parse(f[0].as_str())
-                            .map_err(|x| e(*line, "id", x.to_string()));
-                        if let (Ok(id), Ok(room)) = (id, room) {
-                            terminals.push(Terminal {
-                                id,
-                                room,
-                                name: f[2].clone(),
-                            });
-                        }
-                    }
-                }
-            }
-            "systems" => {
-                systems.clear();
-                for (f, line) in raw.iter().zip(&lines) {
-                    let id =
-                        SystemId::parse(f[0].as_str()).map_err(|x| e(*line, "id", x.to_string()));
-                    let category =
-                        SystemCategory::from_str(&f[2]).map_err(|x| e(*line, "category", x));
-                    let native = parse_bool(&f[3]).map_err(|x| e(*line, "native_mfa", x));
-                    let renewal = if f[4].is_empty() {
-                        Ok(None)
-                    } else {
-                        monban_core::inventory::parse_renewal(&f[4])
-                            .map(Some)
-                            .map_err(|x| e(*line, "renewal", x))
-                    };
-                    if let (Ok(id), Ok(category), Ok(native_mfa), Ok(renewal)) =
-                        (id, category, native, renewal)
-                    {
-                        systems.push(System {
-                            id,
-                            name: f[1].clone(),
-                            category,
-                            native_mfa,
-                            renewal,
-                        });
-                    }
-                }
-            }
-            "people" => {
-                people.clear();
-                for (f, line) in raw.iter().zip(&lines) {
-                    let id =
-                        PersonId::parse(f[0].as_str()).map_err(|x| e(*line, "id", x.to_string()));
-                    let mut ok = true;
-                    let mut credentials = Vec::new();
-                    for c in f[2].split(';').map(str::trim).filter(|c| !c.is_empty()) {
-                        match Credential::from_str(c) {
-                            Ok(c) => credentials.push(c),
-                            Err(x) => {
-                                ok = false;
-                                e(*line, "credentials", x);
-                            }
-                        }
-                    }
-                    let mut accounts = BTreeMap::new();
-                    for a in f[3].split(';').map(str::trim).filter(|a| !a.is_empty()) {
-                        let parsed = a
-                            .split_once('=')
-                            .ok_or_else(|| format!("account {a:?} must be written system=account"))
-                            .and_then(|(s, acc)| {
-                                SystemId::parse(s.trim())
-                                    .map(|s| (s, acc.trim().to_string()))
-                                    .map_err(|x| x.to_string())
-                            });
-                        match parsed {
-                            Ok((s, acc)) => {
-                                accounts.insert(s, acc);
-                            }
-                            Err(x) => {
-                                ok = false;
-                                e(*line, "accounts", x);
-                            }
-                        }
-                    }
-                    if let (Ok(id), true) = (id, ok) {
-                        people.push(Person {
-                            id,
-                            name: f[1].clone(),
-                            credentials,
-                            accounts,
-                        });
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
+    // The inventory as rows, with this table's rows replaced by the file's; core reads
+    // and checks them all.
+    let mut all = InventoryRows::of(inv);
     let mut inventory = None;
-    if errors.len() == field_errors_before && header_ok {
-        match Inventory::new(inv.site.clone(), rooms, doors, terminals, systems, people) {
-            Ok(new) => inventory = Some(new),
+    if let (true, Ok(t)) = (header_ok, Table::from_str(table)) {
+        let field = |f: &Vec<String>, c: &str| {
+            cols.iter()
+                .position(|x| *x == c)
+                .and_then(|i| f.get(i))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let mut field_errors = Vec::new();
+        match t {
+            Table::Rooms => {
+                all.rooms = raw
+                    .iter()
+                    .map(|f| RoomRow {
+                        id: field(f, "id"),
+                        name: field(f, "name"),
+                        controlled: field(f, "controlled"),
+                        max_presence: field(f, "max_presence"),
+                        alarm_hold: field(f, "alarm_hold"),
+                    })
+                    .collect()
+            }
+            Table::Doors => {
+                // The feed follows monban.toml's wiring, and a file without the
+                // heartbeat_timeout column keeps each door's timeout.
+                let before: HashMap<String, DoorRow> =
+                    all.doors.drain(..).map(|d| (d.id.clone(), d)).collect();
+                let has_timeout = index.contains_key("heartbeat_timeout");
+                all.doors = raw
+                    .iter()
+                    .map(|f| {
+                        let id = field(f, "id");
+                        let old = before.get(&id);
+                        DoorRow {
+                            room: field(f, "room"),
+                            name: field(f, "name"),
+                            heartbeat_timeout: if has_timeout {
+                                field(f, "heartbeat_timeout")
+                            } else {
+                                old.map(|d| d.heartbeat_timeout.clone()).unwrap_or_default()
+                            },
+                            feed: old.map(|d| d.feed.clone()).unwrap_or_default(),
+                            id,
+                        }
+                    })
+                    .collect()
+            }
+            Table::Terminals => {
+                all.terminals = raw
+                    .iter()
+                    .map(|f| TerminalRow {
+                        id: field(f, "id"),
+                        room: field(f, "room"),
+                        name: field(f, "name"),
+                    })
+                    .collect()
+            }
+            Table::Systems => {
+                all.systems = raw
+                    .iter()
+                    .map(|f| SystemRow {
+                        id: field(f, "id"),
+                        name: field(f, "name"),
+                        category: field(f, "category"),
+                        native_mfa: field(f, "native_mfa"),
+                        renewal: field(f, "renewal"),
+                    })
+                    .collect()
+            }
+            Table::People => {
+                all.people = Vec::new();
+                for (f, line) in raw.iter().zip(&lines) {
+                    let accounts =
+                        PersonRow::split_accounts(&field(f, "accounts")).unwrap_or_else(|reason| {
+                            field_errors.push(row_error(*line, "accounts", reason));
+                            Vec::new()
+                        });
+                    all.people.push(PersonRow {
+                        id: field(f, "id"),
+                        name: field(f, "name"),
+                        credentials: PersonRow::split_credentials(&field(f, "credentials")),
+                        accounts,
+                    });
+                }
+            }
+        }
+        match all.parse(inv.site.clone()) {
+            Ok(new) if field_errors.is_empty() => inventory = Some(new),
+            Ok(_) => {}
             Err(list) => {
                 for x in list {
-                    if x.table == table {
+                    if x.table == t {
                         let line = lines.get(x.index).copied().unwrap_or(0);
-                        errors.push(row_error(line, column_of(&x.message), x.message));
+                        field_errors.push(row_error(line, x.field, x.message()));
                     } else {
                         // Another table refers to a row this file removes or changes.
-                        errors.push(row_error(0, x.table, x.to_string()));
+                        field_errors.push(row_error(0, x.table.as_str(), x.to_string()));
                     }
                 }
             }
         }
+        errors.extend(field_errors);
     }
     // The diff, on normalised rows when the file is valid, else as written.
     let new_rows = match &inventory {
@@ -519,6 +378,7 @@ pub fn parse_import(inv: &Inventory, table: &str, text: &str, id: &str) -> Parse
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use monban_core::{Room, RoomId};
 
     #[test]
     fn csv_lines_count_from_the_header() {

@@ -101,8 +101,6 @@ pub async fn prepare(config: &Config, source: &str, clock: Clock) -> anyhow::Res
     let store = open_store(config, source, &clock).await?;
     let settings = IngestSettings {
         grace: config.server.grace,
-        modbus_doors: config.modbus.iter().map(|m| m.door.clone()).collect(),
-        heartbeat_timeouts: config.heartbeat_timeouts.clone(),
     };
     let ingest = Ingest::start(store.clone(), settings, clock.clone()).await?;
     let auth = Auth::new(

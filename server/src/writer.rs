@@ -255,7 +255,6 @@ impl Shared {
 /// The settings the writer works with.
 pub struct WriterSettings {
     pub grace: Span,
-    pub heartbeat_timeouts: BTreeMap<DoorId, Span>,
     /// The site's calendar: the rollups' days.
     pub offset: SiteOffset,
     pub clock: Clock,
@@ -1016,8 +1015,8 @@ impl Writer {
         after: &mut Vec<After>,
         now: Timestamp,
     ) {
-        let timeouts = &self.settings.heartbeat_timeouts;
-        if timeouts.is_empty() {
+        let inv = self.shared.inventory();
+        if inv.doors().iter().all(|d| d.heartbeat_timeout.is_none()) {
             return;
         }
         let changes = {
@@ -1025,11 +1024,12 @@ impl Writer {
                 Ok(g) => g,
                 Err(p) => p.into_inner(),
             };
-            monban_core::health::watchdog(timeouts, &activity, self.started, now)
+            monban_core::health::watchdog(inv.doors(), &activity, self.started, now)
         };
         for change in changes {
-            let timeout = timeouts
-                .get(&change.door)
+            let timeout = inv
+                .door(&change.door)
+                .and_then(|d| d.heartbeat_timeout)
                 .map(|t| t.as_std())
                 .unwrap_or_default();
             tracing::warn!(door = %change.door, since = %change.ts, timeout = ?timeout, "no sign of life within the heartbeat timeout: door offline");

@@ -15,8 +15,8 @@
 
 use crate::rng::rng;
 use monban_core::{
-    Credential, CredentialType, Door, DoorId, Inventory, InventoryError, Person, PersonId, Room,
-    RoomId, SiteId, Span, System, SystemCategory, SystemId, Terminal, TerminalId,
+    Credential, CredentialType, Door, DoorId, Inventory, Person, PersonId, Room, RoomId, RowError,
+    SiteId, Span, System, SystemCategory, SystemId, Terminal, TerminalId,
 };
 use rand::seq::SliceRandom;
 use rand::Rng as _;
@@ -501,7 +501,7 @@ impl Hospital {
     }
 
     /// The site as a core [`Inventory`] (the same content as [`Hospital::inventory_toml`]).
-    pub fn inventory(&self) -> Result<Inventory, Vec<InventoryError>> {
+    pub fn inventory(&self) -> Result<Inventory, Vec<RowError>> {
         Inventory::new(
             Some((self.site_id.clone(), self.site_name.clone())),
             self.rooms.clone(),

@@ -27,12 +27,13 @@
 
 use monban_connectors::{DeadLetter, Ingested};
 use monban_core::health::{DoorActivity, OutageCause, WATCHDOG};
+use monban_core::inventory::rows::{DoorRow, PersonRow, RoomRow, SystemRow, TerminalRow};
 use monban_core::timeline::{Alarm, Outage};
+use monban_core::InventoryRows;
 use monban_core::{
-    Credential, CredentialType, Direction, Door, DoorEvent, DoorEventKind, DoorId, DoorStatus,
-    Evidence, Factor, Inventory, Login, Outcome, Person, PersonId, Reason, Room, RoomId, SiteId,
-    Span, StatusChange, System, SystemCategory, SystemId, Terminal, TerminalId, Timestamp, Verdict,
-    VerdictKind, VerdictUpdate,
+    Credential, CredentialType, Direction, DoorEvent, DoorEventKind, DoorId, DoorStatus, Evidence,
+    Factor, Inventory, Login, Outcome, Reason, SiteId, Span, StatusChange, SystemId, Timestamp,
+    Verdict, VerdictKind, VerdictUpdate,
 };
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
@@ -281,89 +282,95 @@ impl Store {
                 ))
             })
             .transpose()?;
-        let mut rooms = Vec::new();
+        // The stored tables as rows of text, read by core like any other source.
+        let span = |ms: i64| Span::from_millis(ms).to_string();
+        let flag = |v: i64| (v != 0).to_string();
+        let mut rows = InventoryRows::default();
         for r in sqlx::query("SELECT * FROM rooms ORDER BY position")
             .fetch_all(&self.pool)
             .await?
         {
-            rooms.push(Room {
-                id: parse(RoomId::parse(get::<String>(&r, "id")?))?,
+            rows.rooms.push(RoomRow {
+                id: get(&r, "id")?,
                 name: get(&r, "name")?,
-                controlled: get::<i64>(&r, "controlled")? != 0,
-                max_presence: Span::from_millis(get(&r, "max_presence_ms")?),
-                alarm_hold: Span::from_millis(get(&r, "alarm_hold_ms")?),
+                controlled: flag(get(&r, "controlled")?),
+                max_presence: span(get(&r, "max_presence_ms")?),
+                alarm_hold: span(get(&r, "alarm_hold_ms")?),
             });
         }
-        let mut doors = Vec::new();
         for r in sqlx::query("SELECT * FROM doors ORDER BY position")
             .fetch_all(&self.pool)
             .await?
         {
-            doors.push(Door {
-                id: parse(DoorId::parse(get::<String>(&r, "id")?))?,
-                room: parse(RoomId::parse(get::<String>(&r, "room")?))?,
+            rows.doors.push(DoorRow {
+                id: get(&r, "id")?,
+                room: get(&r, "room")?,
                 name: get(&r, "name")?,
+                heartbeat_timeout: get::<Option<i64>>(&r, "heartbeat_timeout_ms")?
+                    .map(span)
+                    .unwrap_or_default(),
+                feed: get(&r, "feed")?,
             });
         }
-        let mut terminals = Vec::new();
         for r in sqlx::query("SELECT * FROM terminals ORDER BY position")
             .fetch_all(&self.pool)
             .await?
         {
-            terminals.push(Terminal {
-                id: parse(TerminalId::parse(get::<String>(&r, "id")?))?,
-                room: parse(RoomId::parse(get::<String>(&r, "room")?))?,
+            rows.terminals.push(TerminalRow {
+                id: get(&r, "id")?,
+                room: get(&r, "room")?,
                 name: get(&r, "name")?,
             });
         }
-        let mut systems = Vec::new();
         for r in sqlx::query("SELECT * FROM systems ORDER BY position")
             .fetch_all(&self.pool)
             .await?
         {
-            systems.push(System {
-                id: parse(SystemId::parse(get::<String>(&r, "id")?))?,
+            rows.systems.push(SystemRow {
+                id: get(&r, "id")?,
                 name: get(&r, "name")?,
-                category: parse(SystemCategory::from_str(&get::<String>(&r, "category")?))?,
-                native_mfa: get::<i64>(&r, "native_mfa")? != 0,
-                renewal: get(&r, "renewal")?,
+                category: get(&r, "category")?,
+                native_mfa: flag(get(&r, "native_mfa")?),
+                renewal: get::<Option<String>>(&r, "renewal")?.unwrap_or_default(),
             });
         }
-        let mut creds: BTreeMap<String, Vec<Credential>> = BTreeMap::new();
+        let mut creds: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for r in sqlx::query(
             "SELECT person, type, credential_id FROM credentials ORDER BY person, position",
         )
         .fetch_all(&self.pool)
         .await?
         {
-            let kind = parse(CredentialType::from_str(&get::<String>(&r, "type")?))?;
-            let c = parse(Credential::new(kind, &get::<String>(&r, "credential_id")?))?;
-            creds.entry(get(&r, "person")?).or_default().push(c);
+            let kind: String = get(&r, "type")?;
+            let id: String = get(&r, "credential_id")?;
+            creds
+                .entry(get(&r, "person")?)
+                .or_default()
+                .push(format!("{kind}:{id}"));
         }
-        let mut accounts: BTreeMap<String, BTreeMap<SystemId, String>> = BTreeMap::new();
-        for r in sqlx::query("SELECT person, system, account FROM accounts")
+        let mut accounts: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        for r in sqlx::query("SELECT person, system, account FROM accounts ORDER BY person, system")
             .fetch_all(&self.pool)
             .await?
         {
-            accounts.entry(get(&r, "person")?).or_default().insert(
-                parse(SystemId::parse(get::<String>(&r, "system")?))?,
-                get(&r, "account")?,
-            );
+            accounts
+                .entry(get(&r, "person")?)
+                .or_default()
+                .push((get(&r, "system")?, get(&r, "account")?));
         }
-        let mut people = Vec::new();
         for r in sqlx::query("SELECT * FROM people ORDER BY position")
             .fetch_all(&self.pool)
             .await?
         {
             let id: String = get(&r, "id")?;
-            people.push(Person {
+            rows.people.push(PersonRow {
                 credentials: creds.remove(&id).unwrap_or_default(),
                 accounts: accounts.remove(&id).unwrap_or_default(),
-                id: parse(PersonId::parse(id))?,
                 name: get(&r, "name")?,
+                id,
             });
         }
-        Inventory::new(site, rooms, doors, terminals, systems, people).map_err(|errs| {
+        rows.parse(site).map_err(|errs| {
             StoreError::Corrupt(
                 errs.iter()
                     .map(ToString::to_string)
@@ -1113,11 +1120,13 @@ pub(crate) async fn write_inventory_rows(
                 .await?;
     }
     for (i, d) in inv.doors().iter().enumerate() {
-        sqlx::query("INSERT INTO doors (id, room, name, position) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO doors (id, room, name, position, feed, heartbeat_timeout_ms) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(d.id.as_str())
             .bind(d.room.as_str())
             .bind(d.name.as_str())
             .bind(i as i64)
+            .bind(d.feed.as_str())
+            .bind(d.heartbeat_timeout.map(|t| t.as_millis()))
             .execute(&mut **tx)
             .await?;
     }
