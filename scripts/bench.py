@@ -23,7 +23,8 @@ docs/BENCHMARKS.md.
 
 Settings (environment): MONBAN_BENCH_EVENTS (50000), MONBAN_BENCH_LOGINS (20000),
 MONBAN_BENCH_CONCURRENCY ("4,32"), MONBAN_BENCH_BIG (10000000), MONBAN_BENCH_BIG_PG
-(as BIG), MONBAN_BENCH_EXPORT (1000000), MONBAN_BENCH_SKIP (comma list of phases).
+(as BIG), MONBAN_BENCH_EXPORT (1000000), MONBAN_BENCH_SKIP (comma list of phases:
+broker, disk, logins, big, and sqlite to run only the PostgreSQL store).
 """
 import json
 import os
@@ -317,6 +318,7 @@ def big_phase(work, database, count, label):
     t = time.perf_counter()
     req = urllib.request.Request(url, headers={"Authorization": f"Bearer {read}"})
     size = lines = 0
+    marks = []  # (seconds, lines so far) after every chunk: is the rate steady?
     with urllib.request.urlopen(req, timeout=3600) as r:
         while True:
             chunk = r.read(1 << 20)
@@ -324,8 +326,20 @@ def big_phase(work, database, count, label):
                 break
             size += len(chunk)
             lines += chunk.count(b"\n")
+            marks.append((time.perf_counter() - t, lines))
     secs = time.perf_counter() - t
     done.set()
+    # The rate over each tenth of the export: a stream that slowed down as it went
+    # (offset pagination, a growing buffer) shows here.
+    tenths = []
+    for k in range(1, 11):
+        goal = lines * k / 10
+        start = lines * (k - 1) / 10
+        m0 = next(((s_, l_) for s_, l_ in marks if l_ >= start), (0, 0)) if k > 1 else (0, 0)
+        m1 = next(((s_, l_) for s_, l_ in marks if l_ >= goal), marks[-1] if marks else (secs, lines))
+        if m1[0] > m0[0]:
+            tenths.append((m1[1] - m0[1]) / (m1[0] - m0[0]))
+    figures["export_tenths_per_s"] = tenths
     figures.update({"export_logins": lines - 1, "export_s": secs,
                     "export_per_s": (lines - 1) / secs, "export_mb": size / 1e6,
                     "export_rss_max_mb": max(rss or [0]) / 1024,
@@ -333,6 +347,9 @@ def big_phase(work, database, count, label):
     say(f"  [{label}] export: {lines - 1} logins, {size / 1e6:.0f} MB in {secs:.1f} s "
         f"({(lines - 1) / secs:.0f} logins/s); hub RSS during it {min(rss or [0]) / 1024:.0f}"
         f"-{max(rss or [0]) / 1024:.0f} MB")
+    if tenths:
+        say(f"  [{label}] export rate by tenth: {min(tenths):.0f}-{max(tenths):.0f} logins/s "
+            f"(first {tenths[0]:.0f}, last {tenths[-1]:.0f})")
     figures["peak_rss_mb"] = hub.stop() / 1024
     say(f"  [{label}] hub peak RSS {figures['peak_rss_mb']:.0f} MB")
     return figures
@@ -400,7 +417,8 @@ def main():
         def sqlite_db(name):
             path = os.path.join(work, f"{name}.db")
             return f"sqlite://{path}", lambda: None
-        results["sqlite"] = run_store("sqlite", sqlite_db, work)
+        if "sqlite" not in SKIP:
+            results["sqlite"] = run_store("sqlite", sqlite_db, work)
         if PG:
             def pg_db(name):
                 db, url = pg_database()

@@ -45,6 +45,15 @@ impl ComplianceStatus {
             ComplianceStatus::Gap => "未達",
         }
     }
+    /// The English label (the dashboard with `?lang=en`).
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ComplianceStatus::NoData => "No data",
+            ComplianceStatus::Direct => "Direct 2FA",
+            ComplianceStatus::Combined => "Met by combined measures",
+            ComplianceStatus::Gap => "Gap",
+        }
+    }
 }
 
 impl FromStr for ComplianceStatus {

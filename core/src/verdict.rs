@@ -52,6 +52,15 @@ impl VerdictKind {
             VerdictKind::NotApplicable => "対象外（失敗）",
         }
     }
+    /// The English label (the dashboard with `?lang=en`).
+    pub fn label_en(self) -> &'static str {
+        match self {
+            VerdictKind::Direct2fa => "Direct 2FA",
+            VerdictKind::CombinedMeasures => "Combined measures",
+            VerdictKind::NotMet => "Not met",
+            VerdictKind::NotApplicable => "Not applicable (failed)",
+        }
+    }
 }
 
 impl FromStr for VerdictKind {

@@ -668,13 +668,7 @@ fn SystemRowView(row: SystemRow, trend: SystemTrend) -> impl IntoView {
         failed,
     } = row;
     let badge = labels::status(&status);
-    let status_en = match status.as_str() {
-        "direct" => "Direct 2FA",
-        "combined" => "Met by combined measures",
-        "gap" => "Gap",
-        "no_data" => "No data",
-        _ => badge.label,
-    };
+    let status_en = labels::status_en(&status).to_string();
     let coverage_text = labels::coverage(coverage, successful);
     // A class per whole percent (web/style/monban.css), not a `style` attribute: the
     // Content-Security-Policy allows no inline styles. Rounded down, so a bar is only
@@ -698,7 +692,7 @@ fn SystemRowView(row: SystemRow, trend: SystemTrend) -> impl IntoView {
             <td data-label=move || lang.get().pick("二要素機能", "Native MFA")>{labels::native_mfa(native_mfa)}</td>
             <td data-label=move || lang.get().pick("状態", "Status")>
                 <span class=format!("badge badge--{}", badge.tone) title=status>
-                    {move || lang.get().pick(badge.label, status_en)}
+                    {move || lang.get().pick(badge.label, &status_en).to_string()}
                 </span>
             </td>
             <td data-label=move || lang.get().pick("充足率", "Coverage") class="coverage">
@@ -792,13 +786,7 @@ fn LoginRowView(row: LoginRow) -> impl IntoView {
         is_final,
     } = row;
     let badge = labels::verdict(&verdict);
-    let verdict_en = match verdict.as_str() {
-        "direct_2fa" => "Direct 2FA",
-        "combined_measures" => "Combined measures",
-        "not_met" => "Not met",
-        "not_applicable" => "Not applicable (failed)",
-        _ => "Unknown",
-    };
+    let verdict_en = labels::verdict_en(&verdict).to_string();
     let time = labels::jst_time(&ts);
     let factors = factors
         .into_iter()
@@ -862,7 +850,7 @@ fn LoginRowView(row: LoginRow) -> impl IntoView {
             </td>
             <td data-label=move || lang.get().pick("判定", "Verdict")>
                 <span class=format!("badge badge--{}", badge.tone) title=verdict>
-                    {move || lang.get().pick(badge.label, verdict_en)}
+                    {move || lang.get().pick(badge.label, &verdict_en).to_string()}
                 </span>
             </td>
             <td data-label=move || lang.get().pick("理由", "Reasons")>{reasons}</td>
@@ -1008,14 +996,7 @@ fn ReadinessPanel(readiness: Readiness) -> impl IntoView {
                     let badge = labels::status(&r.status);
                     let href_id = r.id.clone();
                     let (row_id, row_status) = (r.id.clone(), r.status.clone());
-                    let en = match r.status.as_str() {
-                        "direct" => "Direct 2FA",
-                        "combined" => "Met by combined measures",
-                        "gap" => "Gap",
-                        "no_data" => "No data",
-                        other => other,
-                    }
-                    .to_string();
+                    let en = labels::status_en(&r.status).to_string();
                     view! {
                         <li class="ready-wave__item" data-testid="renewal-row" data-system-id=row_id data-status=row_status>
                             <a href=move || lang.get().href(&format!("/systems/{href_id}"))>{r.name}</a>

@@ -30,6 +30,16 @@ pub fn category(code: &str) -> &str {
     ja(code, SystemCategory::label_ja)
 }
 
+/// Compliance status (CONTRACT §8) → English, else the code itself.
+pub fn status_en(code: &str) -> &str {
+    ja(code, ComplianceStatus::label_en)
+}
+
+/// Verdict (CONTRACT §3) → English, else the code itself.
+pub fn verdict_en(code: &str) -> &str {
+    ja(code, VerdictKind::label_en)
+}
+
 /// Native MFA capability → あり/なし.
 pub fn native_mfa(yes: bool) -> &'static str {
     if yes {

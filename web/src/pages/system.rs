@@ -154,14 +154,7 @@ pub async fn get_system(
 /// Compliance status → (Japanese, English, tone).
 pub fn status_text(code: &str) -> (&str, &str, &'static str) {
     let badge = labels::status(code);
-    let en = match code {
-        "direct" => "Direct 2FA",
-        "combined" => "Met by combined measures",
-        "gap" => "Gap",
-        "no_data" => "No data",
-        other => other,
-    };
-    (badge.label, en, badge.tone)
+    (badge.label, labels::status_en(code), badge.tone)
 }
 
 /// A reason code → (label JA, label EN, fix JA, fix EN, link to the page that helps).
@@ -225,13 +218,9 @@ pub fn reason_text(code: &str) -> (&str, &str, &'static str, &'static str, Optio
     }
 }
 
-/// Verdict → (Japanese, English).
-fn verdict_text(code: &str) -> (&'static str, &'static str) {
-    match code {
-        "direct_2fa" => ("直接二要素", "Direct 2FA"),
-        "combined_measures" => ("複合対策", "Combined measures"),
-        _ => ("未達", "Not met"),
-    }
+/// Verdict → (Japanese, English): the core's labels.
+fn verdict_text(kind: monban_core::VerdictKind) -> (&'static str, &'static str) {
+    (kind.label_ja(), kind.label_en())
 }
 
 #[component]
@@ -536,9 +525,9 @@ fn VerdictMix(days: Vec<VerdictDay>) -> impl IntoView {
             }
         })
         .collect_view();
-    let (d_ja, d_en) = verdict_text("direct_2fa");
-    let (c_ja, c_en) = verdict_text("combined_measures");
-    let (g_ja, g_en) = verdict_text("not_met");
+    let (d_ja, d_en) = verdict_text(monban_core::VerdictKind::Direct2fa);
+    let (c_ja, c_en) = verdict_text(monban_core::VerdictKind::CombinedMeasures);
+    let (g_ja, g_en) = verdict_text(monban_core::VerdictKind::NotMet);
     view! {
         <section class="panel" aria-labelledby="mix-heading">
             <h2 id="mix-heading" class="panel__title">
