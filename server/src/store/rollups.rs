@@ -248,10 +248,14 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<(String, Timestamp, String, String)>> {
         let rows = sqlx::query(
-            "SELECT l.event_id, l.ts, l.account, l.terminal FROM login_reasons r \
+            // The newest entries first (an index range), then their logins: never a
+            // join or a sort over the whole period.
+            "SELECT l.event_id, l.ts, l.account, l.terminal FROM \
+             (SELECT event_id, ts FROM login_reasons \
+              WHERE system = $1 AND reason = $2 AND ts >= $3 AND ts <= $4 \
+              ORDER BY ts DESC, event_id DESC LIMIT $5) r \
              JOIN logins l ON l.event_id = r.event_id \
-             WHERE r.system = $1 AND r.reason = $2 AND r.ts >= $3 AND r.ts <= $4 \
-             ORDER BY r.ts DESC, r.event_id DESC LIMIT $5",
+             ORDER BY r.ts DESC, r.event_id DESC",
         )
         .bind(system)
         .bind(reason.as_str())
