@@ -134,6 +134,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The dashboard's routes, generated once per process.
+///
+/// Generating them renders the app with resource loading suppressed by a flag that is
+/// global to the process (`leptos_server`'s `SuppressResourceLoad`, leptos issue #4773):
+/// a resource first polled by *another* render while the flag is up never resolves, and
+/// that page hangs. Every router (several per process in tests, one in the hub) reuses
+/// the first list, so the flag is never raised while a page renders.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The dashboard as an axum router: `GET /` (server-rendered, then hydrated), the server
 /// functions under `/api/dash/`, and the static files `/pkg/*` from `site_root/pkg`.
 ///
@@ -141,7 +154,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// every server-function call.
 pub fn dashboard_router(source: Arc<dyn DashboardSource>, site_root: PathBuf) -> Router {
     let options = leptos_options(&site_root);
-    let routes = generate_route_list(App);
+    let routes = route_list();
     // The CSP nonce needs nothing here: `leptos_axum` provides a fresh one for every
     // render before this context (see [`shell`]).
     let context = move || provide_context(Arc::clone(&source));
