@@ -11,7 +11,8 @@
 //! - [`time`] — [`Timestamp`] (UTC milliseconds) and [`Span`] (configured durations).
 //! - [`factor`] — factor categories (CONTRACT §2), login factors, door credentials.
 //! - [`inventory`] — the site: rooms, doors (with their feed and heartbeat timeout),
-//!   terminals, systems, people; defined once as rows of text ([`inventory::rows`]) that
+//!   terminals, systems, maintenance vendors and the systems they maintain, people (with
+//!   their vendor and last day); defined once as rows of text ([`inventory::rows`]) that
 //!   TOML, CSV and SQL only carry, with errors `{table, index, field, kind}`.
 //! - [`event`] — door events, door status changes and logins, parsed at the edge from
 //!   their wire shapes (CONTRACT §5, §7) into domain values.
@@ -55,10 +56,12 @@ pub use event::{
     Direction, DoorEvent, DoorEventKind, DoorStatus, InputError, Login, Outcome, StatusChange,
 };
 pub use factor::{Category, CategorySet, Credential, CredentialType, Factor};
-pub use ids::{DoorId, IdError, PersonId, RoomId, SiteId, SystemId, TerminalId};
+pub use ids::{
+    DoorId, IdError, PersonId, RequestId, RoomId, SiteId, SystemId, TerminalId, VendorId,
+};
 pub use inventory::{
-    Door, DoorFeed, Inventory, InventoryRows, Person, Room, RowError, System, SystemCategory,
-    Table, Terminal,
+    ConfirmationDue, Door, DoorFeed, Inventory, InventoryRows, Maintains, Person, Room, RowError,
+    System, SystemCategory, Table, Terminal, Vendor,
 };
 pub use period::{Period, SiteDay, SiteOffset};
 pub use text::{Text, TextError};

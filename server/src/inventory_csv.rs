@@ -2,7 +2,8 @@
 //! into a preview. The routes that serve them are `crate::http::inventory`.
 //!
 //! # Files
-//! `GET /inventory/{table}.csv` for `rooms`, `doors`, `terminals`, `systems`, `people`:
+//! `GET /inventory/{table}.csv` for `rooms`, `doors`, `terminals`, `systems`, `vendors`,
+//! `people`:
 //! UTF-8 with a BOM (so spreadsheet programs read Japanese names), RFC 4180 (the `csv`
 //! crate), a header row. The columns are `monban_core::Table::columns`; every field is
 //! read and checked by `monban_core::InventoryRows::parse`, as for `monban.toml`:
@@ -13,7 +14,8 @@
 //! | doors | `id,room,name,heartbeat_timeout` (`heartbeat_timeout` may be left out: the doors keep theirs) |
 //! | terminals | `id,room,name` |
 //! | systems | `id,name,category,native_mfa,renewal` |
-//! | people | `id,name,credentials,accounts` (`card:04A1;biometric:P1`, `ehr=nurse01;vpn=nurse01`) |
+//! | vendors | `id,name,maintains` (`ehr:remote:2026-10-01:保守用VPN;pacs:onsite::`: `system:remote\|onsite:confirmed:route`) |
+//! | people | `id,name,credentials,accounts,vendor,until` (`card:04A1;biometric:P1`, `ehr=nurse01;vpn=nurse01`, a vendor id, `2027-03-31`; `vendor` and `until` may be left out: the people keep theirs) |
 //!
 //! # Import
 //! An imported file is the whole table: rows not in it are removed. `POST
@@ -32,14 +34,23 @@
 //! (until sign-in exists, issue 5).
 
 use crate::store::inventory::InventoryChange;
-use monban_core::inventory::rows::{DoorRow, PersonRow, RoomRow, SystemRow, TerminalRow};
+use monban_core::inventory::rows::{
+    DoorRow, PersonRow, RoomRow, SystemRow, TerminalRow, VendorRow,
+};
 use monban_core::{Inventory, InventoryRows, Table};
 use monban_web::pages::inventory::{ImportPreview, RowDiff, RowError};
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 /// The tables, in page order.
-pub const TABLES: [&str; 5] = ["rooms", "doors", "terminals", "systems", "people"];
+pub const TABLES: [&str; 6] = [
+    "rooms",
+    "doors",
+    "terminals",
+    "systems",
+    "vendors",
+    "people",
+];
 
 /// The columns of a table's CSV, `id` first ([`Table::columns`]).
 pub fn columns(table: &str) -> Option<&'static [&'static str]> {
@@ -248,19 +259,46 @@ pub fn parse_import(inv: &Inventory, table: &str, text: &str, id: &str) -> Parse
                     })
                     .collect()
             }
+            Table::Vendors => {
+                all.vendors = Vec::new();
+                for (f, line) in raw.iter().zip(&lines) {
+                    let maintains = VendorRow::split_maintains(&field(f, "maintains"))
+                        .unwrap_or_else(|reason| {
+                            field_errors.push(row_error(*line, "maintains", reason));
+                            Vec::new()
+                        });
+                    all.vendors.push(VendorRow {
+                        id: field(f, "id"),
+                        name: field(f, "name"),
+                        maintains,
+                    });
+                }
+            }
             Table::People => {
-                all.people = Vec::new();
+                // A file without the vendor or until column keeps each person's value.
+                let before: HashMap<String, PersonRow> =
+                    all.people.drain(..).map(|p| (p.id.clone(), p)).collect();
+                let kept = |id: &str, column: &str, old: fn(&PersonRow) -> &String, f| {
+                    if index.contains_key(column) {
+                        field(f, column)
+                    } else {
+                        before.get(id).map(|p| old(p).clone()).unwrap_or_default()
+                    }
+                };
                 for (f, line) in raw.iter().zip(&lines) {
                     let accounts =
                         PersonRow::split_accounts(&field(f, "accounts")).unwrap_or_else(|reason| {
                             field_errors.push(row_error(*line, "accounts", reason));
                             Vec::new()
                         });
+                    let id = field(f, "id");
                     all.people.push(PersonRow {
-                        id: field(f, "id"),
                         name: field(f, "name"),
                         credentials: PersonRow::split_credentials(&field(f, "credentials")),
                         accounts,
+                        vendor: kept(&id, "vendor", |p| &p.vendor, f),
+                        until: kept(&id, "until", |p| &p.until, f),
+                        id,
                     });
                 }
             }
