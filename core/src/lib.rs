@@ -30,6 +30,10 @@
 //! - [`health`] — connector health as data: each door's activity, the heartbeat
 //!   watchdog and the blind period of a lost broker session as pure rules returning the
 //!   changes to record, outage causes by code, why a door is offline.
+//! - [`maintenance`] — vendor maintenance (保守作業, CONTRACT §10): requests checked
+//!   against the inventory, decisions and reports as a status machine, reconciliation of
+//!   maintenance logins and vendors' door entries (the `maintenance` object and the §7
+//!   flags), supervision (立会い) from presence intervals, and each request's findings.
 //! - [`step_up`] — the step-up rules: the status shown, whether a step-up may vouch for a
 //!   login and, if not, why (the API's messages).
 //! - [`text`] — bounded free text (names, labels, accounts, terminals) and the bounded
@@ -42,6 +46,7 @@ pub mod factor;
 pub mod health;
 pub mod ids;
 pub mod inventory;
+pub mod maintenance;
 pub mod period;
 pub mod snapshot;
 pub mod step_up;

@@ -31,6 +31,18 @@ impl Access {
     }
 }
 
+/// A person's presence in a room, `from <= t < to` (see [`Timeline::presence_of`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presence {
+    pub person: PersonId,
+    pub room: RoomId,
+    pub from: Timestamp,
+    pub to: Timestamp,
+    /// The entry that started it.
+    pub door: DoorId,
+    pub event_id: String,
+}
+
 /// A `door_forced`, `door_held_open` or `tamper` event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alarm {
@@ -289,6 +301,46 @@ impl Timeline {
             if !ended {
                 out.push(entry);
             }
+        }
+        out
+    }
+
+    /// Every presence of `person` (CONTRACT §3), in entry order: one per `in` entry on a
+    /// door of a known room, from the entry to the earliest of an `out` by the person on a
+    /// door of that room, an `in` on a door of another room (both strictly after the
+    /// entry) and the entry plus the room's `max_presence`. The same rule as
+    /// [`Timeline::covering_entries`], as intervals: a time `t` is covered by an entry
+    /// exactly when `from <= t < to` for its presence. Presences in the same room may
+    /// overlap (two `in`s without an `out`).
+    pub fn presence_of(&self, inv: &Inventory, person: &PersonId) -> Vec<Presence> {
+        let Some(list) = self.access.get(person) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, entry) in list.iter().enumerate() {
+            if entry.direction != Direction::In {
+                continue;
+            }
+            let Some(room) = inv.room(&entry.room) else {
+                continue;
+            };
+            let mut to = entry.ts.saturating_add(room.max_presence);
+            let ended = list[i + 1..].iter().find(|f| {
+                f.ts > entry.ts
+                    && ((f.direction == Direction::Out && f.room == room.id)
+                        || (f.direction == Direction::In && f.room != room.id))
+            });
+            if let Some(f) = ended {
+                to = to.min(f.ts);
+            }
+            out.push(Presence {
+                person: person.clone(),
+                room: room.id.clone(),
+                from: entry.ts,
+                to,
+                door: entry.door.clone(),
+                event_id: entry.event_id.clone(),
+            });
         }
         out
     }
