@@ -24,7 +24,6 @@
 use crate::event::{Login, Outcome};
 use crate::ids::{IdError, PersonId, RequestId, RoomId, SystemId, VendorId};
 use crate::inventory::Inventory;
-use crate::period::SiteOffset;
 use crate::text::{Bound, Text, TextError};
 use crate::time::{Span, Timestamp};
 use crate::timeline::{Presence, Timeline};
@@ -844,20 +843,16 @@ pub struct LoginFacts {
 }
 
 /// Reconciles a login against the inventory and the requests: its `maintenance` object
-/// when it is a maintenance login, and its flags. `account_of_leaver` applies to any
+/// when it is a maintenance login, and its flags (`account_of_leaver` on the site's
+/// calendar, [`Inventory::offset`]). `account_of_leaver` applies to any
 /// login, failed ones too: an attempt on a leaver's account is as much a reason to remove
 /// it. The flags may change when a request is decided: call again.
-pub fn reconcile_login(
-    inv: &Inventory,
-    requests: &[Request],
-    login: &Login,
-    offset: SiteOffset,
-) -> LoginFacts {
+pub fn reconcile_login(inv: &Inventory, requests: &[Request], login: &Login) -> LoginFacts {
     let person = inv
         .person_by_account(&login.system, &login.account)
         .and_then(|id| inv.person(id));
     let mut flags = Vec::new();
-    if person.is_some_and(|p| p.has_left(login.ts, offset)) {
+    if person.is_some_and(|p| p.has_left(login.ts, inv.offset())) {
         flags.push(Flag::AccountOfLeaver);
     }
     let maintenance = match person {
@@ -972,24 +967,15 @@ pub fn supervision(
 /// [`supervision`] for a request, from the timeline's presences: `None` for remote work.
 /// The workers are the request's people; the supervisors every person of the inventory
 /// without `vendor`. An entry made after the person's `until` day had ended starts no
-/// presence (CONTRACT §3), for either.
-pub fn supervised(
-    inv: &Inventory,
-    timeline: &Timeline,
-    request: &Request,
-    offset: SiteOffset,
-) -> Option<bool> {
+/// presence (CONTRACT §3, [`crate::timeline::Access::starts_presence`]), for either.
+pub fn supervised(inv: &Inventory, timeline: &Timeline, request: &Request) -> Option<bool> {
     if request.remote {
         return None;
     }
     let stays = |person: &PersonId| -> Vec<Stay> {
-        let Some(p) = inv.person(person) else {
-            return Vec::new();
-        };
         timeline
             .presence_of(inv, person)
             .iter()
-            .filter(|s| !p.has_left(s.from, offset))
             .filter(|s| s.from < request.end && request.start < s.to)
             .map(Stay::from)
             .collect()

@@ -326,6 +326,8 @@ impl Vendor {
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
     pub site: Option<(SiteId, String)>,
+    /// The site's calendar (`[site] timezone`): when a person's `until` day ends.
+    offset: SiteOffset,
     rooms: Vec<Room>,
     doors: Vec<Door>,
     terminals: Vec<Terminal>,
@@ -593,6 +595,23 @@ impl Inventory {
             errors.sort_by_key(|e| (e.table, e.index));
             Err(errors)
         }
+    }
+
+    /// The same inventory on the calendar of `offset` (`[site] timezone`; `+09:00` unless
+    /// set).
+    pub fn with_offset(mut self, offset: SiteOffset) -> Inventory {
+        self.offset = offset;
+        self
+    }
+    /// The site's UTC offset, which defines its calendar days.
+    pub fn offset(&self) -> SiteOffset {
+        self.offset
+    }
+    /// Whether `person` is known and had left at `t` (their `until` day had ended, at
+    /// the site).
+    pub fn has_left(&self, person: &PersonId, t: Timestamp) -> bool {
+        self.person(person)
+            .is_some_and(|p| p.has_left(t, self.offset))
     }
 
     pub fn rooms(&self) -> &[Room] {

@@ -936,12 +936,7 @@ fn logins_get_their_maintenance_object_and_flags_in_order() {
         ),
     ];
     for (account, t, outcome, maintenance, flags) in cases {
-        let facts = reconcile_login(
-            &inv,
-            &requests,
-            &login(account, t, *outcome),
-            SiteOffset::JST,
-        );
+        let facts = reconcile_login(&inv, &requests, &login(account, t, *outcome));
         let got = facts
             .maintenance
             .as_ref()
@@ -950,6 +945,15 @@ fn logins_get_their_maintenance_object_and_flags_in_order() {
         let got: Vec<&str> = facts.flags.iter().map(|f| f.as_str()).collect();
         assert_eq!(got, *flags, "{account} at {t}");
     }
+    // The last day ends on the site's calendar: 08:00 JST on 1 January is still
+    // 31 December at a UTC site.
+    let l = login("nurse01", "2027-01-01T08:00:00+09:00", Success);
+    assert_eq!(
+        reconcile_login(&inv, &[], &l).flags,
+        [Flag::AccountOfLeaver]
+    );
+    let utc = site().with_offset(crate::period::SiteOffset::UTC);
+    assert_eq!(reconcile_login(&utc, &[], &l).flags, []);
     for f in Flag::ALL {
         assert_eq!(f.as_str().parse::<Flag>(), Ok(f));
     }
@@ -1180,11 +1184,7 @@ fn supervised_from_the_timeline() {
             );
         }
         r.remote = remote;
-        assert_eq!(
-            supervised(&inv, &tl, &r, SiteOffset::JST),
-            want,
-            "{events:?}"
-        );
+        assert_eq!(supervised(&inv, &tl, &r), want, "{events:?}");
     }
 }
 
@@ -1203,7 +1203,7 @@ fn a_leavers_entry_starts_no_presence_for_supervision() {
         &inv,
         &entry("e1", "srv-door", day + 11 * H, "V2", Direction::In),
     );
-    assert_eq!(supervised(&inv, &tl, &r, SiteOffset::JST), Some(false));
+    assert_eq!(supervised(&inv, &tl, &r), Some(false));
 }
 
 // ---- findings ----------------------------------------------------------------------------
