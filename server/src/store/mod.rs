@@ -1379,35 +1379,37 @@ mod tests {
     /// and read back as they were (migration 0010).
     #[tokio::test]
     async fn vendors_round_trip_through_sqlite() {
-        let mut rows = InventoryRows::default();
-        rows.systems = ["ehr", "pacs"]
-            .map(|id| SystemRow {
-                id: id.into(),
-                category: "ehr".into(),
-                ..Default::default()
-            })
-            .to_vec();
-        rows.vendors = vec![VendorRow {
-            id: "acme".into(),
-            name: "アクメ".into(),
-            maintains: VendorRow::split_maintains(
-                "ehr:remote:2026-10-01:保守用VPN: IPsec;pacs:onsite::",
-            )
-            .unwrap(),
-        }];
-        rows.people = vec![
-            PersonRow {
-                id: "v001".into(),
-                vendor: "acme".into(),
-                until: "2027-03-31".into(),
-                accounts: vec![("ehr".into(), "acme01".into())],
-                ..Default::default()
-            },
-            PersonRow {
-                id: "n001".into(),
-                ..Default::default()
-            },
-        ];
+        let rows = InventoryRows {
+            systems: ["ehr", "pacs"]
+                .map(|id| SystemRow {
+                    id: id.into(),
+                    category: "ehr".into(),
+                    ..Default::default()
+                })
+                .to_vec(),
+            vendors: vec![VendorRow {
+                id: "acme".into(),
+                name: "アクメ".into(),
+                maintains: VendorRow::split_maintains(
+                    "ehr:remote:2026-10-01:保守用VPN: IPsec;pacs:onsite::",
+                )
+                .unwrap(),
+            }],
+            people: vec![
+                PersonRow {
+                    id: "v001".into(),
+                    vendor: "acme".into(),
+                    until: "2027-03-31".into(),
+                    accounts: vec![("ehr".into(), "acme01".into())],
+                    ..Default::default()
+                },
+                PersonRow {
+                    id: "n001".into(),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
         let inv = rows.parse(None).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("v.db").display());
