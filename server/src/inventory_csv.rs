@@ -432,6 +432,90 @@ mod tests {
         }
     }
 
+    /// Vendors import with their maintained systems in one field; a people file without
+    /// the `vendor` and `until` columns keeps each person's, one with them sets them.
+    #[test]
+    fn vendors_and_people_columns() {
+        let rows = InventoryRows {
+            systems: vec![monban_core::inventory::rows::SystemRow {
+                id: "ehr".into(),
+                category: "ehr".into(),
+                ..Default::default()
+            }],
+            vendors: vec![VendorRow {
+                id: "acme".into(),
+                ..Default::default()
+            }],
+            people: vec![PersonRow {
+                id: "v001".into(),
+                vendor: "acme".into(),
+                until: "2027-03-31".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let inv = rows.parse(None).unwrap();
+        let p = parse_import(
+            &inv,
+            "vendors",
+            "id,name,maintains\nacme,アクメ,ehr:remote:2026-10-01:保守用VPN\n",
+            "x",
+        );
+        let new = p.inventory.unwrap();
+        let m = &new.vendors()[0].maintains[0];
+        assert_eq!((m.remote, m.route.as_deref()), (true, Some("保守用VPN")));
+        let p = parse_import(
+            &inv,
+            "vendors",
+            "id,name,maintains\nacme,,lab:remote\n",
+            "x",
+        );
+        assert_eq!(p.preview.errors.len(), 1, "{:?}", p.preview.errors);
+        assert_eq!(p.preview.errors[0].column, "maintains");
+
+        let p = parse_import(
+            &inv,
+            "people",
+            "id,name,credentials,accounts\nv001,保守 太郎,,\n",
+            "x",
+        );
+        let kept = p.inventory.unwrap().people()[0].clone();
+        assert_eq!(kept.vendor.as_ref().map(|v| v.as_str()), Some("acme"));
+        assert_eq!(
+            kept.until.map(|d| d.to_string()).as_deref(),
+            Some("2027-03-31")
+        );
+        let p = parse_import(
+            &inv,
+            "people",
+            "id,name,credentials,accounts,vendor,until\nv001,保守 太郎,,,,\n",
+            "x",
+        );
+        let cleared = p.inventory.unwrap().people()[0].clone();
+        assert!(cleared.vendor.is_none() && cleared.until.is_none());
+        let p = parse_import(
+            &inv,
+            "people",
+            "id,name,credentials,accounts,vendor,until\nv001,,,,ghost,2027-02-30\n",
+            "x",
+        );
+        // A row whose field cannot be read is not checked for references.
+        let cols: Vec<_> = p.preview.errors.iter().map(|e| e.column.as_str()).collect();
+        assert_eq!(cols, ["until"], "{:?}", p.preview.errors);
+        let p = parse_import(
+            &inv,
+            "people",
+            "id,name,credentials,accounts,vendor,until\nv001,,,,ghost,2027-03-31\n",
+            "x",
+        );
+        let cols: Vec<_> = p.preview.errors.iter().map(|e| e.column.as_str()).collect();
+        assert_eq!(cols, ["vendor"], "{:?}", p.preview.errors);
+        assert_eq!(
+            export(&inv, "people").unwrap().lines().next().unwrap(),
+            "\u{FEFF}id,name,credentials,accounts,vendor,until"
+        );
+    }
+
     #[test]
     fn errors_name_line_column_and_reason() {
         let inv = Inventory::new(
