@@ -1,5 +1,6 @@
-//! Validated identifiers. An id is the only way a room, door, terminal, system, person or
-//! site is named inside the hub; each has one constructor that says what is wrong.
+//! Validated identifiers. An id is the only way a room, door, terminal, system, person,
+//! site, vendor or maintenance request is named inside the hub; each has one constructor
+//! that says what is wrong.
 //!
 //! Ids travel in MQTT topics (`monban/{site}/door/{door}/event`) and URLs, so they are
 //! restricted to `[A-Za-z0-9._~:-]`, 1 to 128 characters: no `/`, `+`, `#` or spaces.
@@ -94,6 +95,10 @@ id_type!(/// A person (staff member or vendor engineer).
     PersonId, "person");
 id_type!(/// The site (hospital) this hub watches.
     SiteId, "site");
+id_type!(/// A maintenance vendor (保守事業者) whose staff maintain systems of the site.
+    VendorId, "vendor");
+id_type!(/// A maintenance request (保守作業の事前申請), named by the vendor (`acme-2026-0042`).
+    RequestId, "request");
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -11,7 +11,8 @@
 //! - [`time`] — [`Timestamp`] (UTC milliseconds) and [`Span`] (configured durations).
 //! - [`factor`] — factor categories (CONTRACT §2), login factors, door credentials.
 //! - [`inventory`] — the site: rooms, doors (with their feed and heartbeat timeout),
-//!   terminals, systems, people; defined once as rows of text ([`inventory::rows`]) that
+//!   terminals, systems, maintenance vendors and the systems they maintain, people (with
+//!   their vendor and last day); defined once as rows of text ([`inventory::rows`]) that
 //!   TOML, CSV and SQL only carry, with errors `{table, index, field, kind}`.
 //! - [`event`] — door events, door status changes and logins, parsed at the edge from
 //!   their wire shapes (CONTRACT §5, §7) into domain values.
@@ -29,6 +30,10 @@
 //! - [`health`] — connector health as data: each door's activity, the heartbeat
 //!   watchdog and the blind period of a lost broker session as pure rules returning the
 //!   changes to record, outage causes by code, why a door is offline.
+//! - [`maintenance`] — vendor maintenance (保守作業, CONTRACT §10): requests checked
+//!   against the inventory, decisions and reports as a status machine, reconciliation of
+//!   maintenance logins and vendors' door entries (the `maintenance` object and the §7
+//!   flags), supervision (立会い) from presence intervals, and each request's findings.
 //! - [`step_up`] — the step-up rules: the status shown, whether a step-up may vouch for a
 //!   login and, if not, why (the API's messages).
 //! - [`text`] — bounded free text (names, labels, accounts, terminals) and the bounded
@@ -41,6 +46,7 @@ pub mod factor;
 pub mod health;
 pub mod ids;
 pub mod inventory;
+pub mod maintenance;
 pub mod period;
 pub mod snapshot;
 pub mod step_up;
@@ -55,10 +61,12 @@ pub use event::{
     Direction, DoorEvent, DoorEventKind, DoorStatus, InputError, Login, Outcome, StatusChange,
 };
 pub use factor::{Category, CategorySet, Credential, CredentialType, Factor};
-pub use ids::{DoorId, IdError, PersonId, RoomId, SiteId, SystemId, TerminalId};
+pub use ids::{
+    DoorId, IdError, PersonId, RequestId, RoomId, SiteId, SystemId, TerminalId, VendorId,
+};
 pub use inventory::{
-    Door, DoorFeed, Inventory, InventoryRows, Person, Room, RowError, System, SystemCategory,
-    Table, Terminal,
+    ConfirmationDue, Door, DoorFeed, Inventory, InventoryRows, Maintains, Person, Room, RowError,
+    System, SystemCategory, Table, Terminal, Vendor,
 };
 pub use period::{Period, SiteDay, SiteOffset};
 pub use text::{Text, TextError};

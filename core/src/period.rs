@@ -200,6 +200,14 @@ impl SiteDay {
         (self.0..=last.0).map(SiteDay)
     }
 
+    /// The same day `n` calendar months later, clamped to the month's last day (a year
+    /// after 2028-02-29 is 2029-02-28); `None` outside chrono's range.
+    pub fn plus_months(self, n: u32) -> Option<SiteDay> {
+        self.date()?
+            .checked_add_months(chrono::Months::new(n))
+            .map(SiteDay::of_date)
+    }
+
     /// The month the day is in.
     pub fn month(self) -> Option<Month> {
         self.date().map(|d| Month {
@@ -229,6 +237,20 @@ impl FromStr for SiteDay {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         SiteDay::parse(s)
+    }
+}
+
+/// Written `YYYY-MM-DD`, as in `monban.toml` (`until`, `confirmed`).
+impl serde::Serialize for SiteDay {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SiteDay {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        SiteDay::parse(&s).map_err(serde::de::Error::custom)
     }
 }
 
@@ -601,6 +623,23 @@ mod tests {
             .collect();
         assert_eq!(days, ["2026-12-30", "2026-12-31", "2027-01-01"]);
         assert_eq!(day("2027-01-01").through(day("2026-12-31")).count(), 0);
+        // (day, months later, expected)
+        let later = [
+            ("2025-10-01", 12, "2026-10-01"),
+            ("2028-02-29", 12, "2029-02-28"),
+            ("2026-01-31", 1, "2026-02-28"),
+            ("2026-12-06", 0, "2026-12-06"),
+        ];
+        for (d, n, want) in later {
+            assert_eq!(day(d).plus_months(n), Some(day(want)), "{d} + {n}");
+        }
+        let json = serde_json::to_string(&day("2027-03-31")).unwrap();
+        assert_eq!(json, "\"2027-03-31\"");
+        assert_eq!(
+            serde_json::from_str::<SiteDay>(&json).unwrap(),
+            day("2027-03-31")
+        );
+        assert!(serde_json::from_str::<SiteDay>("\"2027-02-30\"").is_err());
     }
 
     #[test]

@@ -125,6 +125,8 @@ mod tests {
         let person = |id: &str, card: &str| Person {
             id: PersonId::parse(id).unwrap(),
             name: id.to_string(),
+            vendor: None,
+            until: None,
             credentials: vec![format!("card:{card}").parse::<Credential>().unwrap()],
             accounts: Default::default(),
         };

@@ -23,12 +23,28 @@ pub struct Access {
     pub direction: Direction,
     pub credential_type: CredentialType,
     pub event_id: String,
+    /// Whether the event starts a presence: an `in` by a person who had not left. An
+    /// entry made after the person's `until` day had ended (at the site) starts none
+    /// (CONTRACT §3), but still ends a presence in another room like any `in`.
+    pub starts_presence: bool,
 }
 
 impl Access {
     fn key(&self) -> (Timestamp, &DoorId, &str) {
         (self.ts, &self.door, &self.event_id)
     }
+}
+
+/// A person's presence in a room, `from <= t < to` (see [`Timeline::presence_of`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presence {
+    pub person: PersonId,
+    pub room: RoomId,
+    pub from: Timestamp,
+    pub to: Timestamp,
+    /// The entry that started it.
+    pub door: DoorId,
+    pub event_id: String,
 }
 
 /// A `door_forced`, `door_held_open` or `tamper` event.
@@ -160,6 +176,7 @@ impl Timeline {
                 direction: e.direction,
                 credential_type: cred.kind,
                 event_id: e.event_id.clone(),
+                starts_presence: e.direction == Direction::In && !inv.has_left(&person, e.ts),
             };
             let list = self.access.entry(person.clone()).or_default();
             let pos = list.partition_point(|x| x.key() < a.key());
@@ -263,6 +280,8 @@ impl Timeline {
     }
 
     /// Entries of `person` into `room` whose presence covers `t`, latest first.
+    /// An entry made after the person had left starts no presence (see
+    /// [`Access::starts_presence`]).
     ///
     /// Presence from an entry at `s` ends at the earliest of: an `out` by the person on a
     /// door of the room, an `in` by the person on a door of another room (both strictly
@@ -278,7 +297,7 @@ impl Timeline {
             if entry.ts <= earliest {
                 break;
             }
-            if entry.room != room.id || entry.direction != Direction::In {
+            if entry.room != room.id || !entry.starts_presence {
                 continue;
             }
             let ended = list[i + 1..upto].iter().any(|f| {
@@ -289,6 +308,46 @@ impl Timeline {
             if !ended {
                 out.push(entry);
             }
+        }
+        out
+    }
+
+    /// Every presence of `person` (CONTRACT §3), in entry order: one per `in` entry on a
+    /// door of a known room, from the entry to the earliest of an `out` by the person on a
+    /// door of that room, an `in` on a door of another room (both strictly after the
+    /// entry) and the entry plus the room's `max_presence`. The same rule as
+    /// [`Timeline::covering_entries`], as intervals: a time `t` is covered by an entry
+    /// exactly when `from <= t < to` for its presence. Presences in the same room may
+    /// overlap (two `in`s without an `out`).
+    pub fn presence_of(&self, inv: &Inventory, person: &PersonId) -> Vec<Presence> {
+        let Some(list) = self.access.get(person) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, entry) in list.iter().enumerate() {
+            if !entry.starts_presence {
+                continue;
+            }
+            let Some(room) = inv.room(&entry.room) else {
+                continue;
+            };
+            let mut to = entry.ts.saturating_add(room.max_presence);
+            let ended = list[i + 1..].iter().find(|f| {
+                f.ts > entry.ts
+                    && ((f.direction == Direction::Out && f.room == room.id)
+                        || (f.direction == Direction::In && f.room != room.id))
+            });
+            if let Some(f) = ended {
+                to = to.min(f.ts);
+            }
+            out.push(Presence {
+                person: person.clone(),
+                room: room.id.clone(),
+                from: entry.ts,
+                to,
+                door: entry.door.clone(),
+                event_id: entry.event_id.clone(),
+            });
         }
         out
     }
@@ -333,4 +392,103 @@ impl Timeline {
 /// Convenience for alarm windows.
 pub fn alarm_window(a: Timestamp, hold: Span) -> (Timestamp, Timestamp) {
     (a, a.saturating_add(hold))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::inventory::rows::{DoorRow, InventoryRows, PersonRow, RoomRow};
+
+    fn site() -> Inventory {
+        InventoryRows {
+            rooms: ["a", "b"]
+                .map(|id| RoomRow {
+                    id: id.into(),
+                    ..Default::default()
+                })
+                .to_vec(),
+            doors: ["a", "b"]
+                .map(|id| DoorRow {
+                    id: format!("{id}-door"),
+                    room: id.into(),
+                    ..Default::default()
+                })
+                .to_vec(),
+            people: vec![PersonRow {
+                id: "p1".into(),
+                credentials: vec!["card:01".into()],
+                until: "2027-03-31".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+        .parse(None)
+        .unwrap()
+    }
+
+    fn access(id: &str, door: &str, t: &str, direction: Direction) -> DoorEvent {
+        DoorEvent {
+            door: DoorId::parse(door).unwrap(),
+            event_id: id.into(),
+            ts: Timestamp::parse_rfc3339(t).unwrap(),
+            kind: DoorEventKind::AccessGranted,
+            direction,
+            credential: Some("card:01".parse().unwrap()),
+        }
+    }
+
+    /// CONTRACT §3: an entry after the person's last day starts no presence, but it
+    /// still ends a presence in another room.
+    #[test]
+    fn a_leavers_entry_starts_no_presence() {
+        let inv = site();
+        let p1 = PersonId::parse("p1").unwrap();
+        let room = |id: &str| inv.room(&RoomId::parse(id).unwrap()).unwrap().clone();
+        let t = |s: &str| Timestamp::parse_rfc3339(s).unwrap();
+        let mut tl = Timeline::default();
+        tl.record_event(
+            &inv,
+            &access("e1", "a-door", "2027-03-31T23:00:00+09:00", Direction::In),
+        );
+        // Still the last day: present in a.
+        assert_eq!(
+            tl.covering_entries(&p1, &room("a"), t("2027-03-31T23:30:00+09:00"))
+                .len(),
+            1
+        );
+        // Present in a past midnight until the entry into b ends it.
+        assert_eq!(
+            tl.covering_entries(&p1, &room("a"), t("2027-04-01T00:10:00+09:00"))
+                .len(),
+            1
+        );
+        tl.record_event(
+            &inv,
+            &access("e2", "b-door", "2027-04-01T00:30:00+09:00", Direction::In),
+        );
+        assert!(tl
+            .covering_entries(&p1, &room("a"), t("2027-04-01T00:40:00+09:00"))
+            .is_empty());
+        assert!(tl
+            .covering_entries(&p1, &room("b"), t("2027-04-01T00:40:00+09:00"))
+            .is_empty());
+        let presence = tl.presence_of(&inv, &p1);
+        assert_eq!(presence.len(), 1);
+        assert_eq!(
+            (presence[0].from, presence[0].to),
+            (
+                t("2027-03-31T23:00:00+09:00"),
+                t("2027-04-01T00:30:00+09:00")
+            )
+        );
+        // On a UTC calendar 00:30 JST is still 31 March: the entry into b counts.
+        let utc = site().with_offset(crate::period::SiteOffset::UTC);
+        tl.rebuild(&utc);
+        assert_eq!(
+            tl.covering_entries(&p1, &room("b"), t("2027-04-01T00:40:00+09:00"))
+                .len(),
+            1
+        );
+    }
 }

@@ -157,6 +157,8 @@ fn site(partial: bool) -> Inventory {
             .map(|(p, creds, accounts)| Person {
                 id: PersonId::parse(*p).unwrap(),
                 name: p.to_string(),
+                vendor: None,
+                until: None,
                 credentials: creds
                     .iter()
                     .filter(|c| keep(c))

@@ -76,6 +76,8 @@ fn person(id: &str, credentials: &[&str], accounts: &[(&str, &str)]) -> Person {
     Person {
         id: PersonId::parse(id).unwrap(),
         name: id.to_string(),
+        vendor: None,
+        until: None,
         credentials: credentials.iter().map(|c| c.parse().unwrap()).collect(),
         accounts: accounts
             .iter()

@@ -8,7 +8,9 @@
 //! directory it is started from.
 
 use monban_connectors::modbus::Transport;
-use monban_core::inventory::rows::{DoorRow, PersonRow, RoomRow, SystemRow, TerminalRow};
+use monban_core::inventory::rows::{
+    DoorRow, MaintainsRow, PersonRow, RoomRow, SystemRow, TerminalRow, VendorRow,
+};
 use monban_core::{DoorFeed, DoorId, Inventory, InventoryRows, SiteId, Span, Table};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -294,6 +296,8 @@ struct RawConfig {
     #[serde(default)]
     systems: Vec<Spanned<RawSystem>>,
     #[serde(default)]
+    vendors: Vec<Spanned<RawVendor>>,
+    #[serde(default)]
     people: Vec<Spanned<RawPerson>>,
     #[serde(default)]
     modbus: Vec<Spanned<RawModbus>>,
@@ -402,6 +406,38 @@ struct RawPerson {
     credentials: Vec<String>,
     #[serde(default)]
     accounts: BTreeMap<String, String>,
+    vendor: Option<String>,
+    /// A TOML date (`until = 2027-03-31`) or a string (`until = "2027-03-31"`).
+    until: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVendor {
+    id: String,
+    name: Option<String>,
+    #[serde(default)]
+    maintains: Vec<RawMaintains>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMaintains {
+    system: String,
+    remote: bool,
+    route: Option<String>,
+    /// A TOML date or a string, like `until`.
+    confirmed: Option<toml::Value>,
+}
+
+/// A date as written in TOML, bare (`2027-03-31`) or quoted, as text for core to read.
+fn date_text(v: &Option<toml::Value>) -> String {
+    match v {
+        None => String::new(),
+        Some(toml::Value::String(s)) => s.clone(),
+        Some(toml::Value::Datetime(d)) => d.to_string(),
+        Some(other) => other.to_string(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -799,6 +835,27 @@ impl Config {
                     }
                 })
                 .collect(),
+            vendors: raw
+                .vendors
+                .iter()
+                .map(|v| {
+                    let v = v.get_ref();
+                    VendorRow {
+                        id: v.id.clone(),
+                        name: text_of(&v.name),
+                        maintains: v
+                            .maintains
+                            .iter()
+                            .map(|m| MaintainsRow {
+                                system: m.system.clone(),
+                                remote: m.remote.to_string(),
+                                route: text_of(&m.route),
+                                confirmed: date_text(&m.confirmed),
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
             people: raw
                 .people
                 .iter()
@@ -813,6 +870,8 @@ impl Config {
                             .iter()
                             .map(|(s, a)| (s.clone(), a.clone()))
                             .collect(),
+                        vendor: text_of(&p.vendor),
+                        until: date_text(&p.until),
                     }
                 })
                 .collect(),
@@ -823,6 +882,7 @@ impl Config {
                 Table::Doors => raw.doors.iter().map(Spanned::span).collect(),
                 Table::Terminals => raw.terminals.iter().map(Spanned::span).collect(),
                 Table::Systems => raw.systems.iter().map(Spanned::span).collect(),
+                Table::Vendors => raw.vendors.iter().map(Spanned::span).collect(),
                 Table::People => raw.people.iter().map(Spanned::span).collect(),
             };
             spans.get(index).cloned()
@@ -1298,6 +1358,63 @@ accounts = { ehr = "nurse01" }
         assert_eq!(c.site.as_str(), "tokyo-general");
         assert_eq!(c.inventory.rooms().len(), 1);
         assert_eq!(c.inventory.people()[0].credentials.len(), 2);
+    }
+
+    /// CONTRACT §4: vendors with the systems they maintain, a person's vendor and last
+    /// day (quoted or as a bare TOML date); a vendor naming an unknown system, a person
+    /// naming an unknown vendor and a bad date point at their lines.
+    #[test]
+    fn vendors_and_last_days() {
+        let vendors = r#"
+[[vendors]]
+id = "acme-med"
+name = "アクメ医療システム株式会社"
+
+[[vendors.maintains]]
+system = "ehr"
+remote = true
+route = "保守用VPN (IPsec)"
+confirmed = "2026-10-01"
+
+[[people]]
+id = "v001"
+name = "保守 太郎"
+vendor = "acme-med"
+until = 2027-03-31
+credentials = ["card:0A0B0C0D"]
+accounts = { ehr = "acme-maint01" }
+"#;
+        let text = format!("{EXAMPLE}{vendors}");
+        let c = Config::parse(&text, "monban.toml", Path::new("")).unwrap();
+        let v = &c.inventory.vendors()[0];
+        assert_eq!(v.id.as_str(), "acme-med");
+        assert_eq!(v.maintains[0].route.as_deref(), Some("保守用VPN (IPsec)"));
+        assert_eq!(
+            v.maintains[0].confirmed.map(|d| d.to_string()).as_deref(),
+            Some("2026-10-01")
+        );
+        let p = &c.inventory.people()[1];
+        assert_eq!(p.vendor.as_ref(), Some(&v.id));
+        assert_eq!(
+            p.until.map(|d| d.to_string()).as_deref(),
+            Some("2027-03-31")
+        );
+
+        for (from, to, wanted) in [
+            (
+                "system = \"ehr\"\nremote",
+                "system = \"pacs\"\nremote",
+                "pacs",
+            ),
+            ("vendor = \"acme-med\"", "vendor = \"acme\"", "acme"),
+            ("until = 2027-03-31", "until = \"2027-02-30\"", "2027-02-30"),
+        ] {
+            let bad = text.replace(from, to);
+            let e = Config::parse(&bad, "monban.toml", Path::new(""))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(wanted) && e.starts_with("monban.toml:"), "{e}");
+        }
     }
 
     #[test]

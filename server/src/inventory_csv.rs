@@ -2,7 +2,8 @@
 //! into a preview. The routes that serve them are `crate::http::inventory`.
 //!
 //! # Files
-//! `GET /inventory/{table}.csv` for `rooms`, `doors`, `terminals`, `systems`, `people`:
+//! `GET /inventory/{table}.csv` for `rooms`, `doors`, `terminals`, `systems`, `vendors`,
+//! `people`:
 //! UTF-8 with a BOM (so spreadsheet programs read Japanese names), RFC 4180 (the `csv`
 //! crate), a header row. The columns are `monban_core::Table::columns`; every field is
 //! read and checked by `monban_core::InventoryRows::parse`, as for `monban.toml`:
@@ -13,7 +14,8 @@
 //! | doors | `id,room,name,heartbeat_timeout` (`heartbeat_timeout` may be left out: the doors keep theirs) |
 //! | terminals | `id,room,name` |
 //! | systems | `id,name,category,native_mfa,renewal` |
-//! | people | `id,name,credentials,accounts` (`card:04A1;biometric:P1`, `ehr=nurse01;vpn=nurse01`) |
+//! | vendors | `id,name,maintains` (`ehr:remote:2026-10-01:保守用VPN;pacs:onsite::`: `system:remote\|onsite:confirmed:route`) |
+//! | people | `id,name,credentials,accounts,vendor,until` (`card:04A1;biometric:P1`, `ehr=nurse01;vpn=nurse01`, a vendor id, `2027-03-31`; `vendor` and `until` may be left out: the people keep theirs) |
 //!
 //! # Import
 //! An imported file is the whole table: rows not in it are removed. `POST
@@ -32,14 +34,23 @@
 //! (until sign-in exists, issue 5).
 
 use crate::store::inventory::InventoryChange;
-use monban_core::inventory::rows::{DoorRow, PersonRow, RoomRow, SystemRow, TerminalRow};
+use monban_core::inventory::rows::{
+    DoorRow, PersonRow, RoomRow, SystemRow, TerminalRow, VendorRow,
+};
 use monban_core::{Inventory, InventoryRows, Table};
 use monban_web::pages::inventory::{ImportPreview, RowDiff, RowError};
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 /// The tables, in page order.
-pub const TABLES: [&str; 5] = ["rooms", "doors", "terminals", "systems", "people"];
+pub const TABLES: [&str; 6] = [
+    "rooms",
+    "doors",
+    "terminals",
+    "systems",
+    "vendors",
+    "people",
+];
 
 /// The columns of a table's CSV, `id` first ([`Table::columns`]).
 pub fn columns(table: &str) -> Option<&'static [&'static str]> {
@@ -248,19 +259,46 @@ pub fn parse_import(inv: &Inventory, table: &str, text: &str, id: &str) -> Parse
                     })
                     .collect()
             }
+            Table::Vendors => {
+                all.vendors = Vec::new();
+                for (f, line) in raw.iter().zip(&lines) {
+                    let maintains = VendorRow::split_maintains(&field(f, "maintains"))
+                        .unwrap_or_else(|reason| {
+                            field_errors.push(row_error(*line, "maintains", reason));
+                            Vec::new()
+                        });
+                    all.vendors.push(VendorRow {
+                        id: field(f, "id"),
+                        name: field(f, "name"),
+                        maintains,
+                    });
+                }
+            }
             Table::People => {
-                all.people = Vec::new();
+                // A file without the vendor or until column keeps each person's value.
+                let before: HashMap<String, PersonRow> =
+                    all.people.drain(..).map(|p| (p.id.clone(), p)).collect();
+                let kept = |id: &str, column: &str, old: fn(&PersonRow) -> &String, f| {
+                    if index.contains_key(column) {
+                        field(f, column)
+                    } else {
+                        before.get(id).map(|p| old(p).clone()).unwrap_or_default()
+                    }
+                };
                 for (f, line) in raw.iter().zip(&lines) {
                     let accounts =
                         PersonRow::split_accounts(&field(f, "accounts")).unwrap_or_else(|reason| {
                             field_errors.push(row_error(*line, "accounts", reason));
                             Vec::new()
                         });
+                    let id = field(f, "id");
                     all.people.push(PersonRow {
-                        id: field(f, "id"),
                         name: field(f, "name"),
                         credentials: PersonRow::split_credentials(&field(f, "credentials")),
                         accounts,
+                        vendor: kept(&id, "vendor", |p| &p.vendor, f),
+                        until: kept(&id, "until", |p| &p.until, f),
+                        id,
                     });
                 }
             }
@@ -392,6 +430,90 @@ mod tests {
                 .collect();
             assert_eq!(lines, [1, 2, 3], "{text:?}");
         }
+    }
+
+    /// Vendors import with their maintained systems in one field; a people file without
+    /// the `vendor` and `until` columns keeps each person's, one with them sets them.
+    #[test]
+    fn vendors_and_people_columns() {
+        let rows = InventoryRows {
+            systems: vec![monban_core::inventory::rows::SystemRow {
+                id: "ehr".into(),
+                category: "ehr".into(),
+                ..Default::default()
+            }],
+            vendors: vec![VendorRow {
+                id: "acme".into(),
+                ..Default::default()
+            }],
+            people: vec![PersonRow {
+                id: "v001".into(),
+                vendor: "acme".into(),
+                until: "2027-03-31".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let inv = rows.parse(None).unwrap();
+        let p = parse_import(
+            &inv,
+            "vendors",
+            "id,name,maintains\nacme,アクメ,ehr:remote:2026-10-01:保守用VPN\n",
+            "x",
+        );
+        let new = p.inventory.unwrap();
+        let m = &new.vendors()[0].maintains[0];
+        assert_eq!((m.remote, m.route.as_deref()), (true, Some("保守用VPN")));
+        let p = parse_import(
+            &inv,
+            "vendors",
+            "id,name,maintains\nacme,,lab:remote\n",
+            "x",
+        );
+        assert_eq!(p.preview.errors.len(), 1, "{:?}", p.preview.errors);
+        assert_eq!(p.preview.errors[0].column, "maintains");
+
+        let p = parse_import(
+            &inv,
+            "people",
+            "id,name,credentials,accounts\nv001,保守 太郎,,\n",
+            "x",
+        );
+        let kept = p.inventory.unwrap().people()[0].clone();
+        assert_eq!(kept.vendor.as_ref().map(|v| v.as_str()), Some("acme"));
+        assert_eq!(
+            kept.until.map(|d| d.to_string()).as_deref(),
+            Some("2027-03-31")
+        );
+        let p = parse_import(
+            &inv,
+            "people",
+            "id,name,credentials,accounts,vendor,until\nv001,保守 太郎,,,,\n",
+            "x",
+        );
+        let cleared = p.inventory.unwrap().people()[0].clone();
+        assert!(cleared.vendor.is_none() && cleared.until.is_none());
+        let p = parse_import(
+            &inv,
+            "people",
+            "id,name,credentials,accounts,vendor,until\nv001,,,,ghost,2027-02-30\n",
+            "x",
+        );
+        // A row whose field cannot be read is not checked for references.
+        let cols: Vec<_> = p.preview.errors.iter().map(|e| e.column.as_str()).collect();
+        assert_eq!(cols, ["until"], "{:?}", p.preview.errors);
+        let p = parse_import(
+            &inv,
+            "people",
+            "id,name,credentials,accounts,vendor,until\nv001,,,,ghost,2027-03-31\n",
+            "x",
+        );
+        let cols: Vec<_> = p.preview.errors.iter().map(|e| e.column.as_str()).collect();
+        assert_eq!(cols, ["vendor"], "{:?}", p.preview.errors);
+        assert_eq!(
+            export(&inv, "people").unwrap().lines().next().unwrap(),
+            "\u{FEFF}id,name,credentials,accounts,vendor,until"
+        );
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub fn inventory_digest(config: &Config) -> String {
     let value = serde_json::json!({
         "site": [config.site.as_str(), config.site_name],
         "rooms": inv.rooms(), "doors": inv.doors(), "terminals": inv.terminals(),
-        "systems": inv.systems(), "people": inv.people(),
+        "systems": inv.systems(), "vendors": inv.vendors(), "people": inv.people(),
     });
     hex::encode(Sha256::digest(value.to_string().as_bytes()))
 }

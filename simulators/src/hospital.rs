@@ -456,6 +456,8 @@ fn generate_staff(seed: u64) -> Vec<Staff> {
             let person = Person {
                 id: PersonId::parse(format!("p{n:04}")).expect("generated person ids are valid"),
                 name: format!("{} {} {}", role.label_ja(), surname, given),
+                vendor: None,
+                until: None,
                 credentials,
                 accounts,
             };

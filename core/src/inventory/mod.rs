@@ -1,5 +1,6 @@
-//! The site inventory (棚卸し): rooms, doors, terminals, systems and people with their
-//! credentials and accounts (CONTRACT §4).
+//! The site inventory (棚卸し): rooms, doors, terminals, systems, maintenance vendors
+//! with the systems they maintain, and people with their credentials, accounts, vendor and
+//! last day (CONTRACT §4).
 //!
 //! The inventory is defined once, here, in two forms:
 //! - [`rows`] — the tables as text, the way `monban.toml`, a CSV file, a dashboard form
@@ -7,7 +8,8 @@
 //!   is read and checked; the server's TOML, CSV and SQL code only moves text in and out.
 //! - [`Inventory`] — the checked site with its lookup indices. [`Inventory::new`] checks
 //!   every cross-reference (a door's room exists, a credential belongs to one person, an
-//!   account maps to one person per system) and bounds every name.
+//!   account maps to one person per system, a vendor maintains known systems, a person's
+//!   vendor exists) and bounds every name.
 //!
 //! Both return *all* problems at once as [`RowError`]s: the table, the index of the row,
 //! the field and what is wrong with it ([`ErrorKind`]), so a loader can point at the line
@@ -18,8 +20,9 @@ pub mod rows;
 pub use rows::{ErrorKind, InventoryRows, RowError, Table};
 
 use crate::factor::Credential;
-use crate::ids::{DoorId, PersonId, RoomId, SiteId, SystemId, TerminalId};
-use crate::time::Span;
+use crate::ids::{DoorId, PersonId, RoomId, SiteId, SystemId, TerminalId, VendorId};
+use crate::period::{SiteDay, SiteOffset};
+use crate::time::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -205,21 +208,137 @@ pub struct Person {
     pub credentials: Vec<Credential>,
     /// System id → account name on that system.
     pub accounts: BTreeMap<SystemId, String>,
+    /// The vendor whose staff (保守要員) the person is: their logins are maintenance
+    /// logins (CONTRACT §10).
+    #[serde(default)]
+    pub vendor: Option<VendorId>,
+    /// The last day of employment or contract, at the site (CONTRACT §4 `until`).
+    #[serde(default)]
+    pub until: Option<SiteDay>,
+}
+
+impl Person {
+    /// A person of the hospital's own staff with no last day.
+    pub fn new(
+        id: PersonId,
+        name: impl Into<String>,
+        credentials: Vec<Credential>,
+        accounts: BTreeMap<SystemId, String>,
+    ) -> Person {
+        Person {
+            id,
+            name: name.into(),
+            credentials,
+            accounts,
+            vendor: None,
+            until: None,
+        }
+    }
+
+    /// Whether the person is a vendor's staff (保守要員).
+    pub fn is_vendor_staff(&self) -> bool {
+        self.vendor.is_some()
+    }
+
+    /// Whether the person's `until` day had ended at `t`, in the site's calendar: from
+    /// the first instant of the next day on, the person has left.
+    pub fn has_left(&self, t: Timestamp, offset: SiteOffset) -> bool {
+        self.until.is_some_and(|last| offset.day_of(t) > last)
+    }
+}
+
+/// One system a vendor maintains (`[[vendors.maintains]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Maintains {
+    pub system: SystemId,
+    /// Remote maintenance (リモートメンテナンス) is used on it.
+    pub remote: bool,
+    /// The connection path (接続経路), free text.
+    #[serde(default)]
+    pub route: Option<String>,
+    /// When the vendor last confirmed this entry (事業者確認).
+    #[serde(default)]
+    pub confirmed: Option<SiteDay>,
+}
+
+/// Why a maintained system's entry needs the vendor's confirmation again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmationDue {
+    /// Remote maintenance with no confirmation at all.
+    Missing,
+    /// The last confirmation is more than a year old.
+    Stale { confirmed: SiteDay },
+}
+
+impl ConfirmationDue {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfirmationDue::Missing => "confirmation_missing",
+            ConfirmationDue::Stale { .. } => "confirmation_stale",
+        }
+    }
+}
+
+impl Maintains {
+    /// How long a confirmation holds, in calendar months.
+    pub const CONFIRMATION_MONTHS: u32 = 12;
+
+    /// Whether this entry is something to do on `today`: a system maintained remotely
+    /// whose connection path the vendor has never confirmed, or last confirmed more
+    /// than a year ago (confirmed 2025-12-06: still good on 2026-12-06, due on
+    /// 2026-12-07). On-site maintenance needs no confirmation.
+    pub fn confirmation_due(&self, today: SiteDay) -> Option<ConfirmationDue> {
+        if !self.remote {
+            return None;
+        }
+        match self.confirmed {
+            None => Some(ConfirmationDue::Missing),
+            Some(confirmed) => {
+                let good_through = confirmed.plus_months(Self::CONFIRMATION_MONTHS);
+                // A date chrono cannot move a year on is surely not recent.
+                if good_through.is_none_or(|last| today > last) {
+                    Some(ConfirmationDue::Stale { confirmed })
+                } else {
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// A maintenance vendor (保守事業者) and the systems it maintains.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vendor {
+    pub id: VendorId,
+    pub name: String,
+    #[serde(default)]
+    pub maintains: Vec<Maintains>,
+}
+
+impl Vendor {
+    /// The vendor's entry for `system`, when it maintains it.
+    pub fn maintains(&self, system: &SystemId) -> Option<&Maintains> {
+        self.maintains.iter().find(|m| &m.system == system)
+    }
 }
 
 /// The whole site, with lookup indices.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
     pub site: Option<(SiteId, String)>,
+    /// The site's calendar (`[site] timezone`): when a person's `until` day ends.
+    offset: SiteOffset,
     rooms: Vec<Room>,
     doors: Vec<Door>,
     terminals: Vec<Terminal>,
     systems: Vec<System>,
+    vendors: Vec<Vendor>,
     people: Vec<Person>,
     room_idx: HashMap<RoomId, usize>,
     door_idx: HashMap<DoorId, usize>,
     terminal_idx: HashMap<TerminalId, usize>,
     system_idx: HashMap<SystemId, usize>,
+    vendor_idx: HashMap<VendorId, usize>,
     person_idx: HashMap<PersonId, usize>,
     doors_of_room: HashMap<RoomId, Vec<DoorId>>,
     by_credential: HashMap<(crate::factor::CredentialType, String), PersonId>,
@@ -227,8 +346,8 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    /// Builds an inventory, checking every reference. Returns every problem found; each
-    /// names the row by its index in its table.
+    /// Builds an inventory without vendors, checking every reference. Returns every
+    /// problem found; each names the row by its index in its table.
     pub fn new(
         site: Option<(SiteId, String)>,
         rooms: Vec<Room>,
@@ -237,16 +356,32 @@ impl Inventory {
         systems: Vec<System>,
         people: Vec<Person>,
     ) -> Result<Inventory, Vec<RowError>> {
+        Inventory::with_vendors(site, rooms, doors, terminals, systems, Vec::new(), people)
+    }
+
+    /// [`Inventory::new`] with maintenance vendors.
+    pub fn with_vendors(
+        site: Option<(SiteId, String)>,
+        rooms: Vec<Room>,
+        doors: Vec<Door>,
+        terminals: Vec<Terminal>,
+        systems: Vec<System>,
+        vendors: Vec<Vendor>,
+        people: Vec<Person>,
+    ) -> Result<Inventory, Vec<RowError>> {
         fn numbered<T>(v: Vec<T>) -> Vec<(usize, T)> {
             v.into_iter().enumerate().collect()
         }
         Inventory::build(
             site,
-            numbered(rooms),
-            numbered(doors),
-            numbered(terminals),
-            numbered(systems),
-            numbered(people),
+            Numbered {
+                rooms: numbered(rooms),
+                doors: numbered(doors),
+                terminals: numbered(terminals),
+                systems: numbered(systems),
+                vendors: numbered(vendors),
+                people: numbered(people),
+            },
         )
     }
 
@@ -254,13 +389,17 @@ impl Inventory {
     /// could not be read are missing, and the others still name their own line).
     pub(crate) fn build(
         site: Option<(SiteId, String)>,
-        rooms: Vec<(usize, Room)>,
-        doors: Vec<(usize, Door)>,
-        terminals: Vec<(usize, Terminal)>,
-        systems: Vec<(usize, System)>,
-        people: Vec<(usize, Person)>,
+        rows: Numbered,
     ) -> Result<Inventory, Vec<RowError>> {
         use ErrorKind::*;
+        let Numbered {
+            rooms,
+            doors,
+            terminals,
+            systems,
+            vendors,
+            people,
+        } = rows;
         let mut errors = Vec::new();
         let mut inv = Inventory {
             site,
@@ -323,7 +462,39 @@ impl Inventory {
                 errors.push(RowError::new(Table::Systems, *i, "id", kind));
             }
         }
+        for (k, (i, v)) in vendors.iter().enumerate() {
+            if inv.vendor_idx.insert(v.id.clone(), k).is_some() {
+                let kind = Duplicate(v.id.to_string());
+                errors.push(RowError::new(Table::Vendors, *i, "id", kind));
+            }
+            for (j, m) in v.maintains.iter().enumerate() {
+                if !inv.system_idx.contains_key(&m.system) {
+                    let kind = unknown(Table::Systems, m.system.as_str());
+                    errors.push(RowError::new(Table::Vendors, *i, "maintains", kind));
+                }
+                if v.maintains[..j].iter().any(|o| o.system == m.system) {
+                    let kind = Invalid(format!(
+                        "maintains: system {:?} is listed twice",
+                        m.system.as_str()
+                    ));
+                    errors.push(RowError::new(Table::Vendors, *i, "maintains", kind));
+                }
+                if m.route.as_deref().is_some_and(|r| r.contains(';')) {
+                    let kind = Invalid(
+                        "maintains: a route must not contain ';' (it separates the systems of the CSV field)"
+                            .to_string(),
+                    );
+                    errors.push(RowError::new(Table::Vendors, *i, "maintains", kind));
+                }
+            }
+        }
         for (k, (i, p)) in people.iter().enumerate() {
+            if let Some(v) = &p.vendor {
+                if !inv.vendor_idx.contains_key(v) {
+                    let kind = unknown(Table::Vendors, v.as_str());
+                    errors.push(RowError::new(Table::People, *i, "vendor", kind));
+                }
+            }
             if inv.person_idx.insert(p.id.clone(), k).is_some() {
                 errors.push(RowError::new(
                     Table::People,
@@ -393,6 +564,14 @@ impl Inventory {
         for (i, s) in &systems {
             bound(Table::Systems, *i, "name", &s.name, crate::text::LABEL);
         }
+        for (i, v) in &vendors {
+            bound(Table::Vendors, *i, "name", &v.name, crate::text::LABEL);
+            for m in &v.maintains {
+                if let Some(route) = &m.route {
+                    bound(Table::Vendors, *i, "maintains", route, ROUTE);
+                }
+            }
+        }
         for (i, p) in &people {
             bound(Table::People, *i, "name", &p.name, crate::text::LABEL);
             for account in p.accounts.values() {
@@ -408,6 +587,7 @@ impl Inventory {
         inv.doors = strip(doors);
         inv.terminals = strip(terminals);
         inv.systems = strip(systems);
+        inv.vendors = strip(vendors);
         inv.people = strip(people);
         if errors.is_empty() {
             Ok(inv)
@@ -415,6 +595,23 @@ impl Inventory {
             errors.sort_by_key(|e| (e.table, e.index));
             Err(errors)
         }
+    }
+
+    /// The same inventory on the calendar of `offset` (`[site] timezone`; `+09:00` unless
+    /// set).
+    pub fn with_offset(mut self, offset: SiteOffset) -> Inventory {
+        self.offset = offset;
+        self
+    }
+    /// The site's UTC offset, which defines its calendar days.
+    pub fn offset(&self) -> SiteOffset {
+        self.offset
+    }
+    /// Whether `person` is known and had left at `t` (their `until` day had ended, at
+    /// the site).
+    pub fn has_left(&self, person: &PersonId, t: Timestamp) -> bool {
+        self.person(person)
+            .is_some_and(|p| p.has_left(t, self.offset))
     }
 
     pub fn rooms(&self) -> &[Room] {
@@ -431,6 +628,40 @@ impl Inventory {
     }
     pub fn people(&self) -> &[Person] {
         &self.people
+    }
+    pub fn vendors(&self) -> &[Vendor] {
+        &self.vendors
+    }
+    pub fn vendor(&self, id: &VendorId) -> Option<&Vendor> {
+        self.vendor_idx.get(id).map(|&i| &self.vendors[i])
+    }
+    /// Whether `person` is staff of `vendor`.
+    pub fn is_vendor_staff(&self, person: &PersonId, vendor: &VendorId) -> bool {
+        self.person(person)
+            .is_some_and(|p| p.vendor.as_ref() == Some(vendor))
+    }
+    /// The vendor the person works for, when the person is vendor staff.
+    pub fn vendor_of(&self, person: &PersonId) -> Option<&Vendor> {
+        self.person(person)?
+            .vendor
+            .as_ref()
+            .and_then(|v| self.vendor(v))
+    }
+    /// The vendor's entry for `system`, when the vendor exists and maintains it.
+    pub fn maintains(&self, vendor: &VendorId, system: &SystemId) -> Option<&Maintains> {
+        self.vendor(vendor)?.maintains(system)
+    }
+    /// Every remotely maintained system whose confirmation is due on `today` (see
+    /// [`Maintains::confirmation_due`]), in inventory order.
+    pub fn confirmations_due(&self, today: SiteDay) -> Vec<(&Vendor, &Maintains, ConfirmationDue)> {
+        self.vendors
+            .iter()
+            .flat_map(|v| {
+                v.maintains
+                    .iter()
+                    .filter_map(move |m| m.confirmation_due(today).map(|due| (v, m, due)))
+            })
+            .collect()
     }
     pub fn room(&self, id: &RoomId) -> Option<&Room> {
         self.room_idx.get(id).map(|&i| &self.rooms[i])
@@ -469,6 +700,24 @@ impl Inventory {
     pub fn room_of_door(&self, door: &DoorId) -> Option<&RoomId> {
         self.door(door).map(|d| &d.room)
     }
+}
+
+/// A vendor's connection path (接続経路): free text like a name.
+pub const ROUTE: crate::text::Bound = crate::text::Bound {
+    field: "route",
+    max_chars: 200,
+    required: false,
+};
+
+/// The rows of each table, each with the index it had as written.
+#[derive(Debug, Default)]
+pub(crate) struct Numbered {
+    pub rooms: Vec<(usize, Room)>,
+    pub doors: Vec<(usize, Door)>,
+    pub terminals: Vec<(usize, Terminal)>,
+    pub systems: Vec<(usize, System)>,
+    pub vendors: Vec<(usize, Vendor)>,
+    pub people: Vec<(usize, Person)>,
 }
 
 impl Span {
@@ -510,18 +759,18 @@ mod tests {
             ),
         ];
         let people = vec![
-            Person {
-                id: PersonId::parse("p1").unwrap(),
-                name: "A".into(),
-                credentials: vec!["card:AA".parse().unwrap()],
-                accounts: [(SystemId::parse("ghost").unwrap(), "a".to_string())].into(),
-            },
-            Person {
-                id: PersonId::parse("p2").unwrap(),
-                name: "B".into(),
-                credentials: vec!["card:aa".parse().unwrap()],
-                accounts: BTreeMap::new(),
-            },
+            Person::new(
+                PersonId::parse("p1").unwrap(),
+                "A",
+                vec!["card:AA".parse().unwrap()],
+                [(SystemId::parse("ghost").unwrap(), "a".to_string())].into(),
+            ),
+            Person::new(
+                PersonId::parse("p2").unwrap(),
+                "B",
+                vec!["card:aa".parse().unwrap()],
+                BTreeMap::new(),
+            ),
         ];
         let errors =
             Inventory::new(None, vec![room("r1")], doors, vec![], vec![], people).unwrap_err();
@@ -541,6 +790,160 @@ mod tests {
         assert!(text
             .iter()
             .any(|t| t.contains("also held by person \"p1\"")));
+    }
+
+    fn day(s: &str) -> SiteDay {
+        SiteDay::parse(s).unwrap()
+    }
+
+    /// (remote, confirmed, today, due)
+    #[test]
+    fn remote_maintenance_needs_a_yearly_confirmation() {
+        let cases: &[(bool, Option<&str>, &str, Option<&str>)] = &[
+            (true, None, "2026-12-06", Some("confirmation_missing")),
+            (false, None, "2026-12-06", None),
+            (true, Some("2026-10-01"), "2026-12-06", None),
+            (true, Some("2025-12-06"), "2026-12-06", None),
+            (
+                true,
+                Some("2025-12-06"),
+                "2026-12-07",
+                Some("confirmation_stale"),
+            ),
+            (true, Some("2024-02-29"), "2025-02-28", None),
+            (
+                true,
+                Some("2024-02-29"),
+                "2025-03-01",
+                Some("confirmation_stale"),
+            ),
+            (false, Some("2020-01-01"), "2026-12-06", None),
+            // A confirmation dated in the future is not due (a typo an officer sees).
+            (true, Some("2027-01-01"), "2026-12-06", None),
+        ];
+        for (remote, confirmed, today, due) in cases {
+            let m = Maintains {
+                system: SystemId::parse("ehr").unwrap(),
+                remote: *remote,
+                route: None,
+                confirmed: confirmed.map(day),
+            };
+            let got = m.confirmation_due(day(today));
+            assert_eq!(
+                got.map(ConfirmationDue::as_str),
+                *due,
+                "{confirmed:?} on {today}"
+            );
+            if let Some(ConfirmationDue::Stale { confirmed: c }) = got {
+                assert_eq!(Some(c), m.confirmed);
+            }
+        }
+    }
+
+    #[test]
+    fn leavers_by_site_day() {
+        let mut p = Person::new(PersonId::parse("v1").unwrap(), "", vec![], BTreeMap::new());
+        let t = |s: &str| Timestamp::parse_rfc3339(s).unwrap();
+        assert!(!p.has_left(t("2030-01-01T00:00:00Z"), SiteOffset::JST));
+        p.until = Some(day("2027-03-31"));
+        // (instant, offset, left)
+        let cases = [
+            ("2027-03-31T23:59:59.999+09:00", SiteOffset::JST, false),
+            ("2027-04-01T00:00:00+09:00", SiteOffset::JST, true),
+            ("2027-03-31T20:00:00Z", SiteOffset::JST, true),
+            ("2027-03-31T20:00:00Z", SiteOffset::UTC, false),
+            ("2026-01-01T00:00:00Z", SiteOffset::JST, false),
+        ];
+        for (at, offset, left) in cases {
+            assert_eq!(p.has_left(t(at), offset), left, "{at} at {offset}");
+        }
+    }
+
+    #[test]
+    fn vendors_are_checked_and_found() {
+        let sys = |id: &str| System {
+            id: SystemId::parse(id).unwrap(),
+            name: id.into(),
+            category: SystemCategory::Ehr,
+            native_mfa: false,
+            renewal: None,
+        };
+        let m = |system: &str, remote| Maintains {
+            system: SystemId::parse(system).unwrap(),
+            remote,
+            route: None,
+            confirmed: None,
+        };
+        let acme = VendorId::parse("acme").unwrap();
+        let vendors = vec![Vendor {
+            id: acme.clone(),
+            name: "アクメ".into(),
+            maintains: vec![m("ehr", true), m("pacs", false)],
+        }];
+        let mut v1 = Person::new(PersonId::parse("v1").unwrap(), "", vec![], BTreeMap::new());
+        v1.vendor = Some(acme.clone());
+        let n1 = Person::new(PersonId::parse("n1").unwrap(), "", vec![], BTreeMap::new());
+        let inv = Inventory::with_vendors(
+            None,
+            vec![],
+            vec![],
+            vec![],
+            vec![sys("ehr"), sys("pacs")],
+            vendors.clone(),
+            vec![v1.clone(), n1.clone()],
+        )
+        .unwrap();
+        let ehr = SystemId::parse("ehr").unwrap();
+        assert_eq!(inv.vendors().len(), 1);
+        assert_eq!(inv.vendor(&acme).map(|v| v.name.as_str()), Some("アクメ"));
+        assert!(inv.is_vendor_staff(&v1.id, &acme));
+        assert!(!inv.is_vendor_staff(&n1.id, &acme));
+        assert_eq!(inv.vendor_of(&v1.id).map(|v| &v.id), Some(&acme));
+        assert!(inv.vendor_of(&n1.id).is_none());
+        assert_eq!(inv.maintains(&acme, &ehr).map(|m| m.remote), Some(true));
+        assert!(inv
+            .maintains(&acme, &SystemId::parse("lab").unwrap())
+            .is_none());
+        let due = inv.confirmations_due(day("2026-12-06"));
+        assert_eq!(due.len(), 1);
+        assert_eq!(
+            (due[0].1.system.as_str(), due[0].2),
+            ("ehr", ConfirmationDue::Missing)
+        );
+
+        // Unknown systems, a system twice, an unknown vendor, a duplicate vendor.
+        let mut bad = vendors.clone();
+        bad[0].maintains.push(m("lab", true));
+        bad[0].maintains.push(m("ehr", false));
+        bad.push(bad[0].clone());
+        let mut ghost = n1.clone();
+        ghost.vendor = Some(VendorId::parse("ghost").unwrap());
+        let errors = Inventory::with_vendors(
+            None,
+            vec![],
+            vec![],
+            vec![],
+            vec![sys("ehr"), sys("pacs")],
+            bad,
+            vec![ghost],
+        )
+        .unwrap_err();
+        let at: Vec<_> = errors.iter().map(|e| (e.table, e.index, e.field)).collect();
+        assert_eq!(
+            at,
+            [
+                (Table::Vendors, 0, "maintains"),
+                (Table::Vendors, 0, "maintains"),
+                (Table::Vendors, 1, "id"),
+                (Table::Vendors, 1, "maintains"),
+                (Table::Vendors, 1, "maintains"),
+                (Table::People, 0, "vendor"),
+            ],
+            "{errors:#?}"
+        );
+        assert!(errors[5]
+            .to_string()
+            .contains("vendor \"ghost\" is not in [[vendors]]"));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! the database hold — and the one reading of them.
 //!
 //! Each table has a row type whose fields are the text as written ([`RoomRow`],
-//! [`DoorRow`], [`TerminalRow`], [`SystemRow`], [`PersonRow`]); its [`Table::columns`]
-//! are the CSV columns. [`InventoryRows::parse`] reads every field (ids, durations,
+//! [`DoorRow`], [`TerminalRow`], [`SystemRow`], [`VendorRow`] with its [`MaintainsRow`]s,
+//! [`PersonRow`]); its [`Table::columns`] are the CSV columns. [`InventoryRows::parse`] reads every field (ids, durations,
 //! booleans, categories, months, credentials, accounts) and then checks the
 //! cross-references with [`Inventory::new`]'s rules, returning every problem as a
 //! [`RowError`] `{table, index, field, kind}`. [`InventoryRows::of`] is the inverse: an
@@ -11,12 +11,23 @@
 //!
 //! An empty field means "not given": a default where there is one (a room's
 //! `max_presence` 12h, `alarm_hold` 15m; a name is the id for rooms, systems and people;
-//! no heartbeat watchdog; `controlled` and `native_mfa` false), [`ErrorKind::Missing`]
-//! where there is none (ids, rooms, a system's category).
+//! no heartbeat watchdog; `controlled` and `native_mfa` false; a vendor's name is its id;
+//! no vendor, no `until`), [`ErrorKind::Missing`] where there is none (ids, rooms, a
+//! system's category, the system and the `remote` of a maintained system).
+//!
+//! Lists that CSV holds in one field are separated by `;`: a person's credentials
+//! (`card:04A1;biometric:P1`) and accounts (`ehr=nurse01;vpn=nurse01`), and the systems a
+//! vendor maintains, each written `system:remote|onsite:confirmed:route` with the last
+//! two optional: `ehr:remote:2026-10-01:保守用VPN (IPsec);pacs:onsite::`. A route may
+//! hold `:` (it comes last) but not `;`.
 
-use super::{Door, DoorFeed, Inventory, Person, Room, System, SystemCategory, Terminal};
+use super::{
+    Door, DoorFeed, Inventory, Maintains, Numbered, Person, Room, System, SystemCategory, Terminal,
+    Vendor,
+};
 use crate::factor::Credential;
-use crate::ids::{DoorId, PersonId, RoomId, SiteId, SystemId, TerminalId};
+use crate::ids::{DoorId, PersonId, RoomId, SiteId, SystemId, TerminalId, VendorId};
+use crate::period::SiteDay;
 use crate::time::Span;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -29,27 +40,31 @@ pub enum Table {
     Doors,
     Terminals,
     Systems,
+    Vendors,
     People,
 }
 
 impl Table {
-    /// The tables in the order they are defined (a door needs its room first).
-    pub const ALL: [Table; 5] = [
+    /// The tables in the order they are defined (a door needs its room first, a vendor
+    /// its systems, a person their vendor).
+    pub const ALL: [Table; 6] = [
         Table::Rooms,
         Table::Doors,
         Table::Terminals,
         Table::Systems,
+        Table::Vendors,
         Table::People,
     ];
 
-    /// The table's name: `rooms`, `doors`, `terminals`, `systems`, `people` (the TOML
-    /// array `[[rooms]]`, the CSV file `rooms.csv`, the SQL table).
+    /// The table's name: `rooms`, `doors`, `terminals`, `systems`, `vendors`, `people`
+    /// (the TOML array `[[rooms]]`, the CSV file `rooms.csv`, the SQL table).
     pub fn as_str(self) -> &'static str {
         match self {
             Table::Rooms => "rooms",
             Table::Doors => "doors",
             Table::Terminals => "terminals",
             Table::Systems => "systems",
+            Table::Vendors => "vendors",
             Table::People => "people",
         }
     }
@@ -61,6 +76,7 @@ impl Table {
             Table::Doors => "door",
             Table::Terminals => "terminal",
             Table::Systems => "system",
+            Table::Vendors => "vendor",
             Table::People => "person",
         }
     }
@@ -72,7 +88,8 @@ impl Table {
             Table::Doors => &["id", "room", "name", "heartbeat_timeout"],
             Table::Terminals => &["id", "room", "name"],
             Table::Systems => &["id", "name", "category", "native_mfa", "renewal"],
-            Table::People => &["id", "name", "credentials", "accounts"],
+            Table::Vendors => &["id", "name", "maintains"],
+            Table::People => &["id", "name", "credentials", "accounts", "vendor", "until"],
         }
     }
 
@@ -81,6 +98,7 @@ impl Table {
     pub fn optional_columns(self) -> &'static [&'static str] {
         match self {
             Table::Doors => &["heartbeat_timeout"],
+            Table::People => &["vendor", "until"],
             _ => &[],
         }
     }
@@ -99,7 +117,9 @@ impl FromStr for Table {
             .into_iter()
             .find(|t| t.as_str() == s)
             .ok_or_else(|| {
-                format!("no table {s:?}; the tables are rooms, doors, terminals, systems, people")
+                format!(
+                    "no table {s:?}; the tables are rooms, doors, terminals, systems, vendors, people"
+                )
             })
     }
 }
@@ -243,6 +263,73 @@ pub struct PersonRow {
     pub credentials: Vec<String>,
     /// `(system, account)` pairs.
     pub accounts: Vec<(String, String)>,
+    /// The id of the vendor whose staff the person is; empty: hospital staff.
+    pub vendor: String,
+    /// The last day, `YYYY-MM-DD`; empty: none.
+    pub until: String,
+}
+
+/// A row of `[[vendors]]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VendorRow {
+    pub id: String,
+    pub name: String,
+    /// `[[vendors.maintains]]`: one per system.
+    pub maintains: Vec<MaintainsRow>,
+}
+
+/// One system a vendor maintains, as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MaintainsRow {
+    pub system: String,
+    /// `true`/`false` (also `remote`/`onsite`); required.
+    pub remote: String,
+    /// Free text; may be empty.
+    pub route: String,
+    /// `YYYY-MM-DD`; may be empty.
+    pub confirmed: String,
+}
+
+impl VendorRow {
+    /// The maintained systems as one CSV field:
+    /// `ehr:remote:2026-10-01:保守用VPN;pacs:onsite::`.
+    pub fn maintains_field(&self) -> String {
+        self.maintains
+            .iter()
+            .map(|m| {
+                let remote = match m.remote.trim().to_ascii_lowercase().as_str() {
+                    "true" | "yes" | "1" | "remote" => "remote".to_string(),
+                    "false" | "no" | "0" | "onsite" => "onsite".to_string(),
+                    _ => m.remote.clone(),
+                };
+                format!("{}:{remote}:{}:{}", m.system, m.confirmed, m.route)
+            })
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
+    /// Splits the CSV field of maintained systems; a part without `system:remote` is an
+    /// error naming it.
+    pub fn split_maintains(field: &str) -> Result<Vec<MaintainsRow>, String> {
+        field
+            .split(';')
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(|m| {
+                let mut parts = m.splitn(4, ':').map(str::trim);
+                let system = parts.next().unwrap_or_default().to_string();
+                let remote = parts.next().map(str::to_string).ok_or_else(|| {
+                    format!("maintains {m:?} must be written system:remote|onsite:confirmed:route")
+                })?;
+                Ok(MaintainsRow {
+                    system,
+                    remote,
+                    confirmed: parts.next().unwrap_or_default().to_string(),
+                    route: parts.next().unwrap_or_default().to_string(),
+                })
+            })
+            .collect()
+    }
 }
 
 impl PersonRow {
@@ -292,6 +379,7 @@ pub struct InventoryRows {
     pub doors: Vec<DoorRow>,
     pub terminals: Vec<TerminalRow>,
     pub systems: Vec<SystemRow>,
+    pub vendors: Vec<VendorRow>,
     pub people: Vec<PersonRow>,
 }
 
@@ -342,6 +430,17 @@ impl Fields {
             return None;
         }
         Span::from_str(text)
+            .map_err(|e| self.fail(field, ErrorKind::Invalid(format!("{field}: {e}"))))
+            .ok()
+    }
+
+    /// A date `YYYY-MM-DD`, or `None` when empty.
+    fn day(&mut self, field: &'static str, text: &str) -> Option<SiteDay> {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        SiteDay::parse(text)
             .map_err(|e| self.fail(field, ErrorKind::Invalid(format!("{field}: {e}"))))
             .ok()
     }
@@ -487,14 +586,66 @@ impl PersonRow {
                 }
             }
         }
+        let vendor = match self.vendor.trim() {
+            "" => None,
+            v => f.id("vendor", v, VendorId::parse),
+        };
+        let until = f.day("until", &self.until);
         let name = f.name_or(&self.name, &self.id);
         let person = id.map(|id| Person {
             id,
             name,
             credentials,
             accounts,
+            vendor,
+            until,
         });
         f.done(person, errors)
+    }
+}
+
+impl VendorRow {
+    fn read(&self, index: usize, errors: &mut Vec<RowError>) -> Option<Vendor> {
+        let mut f = Fields {
+            table: Table::Vendors,
+            index,
+            errors: Vec::new(),
+        };
+        let id = f.id("id", &self.id, VendorId::parse);
+        let mut maintains = Vec::new();
+        for m in &self.maintains {
+            let system = f.id("maintains", &m.system, SystemId::parse);
+            let remote = match m.remote.trim().to_ascii_lowercase().as_str() {
+                "" => {
+                    let reason = format!(
+                        "maintains: say whether system {:?} is maintained remotely (remote = true or false)",
+                        m.system.trim()
+                    );
+                    f.fail("maintains", ErrorKind::Invalid(reason));
+                    false
+                }
+                "remote" => true,
+                "onsite" => false,
+                other => f.flag("maintains", other),
+            };
+            let confirmed = f.day("maintains", &m.confirmed);
+            let route = Some(m.route.trim().to_string()).filter(|r| !r.is_empty());
+            if let Some(system) = system {
+                maintains.push(Maintains {
+                    system,
+                    remote,
+                    route,
+                    confirmed,
+                });
+            }
+        }
+        let name = f.name_or(&self.name, &self.id);
+        let vendor = id.map(|id| Vendor {
+            id,
+            name,
+            maintains,
+        });
+        f.done(vendor, errors)
     }
 }
 
@@ -523,6 +674,7 @@ impl InventoryRows {
         }
         let mut errors = Vec::new();
         let (mut bad_rooms, mut bad_systems, mut others) = (Vec::new(), Vec::new(), Vec::new());
+        let mut bad_vendors = Vec::new();
         let rooms = read_all(
             &self.rooms,
             RoomRow::read,
@@ -551,6 +703,13 @@ impl InventoryRows {
             &mut errors,
             &mut bad_systems,
         );
+        let vendors = read_all(
+            &self.vendors,
+            VendorRow::read,
+            |r| &r.id,
+            &mut errors,
+            &mut bad_vendors,
+        );
         let people = read_all(
             &self.people,
             PersonRow::read,
@@ -558,7 +717,15 @@ impl InventoryRows {
             &mut errors,
             &mut others,
         );
-        match Inventory::build(site, rooms, doors, terminals, systems, people) {
+        let numbered = Numbered {
+            rooms,
+            doors,
+            terminals,
+            systems,
+            vendors,
+            people,
+        };
+        match Inventory::build(site, numbered) {
             Ok(inv) if errors.is_empty() => Ok(inv),
             Ok(_) => Err(errors),
             Err(more) => {
@@ -573,6 +740,10 @@ impl InventoryRows {
                         table: Table::Systems,
                         id,
                     } => !bad_systems.contains(id),
+                    ErrorKind::UnknownReference {
+                        table: Table::Vendors,
+                        id,
+                    } => !bad_vendors.contains(id),
                     _ => true,
                 }));
                 errors.sort_by_key(|e| (e.table, e.index));
@@ -630,6 +801,24 @@ impl InventoryRows {
                     renewal: s.renewal.clone().unwrap_or_default(),
                 })
                 .collect(),
+            vendors: inv
+                .vendors()
+                .iter()
+                .map(|v| VendorRow {
+                    id: v.id.to_string(),
+                    name: v.name.clone(),
+                    maintains: v
+                        .maintains
+                        .iter()
+                        .map(|m| MaintainsRow {
+                            system: m.system.to_string(),
+                            remote: flag(m.remote),
+                            route: m.route.clone().unwrap_or_default(),
+                            confirmed: m.confirmed.map(|d| d.to_string()).unwrap_or_default(),
+                        })
+                        .collect(),
+                })
+                .collect(),
             people: inv
                 .people()
                 .iter()
@@ -642,6 +831,8 @@ impl InventoryRows {
                         .iter()
                         .map(|(s, a)| (s.to_string(), a.clone()))
                         .collect(),
+                    vendor: p.vendor.as_ref().map(|v| v.to_string()).unwrap_or_default(),
+                    until: p.until.map(|d| d.to_string()).unwrap_or_default(),
                 })
                 .collect(),
         }
@@ -702,8 +893,15 @@ impl InventoryRows {
                         p.name.clone(),
                         p.credentials_field(),
                         p.accounts_field(),
+                        p.vendor.clone(),
+                        p.until.clone(),
                     ]
                 })
+                .collect(),
+            Table::Vendors => self
+                .vendors
+                .iter()
+                .map(|v| vec![v.id.clone(), v.name.clone(), v.maintains_field()])
                 .collect(),
         }
     }
@@ -747,12 +945,31 @@ mod tests {
                 renewal: "2027-04".into(),
                 ..Default::default()
             }],
-            people: vec![PersonRow {
-                id: "nurse01".into(),
-                name: "看護師 一郎".into(),
-                credentials: vec!["card:04A1".into()],
-                accounts: vec![("ehr".into(), "n01".into())],
+            vendors: vec![VendorRow {
+                id: "acme".into(),
+                name: "アクメ医療システム".into(),
+                maintains: vec![MaintainsRow {
+                    system: "ehr".into(),
+                    remote: "true".into(),
+                    route: "保守用VPN (IPsec)".into(),
+                    confirmed: "2026-10-01".into(),
+                }],
             }],
+            people: vec![
+                PersonRow {
+                    id: "nurse01".into(),
+                    name: "看護師 一郎".into(),
+                    credentials: vec!["card:04A1".into()],
+                    accounts: vec![("ehr".into(), "n01".into())],
+                    ..Default::default()
+                },
+                PersonRow {
+                    id: "v001".into(),
+                    vendor: "acme".into(),
+                    until: "2027-03-31".into(),
+                    ..Default::default()
+                },
+            ],
         }
     }
 
@@ -767,6 +984,20 @@ mod tests {
         assert_eq!(door.heartbeat_timeout, Some(Span::from_secs(180)));
         let system = &inv.systems()[0];
         assert_eq!((system.name.as_str(), system.native_mfa), ("ehr", false));
+        let v001 = &inv.people()[1];
+        assert_eq!(v001.vendor.as_ref().map(|v| v.as_str()), Some("acme"));
+        assert_eq!(
+            v001.until.map(|d| d.to_string()).as_deref(),
+            Some("2027-03-31")
+        );
+        assert!(inv.people()[0].vendor.is_none() && inv.people()[0].until.is_none());
+        let m = &inv.vendors()[0].maintains[0];
+        assert!(m.remote);
+        assert_eq!(m.route.as_deref(), Some("保守用VPN (IPsec)"));
+        assert_eq!(
+            m.confirmed.map(|d| d.to_string()).as_deref(),
+            Some("2026-10-01")
+        );
     }
 
     /// Each broken field, alone in an otherwise good inventory: the table, row, field and
@@ -903,7 +1134,7 @@ mod tests {
                     r.people.push(p);
                 },
                 Table::People,
-                1,
+                2,
                 "credentials",
                 "taken",
             ),
@@ -915,9 +1146,110 @@ mod tests {
                     r.people.push(p);
                 },
                 Table::People,
-                1,
+                2,
                 "accounts",
                 "taken",
+            ),
+            (
+                |r| r.people[1].vendor = "ghost".into(),
+                Table::People,
+                1,
+                "vendor",
+                "unknown",
+            ),
+            (
+                |r| r.people[1].vendor = "a b".into(),
+                Table::People,
+                1,
+                "vendor",
+                "invalid",
+            ),
+            (
+                |r| r.people[1].until = "2027-02-30".into(),
+                Table::People,
+                1,
+                "until",
+                "invalid",
+            ),
+            (
+                |r| r.people[0].until = "31/03/2027".into(),
+                Table::People,
+                0,
+                "until",
+                "invalid",
+            ),
+            (
+                |r| r.vendors.push(r.vendors[0].clone()),
+                Table::Vendors,
+                1,
+                "id",
+                "duplicate",
+            ),
+            (
+                |r| r.vendors[0].name = "x".repeat(201),
+                Table::Vendors,
+                0,
+                "name",
+                "invalid",
+            ),
+            (
+                |r| r.vendors[0].maintains[0].system = "pacs".into(),
+                Table::Vendors,
+                0,
+                "maintains",
+                "unknown",
+            ),
+            (
+                |r| r.vendors[0].maintains[0].system.clear(),
+                Table::Vendors,
+                0,
+                "maintains",
+                "missing",
+            ),
+            (
+                |r| r.vendors[0].maintains[0].remote.clear(),
+                Table::Vendors,
+                0,
+                "maintains",
+                "invalid",
+            ),
+            (
+                |r| r.vendors[0].maintains[0].remote = "sometimes".into(),
+                Table::Vendors,
+                0,
+                "maintains",
+                "invalid",
+            ),
+            (
+                |r| r.vendors[0].maintains[0].confirmed = "2026-13-01".into(),
+                Table::Vendors,
+                0,
+                "maintains",
+                "invalid",
+            ),
+            (
+                |r| r.vendors[0].maintains[0].route = "a;b".into(),
+                Table::Vendors,
+                0,
+                "maintains",
+                "invalid",
+            ),
+            (
+                |r| r.vendors[0].maintains[0].route = "経路".repeat(101),
+                Table::Vendors,
+                0,
+                "maintains",
+                "invalid",
+            ),
+            (
+                |r| {
+                    let m = r.vendors[0].maintains[0].clone();
+                    r.vendors[0].maintains.push(m);
+                },
+                Table::Vendors,
+                0,
+                "maintains",
+                "invalid",
             ),
         ];
         for (edit, table, index, field, kind) in cases {
@@ -975,6 +1307,46 @@ mod tests {
         assert_eq!(p.credentials_field(), "card:1;biometric:P1");
         assert_eq!(p.accounts_field(), "ehr=n01;vpn=n01");
         assert!(PersonRow::split_accounts("ehr").is_err());
+        let v = VendorRow {
+            maintains: VendorRow::split_maintains(
+                " ehr:remote:2026-10-01:保守用VPN (IPsec): port 500 ;pacs:onsite::;; lab:true",
+            )
+            .unwrap(),
+            ..Default::default()
+        };
+        assert_eq!(
+            v.maintains[0],
+            MaintainsRow {
+                system: "ehr".into(),
+                remote: "remote".into(),
+                route: "保守用VPN (IPsec): port 500".into(),
+                confirmed: "2026-10-01".into(),
+            }
+        );
+        assert_eq!(v.maintains.len(), 3);
+        assert_eq!(
+            v.maintains_field(),
+            "ehr:remote:2026-10-01:保守用VPN (IPsec): port 500;pacs:onsite::;lab:remote::"
+        );
+        assert!(VendorRow::split_maintains("ehr").is_err());
+        // Parsed and written out again: the same field.
+        let rows = InventoryRows {
+            systems: ["ehr", "pacs", "lab"]
+                .map(|id| SystemRow {
+                    id: id.into(),
+                    category: "other".into(),
+                    ..Default::default()
+                })
+                .to_vec(),
+            vendors: vec![VendorRow {
+                id: "acme".into(),
+                ..v.clone()
+            }],
+            ..Default::default()
+        };
+        let inv = rows.parse(None).unwrap();
+        let again = InventoryRows::of(&inv);
+        assert_eq!(again.fields(Table::Vendors)[0][2], v.maintains_field());
     }
 
     fn id() -> impl Strategy<Value = String> {
@@ -1009,10 +1381,22 @@ mod tests {
                 }).collect(),
                 terminals: Vec::new(),
                 systems: vec![SystemRow { id: "ehr".into(), category: "ehr".into(), ..Default::default() }],
+                vendors: vec![VendorRow {
+                    id: "acme".into(),
+                    maintains: vec![MaintainsRow {
+                        system: "ehr".into(),
+                        remote: modbus.to_string(),
+                        confirmed: if controlled { "2026-10-01".into() } else { String::new() },
+                        route: format!("route {minutes}"),
+                    }],
+                    ..Default::default()
+                }],
                 people: people.iter().enumerate().map(|(i, p)| PersonRow {
                     id: p.clone(),
                     credentials: vec![format!("card:{i:04X}")],
                     accounts: vec![("ehr".into(), format!("acc-{p}"))],
+                    vendor: if i % 2 == 0 { "acme".into() } else { String::new() },
+                    until: if i % 3 == 0 { format!("2027-0{}-1{i}", i + 1) } else { String::new() },
                     ..Default::default()
                 }).collect(),
             };
@@ -1022,6 +1406,7 @@ mod tests {
             prop_assert_eq!(inv.doors(), again.doors());
             prop_assert_eq!(inv.systems(), again.systems());
             prop_assert_eq!(inv.people(), again.people());
+            prop_assert_eq!(inv.vendors(), again.vendors());
             prop_assert_eq!(InventoryRows::of(&inv), InventoryRows::of(&again));
         }
     }

@@ -15,7 +15,7 @@ use monban_core::{Inventory, Timestamp};
 pub struct InventoryChange {
     /// `add`, `change` or `remove`.
     pub action: String,
-    /// `rooms`, `doors`, `terminals`, `systems` or `people`.
+    /// `rooms`, `doors`, `terminals`, `systems`, `vendors` or `people`.
     pub table: String,
     /// The row's id.
     pub key: String,

@@ -27,7 +27,9 @@
 
 use monban_connectors::{DeadLetter, Ingested};
 use monban_core::health::{DoorActivity, OutageCause, WATCHDOG};
-use monban_core::inventory::rows::{DoorRow, PersonRow, RoomRow, SystemRow, TerminalRow};
+use monban_core::inventory::rows::{
+    DoorRow, MaintainsRow, PersonRow, RoomRow, SystemRow, TerminalRow, VendorRow,
+};
 use monban_core::timeline::{Alarm, Outage};
 use monban_core::InventoryRows;
 use monban_core::{
@@ -334,6 +336,34 @@ impl Store {
                 renewal: get::<Option<String>>(&r, "renewal")?.unwrap_or_default(),
             });
         }
+        let mut maintains: BTreeMap<String, Vec<MaintainsRow>> = BTreeMap::new();
+        for r in sqlx::query(
+            "SELECT vendor, system, remote, route, confirmed FROM vendor_systems ORDER BY vendor, position",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            maintains
+                .entry(get(&r, "vendor")?)
+                .or_default()
+                .push(MaintainsRow {
+                    system: get(&r, "system")?,
+                    remote: flag(get(&r, "remote")?),
+                    route: get::<Option<String>>(&r, "route")?.unwrap_or_default(),
+                    confirmed: get::<Option<String>>(&r, "confirmed")?.unwrap_or_default(),
+                });
+        }
+        for r in sqlx::query("SELECT * FROM vendors ORDER BY position")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let id: String = get(&r, "id")?;
+            rows.vendors.push(VendorRow {
+                maintains: maintains.remove(&id).unwrap_or_default(),
+                name: get(&r, "name")?,
+                id,
+            });
+        }
         let mut creds: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for r in sqlx::query(
             "SELECT person, type, credential_id FROM credentials ORDER BY person, position",
@@ -367,6 +397,8 @@ impl Store {
                 credentials: creds.remove(&id).unwrap_or_default(),
                 accounts: accounts.remove(&id).unwrap_or_default(),
                 name: get(&r, "name")?,
+                vendor: get::<Option<String>>(&r, "vendor")?.unwrap_or_default(),
+                until: get::<Option<String>>(&r, "until")?.unwrap_or_default(),
                 id,
             });
         }
@@ -1088,9 +1120,9 @@ async fn insert_change(
     Ok(())
 }
 
-/// Replaces the rows of the inventory's tables (rooms, doors, terminals, systems, people
-/// with their credentials and accounts; not the site) with `inv`, inside `tx`: shared by
-/// the file import and the dashboard's edits.
+/// Replaces the rows of the inventory's tables (rooms, doors, terminals, systems, vendors
+/// with the systems they maintain, people with their credentials and accounts; not the
+/// site) with `inv`, inside `tx`: shared by the file import and the dashboard's edits.
 pub(crate) async fn write_inventory_rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     inv: &Inventory,
@@ -1099,6 +1131,8 @@ pub(crate) async fn write_inventory_rows(
         "accounts",
         "credentials",
         "people",
+        "vendor_systems",
+        "vendors",
         "terminals",
         "doors",
         "systems",
@@ -1150,13 +1184,36 @@ pub(crate) async fn write_inventory_rows(
                 .execute(&mut **tx)
                 .await?;
     }
-    for (i, p) in inv.people().iter().enumerate() {
-        sqlx::query("INSERT INTO people (id, name, position) VALUES ($1, $2, $3)")
-            .bind(p.id.as_str())
-            .bind(p.name.as_str())
+    for (i, v) in inv.vendors().iter().enumerate() {
+        sqlx::query("INSERT INTO vendors (id, name, position) VALUES ($1, $2, $3)")
+            .bind(v.id.as_str())
+            .bind(v.name.as_str())
             .bind(i as i64)
             .execute(&mut **tx)
             .await?;
+        for (j, m) in v.maintains.iter().enumerate() {
+            sqlx::query("INSERT INTO vendor_systems (vendor, system, remote, route, confirmed, position) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(v.id.as_str())
+                .bind(m.system.as_str())
+                .bind(m.remote as i64)
+                .bind(m.route.clone())
+                .bind(m.confirmed.map(|d| d.to_string()))
+                .bind(j as i64)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    for (i, p) in inv.people().iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO people (id, name, position, vendor, until) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(p.id.as_str())
+        .bind(p.name.as_str())
+        .bind(i as i64)
+        .bind(p.vendor.as_ref().map(|v| v.to_string()))
+        .bind(p.until.map(|d| d.to_string()))
+        .execute(&mut **tx)
+        .await?;
         for (j, c) in p.credentials.iter().enumerate() {
             sqlx::query("INSERT INTO credentials (person, type, credential_id, position) VALUES ($1, $2, $3, $4)")
                     .bind(p.id.as_str())
@@ -1309,4 +1366,61 @@ fn token_from_row(r: &AnyRow) -> Result<TokenRow> {
         last_used_at: get::<Option<i64>>(r, "last_used_at")?.map(Timestamp::from_millis),
         revoked: get::<Option<i64>>(r, "revoked_at")?.is_some(),
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::Store;
+    use monban_core::inventory::rows::{PersonRow, SystemRow, VendorRow};
+    use monban_core::{InventoryRows, Timestamp};
+
+    /// Vendors, the systems they maintain and a person's vendor and last day are stored
+    /// and read back as they were (migration 0010).
+    #[tokio::test]
+    async fn vendors_round_trip_through_sqlite() {
+        let rows = InventoryRows {
+            systems: ["ehr", "pacs"]
+                .map(|id| SystemRow {
+                    id: id.into(),
+                    category: "ehr".into(),
+                    ..Default::default()
+                })
+                .to_vec(),
+            vendors: vec![VendorRow {
+                id: "acme".into(),
+                name: "アクメ".into(),
+                maintains: VendorRow::split_maintains(
+                    "ehr:remote:2026-10-01:保守用VPN: IPsec;pacs:onsite::",
+                )
+                .unwrap(),
+            }],
+            people: vec![
+                PersonRow {
+                    id: "v001".into(),
+                    vendor: "acme".into(),
+                    until: "2027-03-31".into(),
+                    accounts: vec![("ehr".into(), "acme01".into())],
+                    ..Default::default()
+                },
+                PersonRow {
+                    id: "n001".into(),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        let inv = rows.parse(None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("v.db").display());
+        let store = Store::open(&url).await.unwrap();
+        store
+            .import_inventory(&inv, "d1", "test", Timestamp::from_millis(0))
+            .await
+            .unwrap();
+        let back = store.load_inventory().await.unwrap();
+        assert_eq!(back.vendors(), inv.vendors());
+        assert_eq!(back.people(), inv.people());
+        assert_eq!(InventoryRows::of(&back), InventoryRows::of(&inv));
+    }
 }

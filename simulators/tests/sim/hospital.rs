@@ -162,6 +162,8 @@ fn toml_round_trips_into_the_core_inventory() {
         .map(|p| Person {
             id: monban_core::PersonId::parse(p.id).expect("person id"),
             name: p.name,
+            vendor: None,
+            until: None,
             credentials: p
                 .credentials
                 .iter()

@@ -130,6 +130,7 @@ fn table_label(name: &str, lang: Lang) -> &'static str {
         "doors" => lang.pick("扉", "Doors"),
         "terminals" => lang.pick("端末", "Terminals"),
         "systems" => lang.pick("システム", "Systems"),
+        "vendors" => lang.pick("保守事業者", "Vendors"),
         "people" => lang.pick("職員", "People"),
         _ => "",
     }
