@@ -128,6 +128,25 @@ pub struct SystemRow {
     pub failed: u64,
 }
 
+impl From<monban_core::SystemCompliance> for SystemRow {
+    /// A system's row of the compliance rollup as the dashboard shows it.
+    fn from(c: monban_core::SystemCompliance) -> SystemRow {
+        SystemRow {
+            id: c.id,
+            name: c.name,
+            category: c.category,
+            native_mfa: c.native_mfa,
+            status: c.status.as_str().to_string(),
+            coverage: c.coverage,
+            successful: c.logins.successful,
+            direct_2fa: c.logins.direct_2fa,
+            combined_measures: c.logins.combined_measures,
+            not_met: c.logins.not_met,
+            failed: c.logins.failed,
+        }
+    }
+}
+
 /// One login with its verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct LoginRow {

@@ -131,19 +131,7 @@ pub(crate) async fn period_data(
         crate::reports::compliance(src.store, &inv, period, src.site.offset)
             .await?
             .into_iter()
-            .map(|c| SystemRow {
-                id: c.id,
-                name: c.name,
-                category: c.category,
-                native_mfa: c.native_mfa,
-                status: c.status.as_str().to_string(),
-                coverage: c.coverage,
-                successful: c.logins.successful,
-                direct_2fa: c.logins.direct_2fa,
-                combined_measures: c.logins.combined_measures,
-                not_met: c.logins.not_met,
-                failed: c.logins.failed,
-            })
+            .map(SystemRow::from)
             .collect();
 
     let login_count = systems.iter().map(|s| s.successful + s.failed).sum::<u64>() as usize;

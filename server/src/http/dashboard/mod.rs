@@ -156,22 +156,7 @@ impl monban_web::OverviewSource for Source {
             .collect();
         let readiness_alarms = open_alarms(src, now).await?.len() as u64;
         let dead_letters = src.store.dead_letter_count().await.map_err(unavailable)?;
-        let systems = rows
-            .into_iter()
-            .map(|c| SystemRow {
-                id: c.id,
-                name: c.name,
-                category: c.category,
-                native_mfa: c.native_mfa,
-                status: c.status.as_str().to_string(),
-                coverage: c.coverage,
-                successful: c.logins.successful,
-                direct_2fa: c.logins.direct_2fa,
-                combined_measures: c.logins.combined_measures,
-                not_met: c.logins.not_met,
-                failed: c.logins.failed,
-            })
-            .collect();
+        let systems = rows.into_iter().map(SystemRow::from).collect();
         let latest = src.store.latest_logins(LATEST).await.map_err(unavailable)?;
         let latest_logins = latest
             .into_iter()
