@@ -73,19 +73,30 @@ pub struct RequestBody {
     pub people: Vec<String>,
     /// 作業計画書の番号, 3–128 characters.
     pub work_plan: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub purpose: String,
     /// RFC 3339 with an offset.
     pub start: String,
     pub end: String,
     pub remote: bool,
     /// 緊急: may be worked before it is approved (事後承認).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub emergency: bool,
 }
 
-/// Who filed a request: a vendor (with its token) or a signed-in hub user.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// An optional field sent as `null` is the same as one left out.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Who filed a request: a vendor (with its token) or a signed-in hub user. Serialized as
+/// its [`fmt::Display`] text (`vendor:acme-med`, `user:kanri`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum Filer {
     Vendor(VendorId),
     /// The user as the server names them (the same name a decision's `by` carries).
@@ -99,6 +110,19 @@ impl fmt::Display for Filer {
             Filer::Vendor(v) => write!(f, "vendor:{v}"),
             Filer::User(u) => write!(f, "user:{u}"),
         }
+    }
+}
+
+impl From<Filer> for String {
+    fn from(f: Filer) -> String {
+        f.to_string()
+    }
+}
+
+impl TryFrom<String> for Filer {
+    type Error = String;
+    fn try_from(s: String) -> Result<Filer, String> {
+        s.parse()
     }
 }
 
@@ -117,7 +141,8 @@ impl FromStr for Filer {
 
 /// A request's status. A report and its confirmation are kept with the request
 /// ([`Report`]), not as statuses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RequestStatus {
     Requested,
     Approved,
@@ -175,7 +200,8 @@ impl fmt::Display for RequestStatus {
 }
 
 /// A decision on a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// 承認 (while `requested`).
     Approve,
@@ -223,7 +249,7 @@ impl fmt::Display for Decision {
 }
 
 /// One decision as recorded (`{"decision", "by", "at", "note"}`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionRecord {
     pub decision: Decision,
     pub by: String,
@@ -250,7 +276,7 @@ pub struct ReportBody {
 }
 
 /// A submitted work report (作業報告) and its confirmation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     pub at: Timestamp,
     pub summary: String,
@@ -260,8 +286,9 @@ pub struct Report {
     pub confirmed_at: Option<Timestamp>,
 }
 
-/// A maintenance request with what happened to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A maintenance request with what happened to it. Its serde form is how the server
+/// stores it (one document per request).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
     pub id: RequestId,
     pub vendor: VendorId,

@@ -11,7 +11,8 @@ use monban_connectors::modbus::Transport;
 use monban_core::inventory::rows::{
     DoorRow, MaintainsRow, PersonRow, RoomRow, SystemRow, TerminalRow, VendorRow,
 };
-use monban_core::{DoorFeed, DoorId, Inventory, InventoryRows, SiteId, Span, Table};
+use monban_core::maintenance::MaintenanceSettings;
+use monban_core::{DoorFeed, DoorId, Inventory, InventoryRows, SiteId, SiteOffset, Span, Table};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -245,6 +246,28 @@ pub struct Config {
     pub modbus: Vec<ModbusDevice>,
     /// `[auth]`: passkey sign-in, sessions, invites and step-up.
     pub auth: AuthSettings,
+    /// `[site] timezone`: the UTC offset that defines the site's calendar days (`until`,
+    /// reports); `+09:00` when not given.
+    pub offset: SiteOffset,
+    /// `[maintenance]`: the longest window a request may ask for, when a report is due.
+    pub maintenance: MaintenanceSettings,
+    /// `[accounts]`: when a mapped account counts as dormant (CONTRACT §12).
+    pub accounts: AccountSettings,
+}
+
+/// `[accounts]` (CONTRACT §4, §12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountSettings {
+    /// A mapped account without a successful login for this long is dormant.
+    pub dormant_after: Span,
+}
+
+impl Default for AccountSettings {
+    fn default() -> AccountSettings {
+        AccountSettings {
+            dormant_after: Span::from_secs(90 * 24 * 3600),
+        }
+    }
 }
 
 /// `[auth]`: how hub users sign in (passkeys) and how long things last.
@@ -303,6 +326,10 @@ struct RawConfig {
     modbus: Vec<Spanned<RawModbus>>,
     #[serde(default)]
     auth: Option<Spanned<RawAuth>>,
+    #[serde(default)]
+    maintenance: Option<Spanned<RawMaintenance>>,
+    #[serde(default)]
+    accounts: Option<Spanned<RawAccounts>>,
 }
 
 #[derive(Deserialize)]
@@ -357,6 +384,21 @@ struct RawMqtt {
 struct RawSite {
     id: String,
     name: Option<String>,
+    /// A fixed UTC offset such as `"+09:00"` (CONTRACT §4).
+    timezone: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMaintenance {
+    max_window: Option<String>,
+    report_due: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccounts {
+    dormant_after: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -669,6 +711,7 @@ impl Config {
             }
         });
 
+        let mut offset = SiteOffset::default();
         let (site, site_name) = match &raw.site {
             None => {
                 cx.errors.push(ConfigError {
@@ -686,10 +729,63 @@ impl Config {
                 let span = s.span();
                 let s = s.get_ref();
                 let id = SiteId::parse(s.id.clone()).unwrap_or_else(|e| {
-                    cx.err(span, format!("[site] {e}"));
+                    cx.err(span.clone(), format!("[site] {e}"));
                     unreachable_site()
                 });
+                if let Some(tz) = &s.timezone {
+                    match SiteOffset::parse(tz) {
+                        Ok(o) => offset = o,
+                        Err(e) => cx.err_key(span, "timezone", format!("[site] timezone: {e}")),
+                    }
+                }
                 (id, s.name.clone().unwrap_or_else(|| s.id.clone()))
+            }
+        };
+
+        let maintenance = match &raw.maintenance {
+            None => MaintenanceSettings::default(),
+            Some(m) => {
+                let span = m.span();
+                let m = m.get_ref();
+                let max_window = parse_span(
+                    &mut cx,
+                    span.clone(),
+                    "[maintenance] max_window",
+                    m.max_window.as_deref(),
+                    MaintenanceSettings::DEFAULT_MAX_WINDOW,
+                );
+                if max_window.as_millis() == 0 {
+                    cx.err_key(
+                        span.clone(),
+                        "max_window",
+                        "[maintenance] max_window must be longer than 0",
+                    );
+                }
+                let report_due = parse_span(
+                    &mut cx,
+                    span,
+                    "[maintenance] report_due",
+                    m.report_due.as_deref(),
+                    MaintenanceSettings::DEFAULT_REPORT_DUE,
+                );
+                MaintenanceSettings {
+                    max_window,
+                    report_due,
+                }
+            }
+        };
+        let accounts = match &raw.accounts {
+            None => AccountSettings::default(),
+            Some(a) => {
+                let span = a.span();
+                let dormant_after = parse_span(
+                    &mut cx,
+                    span,
+                    "[accounts] dormant_after",
+                    a.get_ref().dormant_after.as_deref(),
+                    AccountSettings::default().dormant_after,
+                );
+                AccountSettings { dormant_after }
             }
         };
 
@@ -912,9 +1008,12 @@ impl Config {
                 mqtt,
                 site,
                 site_name,
-                inventory,
+                inventory: inventory.with_offset(offset),
                 modbus,
                 auth,
+                offset,
+                maintenance,
+                accounts,
             }),
             _ => {
                 cx.errors.sort_by_key(|e| e.line);
@@ -1411,6 +1510,38 @@ accounts = { ehr = "acme-maint01" }
         ] {
             let bad = text.replace(from, to);
             let e = Config::parse(&bad, "monban.toml", Path::new(""))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(wanted) && e.starts_with("monban.toml:"), "{e}");
+        }
+    }
+
+    /// CONTRACT §4: `[site] timezone`, `[maintenance]` and `[accounts]`, their defaults,
+    /// and mistakes in them pointing at their lines.
+    #[test]
+    fn timezone_maintenance_and_accounts() {
+        let c = Config::parse(EXAMPLE, "monban.toml", Path::new("")).unwrap();
+        assert_eq!(c.offset.to_string(), "+09:00");
+        assert_eq!(c.maintenance, MaintenanceSettings::default());
+        assert_eq!(c.accounts.dormant_after.as_millis(), 90 * 86_400_000);
+        let text = EXAMPLE.replace(
+            "name = \"東京総合病院\"",
+            "name = \"東京総合病院\"\ntimezone = \"+07:00\"",
+        ) + "\n[maintenance]\nmax_window = \"12h\"\nreport_due = \"3d\"\n\n[accounts]\ndormant_after = \"30d\"\n";
+        let c = Config::parse(&text, "monban.toml", Path::new("")).unwrap();
+        assert_eq!(c.offset.to_string(), "+07:00");
+        assert_eq!(c.inventory.offset(), c.offset);
+        assert_eq!(c.maintenance.max_window.as_millis(), 12 * 3_600_000);
+        assert_eq!(c.maintenance.report_due.as_millis(), 3 * 86_400_000);
+        assert_eq!(c.accounts.dormant_after.as_millis(), 30 * 86_400_000);
+        for (from, to, wanted) in [
+            ("\"+07:00\"", "\"JST\"", "[site] timezone"),
+            ("\"12h\"", "\"soon\"", "[maintenance] max_window"),
+            ("\"3d\"", "\"-1d\"", "[maintenance] report_due"),
+            ("\"30d\"", "\"30\"", "[accounts] dormant_after"),
+            ("report_due", "report_after", "report_after"),
+        ] {
+            let e = Config::parse(&text.replace(from, to), "monban.toml", Path::new(""))
                 .unwrap_err()
                 .to_string();
             assert!(e.contains(wanted) && e.starts_with("monban.toml:"), "{e}");

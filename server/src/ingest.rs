@@ -87,6 +87,8 @@ pub struct Ingest {
 pub struct IngestSettings {
     /// `[server] grace`.
     pub grace: Span,
+    /// `[site] timezone`: the calendar of `until` days and the day rollups.
+    pub offset: monban_core::SiteOffset,
 }
 
 impl Ingest {
@@ -97,8 +99,8 @@ impl Ingest {
         settings: IngestSettings,
         clock: Clock,
     ) -> Result<Arc<Ingest>, IngestError> {
-        let IngestSettings { grace } = settings;
-        let inventory = store.load_inventory().await?;
+        let IngestSettings { grace, offset } = settings;
+        let inventory = store.load_inventory().await?.with_offset(offset);
         let (site, site_name) = inventory.site.clone().unwrap_or_else(|| {
             (
                 SiteId::parse("site").unwrap_or_else(|_| unreachable!()),
@@ -111,7 +113,7 @@ impl Ingest {
             shared.clone(),
             WriterSettings {
                 grace,
-                offset: monban_core::SiteOffset::default(),
+                offset,
                 clock: clock.clone(),
             },
         )

@@ -22,6 +22,8 @@
 //!   - [`reports`] — compliance and counts over a period from the day rollups.
 //!   - [`health`] — door health as the API and the dashboard show it.
 //!   - [`inventory_csv`] — the inventory as CSV: export, import with a preview.
+//!   - [`maintenance`] — vendor maintenance: requests, decisions, reports, and their
+//!     reconciliation with logins and door entries (CONTRACT §10).
 //! - [`store`] — sqlx storage (SQLite or PostgreSQL, portable SQL) and its migrations:
 //!   SQL only, over `monban-core`'s types.
 //! - leaves: [`config`] (`monban.toml`), [`clock`], [`metrics`] (the Prometheus
@@ -40,6 +42,7 @@ pub mod health;
 pub mod http;
 pub mod ingest;
 pub mod inventory_csv;
+pub mod maintenance;
 pub mod metrics;
 pub mod reports;
 pub mod step_up;
@@ -101,6 +104,7 @@ pub async fn prepare(config: &Config, source: &str, clock: Clock) -> anyhow::Res
     let store = open_store(config, source, &clock).await?;
     let settings = IngestSettings {
         grace: config.server.grace,
+        offset: config.offset,
     };
     let ingest = Ingest::start(store.clone(), settings, clock.clone()).await?;
     let auth = Auth::new(
@@ -112,9 +116,12 @@ pub async fn prepare(config: &Config, source: &str, clock: Clock) -> anyhow::Res
     let site = Site {
         id: id.clone(),
         name: name.to_string(),
-        offset: monban_core::SiteOffset::default(),
+        offset: config.offset,
     };
+    let maintenance =
+        crate::maintenance::Maintenance::load(store.clone(), config.maintenance).await?;
     Ok(AppState {
+        maintenance: Arc::new(maintenance),
         store,
         clock,
         metrics: ingest.metrics().clone(),

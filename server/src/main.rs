@@ -137,6 +137,10 @@ struct IssueArgs {
     /// A read token with this role: auditor, officer, facilities or admin.
     #[arg(long)]
     role: Option<String>,
+    /// A vendor token (CONTRACT §10): files this vendor's maintenance requests and work
+    /// reports, nothing else.
+    #[arg(long)]
+    vendor: Option<String>,
 }
 
 #[derive(Args)]
@@ -253,6 +257,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             return Ok(ExitCode::from(2));
                         }
                         TokenScope::Login(id)
+                    } else if let Some(vendor) = a.vendor {
+                        let id = monban_core::VendorId::parse(vendor.clone())?;
+                        if config.inventory.vendor(&id).is_none() {
+                            eprintln!(
+                                "monban: vendor {vendor:?} is not in {} ([[vendors]])",
+                                cli.config.display()
+                            );
+                            return Ok(ExitCode::from(2));
+                        }
+                        TokenScope::Vendor(id)
                     } else if let Some(list) = a.doors {
                         match door_list(&list, &config.inventory) {
                             Ok(doors) => TokenScope::Doors(doors),
@@ -441,6 +455,7 @@ fn scope_text(scope: &TokenScope) -> String {
             d.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(",")
         ),
         TokenScope::Read(r) => format!("read:{r}"),
+        TokenScope::Vendor(v) => format!("vendor:{v}"),
     }
 }
 

@@ -363,7 +363,10 @@ impl Writer {
     /// finalises; reads each door's activity.
     pub async fn restore(&mut self) -> Result<(), StoreError> {
         let store = &self.store;
-        let inventory = store.load_inventory().await?;
+        let inventory = store
+            .load_inventory()
+            .await?
+            .with_offset(self.settings.offset);
         let now = self.now();
         let mut engine = Engine::new(inventory.clone(), self.settings.grace);
         let pending = store.pending_logins().await?;
@@ -897,6 +900,8 @@ impl Writer {
                         }
                     }
                     Input::Inventory { new, changes, who } => {
+                        // An edited inventory keeps the site's calendar.
+                        let new = &Box::new((**new).clone().with_offset(self.settings.offset));
                         let ups = engine.set_inventory((**new).clone(), now);
                         self.tally_changes(&engine, &ups, &mut rows);
                         push_updates(&mut rows, &mut after, ups, "inventory");

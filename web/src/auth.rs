@@ -51,10 +51,19 @@ impl Role {
             Role::Admin => true,
             Role::Officer => matches!(
                 p,
-                ReadCompliance | ReadDoors | ReadInventory | EditInventory | ManagePeoplePasskeys
+                ReadCompliance
+                    | ReadDoors
+                    | ReadInventory
+                    | EditInventory
+                    | ManagePeoplePasskeys
+                    | ReadMaintenance
+                    | DecideMaintenance
             ),
             Role::Facilities => matches!(p, ReadDoors),
-            Role::Auditor => matches!(p, ReadCompliance | ReadDoors | ReadInventory | ReadAudit),
+            Role::Auditor => matches!(
+                p,
+                ReadCompliance | ReadDoors | ReadInventory | ReadAudit | ReadMaintenance
+            ),
         }
     }
 
@@ -122,6 +131,11 @@ pub enum Permission {
     ManageTokens,
     /// Step-up passkeys of the inventory's people (enrollment links, revocation).
     ManagePeoplePasskeys,
+    /// Maintenance requests (保守作業), their reconciliation and the maintenance report.
+    ReadMaintenance,
+    /// Filing a request for a vendor (a paper 作業申請) and deciding requests: approve,
+    /// deny, cancel, confirm a report — each confirmed with a passkey.
+    DecideMaintenance,
 }
 
 impl Permission {
@@ -133,6 +147,7 @@ impl Permission {
                 | Permission::ReadDoors
                 | Permission::ReadInventory
                 | Permission::ReadAudit
+                | Permission::ReadMaintenance
         )
     }
 }

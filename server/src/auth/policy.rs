@@ -21,6 +21,10 @@ pub enum Access {
     SignedIn,
     /// A user or read token whose role holds this permission.
     Needs(Permission),
+    /// With `Authorization: Bearer`, like [`Access::Ingest`] (the handler checks a
+    /// vendor's token); otherwise a signed-in user whose role holds the permission
+    /// (CONTRACT §10: a request is filed by a vendor or by an officer for one).
+    IngestOr(Permission),
 }
 
 fn under(path: &str, prefix: &str) -> bool {
@@ -80,6 +84,17 @@ pub fn access(method: &Method, path: &str) -> Access {
     }
     if under(path, "/api/v1/step-up") {
         return Ingest;
+    }
+    if under(path, "/api/v1/maintenance") {
+        return match (read, path) {
+            (true, _) => Needs(ReadMaintenance),
+            (false, "/api/v1/maintenance") => IngestOr(DecideMaintenance),
+            (false, p) if p.ends_with("/report") => Ingest,
+            (false, _) => Needs(DecideMaintenance),
+        };
+    }
+    if under(path, "/maintenance") || path == "/api/dash/maintenance" {
+        return Needs(ReadMaintenance);
     }
     // The page a person opens at the terminal: the step-up id is the capability.
     if under(path, "/step-up") {
@@ -145,6 +160,19 @@ mod tests {
         assert_eq!(get("/api/v1/openapi.json"), Public);
         assert!(read_only("/healthz") && read_only("/api/v1/openapi.json"));
         assert!(!read_only("/auth/signin/start") && !read_only("/api/v1/logins"));
+        assert_eq!(get("/api/v1/maintenance"), Needs(ReadMaintenance));
+        assert_eq!(get("/api/v1/maintenance/a-1"), Needs(ReadMaintenance));
+        assert_eq!(
+            get("/api/v1/maintenance/unapproved"),
+            Needs(ReadMaintenance)
+        );
+        assert_eq!(post("/api/v1/maintenance"), IngestOr(DecideMaintenance));
+        assert_eq!(post("/api/v1/maintenance/a-1/report"), Ingest);
+        assert_eq!(
+            post("/api/v1/maintenance/a-1/decision/start"),
+            Needs(DecideMaintenance)
+        );
+        assert_eq!(get("/maintenance"), Needs(ReadMaintenance));
         assert_eq!(get("/inventory"), Needs(ReadInventory));
         assert_eq!(get("/inventory/rooms.csv"), Needs(ReadInventory));
         assert_eq!(post("/inventory/import"), Needs(EditInventory));

@@ -79,7 +79,7 @@ where
 }
 
 /// Finds the token named by `Authorization: Bearer …`.
-async fn authenticate(
+pub(super) async fn authenticate(
     store: &Store,
     clock: &Clock,
     headers: &HeaderMap,

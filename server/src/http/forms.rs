@@ -705,11 +705,7 @@ async fn issue_token(
                 .await
         }
     };
-    let (kind, system, role) = match &scope {
-        TokenScope::Login(s) => ("login", Some(s.to_string()), None),
-        TokenScope::Doors(_) => ("doors", None, None),
-        TokenScope::Read(r) => ("read", None, Some(r.clone())),
-    };
+    let (kind, system, role) = (scope.kind(), scope.system(), scope.role());
     let text = match crate::tokens::issue(&accounts.store, scope, &label, accounts.now()).await {
         Ok(t) => t,
         Err(e) => return cx.store_failed(e).await,

@@ -152,7 +152,17 @@ pub async fn authorize(State(accounts): State<Accounts>, req: Request, next: Nex
     if let Some(there) = ceremony_page_elsewhere(auth, &method, req.headers(), &path_and_query) {
         return Redirect::temporary(&there).into_response();
     }
-    let rule = access(&method, &path);
+    let rule = match access(&method, &path) {
+        // A bearer token goes to the handler, which checks it; a session needs the role.
+        Access::IngestOr(p) => {
+            if bearer(req.headers()).is_some() {
+                Access::Ingest
+            } else {
+                Access::Needs(p)
+            }
+        }
+        other => other,
+    };
     let address = client_addr(&req);
     let headers = req.headers().clone();
     let unsafe_method = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -205,6 +215,8 @@ pub async fn authorize(State(accounts): State<Accounts>, req: Request, next: Nex
     // May they?
     let allowed = match (rule, &principal) {
         (Access::Public | Access::Ingest, _) => Ok(()),
+        // Resolved to `Ingest` or `Needs` above.
+        (Access::IngestOr(_), _) => Err(None),
         (_, Principal::Anonymous) => Err(None),
         (Access::SignedIn, Principal::User { .. }) => Ok(()),
         (Access::SignedIn, Principal::Token(_)) => Err(Some("token".to_string())),

@@ -8,6 +8,7 @@ use super::extract::{body_bytes, BearerBody};
 use super::state::Accounts;
 use crate::auth::ClientAddr;
 use crate::ingest::{Ingest, IngestError};
+use crate::maintenance::Maintenance;
 use crate::step_up::StepUpError;
 use crate::store::{StoredLogin, TokenScope};
 use axum::extract::State;
@@ -67,13 +68,24 @@ pub(super) async fn post_door_event(
     Ok((status, Json(reply)).into_response())
 }
 
-fn verdict_reply(s: &StoredLogin, now: Timestamp) -> Value {
-    json!({
-        "event_id": s.login.event_id,
-        "verdict": s.verdict.kind.as_str(),
-        "reasons": s.verdict.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-        "final": s.final_at_time(now),
-    })
+/// `{"event_id", "verdict", "reasons", "final", "flags"}` (and `"maintenance"` for a
+/// maintenance login), CONTRACT §7.
+fn verdict_reply(
+    s: &StoredLogin,
+    now: Timestamp,
+    ingest: &Ingest,
+    maintenance: &Maintenance,
+) -> Value {
+    let facts = maintenance.facts(&ingest.inventory(), &s.login);
+    super::reads::with_facts(
+        json!({
+            "event_id": s.login.event_id,
+            "verdict": s.verdict.kind.as_str(),
+            "reasons": s.verdict.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "final": s.final_at_time(now),
+        }),
+        &facts,
+    )
 }
 
 #[utoipa::path(
@@ -98,6 +110,7 @@ fn verdict_reply(s: &StoredLogin, now: Timestamp) -> Value {
 pub(super) async fn post_login(
     State(accounts): State<Accounts>,
     State(ingest): State<Arc<Ingest>>,
+    State(maintenance): State<Arc<Maintenance>>,
     address: Option<axum::Extension<ClientAddr>>,
     BearerBody { token, body }: BearerBody,
 ) -> Result<Response, ApiError> {
@@ -119,9 +132,16 @@ pub(super) async fn post_login(
     // Step-up (see `crate::step_up`): a verified passkey adds `webauthn_uv`, once.
     if let Some(step_up) = super::step_up::step_up_id_of(&body)? {
         if let Some(stored) = ingest.stored_login_of(&login).await? {
-            return Ok(
-                (StatusCode::OK, Json(verdict_reply(&stored, accounts.now()))).into_response(),
-            );
+            return Ok((
+                StatusCode::OK,
+                Json(verdict_reply(
+                    &stored,
+                    accounts.now(),
+                    &ingest,
+                    &maintenance,
+                )),
+            )
+                .into_response());
         }
         let actor = format!("token:{}", token.id);
         let event_id = login.event_id.clone();
@@ -173,7 +193,16 @@ pub(super) async fn post_login(
         } else {
             StatusCode::OK
         };
-        return Ok((status, Json(verdict_reply(&stored, accounts.now()))).into_response());
+        return Ok((
+            status,
+            Json(verdict_reply(
+                &stored,
+                accounts.now(),
+                &ingest,
+                &maintenance,
+            )),
+        )
+            .into_response());
     }
     let (stored, new) = ingest.ingest_login(login, None).await?;
     let status = if new {
@@ -181,5 +210,14 @@ pub(super) async fn post_login(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(verdict_reply(&stored, accounts.now()))).into_response())
+    Ok((
+        status,
+        Json(verdict_reply(
+            &stored,
+            accounts.now(),
+            &ingest,
+            &maintenance,
+        )),
+    )
+        .into_response())
 }

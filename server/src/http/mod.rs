@@ -8,8 +8,9 @@
 //! - [`error`] — [`ApiError`](error::ApiError), the contract's error body.
 //! - [`extract`] — the bearer token of the ingest API, the body as bytes, who is asking.
 //! - [`gate`] — the middleware in front of every route: who, which role, CSRF.
-//! - [`ingest`], [`reads`], [`live`], [`ops`], [`step_up`] — the API of the contract
-//!   (CONTRACT §5, §7, §8, §9, §10; the step-up API), each operation documented by
+//! - [`ingest`], [`reads`], [`live`], [`ops`], [`step_up`], [`maintenance`] — the API
+//!   of the contract (CONTRACT §5, §7, §8, §9, §10; the step-up API), each operation
+//!   documented by
 //!   [`openapi`] with the wire types of [`schema`].
 //! - [`ceremony`], [`forms`], [`inventory`], [`export`] — the passkey ceremonies, the
 //!   dashboard's form posts, the inventory's CSV forms and the CSV downloads.
@@ -34,6 +35,7 @@ pub mod hardening;
 pub mod ingest;
 pub mod inventory;
 pub mod live;
+pub mod maintenance;
 pub mod openapi;
 pub mod ops;
 pub mod reads;
@@ -115,6 +117,7 @@ pub fn app(state: AppState, hardening: &hardening::Hardening) -> Router {
         .merge(inventory::routes())
         .merge(ceremony::routes())
         .merge(step_up_api())
+        .merge(maintenance::routes())
         .merge(forms::routes())
         .with_state(state.clone())
         .merge(openapi::router())

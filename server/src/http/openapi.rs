@@ -14,8 +14,8 @@
 //!
 //! The tests also keep the spec and the routes equal: every documented operation is
 //! routed, and every `.route("/api/v1/…")`, `/healthz` and `/metrics` in the server's
-//! sources is documented. `flags` and `maintenance` in login replies (CONTRACT §7, §10)
-//! are described as optional until the handlers send them.
+//! sources is documented. Every login reply carries its current `flags`; `maintenance` only
+//! for a maintenance login (CONTRACT §7, §10).
 //!
 //! # Layout
 //! - [`ApiDoc`] — the document: paths, security schemes, tags.
@@ -48,6 +48,13 @@ use utoipa::{Modify, OpenApi};
         super::step_up::create,
         super::step_up::status,
         super::reads::get_session,
+        super::maintenance::post_request,
+        super::maintenance::list_requests,
+        super::maintenance::unapproved_logins,
+        super::maintenance::get_request,
+        super::maintenance::post_report,
+        super::maintenance::decision_start,
+        super::maintenance::decision_finish,
         openapi_json,
         super::ops::healthz,
         super::ops::metrics,
@@ -57,6 +64,7 @@ use utoipa::{Modify, OpenApi};
         (name = "ingest", description = "Door events and logins (CONTRACT §5, §7): ingest tokens."),
         (name = "reads", description = "What the hub knows (CONTRACT §7, §8): a read token or a signed-in session."),
         (name = "step-up", description = "Step-up verification with a passkey (docs/STEP-UP.md): the system's login-ingest token."),
+        (name = "maintenance", description = "Vendor maintenance (CONTRACT §10): requests by vendor tokens or officers, passkey-confirmed decisions, reports, reconciliation."),
         (name = "session", description = "The signed-in user's session (CONTRACT §10)."),
         (name = "operations", description = "Health, metrics and this description."),
     )

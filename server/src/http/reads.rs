@@ -8,10 +8,12 @@ use super::extract::sees_people;
 use super::state::Site;
 use crate::clock::Clock;
 use crate::ingest::Ingest;
+use crate::maintenance::Maintenance;
 use crate::store::{Store, StoredLogin};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use monban_core::maintenance::LoginFacts;
 use monban_core::{Period, Timestamp};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -52,7 +54,30 @@ pub(super) async fn get_session(
         .into_response())
 }
 
-/// The full login of CONTRACT §7.
+/// Adds a login's current `flags` (always) and `maintenance` (for a maintenance login)
+/// to its JSON (CONTRACT §7, §10).
+pub fn with_facts(mut v: Value, facts: &LoginFacts) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "flags".into(),
+            json!(facts.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>()),
+        );
+        if let Some(m) = &facts.maintenance {
+            o.insert(
+                "maintenance".into(),
+                json!({"request_id": m.request_id, "status": m.status.as_str()}),
+            );
+        }
+    }
+    v
+}
+
+/// The full login of CONTRACT §7 with its current flags.
+pub fn login_result(s: &StoredLogin, now: Timestamp, facts: &LoginFacts) -> Value {
+    with_facts(login_json(s, now), facts)
+}
+
+/// The full login of CONTRACT §7, without flags (exports add their own columns).
 pub fn login_json(s: &StoredLogin, now: Timestamp) -> Value {
     let l = &s.login;
     let evidence = match (&s.verdict.evidence, s.verdict.kind) {
@@ -96,18 +121,21 @@ pub fn login_json(s: &StoredLogin, now: Timestamp) -> Value {
 pub(super) async fn get_login(
     State(store): State<Store>,
     State(clock): State<Clock>,
+    State(ingest): State<Arc<Ingest>>,
+    State(maintenance): State<Arc<Maintenance>>,
     Path(event_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let stored = store
         .login(&event_id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no login with event_id {event_id:?}")))?;
-    Ok(Json(login_json(&stored, clock.now())))
+    let facts = maintenance.facts(&ingest.inventory(), &stored.login);
+    Ok(Json(login_result(&stored, clock.now(), &facts)))
 }
 
 /// Parses an optional period of RFC 3339 instants (`monban_core::Period::parse_instants`);
 /// the default is the 30 days up to now.
-fn period(p: &HashMap<String, String>, now: Timestamp) -> Result<Period, ApiError> {
+pub(super) fn period(p: &HashMap<String, String>, now: Timestamp) -> Result<Period, ApiError> {
     let get = |name: &str| p.get(name).map(String::as_str);
     Period::parse_instants(get("from"), get("to"), now)
         .map_err(|e| ApiError::BadQuery(e.to_string()))

@@ -217,9 +217,19 @@ pub enum FlagName {
 /// How a maintenance login is covered (CONTRACT §10).
 #[derive(ToSchema, Serialize)]
 pub struct MaintenanceCover {
+    /// The covering request; `null` when none covers it.
     pub request_id: Option<String>,
-    /// `approved`, `emergency_pending` or `unapproved`.
+    #[schema(value_type = CoverageName)]
     pub status: String,
+}
+
+/// How a maintenance login stands (CONTRACT §10).
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CoverageName {
+    Approved,
+    EmergencyPending,
+    Unapproved,
 }
 
 /// The reply to a login (CONTRACT §7): its verdict now.
@@ -234,9 +244,10 @@ pub struct LoginReply {
     #[serde(rename = "final")]
     pub is_final: bool,
     /// CONTRACT §7 (the current ones, in the contract's order).
-    #[schema(value_type = Option<Vec<FlagName>>)]
-    pub flags: Option<Vec<String>>,
-    /// For a maintenance login (CONTRACT §10).
+    #[schema(value_type = Vec<FlagName>)]
+    pub flags: Vec<String>,
+    /// For a maintenance login only (CONTRACT §10).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub maintenance: Option<MaintenanceCover>,
 }
 
@@ -272,8 +283,11 @@ pub struct LoginResult {
     pub evidence: Option<EvidenceReply>,
     #[serde(rename = "final")]
     pub is_final: bool,
-    #[schema(value_type = Option<Vec<FlagName>>)]
-    pub flags: Option<Vec<String>>,
+    /// CONTRACT §7 (the current ones, in the contract's order).
+    #[schema(value_type = Vec<FlagName>)]
+    pub flags: Vec<String>,
+    /// For a maintenance login only (CONTRACT §10).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub maintenance: Option<MaintenanceCover>,
 }
 
@@ -423,4 +437,203 @@ pub struct SessionReply {
     pub role: String,
     /// Goes in `X-CSRF-Token` on state-changing requests.
     pub csrf: String,
+}
+
+// ------------------------------------------------------------------ maintenance (§10)
+
+/// `POST /api/v1/maintenance` (CONTRACT §10).
+#[derive(ToSchema, Serialize)]
+#[schema(examples(json!({"request_id": "acme-2026-0042", "system": "ehr", "people": ["v001"],
+    "work_plan": "WP-2026-118", "purpose": "電子カルテ 定期パッチ適用",
+    "start": "2026-12-10T20:00:00+09:00", "end": "2026-12-10T23:00:00+09:00",
+    "remote": true, "emergency": false})))]
+pub struct MaintenanceRequestBody {
+    /// The vendor's own id for the request; the same one again with the same body is
+    /// filed once.
+    #[schema(min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9._~:-]+$")]
+    pub request_id: String,
+    /// Needed when an officer or admin files it; a vendor token names its own vendor.
+    pub vendor: Option<String>,
+    /// A system the vendor maintains.
+    pub system: String,
+    /// The vendor's staff who will do the work.
+    #[schema(min_items = 1)]
+    pub people: Vec<String>,
+    /// 作業計画書の番号, 3–128 characters.
+    #[schema(min_length = 3, max_length = 128)]
+    pub work_plan: String,
+    pub purpose: Option<String>,
+    /// RFC 3339 with an offset; `start < end`, at most `[maintenance] max_window`.
+    #[schema(format = DateTime)]
+    pub start: String,
+    #[schema(format = DateTime)]
+    pub end: String,
+    pub remote: bool,
+    /// 緊急: may be worked before it is approved (事後承認).
+    pub emergency: Option<bool>,
+}
+
+/// The answer to filing a request or a report.
+#[derive(ToSchema, Serialize)]
+pub struct MaintenanceFiled {
+    pub request_id: String,
+    #[schema(value_type = RequestStatusName)]
+    pub status: String,
+}
+
+/// A request's status (CONTRACT §10).
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatusName {
+    Requested,
+    Approved,
+    Denied,
+    Cancelled,
+}
+
+/// A decision (CONTRACT §10).
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionName {
+    Approve,
+    Deny,
+    Cancel,
+    Confirm,
+}
+
+/// What an officer must act on for a request (CONTRACT §10), in this order.
+#[derive(ToSchema, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingName {
+    NotPerformed,
+    Unsupervised,
+    ReportOverdue,
+    EmergencyUnapproved,
+}
+
+/// One recorded decision.
+#[derive(ToSchema, Serialize)]
+pub struct DecisionReply {
+    #[schema(value_type = DecisionName)]
+    pub decision: String,
+    /// The officer's or admin's name.
+    pub by: String,
+    #[schema(format = DateTime)]
+    pub at: String,
+    pub note: String,
+}
+
+/// A vendor's door entry counted toward the request.
+#[derive(ToSchema, Serialize)]
+pub struct EntryReply {
+    pub person: String,
+    pub door: String,
+    #[schema(format = DateTime)]
+    pub at: String,
+}
+
+/// A PAM tool's session recording, by reference and hash.
+#[derive(ToSchema, Serialize)]
+pub struct RecordingBody {
+    /// 64 hexadecimal digits.
+    #[schema(pattern = "^[0-9A-Fa-f]{64}$")]
+    pub sha256: String,
+    #[schema(min_length = 1, max_length = 2000)]
+    pub uri: String,
+}
+
+/// The work report and its confirmation.
+#[derive(ToSchema, Serialize)]
+pub struct ReportReply {
+    #[schema(format = DateTime)]
+    pub at: String,
+    pub summary: String,
+    pub recording: Option<RecordingBody>,
+    /// Who confirmed it (企画管理者確認); `null` until confirmed.
+    pub confirmed_by: Option<String>,
+    pub confirmed_at: Option<String>,
+}
+
+/// One request with its reconciliation (CONTRACT §10).
+#[derive(ToSchema, Serialize)]
+pub struct MaintenanceRequestReply {
+    pub request_id: String,
+    pub vendor: String,
+    pub system: String,
+    pub people: Vec<String>,
+    pub work_plan: String,
+    pub purpose: String,
+    #[schema(format = DateTime)]
+    pub start: String,
+    #[schema(format = DateTime)]
+    pub end: String,
+    pub remote: bool,
+    pub emergency: bool,
+    #[schema(value_type = RequestStatusName)]
+    pub status: String,
+    /// `vendor:<id>` or `user:<name>`.
+    pub requested_by: String,
+    #[schema(format = DateTime)]
+    pub requested_at: String,
+    pub decisions: Vec<DecisionReply>,
+    /// The maintenance logins it covers.
+    pub logins: Vec<String>,
+    pub entries: Vec<EntryReply>,
+    /// 立会い of on-site work; `null` for remote work or when nobody entered.
+    pub supervised: Option<bool>,
+    pub report: Option<ReportReply>,
+    #[schema(value_type = Vec<FindingName>)]
+    pub findings: Vec<String>,
+}
+
+/// `GET /api/v1/maintenance`.
+#[derive(ToSchema, Serialize)]
+pub struct MaintenanceList {
+    #[schema(format = DateTime)]
+    pub from: String,
+    #[schema(format = DateTime)]
+    pub to: String,
+    pub requests: Vec<MaintenanceRequestReply>,
+}
+
+/// `GET /api/v1/maintenance/unapproved`.
+#[derive(ToSchema, Serialize)]
+pub struct UnapprovedLogins {
+    #[schema(format = DateTime)]
+    pub from: String,
+    #[schema(format = DateTime)]
+    pub to: String,
+    pub logins: Vec<LoginResult>,
+}
+
+/// `POST /api/v1/maintenance/{id}/report`.
+#[derive(ToSchema, Serialize)]
+#[schema(examples(json!({"summary": "パッチ KB-118 適用、再起動確認済み",
+    "recording": {"sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "uri": "https://pam.example-hospital.jp/sessions/8842"}})))]
+pub struct MaintenanceReportBody {
+    #[schema(min_length = 1, max_length = 2000)]
+    pub summary: String,
+    pub recording: Option<RecordingBody>,
+}
+
+/// A passkey ceremony started: what `navigator.credentials.get()` takes.
+#[derive(ToSchema, Serialize)]
+pub struct CeremonyStarted {
+    pub ceremony: String,
+    /// `{"publicKey": {…}}`.
+    #[schema(value_type = Object)]
+    pub options: serde_json::Value,
+}
+
+/// `POST /api/v1/maintenance/{id}/decision/finish`.
+#[derive(ToSchema, Serialize)]
+pub struct DecisionFinishBody {
+    pub ceremony: String,
+    /// The `PublicKeyCredential` of the assertion, as JSON.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+    #[schema(value_type = DecisionName)]
+    pub decision: String,
+    pub note: Option<String>,
 }

@@ -5,6 +5,7 @@
 use crate::auth::{Auth, Principal};
 use crate::clock::Clock;
 use crate::ingest::Ingest;
+use crate::maintenance::Maintenance;
 use crate::metrics::Metrics;
 use crate::store::Store;
 use axum::extract::FromRef;
@@ -23,6 +24,8 @@ pub struct AppState {
     /// Passkey settings and the ceremonies in flight.
     pub auth: Arc<Auth>,
     pub metrics: Arc<Metrics>,
+    /// Vendor maintenance: requests, decisions, reports and their reconciliation.
+    pub maintenance: Arc<Maintenance>,
     pub site: Site,
     /// Cancelled when the hub shuts down: long-lived responses (the live feed) end.
     pub shutdown: CancellationToken,

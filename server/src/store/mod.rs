@@ -24,6 +24,8 @@
 //! - [`rollups`] — the day rollups (`login_days`, `reason_days`) and their rebuild.
 //! - [`inventory`] — the dashboard's inventory edits, their change log, pending imports.
 //! - [`auth`] — users, passkeys, invites, sessions, the audit trail, step-ups.
+//! - [`maintenance`] — maintenance requests (CONTRACT §10) and the reads that reconcile
+//!   them: logins by account, entries by credential, a room's door events.
 
 use monban_connectors::{DeadLetter, Ingested};
 use monban_core::health::{DoorActivity, OutageCause, WATCHDOG};
@@ -35,7 +37,7 @@ use monban_core::InventoryRows;
 use monban_core::{
     Credential, CredentialType, Direction, DoorEvent, DoorEventKind, DoorId, DoorStatus, Evidence,
     Factor, Inventory, Login, Outcome, Reason, SiteId, Span, StatusChange, SystemId, Timestamp,
-    Verdict, VerdictKind, VerdictUpdate,
+    VendorId, Verdict, VerdictKind, VerdictUpdate,
 };
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
@@ -45,6 +47,7 @@ use std::str::FromStr;
 pub mod auth;
 pub mod batch;
 pub mod inventory;
+pub mod maintenance;
 pub mod rollups;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -127,6 +130,45 @@ pub enum TokenScope {
     Doors(Option<Vec<DoorId>>),
     /// Read access with a role: `auditor`, `officer` or `admin`.
     Read(String),
+    /// A vendor's token (CONTRACT §9, §10): files that vendor's maintenance requests and
+    /// reports, nothing else.
+    Vendor(VendorId),
+}
+
+impl TokenScope {
+    /// The kind as stored and shown: `login`, `doors`, `read` or `vendor`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TokenScope::Login(_) => "login",
+            TokenScope::Doors(_) => "doors",
+            TokenScope::Read(_) => "read",
+            TokenScope::Vendor(_) => "vendor",
+        }
+    }
+
+    /// The system of a login-ingest token.
+    pub fn system(&self) -> Option<String> {
+        match self {
+            TokenScope::Login(s) => Some(s.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The role of a read token.
+    pub fn role(&self) -> Option<String> {
+        match self {
+            TokenScope::Read(r) => Some(r.clone()),
+            _ => None,
+        }
+    }
+
+    /// The vendor of a vendor token.
+    pub fn vendor(&self) -> Option<String> {
+        match self {
+            TokenScope::Vendor(v) => Some(v.to_string()),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -1027,18 +1069,15 @@ impl Store {
         label: &str,
         now: Timestamp,
     ) -> Result<()> {
-        let (kind, system, role) = match scope {
-            TokenScope::Login(s) => ("login", Some(s.to_string()), None),
-            TokenScope::Doors(_) => ("doors", None, None),
-            TokenScope::Read(r) => ("read", None, Some(r.clone())),
-        };
+        let (kind, system, role, vendor) =
+            (scope.kind(), scope.system(), scope.role(), scope.vendor());
         let doors = match scope {
             TokenScope::Doors(Some(d)) => {
                 Some(d.iter().map(DoorId::as_str).collect::<Vec<_>>().join(","))
             }
             _ => None,
         };
-        sqlx::query("INSERT INTO tokens (id, hash, scope, system, role, label, created_at, doors) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        sqlx::query("INSERT INTO tokens (id, hash, scope, system, role, label, created_at, doors, vendor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(id)
             .bind(hash)
             .bind(kind)
@@ -1047,6 +1086,7 @@ impl Store {
             .bind(label)
             .bind(now.as_millis())
             .bind(doors)
+            .bind(vendor)
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -1266,7 +1306,7 @@ pub(crate) fn evidence_text(e: &Option<Evidence>) -> Option<String> {
     e.as_ref().and_then(|e| serde_json::to_string(e).ok())
 }
 
-fn door_event_from_row(r: &AnyRow) -> Result<DoorEvent> {
+pub(crate) fn door_event_from_row(r: &AnyRow) -> Result<DoorEvent> {
     let credential = match (
         get::<Option<String>>(r, "credential_type")?,
         get::<Option<String>>(r, "credential_id")?,
@@ -1352,6 +1392,9 @@ fn token_from_row(r: &AnyRow) -> Result<TokenRow> {
                 .transpose()?,
         ),
         "read" => TokenScope::Read(get::<Option<String>>(r, "role")?.unwrap_or_default()),
+        "vendor" => TokenScope::Vendor(parse(VendorId::parse(
+            get::<Option<String>>(r, "vendor")?.unwrap_or_default(),
+        ))?),
         other => {
             return Err(StoreError::Corrupt(format!(
                 "unknown token scope {other:?}"

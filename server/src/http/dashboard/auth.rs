@@ -189,11 +189,12 @@ impl monban_web::pages::tokens::TokensSource for Source {
             .into_iter()
             .rev()
             .map(|t| {
-                let (kind, system, role) = match &t.scope {
-                    crate::store::TokenScope::Login(s) => ("login", Some(s.to_string()), None),
-                    crate::store::TokenScope::Doors(_) => ("doors", None, None),
-                    crate::store::TokenScope::Read(r) => ("read", None, Some(r.clone())),
-                };
+                // A vendor token shows its vendor where a login token shows its system.
+                let (kind, system, role) = (
+                    t.scope.kind(),
+                    t.scope.system().or_else(|| t.scope.vendor()),
+                    t.scope.role(),
+                );
                 TokenView {
                     created_by: creators.get(&t.id).cloned(),
                     id: t.id,

@@ -123,6 +123,20 @@ fn step_up_body_is_the_handlers_type() {
     });
 }
 
+#[test]
+fn maintenance_bodies_mirror_the_core() {
+    check_against_parser("MaintenanceRequestBody", |b| {
+        serde_json::from_slice::<monban_core::maintenance::RequestBody>(b)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+    check_against_parser("MaintenanceReportBody", |b| {
+        serde_json::from_slice::<monban_core::maintenance::ReportBody>(b)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+}
+
 /// Enumerations written here (not taken from a core list) hold exactly what the core
 /// parses.
 #[test]
