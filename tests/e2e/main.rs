@@ -31,6 +31,8 @@
 //! - [`auth`] — invites, sign-in/out, expiry, CSRF, the audit trail, every role route by route.
 //! - [`step_up`] — a system asks the hub to verify a passkey; the login becomes `direct_2fa`.
 //! - [`security`] — the security review's findings (issue 9), probed over the wire.
+//! - [`maintenance`] — vendor maintenance (§10): filing rules, passkey-confirmed
+//!   decisions, coverage on event time and after the fact, 立会い, findings, reports.
 //! - [`postgres`] — the store on PostgreSQL (`MONBAN_TEST_POSTGRES_URL`): judged, kept
 //!   across kill -9, dashboard, an append-only audit trail enforced by the server.
 //!
@@ -58,6 +60,7 @@ mod harness;
 mod health;
 mod idempotency;
 mod late;
+mod maintenance;
 mod modbus;
 mod mqtt;
 mod mqtt_tls;

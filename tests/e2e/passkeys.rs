@@ -270,6 +270,42 @@ impl SoftUser {
     }
 }
 
+impl SoftUser {
+    /// Decides maintenance request `id` (CONTRACT §10): starts the passkey ceremony,
+    /// asserts with this user's key and finishes with the decision; returns the finish
+    /// reply (or the start's, when it is refused).
+    pub async fn decide(
+        &mut self,
+        hub: &Hub,
+        session: &Session,
+        id: &str,
+        decision: &str,
+        note: &str,
+    ) -> (StatusCode, Value) {
+        let start_path = format!("/api/v1/maintenance/{id}/decision/start");
+        let (status, start, _) = post_json(hub, &start_path, Some(session), &json!({})).await;
+        if status != StatusCode::OK {
+            return (status, start);
+        }
+        let rcr: RequestChallengeResponse =
+            serde_json::from_value(start["options"].clone()).expect("request options");
+        let credential = self
+            .key
+            .do_authentication(origin(hub), rcr)
+            .expect("soft assertion");
+        let finish_path = format!("/api/v1/maintenance/{id}/decision/finish");
+        let (status, body, _) = post_json(
+            hub,
+            &finish_path,
+            Some(session),
+            &json!({"ceremony": start["ceremony"], "credential": credential,
+                    "decision": decision, "note": note}),
+        )
+        .await;
+        (status, body)
+    }
+}
+
 /// An assertion no passkey made (well-formed, wrong in every byte).
 pub fn bogus_assertion() -> Value {
     json!({"id": "AAAAAAAAAAAAAAAAAAAAAA", "rawId": "AAAAAAAAAAAAAAAAAAAAAA", "type": "public-key",

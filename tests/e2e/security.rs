@@ -22,7 +22,7 @@ fn store_url(hub: &Hub) -> String {
 }
 
 /// Every audit row as (action, actor_name, target, detail, address), oldest first.
-async fn audit_rows(hub: &Hub) -> Vec<(String, String, String, String, String)> {
+pub(crate) async fn audit_rows(hub: &Hub) -> Vec<(String, String, String, String, String)> {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&store_url(hub)).await.unwrap();
     let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
