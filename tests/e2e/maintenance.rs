@@ -433,7 +433,7 @@ async fn decisions_are_confirmed_by_a_passkey_of_someone_else() {
     let rows = crate::security::audit_rows(&hub).await;
     let decided: Vec<(&str, &str)> = rows
         .iter()
-        .filter(|r| r.0.starts_with("maintenance."))
+        .filter(|r| r.0.starts_with("maintenance.") && r.0 != "maintenance.decision_refused")
         .map(|r| (r.0.as_str(), r.2.as_str()))
         .collect();
     assert_eq!(
@@ -449,6 +449,20 @@ async fn decisions_are_confirmed_by_a_passkey_of_someone_else() {
     assert!(rows
         .iter()
         .any(|r| r.0 == "maintenance.approve" && r.3.contains("\"passkey\"")));
+    // The bogus assertion and the wrong-state decisions were recorded as refused.
+    let refused: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.0 == "maintenance.decision_refused")
+        .map(|r| r.3.as_str())
+        .collect();
+    assert!(
+        refused.iter().any(|d| d.contains("passkey_rejected")),
+        "{refused:?}"
+    );
+    assert!(
+        refused.iter().any(|d| d.contains("invalid_transition")),
+        "{refused:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

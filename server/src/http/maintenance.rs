@@ -455,29 +455,50 @@ pub(super) async fn decision_finish(
     if maintenance.request(&id).is_none() {
         return Err(ApiError::NotFound(format!("no maintenance request {id:?}")));
     }
-    let passkey = finish_confirmation(
-        &accounts,
-        &asker.principal,
-        &purpose(&id),
-        &req.ceremony,
-        &req.credential,
-    )
-    .await?;
     let actor = user_actor(&asker.principal, &asker.address);
     let now = accounts.now();
-    let request = maintenance
-        .decide(
-            &id,
-            &Decided {
-                decision,
-                by_name: &user.name,
-                note: &req.note,
-                passkey: &passkey,
-            },
-            &actor,
-            now,
+    let outcome = async {
+        let passkey = finish_confirmation(
+            &accounts,
+            &asker.principal,
+            &purpose(&id),
+            &req.ceremony,
+            &req.credential,
         )
         .await?;
+        maintenance
+            .decide(
+                &id,
+                &Decided {
+                    decision,
+                    by_name: &user.name,
+                    note: &req.note,
+                    passkey: &passkey,
+                },
+                &actor,
+                now,
+            )
+            .await
+            .map_err(ApiError::from)
+    }
+    .await;
+    let request = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            // A refused decision is evidence too: who tried what, and why it failed.
+            accounts
+                .record(
+                    &actor.actor,
+                    &actor.name,
+                    &actor.address,
+                    "maintenance.decision_refused",
+                    &id,
+                    json!({"decision": decision.as_str(), "reason": e.code()}),
+                )
+                .await;
+            return Err(e);
+        }
+    };
     let view = maintenance.view(&ingest.inventory(), &request, now).await?;
     Ok(Json(request_json(&view)))
 }
