@@ -103,12 +103,28 @@ id = "p0001"
 name = "看護師 一郎"
 credentials = ["card:04A1B2C3"]
 accounts = { ehr = "nurse01" }
+
+[[vendors]]
+id = "acme-med"
+name = "アクメ医療システム株式会社"
+
+[[vendors.maintains]]
+system = "ehr"
+remote = true
+
+[[people]]
+id = "v001"
+name = "保守 太郎"
+vendor = "acme-med"
+credentials = ["card:0A0B0C0D"]
+accounts = { ehr = "acme-maint01" }
 EOF
 
 MONBAN_FUZZ_LOGIN_TOKEN="$("$bin" --config "$config" token issue --system ehr)"
 MONBAN_FUZZ_DOOR_TOKEN="$("$bin" --config "$config" token issue --doors)"
 MONBAN_FUZZ_READ_TOKEN="$("$bin" --config "$config" token issue --role admin)"
-export MONBAN_FUZZ_LOGIN_TOKEN MONBAN_FUZZ_DOOR_TOKEN MONBAN_FUZZ_READ_TOKEN
+MONBAN_FUZZ_VENDOR_TOKEN="$("$bin" --config "$config" token issue --vendor acme-med)"
+export MONBAN_FUZZ_LOGIN_TOKEN MONBAN_FUZZ_DOOR_TOKEN MONBAN_FUZZ_READ_TOKEN MONBAN_FUZZ_VENDOR_TOKEN
 
 echo "==> starting the hub on $base"
 RUST_LOG="${RUST_LOG:-warn}" "$bin" --config "$config" serve >"$work/hub.log" 2>&1 &

@@ -679,6 +679,23 @@ async fn issue_token(
             }
         }
         Some("doors") => TokenScope::Doors(None),
+        Some("vendor") => {
+            let vendor = f.get("vendor").map(|s| s.trim()).unwrap_or("");
+            match monban_core::VendorId::parse(vendor) {
+                Ok(v) if ingest.inventory().vendor(&v).is_some() => TokenScope::Vendor(v),
+                _ => {
+                    return cx
+                        .refuse(
+                            ApiError::BadRequest {
+                                code: "invalid_vendor",
+                                message: "A vendor token needs a vendor from the inventory.".into(),
+                            },
+                            "事業者トークンには、棚卸しにある保守事業者を選んでください。",
+                        )
+                        .await
+                }
+            }
+        }
         Some("read") => match parse_role(&f) {
             Some(r) => TokenScope::Read(r.as_str().to_string()),
             None => {
@@ -698,14 +715,18 @@ async fn issue_token(
                 .refuse(
                     ApiError::BadRequest {
                         code: "invalid_kind",
-                        message: "Choose a kind: login, doors or read.".into(),
+                        message: "Choose a kind: login, doors, read or vendor.".into(),
                     },
                     "種類を選んでください。",
                 )
                 .await
         }
     };
-    let (kind, system, role) = (scope.kind(), scope.system(), scope.role());
+    let (kind, system, role) = (
+        scope.kind(),
+        scope.system().or_else(|| scope.vendor()),
+        scope.role(),
+    );
     let text = match crate::tokens::issue(&accounts.store, scope, &label, accounts.now()).await {
         Ok(t) => t,
         Err(e) => return cx.store_failed(e).await,

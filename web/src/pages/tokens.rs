@@ -21,8 +21,9 @@ use crate::pages::users::RoleSelect;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenView {
     pub id: String,
-    /// `login`, `doors` or `read`.
+    /// `login`, `doors`, `read` or `vendor`.
     pub kind: String,
+    /// The system of a login token, the vendor of a vendor token.
     pub system: Option<String>,
     pub role: Option<String>,
     pub label: String,
@@ -38,6 +39,9 @@ pub struct TokensView {
     pub tokens: Vec<TokenView>,
     /// The inventory's systems: (id, name).
     pub systems: Vec<(String, String)>,
+    /// The inventory's vendors: (id, name).
+    #[serde(default)]
+    pub vendors: Vec<(String, String)>,
     pub flash: Option<Flash>,
     pub csrf: String,
 }
@@ -71,6 +75,7 @@ fn kind_label(kind: &str, l: Lang) -> &'static str {
         "login" => l.pick("ログイン取り込み", "Login ingest"),
         "doors" => l.pick("入退室取り込み", "Door events"),
         "read" => l.pick("読み取り", "Read"),
+        "vendor" => l.pick("保守事業者", "Vendor"),
         _ => "",
     }
 }
@@ -105,6 +110,7 @@ fn TokensBody(v: TokensView) -> impl IntoView {
     let TokensView {
         tokens,
         systems,
+        vendors,
         flash,
         csrf,
     } = v;
@@ -112,7 +118,7 @@ fn TokensBody(v: TokensView) -> impl IntoView {
         .into_iter()
         .map(|t| {
             let scope = match (t.kind.as_str(), &t.system, &t.role) {
-                ("login", Some(s), _) => s.clone(),
+                ("login", Some(s), _) | ("vendor", Some(s), _) => s.clone(),
                 ("read", _, Some(r)) => match r.parse::<Role>() {
                     Ok(role) => role_label(role, l).to_string(),
                     Err(_) => r.clone(),
@@ -168,8 +174,8 @@ fn TokensBody(v: TokensView) -> impl IntoView {
             <h3 id="tokens-issue-h">{l.pick("トークンを発行", "Issue a token")}</h3>
             <p class="sub">
                 {l.pick(
-                    "ログイン取り込みはシステムを、読み取りは役割を選びます。トークンは一度だけ表示されます。",
-                    "A login ingest token needs a system, a read token a role. The token is shown only once.",
+                    "ログイン取り込みはシステムを、読み取りは役割を、事業者トークン（保守作業の申請と報告）は保守事業者を選びます。トークンは一度だけ表示されます。",
+                    "A login ingest token needs a system, a read token a role, a vendor token (maintenance requests and reports) a vendor. The token is shown only once.",
                 )}
             </p>
             <form method="post" action="/tokens/issue" class="inv__form" data-testid="token-issue-form">
@@ -180,6 +186,7 @@ fn TokensBody(v: TokensView) -> impl IntoView {
                         <option value="login">{kind_label("login", l)}</option>
                         <option value="doors">{kind_label("doors", l)}</option>
                         <option value="read">{kind_label("read", l)}</option>
+                        <option value="vendor">{kind_label("vendor", l)}</option>
                     </select>
                 </label>
                 <label>
@@ -192,6 +199,15 @@ fn TokensBody(v: TokensView) -> impl IntoView {
                     </select>
                 </label>
                 <label>{l.pick("役割（読み取り）", "Role (read)")}<RoleSelect selected=Role::Auditor /></label>
+                <label>
+                    {l.pick("保守事業者（事業者トークン）", "Vendor (vendor token)")}
+                    <select name="vendor">
+                        <option value="">"—"</option>
+                        {vendors.into_iter().map(|(id, name)| {
+                            view! { <option value=id.clone()>{format!("{name} ({id})")}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
                 <label>{l.pick("ラベル", "Label")}<input name="label" required=true maxlength="80" /></label>
                 <button type="submit">{l.pick("発行する", "Issue")}</button>
             </form>

@@ -208,15 +208,21 @@ impl monban_web::pages::tokens::TokensSource for Source {
                 }
             })
             .collect();
-        let systems = src
-            .inventory()
+        let inv = src.inventory();
+        let systems = inv
             .systems()
             .iter()
             .map(|s| (s.id.to_string(), s.name.clone()))
             .collect();
+        let vendors = inv
+            .vendors()
+            .iter()
+            .map(|v| (v.id.to_string(), v.name.clone()))
+            .collect();
         Ok(TokensView {
             tokens,
             systems,
+            vendors,
             flash: None,
             csrf: String::new(),
         })
