@@ -1043,7 +1043,8 @@ pub fn assert_error(reply: &Reply, status: StatusCode, context: &str) -> String 
     assert_error_body(&reply.1, context)
 }
 
-/// Asserts the short verdict reply of POST /logins.
+/// Asserts the short verdict reply of POST /logins (CONTRACT §7: with its `flags`, none
+/// for the test hospital's own staff).
 pub fn assert_reply(
     reply: &Value,
     event_id: &str,
@@ -1053,7 +1054,8 @@ pub fn assert_reply(
 ) {
     assert_eq!(
         reply,
-        &json!({"event_id": event_id, "verdict": verdict, "reasons": reasons, "final": is_final}),
+        &json!({"event_id": event_id, "verdict": verdict, "reasons": reasons, "final": is_final,
+            "flags": []}),
         "verdict reply of {event_id}"
     );
 }

@@ -43,7 +43,8 @@ async fn direct_2fa_needs_no_room() {
         json!({
             "event_id": "l-d1", "system": "ehr", "account": "nurse01", "terminal": WARD_PC,
             "ts": b.z(60), "factors": ["password", "totp"], "outcome": "success",
-            "verdict": "direct_2fa", "reasons": [], "evidence": null, "final": false
+            "verdict": "direct_2fa", "reasons": [], "evidence": null, "final": false,
+            "flags": []
         })
     );
 
@@ -123,7 +124,7 @@ async fn combined_measures_carry_their_evidence() {
             "verdict": "combined_measures", "reasons": [],
             "evidence": {"entry_event_id": "d-card-1", "door": "ward3-main",
                          "entered_at": b.z(0), "credential_type": "card"},
-            "final": false
+            "final": false, "flags": []
         })
     );
     // A login at exactly the entry's time is covered (start <= T).
