@@ -19,6 +19,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
+pub mod notify;
+pub use notify::NotifySettings;
+
 /// `[auth]`, with defaults for what it leaves out.
 fn parse_auth(cx: &mut Ctx<'_>, raw: Option<&Spanned<RawAuth>>) -> AuthSettings {
     let d = AuthSettings::default();
@@ -245,6 +248,8 @@ pub struct Config {
     pub modbus: Vec<ModbusDevice>,
     /// `[auth]`: passkey sign-in, sessions, invites and step-up.
     pub auth: AuthSettings,
+    /// `[[notify]]` and `[smtp]`: where notifications go (CONTRACT §11).
+    pub notify: NotifySettings,
 }
 
 /// `[auth]`: how hub users sign in (passkeys) and how long things last.
@@ -303,6 +308,10 @@ struct RawConfig {
     modbus: Vec<Spanned<RawModbus>>,
     #[serde(default)]
     auth: Option<Spanned<RawAuth>>,
+    #[serde(default)]
+    notify: Vec<Spanned<notify::RawNotify>>,
+    #[serde(default)]
+    smtp: Option<Spanned<notify::RawSmtp>>,
 }
 
 #[derive(Deserialize)]
@@ -604,6 +613,7 @@ impl Config {
         };
 
         let auth = parse_auth(&mut cx, raw.auth.as_ref());
+        let notify = notify::parse(&mut cx, &raw.notify, raw.smtp.as_ref());
 
         let limits = raw
             .limits
@@ -915,6 +925,7 @@ impl Config {
                 inventory,
                 modbus,
                 auth,
+                notify,
             }),
             _ => {
                 cx.errors.sort_by_key(|e| e.line);

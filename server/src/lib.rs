@@ -22,6 +22,8 @@
 //!   - [`reports`] — compliance and counts over a period from the day rollups.
 //!   - [`health`] — door health as the API and the dashboard show it.
 //!   - [`inventory_csv`] — the inventory as CSV: export, import with a preview.
+//!   - [`notify`] — notifications (CONTRACT §11): the outbox, webhook and e-mail
+//!     delivery with retries, the scanner that turns door facts into events.
 //! - [`store`] — sqlx storage (SQLite or PostgreSQL, portable SQL) and its migrations:
 //!   SQL only, over `monban-core`'s types.
 //! - leaves: [`config`] (`monban.toml`), [`clock`], [`metrics`] (the Prometheus
@@ -41,6 +43,7 @@ pub mod http;
 pub mod ingest;
 pub mod inventory_csv;
 pub mod metrics;
+pub mod notify;
 pub mod reports;
 pub mod step_up;
 pub mod store;
@@ -109,6 +112,18 @@ pub async fn prepare(config: &Config, source: &str, clock: Clock) -> anyhow::Res
         config.server.tls_enabled(),
     )?;
     let (id, name) = ingest.site();
+    // `[[notify]]` secrets and SMTP credentials come from the environment: a missing one
+    // stops the start, naming the line of monban.toml that asks for it.
+    let resolved = config
+        .notify
+        .resolve(|name| std::env::var(name).ok())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let notifier = Arc::new(notify::Notifier::new(
+        store.clone(),
+        clock.clone(),
+        (id.as_str(), name),
+        resolved,
+    )?);
     let site = Site {
         id: id.clone(),
         name: name.to_string(),
@@ -121,6 +136,7 @@ pub async fn prepare(config: &Config, source: &str, clock: Clock) -> anyhow::Res
         ingest,
         auth: Arc::new(auth),
         site,
+        notifier,
         shutdown: CancellationToken::new(),
     })
 }
@@ -161,6 +177,14 @@ pub async fn serve(
     let store = state.store.clone();
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(ingest.clone().run_marks(cancel.child_token()));
+    // Notifications: the sender delivers what is stored (also what a previous run left
+    // pending), the scanner turns door facts into events.
+    tasks.spawn(state.notifier.clone().run_sender(cancel.child_token()));
+    tasks.spawn(notify::scan::run(
+        state.notifier.clone(),
+        ingest.clone(),
+        cancel.child_token(),
+    ));
     if let Some(settings) = mqtt {
         let sink: Arc<dyn monban_connectors::DoorSink> = ingest.clone();
         let c = cancel.child_token();

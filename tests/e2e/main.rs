@@ -31,6 +31,8 @@
 //! - [`auth`] — invites, sign-in/out, expiry, CSRF, the audit trail, every role route by route.
 //! - [`step_up`] — a system asks the hub to verify a passkey; the login becomes `direct_2fa`.
 //! - [`security`] — the security review's findings (issue 9), probed over the wire.
+//! - [`notify`] — notifications (§11): signed webhooks, retries, delivery across a
+//!   killed hub, e-mail through aiosmtpd, configuration errors.
 //! - [`postgres`] — the store on PostgreSQL (`MONBAN_TEST_POSTGRES_URL`): judged, kept
 //!   across kill -9, dashboard, an append-only audit trail enforced by the server.
 //!
@@ -62,6 +64,7 @@ mod modbus;
 mod mqtt;
 mod mqtt_tls;
 mod nothing_lost;
+mod notify;
 mod passkeys;
 mod postgres;
 mod restart;

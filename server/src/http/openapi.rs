@@ -48,6 +48,7 @@ use utoipa::{Modify, OpenApi};
         super::step_up::create,
         super::step_up::status,
         super::reads::get_session,
+        super::notifications::get_notifications,
         openapi_json,
         super::ops::healthz,
         super::ops::metrics,

@@ -6,6 +6,7 @@ use crate::auth::{Auth, Principal};
 use crate::clock::Clock;
 use crate::ingest::Ingest;
 use crate::metrics::Metrics;
+use crate::notify::Notifier;
 use crate::store::Store;
 use axum::extract::FromRef;
 use monban_core::{SiteId, SiteOffset, Timestamp};
@@ -24,6 +25,9 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub metrics: Arc<Metrics>,
     pub site: Site,
+    /// Notifications (CONTRACT §11): `notifier.emit(kind, key, data)` stores an event
+    /// for delivery (`State<Arc<Notifier>>` in a handler).
+    pub notifier: Arc<Notifier>,
     /// Cancelled when the hub shuts down: long-lived responses (the live feed) end.
     pub shutdown: CancellationToken,
 }

@@ -24,6 +24,7 @@
 //! - [`rollups`] — the day rollups (`login_days`, `reason_days`) and their rebuild.
 //! - [`inventory`] — the dashboard's inventory edits, their change log, pending imports.
 //! - [`auth`] — users, passkeys, invites, sessions, the audit trail, step-ups.
+//! - [`notify`] — the notifications outbox, deliveries and the notifier's cursors.
 
 use monban_connectors::{DeadLetter, Ingested};
 use monban_core::health::{DoorActivity, OutageCause, WATCHDOG};
@@ -45,6 +46,7 @@ use std::str::FromStr;
 pub mod auth;
 pub mod batch;
 pub mod inventory;
+pub mod notify;
 pub mod rollups;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
