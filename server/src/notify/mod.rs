@@ -180,8 +180,8 @@ impl Notifier {
         Ok(())
     }
 
-    /// Delivers due deliveries until `cancel`: at most [`CONCURRENT`] at once, then sleeps
-    /// until the next one is due, an event is emitted, or [`IDLE`] has passed. An attempt
+    /// Delivers due deliveries until `cancel`: at most `CONCURRENT` (8) at once, then sleeps
+    /// until the next one is due, an event is emitted, or `IDLE` (30 s) has passed. An attempt
     /// cut short by shutdown stays due and is sent after the next start.
     pub async fn run_sender(self: std::sync::Arc<Self>, cancel: CancellationToken) {
         use futures::StreamExt as _;
