@@ -519,6 +519,22 @@ impl Ctx<'_> {
     }
 }
 
+/// `[[notify]]` and `[smtp]` report through the same context (`notify::Report`).
+impl notify::Report for Ctx<'_> {
+    fn err(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
+        Ctx::err(self, span, message)
+    }
+    fn err_key(&mut self, span: std::ops::Range<usize>, key: &str, message: impl Into<String>) {
+        Ctx::err_key(self, span, key, message)
+    }
+    fn line_of_key(&self, span: std::ops::Range<usize>, key: &str) -> usize {
+        self.line_of(self.key_offset(span, key))
+    }
+    fn file(&self) -> String {
+        self.file.clone()
+    }
+}
+
 impl Config {
     /// Reads and checks a configuration file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigErrors> {

@@ -10,11 +10,52 @@
 //! SMTP credentials come from the environment only: `MONBAN_SMTP_USER` and
 //! `MONBAN_SMTP_PASSWORD` (both or neither).
 
-use super::{ConfigError, ConfigErrors, Ctx};
 use monban_core::notify::{EventKind, Events};
 use serde::Deserialize;
 use std::ops::Range;
 use toml::Spanned;
+
+/// Where the file's problems go: the configuration's own context (`super::Ctx`), which
+/// turns a span and a key into the file's line. A trait, so that this module does not
+/// reach up into its parent.
+pub(super) trait Report {
+    /// A problem of the entry `span`, at its first line.
+    fn err(&mut self, span: Range<usize>, message: impl Into<String>);
+    /// A problem at the line of `key = …` inside the entry `span`.
+    fn err_key(&mut self, span: Range<usize>, key: &str, message: impl Into<String>);
+    /// The line of `key = …` inside `span`.
+    fn line_of_key(&self, span: Range<usize>, key: &str) -> usize;
+    /// The file's name, as errors show it.
+    fn file(&self) -> String;
+}
+
+/// A secret of the environment that is missing or not usable, located at the line of
+/// the file that asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// Every [`EnvError`] of a start, shown one a line like the file's own problems.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct EnvErrors(pub Vec<EnvError>);
+
+impl std::fmt::Display for EnvErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            match e.line {
+                Some(l) => write!(f, "{}:{}: {}", e.file, l, e.message)?,
+                None => write!(f, "{}: {}", e.file, e.message)?,
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The environment variable that holds the SMTP user name (optional).
 pub const SMTP_USER_ENV: &str = "MONBAN_SMTP_USER";
@@ -154,10 +195,7 @@ impl NotifySettings {
     /// tests). A `secret_env` that is not set, or not `whsec_` followed by base64 of at
     /// least 16 bytes, is an error at the line of `secret_env`; so is an SMTP password
     /// without a user (or the reverse).
-    pub fn resolve(
-        &self,
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Resolved, ConfigErrors> {
+    pub fn resolve(&self, lookup: impl Fn(&str) -> Option<String>) -> Result<Resolved, EnvErrors> {
         let mut errors = Vec::new();
         let mut targets = Vec::new();
         for t in &self.targets {
@@ -170,7 +208,7 @@ impl NotifySettings {
                             key,
                         },
                         Err(message) => {
-                            errors.push(ConfigError {
+                            errors.push(EnvError {
                                 file: t.file.clone(),
                                 line: t.line,
                                 message,
@@ -198,7 +236,7 @@ impl NotifySettings {
                     } else {
                         (SMTP_PASSWORD_ENV, SMTP_USER_ENV)
                     };
-                    errors.push(ConfigError {
+                    errors.push(EnvError {
                         file: s.file.clone(),
                         line: s.line,
                         message: format!(
@@ -217,7 +255,7 @@ impl NotifySettings {
         if errors.is_empty() {
             Ok(Resolved { targets, smtp })
         } else {
-            Err(ConfigErrors(errors))
+            Err(EnvErrors(errors))
         }
     }
 }
@@ -250,7 +288,7 @@ pub fn webhook_key(name: &str, value: Option<String>) -> Result<Vec<u8>, String>
 
 /// Checks `[[notify]]` and `[smtp]`; every problem goes to `cx` at its line.
 pub(super) fn parse(
-    cx: &mut Ctx<'_>,
+    cx: &mut impl Report,
     notify: &[Spanned<RawNotify>],
     smtp: Option<&Spanned<RawSmtp>>,
 ) -> NotifySettings {
@@ -315,11 +353,11 @@ pub(super) fn parse(
                 SinkSettings::Webhook { .. } => "secret_env",
                 SinkSettings::Email { .. } => "email",
             };
-            let line = Some(cx.line_of(cx.key_offset(span.clone(), key)));
+            let line = Some(cx.line_of_key(span.clone(), key));
             targets.push(TargetSettings {
                 sink,
                 events,
-                file: cx.file.clone(),
+                file: cx.file(),
                 line,
             });
         }
@@ -328,7 +366,7 @@ pub(super) fn parse(
 }
 
 fn parse_webhook(
-    cx: &mut Ctx<'_>,
+    cx: &mut impl Report,
     span: Range<usize>,
     url: &str,
     secret_env: Option<&str>,
@@ -374,7 +412,7 @@ fn parse_webhook(
     })
 }
 
-fn parse_email(cx: &mut Ctx<'_>, span: Range<usize>, to: &[String]) -> Option<SinkSettings> {
+fn parse_email(cx: &mut impl Report, span: Range<usize>, to: &[String]) -> Option<SinkSettings> {
     if to.is_empty() {
         cx.err_key(
             span,
@@ -401,7 +439,7 @@ fn parse_email(cx: &mut Ctx<'_>, span: Range<usize>, to: &[String]) -> Option<Si
     ok.then_some(SinkSettings::Email { to: out })
 }
 
-fn parse_smtp(cx: &mut Ctx<'_>, span: Range<usize>, s: &RawSmtp) -> Option<SmtpSettings> {
+fn parse_smtp(cx: &mut impl Report, span: Range<usize>, s: &RawSmtp) -> Option<SmtpSettings> {
     for (key, set) in [
         ("user", s.user.is_some()),
         ("password", s.password.is_some()),
@@ -439,11 +477,11 @@ fn parse_smtp(cx: &mut Ctx<'_>, span: Range<usize>, s: &RawSmtp) -> Option<SmtpS
             None
         }
     };
-    let line = Some(cx.line_of(span.start));
+    let line = Some(cx.line_of_key(span.clone(), "url"));
     Some(SmtpSettings {
         url: url?,
         from: from?,
-        file: cx.file.clone(),
+        file: cx.file(),
         line,
     })
 }
@@ -451,140 +489,31 @@ fn parse_smtp(cx: &mut Ctx<'_>, span: Range<usize>, s: &RawSmtp) -> Option<SmtpS
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    //! The secret's format; the tables as a whole are tested through `Config::parse` in
+    //! `server/tests/inproc/notify.rs`.
     use super::*;
-    use crate::config::Config;
-    use std::path::Path;
-
-    const BASE: &str = "[site]\nid = \"t\"\n";
-
-    fn parse(extra: &str) -> Result<Config, ConfigErrors> {
-        Config::parse(&format!("{BASE}{extra}"), "monban.toml", Path::new(""))
-    }
-
-    fn errors(extra: &str) -> String {
-        parse(extra).unwrap_err().to_string()
-    }
-
-    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
     #[test]
-    fn a_webhook_and_mail() {
-        let c = parse(
-            r#"
-[[notify]]
-url = "https://hooks.example.jp/monban?x=1"
-secret_env = "HOOK_SECRET"
-events = ["door.offline", "room.alarm"]
-
-[[notify]]
-email = ["security@example.jp", "facilities@example.jp"]
-events = ["*"]
-
-[smtp]
-url = "smtp://127.0.0.1:2525"
-from = "monban <monban@example.jp>"
-"#,
-        )
-        .unwrap();
-        let n = &c.notify;
-        assert_eq!(n.targets.len(), 2);
-        assert_eq!(
-            n.targets[0].sink.id(),
-            "webhook:https://hooks.example.jp/monban?x=1"
-        );
-        assert_eq!(
-            n.targets[1].sink.id(),
-            "email:security@example.jp,facilities@example.jp"
-        );
-        assert_eq!(n.targets[0].line, Some(6));
-        let r = n
-            .resolve(|name| (name == "HOOK_SECRET").then(|| SECRET.to_string()))
-            .unwrap();
-        match &r.targets[0].sink {
-            Sink::Webhook { key, .. } => assert_eq!(key.len(), 24),
-            Sink::Email { .. } => panic!("a webhook"),
-        }
-        assert!(r.smtp.unwrap().credentials.is_none());
-        // No notify tables: nothing to resolve.
-        assert!(parse("")
-            .unwrap()
-            .notify
-            .resolve(|_| None)
-            .unwrap()
-            .targets
-            .is_empty());
-    }
-
-    #[test]
-    fn file_errors_name_the_line() {
-        let e = errors("[[notify]]\nurl = \"https://h.example.jp/\"\nsecret_env = \"S\"\nevents = [\"door.ofline\"]\n");
-        assert!(
-            e.starts_with("monban.toml:6: [[notify]] unknown event \"door.ofline\""),
-            "{e}"
-        );
-        let e = errors("[[notify]]\nurl = \"https://h.example.jp/\"\nevents = [\"*\"]\n");
-        assert!(
-            e.contains("monban.toml:4: [[notify]] a webhook needs secret_env"),
-            "{e}"
-        );
-        let e = errors("[[notify]]\nemail = [\"a@example.jp\"]\nevents = [\"*\"]\n");
-        assert!(
-            e.contains("monban.toml:4: [[notify]] email needs [smtp]"),
-            "{e}"
-        );
-        let e = errors("[[notify]]\nurl = \"ftp://h/\"\nsecret_env = \"S\"\nevents = [\"*\"]\n");
-        assert!(
-            e.contains("monban.toml:4: [[notify]] url \"ftp://h/\" must be an http"),
-            "{e}"
-        );
-        let e = errors("[[notify]]\nurl = \"https://h.example.jp/\"\nsecret_env = \"S\"\nemail = [\"a@example.jp\"]\nevents = [\"*\"]\n");
-        assert!(e.contains("has both url and email"), "{e}");
-        let e = errors("[[notify]]\nevents = [\"*\"]\n");
-        assert!(e.contains("monban.toml:3: [[notify]] needs url"), "{e}");
-        let e = errors("[[notify]]\nurl = \"https://h.example.jp/\"\nsecret_env = \"S\"\n");
-        assert!(e.contains("needs events"), "{e}");
-        let e = errors("[smtp]\nurl = \"http://mail\"\nfrom = \"not an address\"\n");
-        assert!(e.contains("monban.toml:4: [smtp] url"), "{e}");
-        assert!(e.contains("monban.toml:5: [smtp] from"), "{e}");
-        let e =
-            errors("[smtp]\nurl = \"smtp://mail:25\"\nfrom = \"m@example.jp\"\npassword = \"x\"\n");
-        assert!(e.contains("MONBAN_SMTP_PASSWORD"), "{e}");
-        let e = errors("[[notify]]\nemail = [\"nope\"]\nevents = [\"*\"]\n[smtp]\nurl = \"smtp://m:25\"\nfrom = \"m@example.jp\"\n");
-        assert!(e.contains("email \"nope\" is not an e-mail address"), "{e}");
-    }
-
-    #[test]
-    fn secrets_are_checked_at_start() {
-        let c = parse("[[notify]]\nurl = \"https://h.example.jp/\"\nsecret_env = \"HOOK\"\nevents = [\"*\"]\n").unwrap();
-        let e = c.notify.resolve(|_| None).unwrap_err().to_string();
-        assert!(
-            e.starts_with("monban.toml:5: [[notify]] secret_env names the environment variable HOOK, which is not set"),
-            "{e}"
-        );
-        for bad in [
-            "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-            "whsec_!!!",
-            "whsec_c2hvcnQ=",
+    fn a_secret_is_whsec_and_base64_of_16_bytes_or_more() {
+        let key = webhook_key("S", Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into())).unwrap();
+        assert_eq!(key.len(), 24);
+        for (value, why) in [
+            (None, "which is not set"),
+            (Some(""), "which is not set"),
+            (
+                Some("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+                "does not start with whsec_",
+            ),
+            (Some("whsec_!!!"), "is not whsec_ followed by base64"),
+            (Some("whsec_c2hvcnQ="), "5 bytes long, too short"),
         ] {
-            let e = c
-                .notify
-                .resolve(|_| Some(bad.to_string()))
-                .unwrap_err()
-                .to_string();
-            assert!(e.starts_with("monban.toml:5: [[notify]]"), "{bad}: {e}");
+            let e = webhook_key("HOOK", value.map(str::to_string)).unwrap_err();
+            assert!(e.contains(why), "{value:?}: {e}");
+            assert!(e.contains("HOOK"), "names the variable: {e}");
             assert!(
                 !e.contains("MfKQ9r8") && !e.contains("c2hvcnQ") && !e.contains("!!!"),
-                "the secret is not echoed: {e}"
+                "never the secret: {e}"
             );
         }
-        let c = parse("[smtp]\nurl = \"smtp://m:25\"\nfrom = \"m@example.jp\"\n").unwrap();
-        let e = c
-            .notify
-            .resolve(|n| (n == SMTP_USER_ENV).then(|| "u".to_string()))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("MONBAN_SMTP_PASSWORD is not"), "{e}");
-        let r = c.notify.resolve(|_| Some("x".to_string())).unwrap();
-        assert_eq!(r.smtp.unwrap().credentials, Some(("x".into(), "x".into())));
     }
 }

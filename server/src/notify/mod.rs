@@ -28,11 +28,10 @@ pub mod scan;
 pub mod send;
 
 use crate::clock::Clock;
-use crate::config::notify::{Resolved, Smtp, Target};
+use crate::config::notify::{Resolved, Target};
 use crate::store::notify::{DueDelivery, NewNotification};
 use crate::store::{Store, StoreError};
 use monban_core::notify::{retry_delay, EventKind};
-use monban_core::Timestamp;
 use serde_json::Value;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -42,8 +41,7 @@ use tokio_util::sync::CancellationToken;
 /// `{"truncated": true, "bytes": n}` (events carry ids and times, not documents).
 pub const DATA_LIMIT: usize = 16 * 1024;
 
-/// How long one attempt may take (connect, send, answer).
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+pub use send::{Sender, SenderError, ATTEMPT_TIMEOUT};
 
 /// How many deliveries are attempted at once.
 const CONCURRENT: usize = 8;
@@ -56,86 +54,44 @@ const IDLE: Duration = Duration::from_secs(30);
 pub struct Notifier {
     store: Store,
     clock: Clock,
-    site_id: String,
-    site_name: String,
-    targets: Vec<Target>,
-    smtp: Option<Smtp>,
-    http: reqwest::Client,
-    mailer: Option<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>>,
+    sender: Sender,
     wake: Notify,
 }
 
 impl std::fmt::Debug for Notifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Notifier")
-            .field("site", &self.site_id)
-            .field("targets", &self.targets)
-            .field("smtp", &self.smtp)
+            .field("site", &self.sender.site_id())
+            .field("targets", &self.sender.targets())
             .finish()
     }
 }
 
-/// Why a notifier cannot be built from its settings.
-#[derive(Debug, thiserror::Error)]
-pub enum NotifierError {
-    #[error("cannot build the HTTP client for webhooks: {0}")]
-    Http(#[from] reqwest::Error),
-    #[error("[smtp] url {url}: {error}")]
-    Smtp { url: String, error: String },
-}
-
 impl Notifier {
-    /// A notifier for these targets (`crate::config::NotifySettings::resolve`).
+    /// A notifier for these targets (`crate::config::NotifySettings::resolve`), naming
+    /// the site `(id, name)`.
     pub fn new(
         store: Store,
         clock: Clock,
         site: (&str, &str),
         resolved: Resolved,
-    ) -> Result<Notifier, NotifierError> {
-        let http = reqwest::Client::builder()
-            .timeout(ATTEMPT_TIMEOUT)
-            .connect_timeout(ATTEMPT_TIMEOUT)
-            // A redirect is not a delivery: the receiver's address is the configured one.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("monban/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        let mailer = resolved.smtp.as_ref().map(send::mailer).transpose()?;
+    ) -> Result<Notifier, SenderError> {
         Ok(Notifier {
             store,
             clock,
-            site_id: site.0.to_string(),
-            site_name: site.1.to_string(),
-            targets: resolved.targets,
-            smtp: resolved.smtp,
-            http,
-            mailer,
+            sender: Sender::new(site, resolved)?,
             wake: Notify::new(),
         })
     }
 
-    /// A notifier without targets (emits nothing).
-    pub fn disabled(store: Store, clock: Clock, site: (&str, &str)) -> Notifier {
-        Notifier {
-            store,
-            clock,
-            site_id: site.0.to_string(),
-            site_name: site.1.to_string(),
-            targets: Vec::new(),
-            smtp: None,
-            http: reqwest::Client::new(),
-            mailer: None,
-            wake: Notify::new(),
-        }
-    }
-
     /// The configured targets.
     pub fn targets(&self) -> &[Target] {
-        &self.targets
+        self.sender.targets()
     }
 
     /// Whether any target wants `kind`.
     pub fn wants(&self, kind: EventKind) -> bool {
-        self.targets.iter().any(|t| t.events.matches(kind))
+        self.targets().iter().any(|t| t.events.matches(kind))
     }
 
     /// Stores an event for every target that wants it, once per (`kind`, `key`), and
@@ -145,7 +101,7 @@ impl Notifier {
     /// `maintenance.requested:<request_id>`); emitting the same key again does nothing.
     pub async fn emit(&self, kind: EventKind, key: &str, data: Value) -> Result<(), StoreError> {
         let targets: Vec<String> = self
-            .targets
+            .targets()
             .iter()
             .filter(|t| t.events.matches(kind))
             .map(|t| t.id.clone())
@@ -167,7 +123,7 @@ impl Notifier {
                     kind,
                     key,
                     at: self.clock.now(),
-                    site: &self.site_id,
+                    site: self.sender.site_id(),
                     data: &text,
                 },
                 &targets,
@@ -232,7 +188,7 @@ impl Notifier {
     async fn attempt(&self, due: DueDelivery) {
         let n = &due.notification;
         let d = &due.delivery;
-        let Some(target) = self.targets.iter().find(|t| t.id == d.target) else {
+        let Some(target) = self.targets().iter().find(|t| t.id == d.target) else {
             tracing::warn!(
                 id = n.id,
                 target = d.target,
@@ -248,7 +204,7 @@ impl Notifier {
             return;
         };
         let attempts = d.attempts + 1;
-        let result = send::attempt(self, target, n).await;
+        let result = self.sender.attempt(target, n, self.clock.now()).await;
         let now = self.clock.now();
         let marked = match result {
             Ok(()) => {
@@ -269,10 +225,6 @@ impl Notifier {
         if let Err(e) = marked {
             tracing::warn!(error = %e, "notifications: cannot mark a delivery (it will be sent again)");
         }
-    }
-
-    pub(crate) fn now(&self) -> Timestamp {
-        self.clock.now()
     }
 }
 

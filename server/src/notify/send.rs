@@ -3,14 +3,147 @@
 //! the message) or fails with a short reason that the delivery log shows; it never
 //! echoes a secret or a webhook's query string.
 
-use super::{Notifier, NotifierError, ATTEMPT_TIMEOUT};
-use crate::config::notify::{Sink, Smtp, Target};
+use crate::config::notify::{Resolved, Sink, Smtp, Target};
 use crate::store::notify::NotificationRow;
 use hmac::{Hmac, Mac};
 use lettre::AsyncTransport as _;
 use monban_core::notify::mail_text;
+use monban_core::Timestamp;
 use serde_json::{json, Value};
 use sha2::Sha256;
+use std::time::Duration;
+
+/// How long one attempt may take (connect, send, answer).
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What sends: the HTTP client of the webhooks, the SMTP transport, the site named in
+/// bodies and e-mails, and the targets.
+pub struct Sender {
+    http: reqwest::Client,
+    smtp: Option<Smtp>,
+    mailer: Option<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>>,
+    site_id: String,
+    site_name: String,
+    targets: Vec<Target>,
+}
+
+/// Why a sender cannot be built from its settings.
+#[derive(Debug, thiserror::Error)]
+pub enum SenderError {
+    #[error("cannot build the HTTP client for webhooks: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("[smtp] url {url}: {error}")]
+    Smtp { url: String, error: String },
+}
+
+impl Sender {
+    /// A sender for these targets, naming the site `(id, name)`.
+    pub fn new(site: (&str, &str), resolved: Resolved) -> Result<Sender, SenderError> {
+        let http = reqwest::Client::builder()
+            .timeout(ATTEMPT_TIMEOUT)
+            .connect_timeout(ATTEMPT_TIMEOUT)
+            // A redirect is not a delivery: the receiver's address is the configured one.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("monban/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let mailer = resolved.smtp.as_ref().map(mailer).transpose()?;
+        Ok(Sender {
+            http,
+            smtp: resolved.smtp,
+            mailer,
+            site_id: site.0.to_string(),
+            site_name: site.1.to_string(),
+            targets: resolved.targets,
+        })
+    }
+
+    /// The configured targets.
+    pub fn targets(&self) -> &[Target] {
+        &self.targets
+    }
+
+    /// The site's id, as webhook bodies name it.
+    pub fn site_id(&self) -> &str {
+        &self.site_id
+    }
+
+    /// One attempt of `n` to `target` at `now`; `Err` holds why it failed (bounded by the
+    /// store).
+    pub async fn attempt(
+        &self,
+        target: &Target,
+        n: &NotificationRow,
+        now: Timestamp,
+    ) -> Result<(), String> {
+        match &target.sink {
+            Sink::Webhook { url, key } => self.webhook(url, key, n, now).await,
+            Sink::Email { to } => self.email(to, n).await,
+        }
+    }
+
+    async fn webhook(
+        &self,
+        url: &url::Url,
+        key: &[u8],
+        n: &NotificationRow,
+        now: Timestamp,
+    ) -> Result<(), String> {
+        let body = webhook_body(n);
+        let timestamp = now.as_millis().div_euclid(1000);
+        let signature = format!("v1,{}", sign(key, &n.id, timestamp, &body));
+        let reply = self
+            .http
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("webhook-id", &n.id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(body)
+            .send()
+            .await
+            // Without the URL: its query string may hold the receiver's token.
+            .map_err(|e| e.without_url().to_string())?;
+        let status = reply.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("HTTP {status}"))
+        }
+    }
+
+    async fn email(
+        &self,
+        to: &[lettre::message::Mailbox],
+        n: &NotificationRow,
+    ) -> Result<(), String> {
+        let (Some(smtp), Some(mailer)) = (&self.smtp, &self.mailer) else {
+            return Err("no [smtp] is configured".into());
+        };
+        let text = mail_text(
+            n.kind,
+            &n.id,
+            &self.site_id,
+            &self.site_name,
+            &n.at.to_rfc3339(),
+            &data_of(n),
+        );
+        let mut message = lettre::Message::builder()
+            .from(smtp.from.clone())
+            .subject(text.subject)
+            // The same id on every attempt: a mail client shows a repeat as one message.
+            .message_id(Some(format!("<{}@monban>", n.id)))
+            .header(lettre::message::header::ContentType::TEXT_PLAIN);
+        for m in to {
+            message = message.to(m.clone());
+        }
+        let message = message.body(text.body).map_err(|e| e.to_string())?;
+        mailer
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("SMTP: {e}"))
+    }
+}
 
 /// The Standard Webhooks signature of a message: base64 of
 /// HMAC-SHA256(`key`, "{id}.{timestamp}.{body}"), without the `v1,` prefix.
@@ -62,12 +195,10 @@ pub fn shown(target: &str) -> String {
 }
 
 /// The SMTP transport of `[smtp]` (built once; it connects when a message is sent).
-pub(super) fn mailer(
-    smtp: &Smtp,
-) -> Result<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, NotifierError> {
+fn mailer(smtp: &Smtp) -> Result<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, SenderError> {
     let mut builder =
         lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(smtp.url.as_str())
-            .map_err(|e| NotifierError::Smtp {
+            .map_err(|e| SenderError::Smtp {
                 url: smtp.url.to_string(),
                 error: e.to_string(),
             })?
@@ -79,80 +210,6 @@ pub(super) fn mailer(
         ));
     }
     Ok(builder.build())
-}
-
-/// One attempt; `Err` holds why it failed (bounded by the store).
-pub(super) async fn attempt(
-    notifier: &Notifier,
-    target: &Target,
-    n: &NotificationRow,
-) -> Result<(), String> {
-    match &target.sink {
-        Sink::Webhook { url, key } => webhook(notifier, url, key, n).await,
-        Sink::Email { to } => email(notifier, to, n).await,
-    }
-}
-
-async fn webhook(
-    notifier: &Notifier,
-    url: &url::Url,
-    key: &[u8],
-    n: &NotificationRow,
-) -> Result<(), String> {
-    let body = webhook_body(n);
-    let timestamp = notifier.now().as_millis().div_euclid(1000);
-    let signature = format!("v1,{}", sign(key, &n.id, timestamp, &body));
-    let reply = notifier
-        .http
-        .post(url.clone())
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header("webhook-id", &n.id)
-        .header("webhook-timestamp", timestamp.to_string())
-        .header("webhook-signature", signature)
-        .body(body)
-        .send()
-        .await
-        // Without the URL: its query string may hold the receiver's token.
-        .map_err(|e| e.without_url().to_string())?;
-    let status = reply.status();
-    if status.is_success() {
-        Ok(())
-    } else {
-        Err(format!("HTTP {status}"))
-    }
-}
-
-async fn email(
-    notifier: &Notifier,
-    to: &[lettre::message::Mailbox],
-    n: &NotificationRow,
-) -> Result<(), String> {
-    let (Some(smtp), Some(mailer)) = (&notifier.smtp, &notifier.mailer) else {
-        return Err("no [smtp] is configured".into());
-    };
-    let text = mail_text(
-        n.kind,
-        &n.id,
-        &notifier.site_id,
-        &notifier.site_name,
-        &n.at.to_rfc3339(),
-        &data_of(n),
-    );
-    let mut message = lettre::Message::builder()
-        .from(smtp.from.clone())
-        .subject(text.subject)
-        // The same id on every attempt: a mail client shows a repeat as one message.
-        .message_id(Some(format!("<{}@monban>", n.id)))
-        .header(lettre::message::header::ContentType::TEXT_PLAIN);
-    for m in to {
-        message = message.to(m.clone());
-    }
-    let message = message.body(text.body).map_err(|e| e.to_string())?;
-    mailer
-        .send(message)
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("SMTP: {e}"))
 }
 
 #[cfg(test)]
