@@ -31,6 +31,8 @@ pub const EVENTS_CURSOR: &str = "door_events";
 
 /// How often the scanner looks without being woken.
 const POLL: Duration = Duration::from_secs(5);
+/// How long the scanner lets a burst of events settle after being woken.
+const SETTLE: Duration = Duration::from_millis(200);
 /// Status changes read at once.
 const BATCH: i64 = 500;
 
@@ -72,7 +74,14 @@ pub async fn run(notifier: Arc<Notifier>, ingest: Arc<Ingest>, cancel: Cancellat
         tokio::select! {
             _ = cancel.cancelled() => return,
             _ = tokio::time::sleep(POLL) => {}
-            _ = woken(&mut live) => {}
+            _ = woken(&mut live) => {
+                // At most a few scans a second however fast events arrive: a scan reads
+                // everything new since the last one anyway.
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(SETTLE) => {}
+                }
+            }
         }
     }
 }
