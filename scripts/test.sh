@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# ---- pymodbus peer for the Modbus end-to-end tests (tests/e2e/modbus.rs) ----------
+# ---- Python peers: pymodbus for tests/e2e/modbus.rs, aiosmtpd for tests/e2e/notify.rs -
 # A third-party Modbus server (tests/peers/pymodbus_door.py; TCP, and RTU on a pty) needs
 # pymodbus and pyserial (pymodbus' serial server) at exact versions, in a venv of its own
 # under target/ (each installed only when missing).
@@ -40,8 +40,15 @@ if [ "$("$pyenv/bin/python" -c 'import importlib.metadata as m; print(m.version(
   echo "==> installing pyserial==$PYSERIAL_VERSION into $pyenv"
   "$pyenv/bin/python" -m pip install --quiet --disable-pip-version-check "pyserial==$PYSERIAL_VERSION"
 fi
+# aiosmtpd: the SMTP server that receives the hub's notification e-mails in
+# tests/e2e/notify.rs (tests/peers/smtp_sink.py), in the same venv.
+AIOSMTPD_VERSION=1.4.6
+if [ "$("$pyenv/bin/python" -c 'import importlib.metadata as m; print(m.version("aiosmtpd"))' 2>/dev/null)" != "$AIOSMTPD_VERSION" ]; then
+  echo "==> installing aiosmtpd==$AIOSMTPD_VERSION into $pyenv"
+  "$pyenv/bin/python" -m pip install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
+fi
 export MONBAN_TEST_PYTHON="$pyenv/bin/python"
-# ---- end of the pymodbus peer block ---------------------------------------------------
+# ---- end of the Python peers block ----------------------------------------------------
 
 # ---- Chromium for the browser tests (tests/browser) ----------------------------------
 # Debian's chromium and chromium-driver (and CJK fonts for the Japanese pages), installed

@@ -34,6 +34,9 @@
 //!   against the inventory, decisions and reports as a status machine, reconciliation of
 //!   maintenance logins and vendors' door entries (the `maintenance` object and the §7
 //!   flags), supervision (立会い) from presence intervals, and each request's findings.
+//! - [`notify`] — notifications (CONTRACT §11): the event kinds with their labels and
+//!   what to do in Japanese and English, which targets want which events, the retry
+//!   schedule, the text of an e-mail.
 //! - [`step_up`] — the step-up rules: the status shown, whether a step-up may vouch for a
 //!   login and, if not, why (the API's messages).
 //! - [`text`] — bounded free text (names, labels, accounts, terminals) and the bounded
@@ -47,6 +50,7 @@ pub mod health;
 pub mod ids;
 pub mod inventory;
 pub mod maintenance;
+pub mod notify;
 pub mod period;
 pub mod snapshot;
 pub mod step_up;

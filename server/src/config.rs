@@ -20,6 +20,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
+pub mod notify;
+pub use notify::NotifySettings;
+
 /// `[auth]`, with defaults for what it leaves out.
 fn parse_auth(cx: &mut Ctx<'_>, raw: Option<&Spanned<RawAuth>>) -> AuthSettings {
     let d = AuthSettings::default();
@@ -253,6 +256,8 @@ pub struct Config {
     pub maintenance: MaintenanceSettings,
     /// `[accounts]`: when a mapped account counts as dormant (CONTRACT §12).
     pub accounts: AccountSettings,
+    /// `[[notify]]` and `[smtp]`: where notifications go (CONTRACT §11).
+    pub notify: NotifySettings,
 }
 
 /// `[accounts]` (CONTRACT §4, §12).
@@ -330,6 +335,10 @@ struct RawConfig {
     maintenance: Option<Spanned<RawMaintenance>>,
     #[serde(default)]
     accounts: Option<Spanned<RawAccounts>>,
+    #[serde(default)]
+    notify: Vec<Spanned<notify::RawNotify>>,
+    #[serde(default)]
+    smtp: Option<Spanned<notify::RawSmtp>>,
 }
 
 #[derive(Deserialize)]
@@ -552,6 +561,22 @@ impl Ctx<'_> {
     }
 }
 
+/// `[[notify]]` and `[smtp]` report through the same context (`notify::Report`).
+impl notify::Report for Ctx<'_> {
+    fn err(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
+        Ctx::err(self, span, message)
+    }
+    fn err_key(&mut self, span: std::ops::Range<usize>, key: &str, message: impl Into<String>) {
+        Ctx::err_key(self, span, key, message)
+    }
+    fn line_of_key(&self, span: std::ops::Range<usize>, key: &str) -> usize {
+        self.line_of(self.key_offset(span, key))
+    }
+    fn file(&self) -> String {
+        self.file.clone()
+    }
+}
+
 impl Config {
     /// Reads and checks a configuration file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigErrors> {
@@ -646,6 +671,7 @@ impl Config {
         };
 
         let auth = parse_auth(&mut cx, raw.auth.as_ref());
+        let notify = notify::parse(&mut cx, &raw.notify, raw.smtp.as_ref());
 
         let limits = raw
             .limits
@@ -1014,6 +1040,7 @@ impl Config {
                 offset,
                 maintenance,
                 accounts,
+                notify,
             }),
             _ => {
                 cx.errors.sort_by_key(|e| e.line);

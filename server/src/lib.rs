@@ -24,6 +24,8 @@
 //!   - [`inventory_csv`] — the inventory as CSV: export, import with a preview.
 //!   - [`maintenance`] — vendor maintenance: requests, decisions, reports, and their
 //!     reconciliation with logins and door entries (CONTRACT §10).
+//!   - [`notify`] — notifications (CONTRACT §11): the outbox, webhook and e-mail
+//!     delivery with retries, the scanner that turns door facts into events.
 //! - [`store`] — sqlx storage (SQLite or PostgreSQL, portable SQL) and its migrations:
 //!   SQL only, over `monban-core`'s types.
 //! - leaves: [`config`] (`monban.toml`), [`clock`], [`metrics`] (the Prometheus
@@ -44,6 +46,7 @@ pub mod ingest;
 pub mod inventory_csv;
 pub mod maintenance;
 pub mod metrics;
+pub mod notify;
 pub mod reports;
 pub mod step_up;
 pub mod store;
@@ -113,6 +116,18 @@ pub async fn prepare(config: &Config, source: &str, clock: Clock) -> anyhow::Res
         config.server.tls_enabled(),
     )?;
     let (id, name) = ingest.site();
+    // `[[notify]]` secrets and SMTP credentials come from the environment: a missing one
+    // stops the start, naming the line of monban.toml that asks for it.
+    let resolved = config
+        .notify
+        .resolve(|name| std::env::var(name).ok())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let notifier = Arc::new(notify::Notifier::new(
+        store.clone(),
+        clock.clone(),
+        (id.as_str(), name),
+        resolved,
+    )?);
     let site = Site {
         id: id.clone(),
         name: name.to_string(),
@@ -128,6 +143,7 @@ pub async fn prepare(config: &Config, source: &str, clock: Clock) -> anyhow::Res
         ingest,
         auth: Arc::new(auth),
         site,
+        notifier,
         shutdown: CancellationToken::new(),
     })
 }
@@ -168,6 +184,21 @@ pub async fn serve(
     let store = state.store.clone();
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(ingest.clone().run_marks(cancel.child_token()));
+    // Notifications: the sender delivers what is stored (also what a previous run left
+    // pending), the scanner turns door facts into events.
+    tasks.spawn(state.notifier.clone().run_sender(cancel.child_token()));
+    tasks.spawn(notify::scan::run(
+        state.notifier.clone(),
+        ingest.clone(),
+        cancel.child_token(),
+    ));
+    tasks.spawn(notify::watch::run(
+        state.notifier.clone(),
+        ingest.clone(),
+        state.maintenance.clone(),
+        store.clone(),
+        cancel.child_token(),
+    ));
     if let Some(settings) = mqtt {
         let sink: Arc<dyn monban_connectors::DoorSink> = ingest.clone();
         let c = cancel.child_token();

@@ -195,6 +195,23 @@ fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
     })
 }
 
+/// The secrets the configuration names in the environment (`[[notify]] secret_env`,
+/// the SMTP credentials): reported like the file's own problems.
+fn check_environment(config: &Config) -> Result<(), ExitCode> {
+    config
+        .notify
+        .resolve(|name| std::env::var(name).ok())
+        .map(|_| ())
+        .map_err(|errs| {
+            eprintln!("{errs}");
+            eprintln!(
+                "monban: the configuration has {} problem(s); nothing was started",
+                errs.0.len()
+            );
+            ExitCode::from(2)
+        })
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let clock = monban_server::clock::Clock::system();
     match cli.command {
@@ -203,6 +220,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(c) => c,
                 Err(code) => return Ok(code),
             };
+            if let Err(code) = check_environment(&config) {
+                return Ok(code);
+            }
             let listener = tokio::net::TcpListener::bind(config.server.listen)
                 .await
                 .with_context(|| {
@@ -219,6 +239,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(c) => c,
                 Err(code) => return Ok(code),
             };
+            if let Err(code) = check_environment(&config) {
+                return Ok(code);
+            }
             if let Some(files) = &config.server.tls {
                 if let Err(e) = monban_server::http::tls::server_config(files) {
                     eprintln!("monban: {e:#}");

@@ -347,6 +347,13 @@ const CASES: &[Case] = &[
         form: &[],
         allowed: ALL,
     },
+    // The notifications' delivery log: admins only, by session or read token.
+    Case {
+        method: "GET",
+        path: "/api/v1/notifications",
+        form: &[],
+        allowed: &["admin"],
+    },
     Case {
         method: "GET",
         path: "/api/dash/rooms",

@@ -225,3 +225,62 @@ async fn a_good_import_applies_is_logged_and_export_round_trips() {
         "edit lost on restart"
     );
 }
+
+/// Vendors (CONTRACT §4, §10) on the inventory page: exported, a bad import row named by
+/// line and column with nothing applied, a form edit that goes through the preview and
+/// the change log.
+#[tokio::test]
+async fn vendors_are_inventory_rows_too() {
+    let hub = spawn_hub(HubOptions::default().extra(crate::maintenance::VENDORS)).await;
+    let text = csv(&hub, "vendors").await;
+    assert!(text.contains("acme-med,アクメ医療システム株式会社,"), "{text}");
+    assert!(text.contains("ehr:remote:2026-10-01:保守用VPN (IPsec)"), "{text}");
+    let people = csv(&hub, "people").await;
+    assert!(people.contains("v001,保守 太郎"), "{people}");
+    assert!(people.contains("acme-med"), "{people}");
+
+    // A vendor maintaining an unknown system: line 2, column maintains; nothing applied.
+    let file = "id,name,maintains\r\nnew-vendor,新しい事業者,nosuch:remote::VPN\r\n";
+    let to = post_form(
+        &hub,
+        "/inventory/import",
+        &[("table", "vendors"), ("csv", file)],
+    )
+    .await;
+    let html = page(&hub, &to).await;
+    assert!(
+        html.contains("data-testid=\"inv-error\" data-line=\"2\" data-column=\"maintains\""),
+        "{}",
+        html.split("data-testid=\"inv-preview\"")
+            .nth(1)
+            .unwrap_or_default()
+    );
+    assert!(!html.contains("data-testid=\"inv-apply\""));
+
+    // A form edit: the vendor's route and confirmation date, through the preview.
+    let to = post_form(
+        &hub,
+        "/inventory/row/vendors",
+        &[
+            ("id", "beta-sys"),
+            ("name", "ベータシステム株式会社"),
+            ("maintains", "pacs:onsite:2026-11-30:院内 サーバ室"),
+        ],
+    )
+    .await;
+    let html = page(&hub, &to).await;
+    assert!(html.contains("data-errors=\"0\""), "{html}");
+    let id = to
+        .trim_start_matches("/inventory?preview=")
+        .split(['&', '#'])
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    post_form(&hub, &format!("/inventory/pending/{id}/apply"), &[]).await;
+    assert!(csv(&hub, "vendors")
+        .await
+        .contains("beta-sys,ベータシステム株式会社,pacs:onsite:2026-11-30:院内 サーバ室"));
+    assert!(page(&hub, "/inventory").await.contains(
+        "data-testid=\"inv-change\" data-action=\"change\" data-table=\"vendors\" data-key=\"beta-sys\""
+    ));
+}

@@ -33,6 +33,8 @@
 //! - [`security`] — the security review's findings (issue 9), probed over the wire.
 //! - [`maintenance`] — vendor maintenance (§10): filing rules, passkey-confirmed
 //!   decisions, coverage on event time and after the fact, 立会い, findings, reports.
+//! - [`notify`] — notifications (§11): signed webhooks, retries, delivery across a
+//!   killed hub, e-mail through aiosmtpd, configuration errors.
 //! - [`postgres`] — the store on PostgreSQL (`MONBAN_TEST_POSTGRES_URL`): judged, kept
 //!   across kill -9, dashboard, an append-only audit trail enforced by the server.
 //!
@@ -65,6 +67,7 @@ mod modbus;
 mod mqtt;
 mod mqtt_tls;
 mod nothing_lost;
+mod notify;
 mod passkeys;
 mod postgres;
 mod restart;

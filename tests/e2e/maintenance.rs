@@ -13,7 +13,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 /// The test hospital's server room, two vendors, their staff and a leaver.
-const VENDORS: &str = r#"
+pub(crate) const VENDORS: &str = r#"
 [[rooms]]
 id = "server-room"
 name = "サーバ室"

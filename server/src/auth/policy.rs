@@ -25,6 +25,10 @@ pub enum Access {
     /// vendor's token); otherwise a signed-in user whose role holds the permission
     /// (CONTRACT §10: a request is filed by a vendor or by an officer for one).
     IngestOr(Permission),
+    /// An admin: a signed-in admin, or a read token of role `admin` (GET only). For reads
+    /// that are the admin's alone (the notifications' delivery log), which no read
+    /// permission of another role may open.
+    AdminRead,
 }
 
 fn under(path: &str, prefix: &str) -> bool {
@@ -69,6 +73,7 @@ pub fn access(method: &Method, path: &str) -> Access {
         "/api/dash/users" => return Needs(ManageUsers),
         "/api/dash/tokens" => return Needs(ManageTokens),
         "/api/dash/people" => return Needs(ManagePeoplePasskeys),
+        "/api/v1/notifications" => return AdminRead,
         // Any method: the handlers check their ingest tokens, a wrong method is 405.
         "/api/v1/door-events" | "/api/v1/logins" => return Ingest,
         _ => {}
@@ -181,6 +186,7 @@ mod tests {
         assert_eq!(post("/tokens/issue"), Needs(ManageTokens));
         assert_eq!(post("/people/p1/invite"), Needs(ManagePeoplePasskeys));
         assert_eq!(post("/signout"), SignedIn);
+        assert_eq!(get("/api/v1/notifications"), AdminRead);
         // Closed unless listed; prefixes match whole segments only.
         assert_eq!(get("/something-new"), Needs(ManageUsers));
         assert_eq!(get("/usersx"), Needs(ManageUsers));

@@ -227,6 +227,18 @@ pub async fn authorize(State(accounts): State<Accounts>, req: Request, next: Nex
                 Err(Some(user.role.as_str().to_string()))
             }
         }
+        (Access::AdminRead, Principal::User { user, .. }) => {
+            if user.role == monban_web::auth::Role::Admin {
+                Ok(())
+            } else {
+                Err(Some(user.role.as_str().to_string()))
+            }
+        }
+        (Access::AdminRead, Principal::Token(t)) => match &t.scope {
+            TokenScope::Read(role) if role == "admin" && !unsafe_method => Ok(()),
+            TokenScope::Read(role) => Err(Some(format!("read token ({role})"))),
+            _ => Err(Some("ingest token".to_string())),
+        },
         (Access::Needs(p), Principal::Token(t)) => match &t.scope {
             TokenScope::Read(role) => match role.parse::<monban_web::auth::Role>() {
                 Ok(r) if p.is_read() && r.can(p) && !unsafe_method => Ok(()),
@@ -295,7 +307,10 @@ pub async fn authorize(State(accounts): State<Accounts>, req: Request, next: Nex
             return csrf_refused("the request did not come from the hub's own pages (Origin)");
         }
         match (&principal, rule) {
-            (Principal::User { csrf, .. }, Access::SignedIn | Access::Needs(_)) => {
+            (
+                Principal::User { csrf, .. },
+                Access::SignedIn | Access::Needs(_) | Access::AdminRead,
+            ) => {
                 let sent_header = headers
                     .get("x-csrf-token")
                     .and_then(|v| v.to_str().ok())

@@ -9,6 +9,7 @@ use super::state::Accounts;
 use crate::auth::ClientAddr;
 use crate::ingest::{Ingest, IngestError};
 use crate::maintenance::Maintenance;
+use crate::notify::Notifier;
 use crate::step_up::StepUpError;
 use crate::store::{StoredLogin, TokenScope};
 use axum::extract::State;
@@ -68,6 +69,23 @@ pub(super) async fn post_door_event(
     Ok((status, Json(reply)).into_response())
 }
 
+/// A new login's notifications (CONTRACT §11: `login.account_of_leaver`,
+/// `maintenance.unapproved_login`). The login is stored already: an event that cannot be
+/// stored now is logged, and the watcher's next sweep emits it
+/// (`crate::notify::watch`).
+async fn notify_login(
+    notifier: &Notifier,
+    ingest: &Ingest,
+    maintenance: &Maintenance,
+    stored: &StoredLogin,
+) {
+    let inv = ingest.inventory();
+    let facts = maintenance.facts(&inv, &stored.login);
+    if let Err(e) = crate::notify::watch::login_events(notifier, &inv, stored, &facts).await {
+        tracing::warn!(error = %e, login = %stored.login.event_id, "could not store the login's notification; the next sweep will");
+    }
+}
+
 /// `{"event_id", "verdict", "reasons", "final", "flags"}` (and `"maintenance"` for a
 /// maintenance login), CONTRACT §7.
 fn verdict_reply(
@@ -111,6 +129,7 @@ pub(super) async fn post_login(
     State(accounts): State<Accounts>,
     State(ingest): State<Arc<Ingest>>,
     State(maintenance): State<Arc<Maintenance>>,
+    State(notifier): State<Arc<Notifier>>,
     address: Option<axum::Extension<ClientAddr>>,
     BearerBody { token, body }: BearerBody,
 ) -> Result<Response, ApiError> {
@@ -177,6 +196,7 @@ pub(super) async fn post_login(
             other => other?,
         };
         if new {
+            notify_login(&notifier, &ingest, &maintenance, &stored).await;
             accounts
                 .record(
                     &actor,

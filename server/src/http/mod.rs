@@ -12,6 +12,7 @@
 //!   of the contract (CONTRACT §5, §7, §8, §9, §10; the step-up API), each operation
 //!   documented by
 //!   [`openapi`] with the wire types of [`schema`].
+//! - [`notifications`] — the delivery log of notifications (CONTRACT §11), for admins.
 //! - [`ceremony`], [`forms`], [`inventory`], [`export`] — the passkey ceremonies, the
 //!   dashboard's form posts, the inventory's CSV forms and the CSV downloads.
 //! - [`dashboard`] — the data port of the Leptos dashboard (`monban_web::DashboardSource`).
@@ -36,6 +37,7 @@ pub mod ingest;
 pub mod inventory;
 pub mod live;
 pub mod maintenance;
+pub mod notifications;
 pub mod openapi;
 pub mod ops;
 pub mod reads;
@@ -86,6 +88,10 @@ fn api(state: &AppState) -> Router<AppState> {
         .route("/api/v1/doors", get(reads::get_doors))
         .route("/api/v1/live", get(live::live))
         .route("/api/v1/session", get(reads::get_session))
+        .route(
+            "/api/v1/notifications",
+            get(notifications::get_notifications),
+        )
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .route_layer(axum::middleware::from_fn_with_state(

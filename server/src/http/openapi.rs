@@ -55,6 +55,7 @@ use utoipa::{Modify, OpenApi};
         super::maintenance::post_report,
         super::maintenance::decision_start,
         super::maintenance::decision_finish,
+        super::notifications::get_notifications,
         openapi_json,
         super::ops::healthz,
         super::ops::metrics,

@@ -7,6 +7,7 @@ use crate::clock::Clock;
 use crate::ingest::Ingest;
 use crate::maintenance::Maintenance;
 use crate::metrics::Metrics;
+use crate::notify::Notifier;
 use crate::store::Store;
 use axum::extract::FromRef;
 use monban_core::{SiteId, SiteOffset, Timestamp};
@@ -27,6 +28,9 @@ pub struct AppState {
     /// Vendor maintenance: requests, decisions, reports and their reconciliation.
     pub maintenance: Arc<Maintenance>,
     pub site: Site,
+    /// Notifications (CONTRACT §11): `notifier.emit(kind, key, data)` stores an event
+    /// for delivery (`State<Arc<Notifier>>` in a handler).
+    pub notifier: Arc<Notifier>,
     /// Cancelled when the hub shuts down: long-lived responses (the live feed) end.
     pub shutdown: CancellationToken,
 }

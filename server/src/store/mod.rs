@@ -26,6 +26,7 @@
 //! - [`auth`] — users, passkeys, invites, sessions, the audit trail, step-ups.
 //! - [`maintenance`] — maintenance requests (CONTRACT §10) and the reads that reconcile
 //!   them: logins by account, entries by credential, a room's door events.
+//! - [`notify`] — the notifications outbox, deliveries and the notifier's cursors.
 
 use monban_connectors::{DeadLetter, Ingested};
 use monban_core::health::{DoorActivity, OutageCause, WATCHDOG};
@@ -48,6 +49,7 @@ pub mod auth;
 pub mod batch;
 pub mod inventory;
 pub mod maintenance;
+pub mod notify;
 pub mod rollups;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
