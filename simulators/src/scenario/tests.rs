@@ -80,6 +80,8 @@ fn a_scenario_parses_into_steps_with_lines() {
             verdict: VerdictKind::NotMet,
             reasons: Some(vec![Reason::DoorOffline, Reason::RoomAlarm]),
             reasons_include: vec![Reason::RoomAlarm],
+            flags: None,
+            maintenance: None,
         })
     );
 }
@@ -227,6 +229,8 @@ fn expectations_compare_verdicts_and_reasons() {
         verdict: VerdictKind::NotMet,
         reasons: Some(vec![Reason::DoorOffline]),
         reasons_include: vec![],
+        flags: None,
+        maintenance: None,
     };
     assert!(e.is_met_by("not_met", &["door_offline"]));
     assert!(!e.is_met_by("not_met", &["door_offline", "no_presence"]));
@@ -235,6 +239,8 @@ fn expectations_compare_verdicts_and_reasons() {
         verdict: VerdictKind::NotMet,
         reasons: None,
         reasons_include: vec![Reason::NoPresence],
+        flags: None,
+        maintenance: None,
     };
     assert!(e.is_met_by("not_met", &["unmapped_account", "no_presence"]));
     assert!(!e.is_met_by("not_met", &["unmapped_account"]));
@@ -324,11 +330,15 @@ async fn checks_poll_until_the_verdict_matches_and_report_the_hubs_answer() {
         verdict: VerdictKind::CombinedMeasures,
         reasons: None,
         reasons_include: vec![],
+        flags: None,
+        maintenance: None,
     };
     let alarm = Expect {
         verdict: VerdictKind::NotMet,
         reasons: Some(vec![Reason::RoomAlarm]),
         reasons_include: vec![],
+        flags: None,
+        maintenance: None,
     };
     let d = Duration::from_secs(5);
 
@@ -361,6 +371,7 @@ async fn checks_poll_until_the_verdict_matches_and_report_the_hubs_answer() {
         sent: 3,
         refused: vec![],
         results: vec![ok, wrong],
+        request_results: vec![],
         mqtt_unacked: 0,
     };
     assert!(report.failed());
@@ -409,6 +420,7 @@ expect = { verdict = "combined_measures" }
         client_id: "t".into(),
         hub_url: format!("http://{addr}"),
         login_tokens: BTreeMap::new(),
+        vendor_tokens: BTreeMap::new(),
         read_token: Some("read".into()),
         deadline: Duration::from_millis(300),
     };
@@ -735,6 +747,7 @@ async fn a_realtime_vendor_scenario_runs_its_devices_on_the_broker() {
         client_id: "sc".into(),
         hub_url: format!("http://{addr}"),
         login_tokens: [("ehr".to_string(), "t".to_string())].into(),
+        vendor_tokens: BTreeMap::new(),
         read_token: Some("read".into()),
         deadline: Duration::from_millis(500),
     };
