@@ -1204,3 +1204,191 @@ async fn scenario_command(args: ScenarioArgs) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn maintenance(args: &[&str]) -> Result<MaintenanceCommand, clap::Error> {
+        let mut argv = vec!["monban-sim", "maintenance"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).map(|cli| match cli.command {
+            Command::Maintenance(m) => m,
+            _ => panic!("not a maintenance command"),
+        })
+    }
+
+    #[test]
+    fn a_request_from_flags() {
+        let MaintenanceCommand::Request(args) = maintenance(&[
+            "request",
+            "--hub",
+            "http://127.0.0.1:9",
+            "--token",
+            "T",
+            "--request-id",
+            "acme-2026-0042",
+            "--system",
+            "ehr",
+            "--person",
+            "v001",
+            "--person",
+            "v002",
+            "--work-plan",
+            "WP-2026-118",
+            "--start",
+            "2026-12-10T20:00:00+09:00",
+            "--end",
+            "2026-12-10T23:00:00+09:00",
+            "--emergency",
+        ])
+        .expect("parses") else {
+            panic!("a request");
+        };
+        let body = args.body().expect("body");
+        assert_eq!(body.request_id, "acme-2026-0042");
+        assert_eq!(body.people, vec!["v001", "v002"]);
+        assert!(body.remote && body.emergency && body.vendor.is_none());
+        assert_eq!(body.purpose, "");
+
+        let MaintenanceCommand::Request(on_site) = maintenance(&[
+            "request",
+            "--token",
+            "T",
+            "--request-id",
+            "r",
+            "--system",
+            "pharmacy",
+            "--person",
+            "p0029",
+            "--work-plan",
+            "WP-1",
+            "--start",
+            "2026-12-10T10:00:00+09:00",
+            "--end",
+            "2026-12-10T12:00:00+09:00",
+            "--on-site",
+        ])
+        .expect("parses") else {
+            panic!("a request");
+        };
+        assert!(!on_site.body().expect("body").remote);
+    }
+
+    #[test]
+    fn a_request_from_a_file_and_what_is_refused() {
+        let dir = std::env::temp_dir().join(format!("monban-sim-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("body.json");
+        std::fs::write(
+            &file,
+            r#"{"request_id": "acme-1", "system": "ehr", "people": ["v001"], "work_plan": "WP-1",
+                "start": "2026-12-10T20:00:00+09:00", "end": "2026-12-10T23:00:00+09:00",
+                "remote": true}"#,
+        )
+        .expect("write");
+        let path = file.display().to_string();
+        let MaintenanceCommand::Request(args) =
+            maintenance(&["request", "--token", "T", "--file", &path]).expect("parses")
+        else {
+            panic!("a request");
+        };
+        assert_eq!(args.body().expect("body").request_id, "acme-1");
+        std::fs::write(&file, r#"{"request_id": "acme-1", "colour": "red"}"#).expect("write");
+        assert!(args.body().is_err(), "an unknown field is refused");
+        std::fs::remove_dir_all(&dir).ok();
+
+        // --file or the fields, not both; the fields are required without it.
+        assert!(
+            maintenance(&["request", "--token", "T", "--file", "b.json", "--system", "ehr"])
+                .is_err()
+        );
+        assert!(maintenance(&["request", "--token", "T", "--system", "ehr"]).is_err());
+        assert!(maintenance(&[
+            "request",
+            "--token",
+            "T",
+            "--file",
+            "b.json",
+            "--remote",
+            "--on-site"
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn a_report_with_and_without_a_recording() {
+        let MaintenanceCommand::Report(args) = maintenance(&[
+            "report",
+            "--token",
+            "T",
+            "--id",
+            "acme-1",
+            "--summary",
+            "パッチ適用完了",
+            "--recording-sha256",
+            &"ab".repeat(32),
+            "--recording-uri",
+            "https://pam.example/r/1",
+        ])
+        .expect("parses") else {
+            panic!("a report");
+        };
+        let body = args.body();
+        assert_eq!(body.summary, "パッチ適用完了");
+        assert_eq!(
+            body.recording.map(|r| r.uri),
+            Some("https://pam.example/r/1".to_string())
+        );
+        let MaintenanceCommand::Report(plain) =
+            maintenance(&["report", "--token", "T", "--id", "a", "--summary", "s"])
+                .expect("parses")
+        else {
+            panic!("a report");
+        };
+        assert_eq!(plain.body().recording, None);
+        // A recording needs both its hash and its place.
+        assert!(maintenance(&[
+            "report",
+            "--token",
+            "T",
+            "--id",
+            "a",
+            "--summary",
+            "s",
+            "--recording-uri",
+            "x"
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn the_day_and_the_hospital_take_their_new_options() {
+        let cli = Cli::try_parse_from([
+            "monban-sim",
+            "day",
+            "--vendor-token",
+            "medisys=A",
+            "--vendor-token",
+            "towa-mt=B",
+        ])
+        .expect("parses");
+        let Command::Day(day) = cli.command else {
+            panic!("day");
+        };
+        assert_eq!(
+            day.vendor_tokens,
+            vec![
+                ("medisys".to_string(), "A".to_string()),
+                ("towa-mt".to_string(), "B".to_string())
+            ]
+        );
+        let cli = Cli::try_parse_from(["monban-sim", "hospital", "--today", "2027-01-31"])
+            .expect("parses");
+        let Command::Hospital { today, .. } = cli.command else {
+            panic!("hospital");
+        };
+        assert_eq!(today.map(|d| d.to_string()).as_deref(), Some("2027-01-31"));
+        assert!(Cli::try_parse_from(["monban-sim", "hospital", "--today", "31/01/2027"]).is_err());
+    }
+}

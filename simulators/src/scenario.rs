@@ -1285,12 +1285,16 @@ pub fn check_references(s: &Scenario, h: &Hospital) -> Vec<String> {
                 system,
                 account,
                 terminal,
+                factors,
                 ..
             } => {
                 if !h.systems.iter().any(|x| &x.id == system) {
                     problems.push(format!("line {line}: no system {system}"));
                 }
-                if !h.terminals.iter().any(|t| t.id.as_str() == terminal) {
+                // A login with two factor categories needs no room, so it may come from
+                // anywhere (a vendor's own PC over the VPN); others need a known terminal.
+                let direct = Factor::categories_of(factors).spans_two();
+                if !direct && !h.terminals.iter().any(|t| t.id.as_str() == terminal) {
                     problems.push(format!("line {line}: no terminal {terminal}"));
                 }
                 let mapped = h.staff.iter().any(|st| {
