@@ -32,12 +32,47 @@
 //! - `delay = "3s"` — delayed delivery: the step is sent that many *real* seconds after
 //!   the undelayed steps (which go at once, in file order); its `ts` is unchanged.
 //! - `expect = { verdict, reasons = [...] }` (the exact list, in the contract's order) or
-//!   `expect = { verdict, reasons_include = [...] }` — only on a `login` step.
+//!   `expect = { verdict, reasons_include = [...] }` — on a `login` step. It may also
+//!   name the login's `flags = [...]` (the exact list: `account_of_leaver`,
+//!   `maintenance_unapproved`, `maintenance_emergency_pending`) and its `maintenance =
+//!   "approved" | "emergency_pending" | "unapproved" | "none"` (`none`: not a maintenance
+//!   login), read as the hub shows them *after* every step was sent (a request filed
+//!   after a login changes the login's flags).
+//!
+//! Vendor maintenance (CONTRACT §10), sent with the vendor's token (`--vendor-token
+//! VENDOR=TOKEN`):
+//!
+//! ```toml
+//! [[step]]
+//! at = "60m"
+//! request = { vendor = "medisys", id = "em", system = "ehr", people = ["p0032"], work_plan = "WP-EM-0001", purpose = "緊急対応", start = "20m", end = "2h", remote = true, emergency = true }
+//! expect = { status = "requested", findings = [], supervised = false }   # any of the three
+//!
+//! [[step]]
+//! at = "70m"
+//! report = { request = "em", summary = "復旧", recording = { sha256 = "<64 hex>", uri = "https://pam.example/r/1" } }
+//! ```
+//!
+//! - `request` — `POST /api/v1/maintenance`. `start` and `end` are offsets from the
+//!   scenario's start, like `at` (a window in the future of now is fine); `remote`
+//!   defaults to `true`, `emergency` and `purpose` to `false` and empty. The request id
+//!   sent is `{id}-{run}`.
+//! - `report` — `POST /api/v1/maintenance/{id}/report` on the request step whose `id` it
+//!   names (an earlier step), with that step's vendor token; `recording` is optional.
+//! - `expect` on a request step is checked by polling `GET /api/v1/maintenance/{id}`:
+//!   `status` (`requested`, `approved`, `denied`, `cancelled`), `findings` (the exact
+//!   list: `not_performed`, `unsupervised`, `report_overdue`, `emergency_unapproved`),
+//!   `supervised`.
+//!
+//! A decision needs an officer's passkey, so a scenario cannot approve: its requests stay
+//! `requested` (an emergency request's logins are then `emergency_pending`, another's
+//! `unapproved`). A refused request or report fails the run like a refused login.
 //!
 //! Door events and status changes go over MQTT (CONTRACT §5, QoS 1, event ids
-//! `sc-{run}-{n}`), logins over HTTP (§7). Then each expectation is checked by polling
-//! `GET /api/v1/logins/{id}` until the verdict matches or the deadline passes (the hub
-//! may re-evaluate a verdict when a late event arrives).
+//! `sc-{run}-{n}`), logins, requests and reports over HTTP (§7, §10). Then each
+//! expectation is checked by polling `GET /api/v1/logins/{id}` (or
+//! `GET /api/v1/maintenance/{id}`) until it holds or the deadline passes (the hub may
+//! re-evaluate a verdict when a late event arrives).
 //!
 //! # Vendor-format doors
 //!

@@ -9,8 +9,9 @@
 //! `max_presence`), doctors moving 医局 → 病棟 → 医局 (→ 放射線管理区域) without badging
 //! out in between (entering another room ends presence in the previous one), an on-call
 //! doctor at night, pharmacists and radiographers in their rooms, clerks at the
-//! uncontrolled reception using password + IC card, the IT officer in the server room,
-//! vendors on the VPN from outside with `webauthn_uv` or `password` + `totp`. Entries come
+//! uncontrolled reception using password + IC card, the IT officer in the server room
+//! and on the VPN with `webauthn_uv` or `password` + `totp`. Vendor staff have no
+//! ordinary traffic: they work under maintenance requests only. Entries come
 //! with `door_opened`/`door_closed`, a few card misreads (`access_denied` then
 //! `access_granted`), a nightly unregistered card at the server room, and a few mistyped
 //! passwords (`outcome: failure` followed by success).
@@ -23,6 +24,12 @@
 //! ordinary visits that overlap the case dropped, and nobody passes the offline door
 //! while it is offline, so the expected answers hold by construction (the tests check
 //! them against `monban-core`'s own rules).
+//!
+//! *Maintenance* ([`maintenance`]): a day of at least 23 hours also holds one
+//! maintenance request in every state with its logins, door events and reports, a night
+//! login no request covers and the leaver's login, each with what the hub must say
+//! ([`MaintenanceExpectation`]) once the decisions the day wants ([`wanted_decisions`])
+//! are made.
 //!
 //! Only events with `start <= ts < end` are kept, and an ordinary stay is kept only when
 //! its entry is, so no ordinary login lacks the entry that justifies it. Times are whole
