@@ -670,6 +670,157 @@ mod tests {
         assert!(format!("{err:#}").contains("after 5 attempts"), "{err:#}");
     }
 
+    /// A stub of the maintenance API: files and reports for `Bearer tok-medisys`.
+    async fn maintenance_stub() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+        use axum::extract::Path;
+        use axum::http::{HeaderMap, StatusCode};
+        use axum::routing::post;
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (a, b) = (seen.clone(), seen.clone());
+        let ok = |h: &HeaderMap| {
+            h.get("authorization").and_then(|v| v.to_str().ok()) == Some("Bearer tok-medisys")
+        };
+        let app = axum::Router::new()
+            .route(
+                "/api/v1/maintenance",
+                post(move |h: HeaderMap, body: axum::Json<serde_json::Value>| {
+                    let seen = a.clone();
+                    async move {
+                        if !ok(&h) {
+                            return StatusCode::UNAUTHORIZED;
+                        }
+                        if let Ok(mut s) = seen.lock() {
+                            s.push(format!(
+                                "request {}",
+                                body["request_id"].as_str().unwrap_or("")
+                            ));
+                        }
+                        StatusCode::CREATED
+                    }
+                }),
+            )
+            .route(
+                "/api/v1/maintenance/{id}/report",
+                post(move |h: HeaderMap, Path(id): Path<String>| {
+                    let seen = b.clone();
+                    async move {
+                        if !ok(&h) {
+                            return StatusCode::UNAUTHORIZED;
+                        }
+                        if let Ok(mut s) = seen.lock() {
+                            s.push(format!("report {id}"));
+                        }
+                        StatusCode::CREATED
+                    }
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (format!("http://{addr}"), seen)
+    }
+
+    #[tokio::test]
+    async fn maintenance_is_filed_decided_through_the_hook_and_reported_once_approved() {
+        use monban_core::maintenance::{Decision, ReportBody, RequestBody};
+        let (url, seen) = maintenance_stub().await;
+        let ts = chrono::DateTime::parse_from_rfc3339("2026-12-06T10:00:00+09:00").expect("ts");
+        let msg = |vendor: &str, id: &str, kind: MaintenanceKind| schedule::MaintenanceMessage {
+            ts,
+            vendor: monban_core::VendorId::parse(vendor).expect("vendor"),
+            request_id: id.into(),
+            kind,
+        };
+        let request = |id: &str| {
+            MaintenanceKind::Request(RequestBody {
+                request_id: id.into(),
+                vendor: None,
+                system: "ehr".into(),
+                people: vec!["p0031".into()],
+                work_plan: "WP-1".into(),
+                purpose: String::new(),
+                start: "2026-12-06T01:00:00+09:00".into(),
+                end: "2026-12-06T04:00:00+09:00".into(),
+                remote: true,
+                emergency: false,
+            })
+        };
+        let report_of = || MaintenanceKind::Report {
+            body: ReportBody {
+                summary: "done".into(),
+                recording: None,
+            },
+            needs_approval: true,
+        };
+        let approve = || MaintenanceKind::Decision {
+            decision: Decision::Approve,
+            note: String::new(),
+        };
+        let decided = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = decided.clone();
+        let mut o = opts();
+        o.hub_url = url;
+        o.vendor_tokens
+            .insert("medisys".into(), "tok-medisys".into());
+        o.decide = Some(DecisionHook::new(move |d: WantedDecision| {
+            let log = log.clone();
+            async move {
+                if let Ok(mut l) = log.lock() {
+                    l.push(format!("{} {}", d.decision.as_str(), d.request_id));
+                }
+                Ok(())
+            }
+        }));
+        let mut player = MaintenancePlayer {
+            hub: Hub::new(&o.hub_url).expect("hub"),
+            approved: BTreeSet::new(),
+            failed: BTreeSet::new(),
+        };
+        let mut report = PlayReport::default();
+        for m in [
+            msg("medisys", "a", request("a")),
+            msg("medisys", "a", approve()),
+            msg("medisys", "a", report_of()),
+            // Not approved in this run: its report is not sent.
+            msg("medisys", "b", request("b")),
+            msg("medisys", "b", report_of()),
+            // No token for this vendor.
+            msg("towa-mt", "c", request("c")),
+        ] {
+            player.handle(&m, &o, &mut report).await;
+        }
+        assert_eq!(report.maintenance_sent, 3);
+        assert_eq!(report.maintenance_skipped, 2);
+        assert_eq!(report.decisions_made, 1);
+        assert!(report.decisions_not_made.is_empty());
+        assert_eq!(
+            seen.lock().expect("lock").clone(),
+            vec!["request a", "report a", "request b"]
+        );
+        assert_eq!(decided.lock().expect("lock").clone(), vec!["approve a"]);
+        assert_eq!(
+            player.failed.iter().map(String::as_str).collect::<Vec<_>>(),
+            vec!["b", "c"]
+        );
+
+        // Without a hook the decision is listed for an officer.
+        o.decide = None;
+        let mut report = PlayReport::default();
+        player
+            .handle(&msg("medisys", "d", approve()), &o, &mut report)
+            .await;
+        assert_eq!(report.decisions_not_made.len(), 1);
+        assert_eq!(report.decisions_not_made[0].request_id, "d");
+        // A wrong token is refused and counted.
+        o.vendor_tokens.insert("medisys".into(), "wrong".into());
+        player
+            .handle(&msg("medisys", "e", request("e")), &o, &mut report)
+            .await;
+        assert_eq!(report.maintenance_refused, 1);
+    }
+
     #[test]
     fn options_are_checked() {
         let h = generate(1);
@@ -696,5 +847,9 @@ mod tests {
         let mut o = opts();
         o.hub_url = "ftp://x".into();
         assert!(check_options(&h, &o, now).is_err_and(|e| e.to_string().contains("http://")));
+        let mut o = opts();
+        o.vendor_tokens.insert("acme".into(), "x".into());
+        assert!(check_options(&h, &o, now)
+            .is_err_and(|e| e.to_string().contains("unknown vendor acme")));
     }
 }

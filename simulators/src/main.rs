@@ -704,11 +704,95 @@ async fn day_command(args: DayArgs) -> anyhow::Result<ExitCode> {
         report.expected.len() - failed,
         report.expected.len()
     );
+    failed += check_maintenance(&args.hub, &read_token, &report.maintenance).await?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Asks the hub about each maintenance case the day played and prints PASS or FAIL;
+/// returns the number of failures.
+async fn check_maintenance(
+    hub_url: &str,
+    read_token: &str,
+    cases: &[schedule::MaintenanceExpectation],
+) -> anyhow::Result<usize> {
+    if cases.is_empty() {
+        return Ok(0);
+    }
+    let hub = monban_sim::maintenance::Hub::new(hub_url)?;
+    let mut failed = 0;
+    println!("\nmaintenance cases ({}):", cases.len());
+    for m in cases {
+        if let Some(id) = &m.request_id {
+            let said = match hub.request(read_token, id).await {
+                Ok(r) if r.is_success() => {
+                    match monban_sim::maintenance::RequestState::parse(&r.json()) {
+                        Ok(st) => (
+                            Some(st.status.as_str()) == m.status.as_deref()
+                                && st.findings == m.findings
+                                && (m.supervised.is_none() || st.supervised == m.supervised),
+                            format!("{} findings [{}]", st.status, st.findings.join(", ")),
+                        ),
+                        Err(e) => (false, format!("error: {e:#}")),
+                    }
+                }
+                Ok(r) => (false, format!("{} {}", r.status, r.body)),
+                Err(e) => (false, format!("error: {e:#}")),
+            };
+            if !said.0 {
+                failed += 1;
+            }
+            println!(
+                "  {} {:<22} {:<28} expected {} findings [{}]  hub: {}",
+                if said.0 { "PASS" } else { "FAIL" },
+                m.case.as_str(),
+                id,
+                m.status.as_deref().unwrap_or("-"),
+                m.findings.join(", "),
+                said.1
+            );
+        }
+        for login in &m.logins {
+            let said = match hub.login(read_token, login).await {
+                Ok(r) if r.is_success() => {
+                    match monban_sim::maintenance::LoginState::parse(&r.json()) {
+                        Ok(st) => (
+                            st.flags == m.login_flags
+                                && st.maintenance.as_deref() == m.login_maintenance.as_deref(),
+                            format!(
+                                "flags [{}] maintenance {}",
+                                st.flags.join(", "),
+                                st.maintenance.as_deref().unwrap_or("none")
+                            ),
+                        ),
+                        Err(e) => (false, format!("error: {e:#}")),
+                    }
+                }
+                Ok(r) => (false, format!("{} {}", r.status, r.body)),
+                Err(e) => (false, format!("error: {e:#}")),
+            };
+            if !said.0 {
+                failed += 1;
+            }
+            println!(
+                "  {} {:<22} {:<28} expected flags [{}] maintenance {}  hub: {}",
+                if said.0 { "PASS" } else { "FAIL" },
+                m.case.as_str(),
+                login,
+                m.login_flags.join(", "),
+                m.login_maintenance.as_deref().unwrap_or("none"),
+                said.1
+            );
+        }
+    }
+    println!(
+        "(report_overdue shows only when the hub's [maintenance] report_due is at most 20 h; monban demo sets {})",
+        schedule::maintenance::DEMO_REPORT_DUE
+    );
+    Ok(failed)
 }
 
 fn expected_text(e: &Expectation) -> String {
