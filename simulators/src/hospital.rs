@@ -4,9 +4,12 @@
 //! rooms (six access-controlled, plus the uncontrolled 外来ロビー), eight doors, twenty
 //! terminals and four systems of different categories (電子カルテ, 調剤システム,
 //! 放射線 RIS/PACS and a 保守用リモートアクセス VPN with native MFA). The *people* are
-//! generated from the seed: thirty staff with Japanese names, door credentials (card,
-//! pin, biometric, card_pin; each type held by several people) and accounts on the
-//! systems their role uses. Two accounts exist on the systems but are deliberately not
+//! generated from the seed: thirty-three people (p0001–p0033) with Japanese names, door
+//! credentials (card, pin, biometric, card_pin; each type held by several people) and
+//! accounts on the systems their role uses — twenty-eight of the hospital's own staff,
+//! two staff of each maintenance vendor (p0029–p0032) and one leaver (p0033). New people
+//! are only ever appended, so a seed's earlier people keep their ids and credentials (the
+//! example scenarios name them). Two accounts exist on the systems but are deliberately not
 //! mapped to anyone ([`Hospital::unmapped_accounts`]); the day simulation uses them to
 //! produce `unmapped_account`.
 //!
