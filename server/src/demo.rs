@@ -20,6 +20,13 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// The scope of a maintenance vendor's token (CONTRACT §9 `token issue --vendor`), or
+/// `None` while the store has no vendor tokens: the demo's day then files no maintenance
+/// requests or reports (its vendor logins and door events are played all the same).
+fn vendor_scope(_vendor: &monban_core::VendorId) -> Option<TokenScope> {
+    None
+}
+
 pub struct DemoOptions {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
@@ -59,7 +66,10 @@ pub async fn run(
     crate::broker::start(SocketAddr::from(([127, 0, 0, 1], mqtt_port)))?;
     tracing::info!(port = mqtt_port, "embedded MQTT broker started");
 
-    let hospital = monban_sim::hospital::generate(opts.seed);
+    // Dated on today, so that the leaver has left and the vendors' confirmations are as
+    // old as the dashboard should show them.
+    let hospital =
+        monban_sim::hospital::generate_on(opts.seed, monban_sim::hospital::site_day(Utc::now()));
     let text = demo_config_text(listen, mqtt_port, &hospital.inventory_toml());
     let config_path = data_dir.join("monban.toml");
     std::fs::write(&config_path, &text)
@@ -87,6 +97,15 @@ pub async fn run(
         )
         .await?;
         login_tokens.insert(s.id.to_string(), t);
+    }
+    // One token per maintenance vendor, for the simulated day's requests and reports.
+    let mut vendor_tokens = BTreeMap::new();
+    for v in config.inventory.vendors() {
+        if let Some(scope) = vendor_scope(&v.id) {
+            let t =
+                crate::issue_token(&state.store, scope, "monban demo simulator", &clock).await?;
+            vendor_tokens.insert(v.id.to_string(), t);
+        }
     }
     let read_token = crate::issue_token(
         &state.store,
@@ -140,6 +159,12 @@ pub async fn run(
         speed: opts.speed,
         seed: opts.seed,
         until: None,
+        vendor_tokens,
+        // The day wants some requests approved, denied and cancelled
+        // (`monban_sim::schedule::wanted_decisions`); a decision needs an officer's
+        // passkey, so until the demo records them with a seeded officer they are left for
+        // the dashboard and logged at the end of the day.
+        decide: None,
     };
     let sim = tokio::spawn(async move {
         let mut opts = sim_opts;
@@ -153,8 +178,17 @@ pub async fn run(
                         logins = report.logins,
                         rejected = report.rejected,
                         cases = report.expected.len(),
+                        maintenance_sent = report.maintenance_sent,
+                        maintenance_skipped = report.maintenance_skipped,
                         "simulated day played"
                     );
+                    for d in &report.decisions_not_made {
+                        tracing::info!(
+                            request = %d.request_id,
+                            decision = d.decision.as_str(),
+                            "the simulated day wants an officer's decision"
+                        );
+                    }
                     if report.cancelled {
                         return;
                     }
@@ -178,4 +212,35 @@ pub async fn run(
     cancel.cancel();
     let _ = sim.await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hub reads what the demo writes: the generated hospital with its vendors, their
+    /// staff and the leaver (CONTRACT §4).
+    #[test]
+    fn the_demo_configuration_parses_with_vendors_and_a_leaver() {
+        let today = monban_sim::hospital::site_day(Utc::now());
+        let hospital = monban_sim::hospital::generate_on(7, today);
+        let text = demo_config_text(
+            SocketAddr::from(([127, 0, 0, 1], 8080)),
+            1883,
+            &hospital.inventory_toml(),
+        );
+        let dir = std::env::temp_dir();
+        let config =
+            Config::parse(&text, "monban.toml", &dir).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let inv = &config.inventory;
+        assert_eq!(inv.vendors().len(), 2);
+        assert_eq!(inv.people().len(), 33);
+        assert_eq!(
+            inv.people().iter().filter(|p| p.vendor.is_some()).count(),
+            4
+        );
+        let direct = hospital.inventory().unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(inv.vendors(), direct.vendors());
+        assert_eq!(inv.people(), direct.people());
+    }
 }

@@ -18,13 +18,17 @@
 //! [`LATE_DELIVERY`]: crate::schedule::LATE_DELIVERY
 
 use crate::hospital::Hospital;
+use crate::maintenance::Hub;
 use crate::mqtt::Mqtt;
-use crate::schedule::{self, Action, StatusMessage};
+use crate::schedule::{self, Action, MaintenanceKind, StatusMessage, WantedDecision};
 use anyhow::{anyhow, bail, Context as _};
 use chrono::{DateTime, TimeDelta, Utc};
 use monban_core::{DoorId, DoorStatus};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -58,6 +62,38 @@ pub struct PlayOptions {
     pub seed: u64,
     /// Stop here (simulated time) instead of after 24 hours.
     pub until: Option<DateTime<Utc>>,
+    /// Vendor id → vendor token (CONTRACT §9 `token issue --vendor`), for the day's
+    /// maintenance requests and reports. A vendor without one has its maintenance
+    /// messages skipped (its logins are still sent).
+    pub vendor_tokens: BTreeMap<String, String>,
+    /// Records the decisions the day wants (approve, deny, cancel) when their time
+    /// comes. `None`: they are not made, and are listed in
+    /// [`PlayReport::decisions_not_made`].
+    pub decide: Option<DecisionHook>,
+}
+
+/// The future a [`DecisionHook`] returns.
+pub type DecisionFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
+
+/// Makes one wanted decision in the hub (an officer's decision needs a passkey, so the
+/// API cannot do it for the simulator: `monban demo` records it with a seeded officer).
+#[derive(Clone)]
+pub struct DecisionHook(pub Arc<dyn Fn(WantedDecision) -> DecisionFuture + Send + Sync>);
+
+impl DecisionHook {
+    pub fn new<F, Fut>(f: F) -> DecisionHook
+    where
+        F: Fn(WantedDecision) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        DecisionHook(Arc::new(move |d| Box::pin(f(d))))
+    }
+}
+
+impl std::fmt::Debug for DecisionHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DecisionHook")
+    }
 }
 
 impl Default for PlayOptions {
@@ -73,6 +109,8 @@ impl Default for PlayOptions {
             speed: DEFAULT_SPEED,
             seed: 1,
             until: None,
+            vendor_tokens: BTreeMap::new(),
+            decide: None,
         }
     }
 }
@@ -96,6 +134,19 @@ pub struct PlayReport {
     pub mqtt_unacked: u64,
     /// Whether `cancel` ended the day early.
     pub cancelled: bool,
+    /// Maintenance requests and reports the hub accepted (`200`/`201`).
+    pub maintenance_sent: u64,
+    /// Maintenance requests and reports the hub refused.
+    pub maintenance_refused: u64,
+    /// Maintenance requests and reports not sent: no vendor token, or (a report) its
+    /// request was not approved in this run.
+    pub maintenance_skipped: u64,
+    /// Decisions recorded through [`PlayOptions::decide`].
+    pub decisions_made: u64,
+    /// Decisions the day wanted but nobody made (no hook, or the hook failed).
+    pub decisions_not_made: Vec<WantedDecision>,
+    /// The maintenance cases whose messages were all handled, in plan order.
+    pub maintenance: Vec<schedule::MaintenanceExpectation>,
 }
 
 /// Plays the day of `h` described by `opts`. Returns when the day is over, the
@@ -144,6 +195,11 @@ pub async fn play(
         ..PlayReport::default()
     };
     let mut offline: BTreeSet<DoorId> = BTreeSet::new();
+    let mut maintenance = MaintenancePlayer {
+        hub: Hub::new(&opts.hub_url)?,
+        approved: BTreeSet::new(),
+        failed: BTreeSet::new(),
+    };
     let progress_every = (planned.len() / 10).max(1);
     let result: anyhow::Result<()> = async {
         for (n, p) in planned.iter().enumerate() {
@@ -195,6 +251,9 @@ pub async fn play(
                         }
                     }
                 }
+                Action::Maintenance(m) => {
+                    maintenance.handle(m, &opts, &mut report).await;
+                }
             }
             if (n + 1) % progress_every == 0 {
                 tracing::info!(sent = n + 1, of = planned.len(), sim_time = %item.at, "day in progress");
@@ -234,6 +293,16 @@ pub async fn play(
     };
     report.mqtt_unacked = mqtt.finish(ack_wait).await;
     result?;
+    report.maintenance = schedule
+        .maintenance
+        .iter()
+        .filter(|m| {
+            m.request_id
+                .as_ref()
+                .is_none_or(|id| !maintenance.failed.contains(id))
+        })
+        .cloned()
+        .collect();
     tracing::info!(
         door_events = report.door_events,
         status_changes = report.status_changes,
@@ -244,6 +313,100 @@ pub async fn play(
         "day played"
     );
     Ok(report)
+}
+
+/// Sends the day's maintenance messages and remembers what came of them.
+struct MaintenancePlayer {
+    hub: Hub,
+    /// Requests approved in this run (through the hook).
+    approved: BTreeSet<String>,
+    /// Requests some message of which was skipped or refused.
+    failed: BTreeSet<String>,
+}
+
+impl MaintenancePlayer {
+    async fn handle(
+        &mut self,
+        m: &schedule::MaintenanceMessage,
+        opts: &PlayOptions,
+        report: &mut PlayReport,
+    ) {
+        let id = m.request_id.clone();
+        let token = opts
+            .vendor_tokens
+            .get(m.vendor.as_str())
+            .filter(|t| !t.trim().is_empty());
+        let sent = match &m.kind {
+            MaintenanceKind::Decision { decision, note } => {
+                let wanted = WantedDecision {
+                    request_id: id.clone(),
+                    decision: *decision,
+                    note: note.clone(),
+                    at: m.ts.with_timezone(&Utc),
+                };
+                let made = match &opts.decide {
+                    Some(hook) => match (hook.0)(wanted.clone()).await {
+                        Ok(()) => true,
+                        Err(e) => {
+                            tracing::warn!(request = %id, decision = %decision, error = %e, "the decision hook failed");
+                            false
+                        }
+                    },
+                    None => false,
+                };
+                if made {
+                    report.decisions_made += 1;
+                    if *decision == monban_core::maintenance::Decision::Approve {
+                        self.approved.insert(id);
+                    } else {
+                        self.approved.remove(&id);
+                    }
+                } else {
+                    report.decisions_not_made.push(wanted);
+                    self.failed.insert(id);
+                }
+                return;
+            }
+            _ if token.is_none() => {
+                tracing::debug!(vendor = %m.vendor, request = %id, "no vendor token: maintenance message skipped");
+                report.maintenance_skipped += 1;
+                self.failed.insert(id);
+                return;
+            }
+            MaintenanceKind::Report {
+                needs_approval: true,
+                ..
+            } if !self.approved.contains(&id) => {
+                tracing::info!(request = %id, "not approved in this run: its report is not sent");
+                report.maintenance_skipped += 1;
+                self.failed.insert(id);
+                return;
+            }
+            MaintenanceKind::Request(body) => {
+                self.hub
+                    .file_request(token.map(String::as_str).unwrap_or_default(), body)
+                    .await
+            }
+            MaintenanceKind::Report { body, .. } => {
+                self.hub
+                    .submit_report(token.map(String::as_str).unwrap_or_default(), &id, body)
+                    .await
+            }
+        };
+        match sent {
+            Ok(r) if r.is_success() => report.maintenance_sent += 1,
+            Ok(r) => {
+                tracing::warn!(request = %id, status = r.status, body = %r.body, "the hub refused a maintenance message");
+                report.maintenance_refused += 1;
+                self.failed.insert(id);
+            }
+            Err(e) => {
+                tracing::warn!(request = %id, error = %format!("{e:#}"), "cannot deliver a maintenance message");
+                report.maintenance_refused += 1;
+                self.failed.insert(id);
+            }
+        }
+    }
 }
 
 /// Checks the options; returns the logins URL.
@@ -283,6 +446,17 @@ fn check_options(h: &Hospital, opts: &PlayOptions, now: DateTime<Utc>) -> anyhow
             "login token for unknown system(s) {}; the hospital's systems are {}",
             unknown.join(", "),
             systems.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    let vendors: BTreeSet<&str> = h.vendors.iter().map(|v| v.id.as_str()).collect();
+    if let Some(v) = opts
+        .vendor_tokens
+        .keys()
+        .find(|v| !vendors.contains(v.as_str()))
+    {
+        bail!(
+            "vendor token for unknown vendor {v}; the hospital's vendors are {}",
+            vendors.iter().copied().collect::<Vec<_>>().join(", ")
         );
     }
     let missing: Vec<&str> = systems
@@ -496,6 +670,157 @@ mod tests {
         assert!(format!("{err:#}").contains("after 5 attempts"), "{err:#}");
     }
 
+    /// A stub of the maintenance API: files and reports for `Bearer tok-medisys`.
+    async fn maintenance_stub() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+        use axum::extract::Path;
+        use axum::http::{HeaderMap, StatusCode};
+        use axum::routing::post;
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (a, b) = (seen.clone(), seen.clone());
+        let ok = |h: &HeaderMap| {
+            h.get("authorization").and_then(|v| v.to_str().ok()) == Some("Bearer tok-medisys")
+        };
+        let app = axum::Router::new()
+            .route(
+                "/api/v1/maintenance",
+                post(move |h: HeaderMap, body: axum::Json<serde_json::Value>| {
+                    let seen = a.clone();
+                    async move {
+                        if !ok(&h) {
+                            return StatusCode::UNAUTHORIZED;
+                        }
+                        if let Ok(mut s) = seen.lock() {
+                            s.push(format!(
+                                "request {}",
+                                body["request_id"].as_str().unwrap_or("")
+                            ));
+                        }
+                        StatusCode::CREATED
+                    }
+                }),
+            )
+            .route(
+                "/api/v1/maintenance/{id}/report",
+                post(move |h: HeaderMap, Path(id): Path<String>| {
+                    let seen = b.clone();
+                    async move {
+                        if !ok(&h) {
+                            return StatusCode::UNAUTHORIZED;
+                        }
+                        if let Ok(mut s) = seen.lock() {
+                            s.push(format!("report {id}"));
+                        }
+                        StatusCode::CREATED
+                    }
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (format!("http://{addr}"), seen)
+    }
+
+    #[tokio::test]
+    async fn maintenance_is_filed_decided_through_the_hook_and_reported_once_approved() {
+        use monban_core::maintenance::{Decision, ReportBody, RequestBody};
+        let (url, seen) = maintenance_stub().await;
+        let ts = chrono::DateTime::parse_from_rfc3339("2026-12-06T10:00:00+09:00").expect("ts");
+        let msg = |vendor: &str, id: &str, kind: MaintenanceKind| schedule::MaintenanceMessage {
+            ts,
+            vendor: monban_core::VendorId::parse(vendor).expect("vendor"),
+            request_id: id.into(),
+            kind,
+        };
+        let request = |id: &str| {
+            MaintenanceKind::Request(RequestBody {
+                request_id: id.into(),
+                vendor: None,
+                system: "ehr".into(),
+                people: vec!["p0031".into()],
+                work_plan: "WP-1".into(),
+                purpose: String::new(),
+                start: "2026-12-06T01:00:00+09:00".into(),
+                end: "2026-12-06T04:00:00+09:00".into(),
+                remote: true,
+                emergency: false,
+            })
+        };
+        let report_of = || MaintenanceKind::Report {
+            body: ReportBody {
+                summary: "done".into(),
+                recording: None,
+            },
+            needs_approval: true,
+        };
+        let approve = || MaintenanceKind::Decision {
+            decision: Decision::Approve,
+            note: String::new(),
+        };
+        let decided = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = decided.clone();
+        let mut o = opts();
+        o.hub_url = url;
+        o.vendor_tokens
+            .insert("medisys".into(), "tok-medisys".into());
+        o.decide = Some(DecisionHook::new(move |d: WantedDecision| {
+            let log = log.clone();
+            async move {
+                if let Ok(mut l) = log.lock() {
+                    l.push(format!("{} {}", d.decision.as_str(), d.request_id));
+                }
+                Ok(())
+            }
+        }));
+        let mut player = MaintenancePlayer {
+            hub: Hub::new(&o.hub_url).expect("hub"),
+            approved: BTreeSet::new(),
+            failed: BTreeSet::new(),
+        };
+        let mut report = PlayReport::default();
+        for m in [
+            msg("medisys", "a", request("a")),
+            msg("medisys", "a", approve()),
+            msg("medisys", "a", report_of()),
+            // Not approved in this run: its report is not sent.
+            msg("medisys", "b", request("b")),
+            msg("medisys", "b", report_of()),
+            // No token for this vendor.
+            msg("towa-mt", "c", request("c")),
+        ] {
+            player.handle(&m, &o, &mut report).await;
+        }
+        assert_eq!(report.maintenance_sent, 3);
+        assert_eq!(report.maintenance_skipped, 2);
+        assert_eq!(report.decisions_made, 1);
+        assert!(report.decisions_not_made.is_empty());
+        assert_eq!(
+            seen.lock().expect("lock").clone(),
+            vec!["request a", "report a", "request b"]
+        );
+        assert_eq!(decided.lock().expect("lock").clone(), vec!["approve a"]);
+        assert_eq!(
+            player.failed.iter().map(String::as_str).collect::<Vec<_>>(),
+            vec!["b", "c"]
+        );
+
+        // Without a hook the decision is listed for an officer.
+        o.decide = None;
+        let mut report = PlayReport::default();
+        player
+            .handle(&msg("medisys", "d", approve()), &o, &mut report)
+            .await;
+        assert_eq!(report.decisions_not_made.len(), 1);
+        assert_eq!(report.decisions_not_made[0].request_id, "d");
+        // A wrong token is refused and counted.
+        o.vendor_tokens.insert("medisys".into(), "wrong".into());
+        player
+            .handle(&msg("medisys", "e", request("e")), &o, &mut report)
+            .await;
+        assert_eq!(report.maintenance_refused, 1);
+    }
+
     #[test]
     fn options_are_checked() {
         let h = generate(1);
@@ -522,5 +847,9 @@ mod tests {
         let mut o = opts();
         o.hub_url = "ftp://x".into();
         assert!(check_options(&h, &o, now).is_err_and(|e| e.to_string().contains("http://")));
+        let mut o = opts();
+        o.vendor_tokens.insert("acme".into(), "x".into());
+        assert!(check_options(&h, &o, now)
+            .is_err_and(|e| e.to_string().contains("unknown vendor acme")));
     }
 }

@@ -4,19 +4,34 @@
 //! rooms (six access-controlled, plus the uncontrolled 外来ロビー), eight doors, twenty
 //! terminals and four systems of different categories (電子カルテ, 調剤システム,
 //! 放射線 RIS/PACS and a 保守用リモートアクセス VPN with native MFA). The *people* are
-//! generated from the seed: thirty staff with Japanese names, door credentials (card,
-//! pin, biometric, card_pin; each type held by several people) and accounts on the
-//! systems their role uses. Two accounts exist on the systems but are deliberately not
+//! generated from the seed: thirty-three people (p0001–p0033) with Japanese names, door
+//! credentials (card, pin, biometric, card_pin; each type held by several people) and
+//! accounts on the systems their role uses — twenty-eight of the hospital's own staff,
+//! two staff of each maintenance vendor (p0029–p0032) and one leaver (p0033). New people
+//! are only ever appended, so a seed's earlier people keep their ids and credentials (the
+//! example scenarios name them). Two accounts exist on the systems but are deliberately not
 //! mapped to anyone ([`Hospital::unmapped_accounts`]); the day simulation uses them to
 //! produce `unmapped_account`.
+//!
+//! Two maintenance vendors (CONTRACT §4, §10) with their staff: メディシステム株式会社
+//! ([`ids::MEDISYS`]) maintains the 電子カルテ remotely over the maintenance VPN, and
+//! 東和メディカルテック株式会社 ([`ids::TOWA`]) maintains the 調剤システム on site at its
+//! server in the サーバ室 and the RIS/PACS remotely — the last entry confirmed more than
+//! a year ago, so the dashboard has a confirmation to ask for. One former 医療事務 has
+//! left ([`Hospital::leavers`]): their `until` lies a month in the past, and the day
+//! simulation logs in with their account once (`account_of_leaver`).
+//!
+//! Dates (`until`, `confirmed`) are relative to the hospital's `today`:
+//! [`generate_on`] takes it, [`generate`] uses the fixed [`REFERENCE_DAY`].
 //!
 //! [`Hospital::inventory_toml`] renders the site in the syntax of CONTRACT §4, and
 //! [`Hospital::inventory`] builds the same site directly as a core [`Inventory`].
 
 use crate::rng::rng;
 use monban_core::{
-    Credential, CredentialType, Door, DoorId, Inventory, Person, PersonId, Room, RoomId, RowError,
-    SiteId, Span, System, SystemCategory, SystemId, Terminal, TerminalId,
+    Credential, CredentialType, Door, DoorId, Inventory, Maintains, Person, PersonId, Room, RoomId,
+    RowError, SiteDay, SiteId, SiteOffset, Span, System, SystemCategory, SystemId, Terminal,
+    TerminalId, Timestamp, Vendor, VendorId,
 };
 use rand::seq::SliceRandom;
 use rand::Rng as _;
@@ -50,7 +65,21 @@ pub mod ids {
     pub const IKYOKU: &str = "ikyoku";
     /// 外来ロビー: the uncontrolled room.
     pub const LOBBY: &str = "lobby";
+
+    /// メディシステム株式会社: maintains the 電子カルテ remotely (保守用VPN).
+    pub const MEDISYS: &str = "medisys";
+    /// 東和メディカルテック株式会社: maintains the 調剤システム on site (its server is in
+    /// the サーバ室) and the RIS/PACS remotely.
+    pub const TOWA: &str = "towa-mt";
+    /// Every vendor id, in inventory order.
+    pub const VENDORS: [&str; 2] = [MEDISYS, TOWA];
+    /// The terminal of the サーバ室 where on-site maintenance is done.
+    pub const MAINTENANCE_TERMINAL: &str = "server-room-pc01";
 }
+
+/// The day [`generate`] dates the hospital on (the leaver's `until`, the vendors'
+/// `confirmed`): 2026-12-01.
+pub const REFERENCE_DAY: &str = "2026-12-01";
 
 /// What a person does at the hospital; decides their rooms, systems and day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -110,8 +139,12 @@ pub struct Hospital {
     pub doors: Vec<Door>,
     pub terminals: Vec<Terminal>,
     pub systems: Vec<System>,
+    /// The maintenance vendors (`[[vendors]]`).
+    pub vendors: Vec<Vendor>,
     pub staff: Vec<Staff>,
     pub unmapped_accounts: Vec<UnmappedAccount>,
+    /// The day the dates are relative to (see [`generate_on`]).
+    pub today: SiteDay,
 }
 
 fn room_id(s: &str) -> RoomId {
@@ -274,20 +307,90 @@ const GIVEN_NAMES: &[&str] = &[
     "悠真",
 ];
 
-/// The staff plan: how many of each role, and where they work.
-const STAFF_PLAN: &[(Role, &str, usize)] = &[
-    (Role::Nurse, ids::WARD3, 5),
-    (Role::Nurse, ids::WARD5, 5),
-    (Role::Doctor, ids::IKYOKU, 6),
-    (Role::Pharmacist, ids::PHARMACY_ROOM, 4),
-    (Role::Radiographer, ids::RADIOLOGY, 4),
-    (Role::Clerk, ids::LOBBY, 3),
-    (Role::ItStaff, ids::SERVER_ROOM, 1),
-    (Role::Vendor, ids::SERVER_ROOM, 2),
+/// Whom a person works for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Affiliation {
+    /// The hospital's own staff.
+    Hospital,
+    /// Staff of this vendor (`vendor = …`).
+    Vendor(&'static str),
+    /// Former hospital staff whose `until` is [`LEAVER_DAYS_AGO`] days before `today`.
+    Leaver,
+}
+
+/// How many days before `today` the leaver's last day was.
+const LEAVER_DAYS_AGO: i64 = 30;
+
+/// The staff plan: how many of each role, where they work and for whom. New people are
+/// appended, so that the people before them keep their names and credentials.
+const STAFF_PLAN: &[(Role, &str, usize, Affiliation)] = &[
+    (Role::Nurse, ids::WARD3, 5, Affiliation::Hospital),
+    (Role::Nurse, ids::WARD5, 5, Affiliation::Hospital),
+    (Role::Doctor, ids::IKYOKU, 6, Affiliation::Hospital),
+    (
+        Role::Pharmacist,
+        ids::PHARMACY_ROOM,
+        4,
+        Affiliation::Hospital,
+    ),
+    (Role::Radiographer, ids::RADIOLOGY, 4, Affiliation::Hospital),
+    (Role::Clerk, ids::LOBBY, 3, Affiliation::Hospital),
+    (Role::ItStaff, ids::SERVER_ROOM, 1, Affiliation::Hospital),
+    (
+        Role::Vendor,
+        ids::SERVER_ROOM,
+        2,
+        Affiliation::Vendor(ids::TOWA),
+    ),
+    (
+        Role::Vendor,
+        ids::SERVER_ROOM,
+        2,
+        Affiliation::Vendor(ids::MEDISYS),
+    ),
+    (Role::Clerk, ids::LOBBY, 1, Affiliation::Leaver),
 ];
 
-/// Generates the hospital for `seed`. The same seed always gives the same hospital.
+/// Vendors: (id, name, [(system, remote, route, confirmed days before today)]).
+type VendorRow = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, bool, &'static str, Option<i64>)],
+);
+const VENDORS: &[VendorRow] = &[
+    (
+        ids::MEDISYS,
+        "メディシステム株式会社",
+        &[(ids::EHR, true, "保守用VPN (IPsec)", Some(45))],
+    ),
+    (
+        ids::TOWA,
+        "東和メディカルテック株式会社",
+        &[
+            // The 調剤システム's server stands in the サーバ室: maintained on site.
+            (ids::PHARMACY, false, "院内 サーバ室 端末", None),
+            // Confirmed more than a year ago: the dashboard asks for it again.
+            (ids::RIS, true, "保守用リモートアクセス VPN", Some(400)),
+        ],
+    ),
+];
+
+/// Generates the hospital for `seed`, dated on [`REFERENCE_DAY`]. The same seed always
+/// gives the same hospital.
 pub fn generate(seed: u64) -> Hospital {
+    let today = SiteDay::parse(REFERENCE_DAY).unwrap_or(SiteDay::from_number(0));
+    generate_on(seed, today)
+}
+
+/// The site's day (JST) at `t`: what to pass to [`generate_on`] for a hospital of now.
+pub fn site_day(t: chrono::DateTime<chrono::Utc>) -> SiteDay {
+    SiteOffset::default().day_of(Timestamp::from(t))
+}
+
+/// Generates the hospital for `seed` with its dates relative to `today`: the leaver
+/// left 30 days before, the vendors confirmed their entries 45, and 400 days before.
+/// Everything else depends on the seed only.
+pub fn generate_on(seed: u64, today: SiteDay) -> Hospital {
     let rooms = ROOMS
         .iter()
         .map(|&(id, name, controlled, max_presence, alarm_hold)| Room {
@@ -329,7 +432,24 @@ pub fn generate(seed: u64) -> Hospital {
         doors,
         terminals,
         systems,
-        staff: generate_staff(seed),
+        vendors: VENDORS
+            .iter()
+            .map(|&(id, name, maintains)| Vendor {
+                id: VendorId::parse(id).expect("built-in vendor ids are valid"),
+                name: name.to_string(),
+                maintains: maintains
+                    .iter()
+                    .map(|&(system, remote, route, confirmed)| Maintains {
+                        system: system_id(system),
+                        remote,
+                        route: Some(route.to_string()),
+                        confirmed: confirmed.map(|d| today.plus(-d)),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        staff: generate_staff(seed, today),
+        today,
         unmapped_accounts: vec![
             UnmappedAccount {
                 system: system_id(ids::EHR),
@@ -373,7 +493,7 @@ fn cred(kind: CredentialType, id: &str) -> Credential {
     Credential::new(kind, id).expect("generated credential ids are valid")
 }
 
-fn generate_staff(seed: u64) -> Vec<Staff> {
+fn generate_staff(seed: u64, today: SiteDay) -> Vec<Staff> {
     let mut names = rng(seed, &[1]);
     let mut surnames: Vec<&str> = SURNAMES.to_vec();
     surnames.shuffle(&mut names);
@@ -384,12 +504,17 @@ fn generate_staff(seed: u64) -> Vec<Staff> {
     let mut choices = rng(seed, &[3]);
 
     let mut staff = Vec::new();
-    let mut role_counter: BTreeMap<Role, usize> = BTreeMap::new();
-    for &(role, home, count) in STAFF_PLAN {
+    // Accounts are numbered per role, and per vendor for vendor staff.
+    let mut role_counter: BTreeMap<(Role, Option<&str>), usize> = BTreeMap::new();
+    for &(role, home, count, affiliation) in STAFF_PLAN {
+        let vendor = match affiliation {
+            Affiliation::Vendor(v) => Some(v),
+            Affiliation::Hospital | Affiliation::Leaver => None,
+        };
         for _ in 0..count {
             let n = staff.len() + 1; // person number, 1-based
             let k = {
-                let c = role_counter.entry(role).or_insert(0);
+                let c = role_counter.entry((role, vendor)).or_insert(0);
                 *c += 1;
                 *c
             };
@@ -445,19 +570,27 @@ fn generate_staff(seed: u64) -> Vec<Staff> {
                     account(ids::RIS, format!("ris-it{k:02}"));
                     vec![mint.card_pin(), biometric]
                 }
+                Role::Vendor if vendor == Some(ids::MEDISYS) => {
+                    // Remote maintenance of the 電子カルテ; a visitor card for the rare
+                    // visit on site.
+                    account(ids::EHR, format!("ms-maint{k:02}"));
+                    vec![mint.card()]
+                }
                 Role::Vendor => {
                     account(ids::VPN, format!("vendor{k:02}"));
                     account(ids::RIS, format!("pacs-maint{k:02}"));
-                    // A temporary PIN code issued for the server room: knowledge only.
-                    vec![pin]
+                    account(ids::PHARMACY, format!("towa-ph{k:02}"));
+                    // A temporary PIN code issued for the server room (knowledge only),
+                    // and a vendor card for the server-room door.
+                    vec![pin, mint.card()]
                 }
             };
             let usual_credential = credentials[0].clone();
             let person = Person {
                 id: PersonId::parse(format!("p{n:04}")).expect("generated person ids are valid"),
                 name: format!("{} {} {}", role.label_ja(), surname, given),
-                vendor: None,
-                until: None,
+                vendor: vendor.map(|v| VendorId::parse(v).expect("built-in vendor ids are valid")),
+                until: (affiliation == Affiliation::Leaver).then(|| today.plus(-LEAVER_DAYS_AGO)),
                 credentials,
                 accounts,
             };
@@ -495,27 +628,49 @@ impl Hospital {
         self.terminals.iter().filter(|t| &t.room == room).collect()
     }
 
-    /// Indices into [`Hospital::staff`] of everyone with `role`.
+    /// Indices into [`Hospital::staff`] of everyone with `role` who still works here
+    /// (leavers are left out).
     pub fn staff_with_role(&self, role: Role) -> Vec<usize> {
         (0..self.staff.len())
-            .filter(|&i| self.staff[i].role == role)
+            .filter(|&i| self.staff[i].role == role && self.staff[i].person.until.is_none())
+            .collect()
+    }
+
+    /// Indices into [`Hospital::staff`] of the staff of `vendor`.
+    pub fn vendor_staff(&self, vendor: &str) -> Vec<usize> {
+        (0..self.staff.len())
+            .filter(|&i| {
+                self.staff[i]
+                    .person
+                    .vendor
+                    .as_ref()
+                    .is_some_and(|v| v.as_str() == vendor)
+            })
+            .collect()
+    }
+
+    /// Indices into [`Hospital::staff`] of the people who have left (an `until`).
+    pub fn leavers(&self) -> Vec<usize> {
+        (0..self.staff.len())
+            .filter(|&i| self.staff[i].person.until.is_some())
             .collect()
     }
 
     /// The site as a core [`Inventory`] (the same content as [`Hospital::inventory_toml`]).
     pub fn inventory(&self) -> Result<Inventory, Vec<RowError>> {
-        Inventory::new(
+        Inventory::with_vendors(
             Some((self.site_id.clone(), self.site_name.clone())),
             self.rooms.clone(),
             self.doors.clone(),
             self.terminals.clone(),
             self.systems.clone(),
+            self.vendors.clone(),
             self.people(),
         )
     }
 
-    /// The `[site]`, `[[rooms]]`, `[[doors]]`, `[[terminals]]`, `[[systems]]` and
-    /// `[[people]]` sections in the syntax of CONTRACT §4. The caller prepends
+    /// The `[site]`, `[[rooms]]`, `[[doors]]`, `[[terminals]]`, `[[systems]]`,
+    /// `[[vendors]]` (with `[[vendors.maintains]]`) and `[[people]]` sections in the syntax of CONTRACT §4. The caller prepends
     /// `[server]` and `[mqtt]`. Door and terminal names, roles and the unmapped accounts
     /// are written as comments, so that the file carries exactly the contract's keys.
     pub fn inventory_toml(&self) -> String {
@@ -575,6 +730,28 @@ impl Hospital {
                 let _ = writeln!(out, "renewal = {}", q(renewal));
             }
         }
+        for v in &self.vendors {
+            let _ = writeln!(
+                out,
+                "\n[[vendors]]\nid = {}\nname = {}",
+                q(v.id.as_str()),
+                q(&v.name)
+            );
+            for m in &v.maintains {
+                let _ = write!(
+                    out,
+                    "\n[[vendors.maintains]]\nsystem = {}\nremote = {}\n",
+                    q(m.system.as_str()),
+                    m.remote
+                );
+                if let Some(route) = &m.route {
+                    let _ = writeln!(out, "route = {}", q(route));
+                }
+                if let Some(confirmed) = m.confirmed {
+                    let _ = writeln!(out, "confirmed = {}", q(&confirmed.to_string()));
+                }
+            }
+        }
         for s in &self.staff {
             let p = &s.person;
             let credentials: Vec<String> =
@@ -584,11 +761,21 @@ impl Hospital {
                 .iter()
                 .map(|(system, account)| format!("{} = {}", key(system.as_str()), q(account)))
                 .collect();
-            let _ = writeln!(
+            let _ = write!(
                 out,
-                "\n[[people]]\nid = {}\nname = {}\ncredentials = [{}]\naccounts = {{ {} }}",
+                "\n[[people]]\nid = {}\nname = {}\n",
                 q(p.id.as_str()),
                 q(&p.name),
+            );
+            if let Some(v) = &p.vendor {
+                let _ = writeln!(out, "vendor = {}", q(v.as_str()));
+            }
+            if let Some(until) = p.until {
+                let _ = writeln!(out, "until = {}", q(&until.to_string()));
+            }
+            let _ = writeln!(
+                out,
+                "credentials = [{}]\naccounts = {{ {} }}",
                 credentials.join(", "),
                 accounts.join(", ")
             );

@@ -6,15 +6,21 @@
 //! against a hub of their own.
 //!
 //! # Layout
-//! - [`hospital`] — [`hospital::generate`]: rooms, doors, terminals, systems and thirty
-//!   people, deterministic per seed; [`hospital::Hospital::inventory_toml`] renders
+//! - [`hospital`] — [`hospital::generate`]: rooms, doors, terminals, systems, two
+//!   maintenance vendors and thirty-three people (vendor staff and a leaver among them),
+//!   deterministic per seed; [`hospital::Hospital::inventory_toml`] renders
 //!   CONTRACT §4.
 //! - [`schedule`] — the day as pure data: ordinary traffic plus deliberate cases, each
-//!   with the verdict the hub must give ([`schedule::Expectation`]). No clock, no I/O.
+//!   with the verdict the hub must give ([`schedule::Expectation`]), and the day's vendor
+//!   maintenance ([`schedule::maintenance`]: requests in every state, their logins and
+//!   door events, the decisions the day wants). No clock, no I/O.
 //! - [`day`] — the player: [`day::play`] sends a schedule in accelerated time over MQTT
 //!   and HTTP and returns a [`day::PlayReport`].
 //! - [`load`] — the load generator of `monban-sim load` (docs/BENCHMARKS.md).
 //! - [`login`] — one login posted to the hub and its verdict (`monban-sim login`).
+//! - [`maintenance`] — the hub's maintenance API (CONTRACT §10) as a small client:
+//!   file a request, submit a report, read a request or a login (`monban-sim
+//!   maintenance`, the day player, the scenario runner).
 //! - [`modbus_device`] — a Modbus TCP door controller speaking `monban-door-v1`
 //!   (CONTRACT §6), for `monban-sim modbus-door` and tests.
 //! - [`mqtt_door`] — MQTT door controllers in each format the hub ingests (native §5,
@@ -35,6 +41,7 @@ pub mod day;
 pub mod hospital;
 pub mod load;
 pub mod login;
+pub mod maintenance;
 pub mod modbus_device;
 mod mqtt;
 pub mod mqtt_door;

@@ -5,6 +5,7 @@
 //! - `monban-sim day --mqtt mqtt://127.0.0.1:1883 --hub http://127.0.0.1:8080
 //!   --token ehr=T --token pharmacy=T --token ris=T --token vpn=T [--speed 144]
 //!   [--seed N] [--start RFC3339] [--until RFC3339] [--read-token T] [--dry-run]`
+//!   [--vendor-token medisys=T --vendor-token towa-mt=T]
 //!   plays a day against the hub and prints what was sent; with `--read-token` it then
 //!   asks the hub for the verdict of every deliberate case and prints PASS or FAIL
 //!   (exit status 1 on any FAIL).
@@ -22,9 +23,16 @@
 //!   ward3-pc01 [--factor password …] [--outcome success] [--expect VERDICT]` posts one
 //!   login (§7) and prints the verdict; with `--expect`, exit status 1 when it differs.
 //! - `monban-sim scenario FILE --hub URL --mqtt URL --token SYSTEM=TOKEN …
-//!   [--read-token T] [--deadline 15s] [--dry-run]` sends a scenario (format:
-//!   `monban_sim::scenario`, examples in `simulators/scenarios/`) and prints PASS or FAIL
-//!   per checked login (exit status 1 on any FAIL).
+//!   [--vendor-token VENDOR=TOKEN …] [--read-token T] [--deadline 15s] [--dry-run]`
+//!   sends a scenario (format: `monban_sim::scenario`, examples in
+//!   `simulators/scenarios/`) and prints PASS or FAIL per checked login and request (exit
+//!   status 1 on any FAIL).
+//! - `monban-sim maintenance request --hub URL --token VENDOR_TOKEN (--file body.json |
+//!   --request-id ID --system S --person P … --work-plan WP --start T --end T [--purpose
+//!   …] [--on-site] [--emergency])` files a maintenance request (CONTRACT §10);
+//!   `monban-sim maintenance report --hub URL --token T --id ID --summary …
+//!   [--recording-sha256 HEX --recording-uri URI]` submits a work report. Each prints the
+//!   hub's answer, or its error body with exit status 1.
 //!
 //! Use the same `--seed` for `hospital` and `day`: the seed decides the people and their
 //! credentials as well as the day.
@@ -32,6 +40,7 @@
 use anyhow::{bail, Context as _};
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
+use monban_core::maintenance::{Recording, ReportBody, RequestBody};
 use monban_sim::day::{self, PlayOptions, DEFAULT_SPEED};
 use monban_sim::hospital::{self, Hospital};
 use monban_sim::mqtt_door::{self, Format, Profile};
@@ -60,6 +69,10 @@ enum Command {
         /// Seed of the generated people and credentials.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The day the dates are relative to (the leaver's `until`, the vendors'
+        /// `confirmed`), YYYY-MM-DD; default today (JST).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+        today: Option<monban_core::SiteDay>,
         /// Also print a [server] and [mqtt] section, making a complete monban.toml.
         #[arg(long)]
         with_settings: bool,
@@ -78,6 +91,142 @@ enum Command {
     Login(LoginArgs),
     /// Send a scenario file to a hub and check the verdict of each login.
     Scenario(ScenarioArgs),
+    /// File a maintenance request or submit a work report as a vendor (CONTRACT §10).
+    #[command(subcommand)]
+    Maintenance(MaintenanceCommand),
+}
+
+#[derive(Subcommand, Debug, PartialEq)]
+enum MaintenanceCommand {
+    /// File a maintenance request (POST /api/v1/maintenance) with a vendor token; prints
+    /// the hub's answer.
+    Request(RequestArgs),
+    /// Submit a work report (POST /api/v1/maintenance/{id}/report) with a vendor token;
+    /// prints the hub's answer.
+    Report(ReportArgs),
+}
+
+#[derive(Args, Debug, PartialEq)]
+struct RequestArgs {
+    /// The hub's base URL.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    hub: String,
+    /// The vendor's token (monban token issue --vendor ID).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "MONBAN_VENDOR_TOKEN",
+        hide_env_values = true
+    )]
+    token: String,
+    /// The request as JSON (CONTRACT §10); `-` reads standard input. Instead of the
+    /// flags below.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["request_id", "system", "people", "work_plan", "purpose", "start", "end", "remote", "on_site", "emergency"])]
+    file: Option<std::path::PathBuf>,
+    /// The request's id, e.g. acme-2026-0042.
+    #[arg(long, value_name = "ID", required_unless_present = "file")]
+    request_id: Option<String>,
+    /// The system to maintain.
+    #[arg(long, required_unless_present = "file")]
+    system: Option<String>,
+    /// A person who will do the work (vendor staff id); repeat for several.
+    #[arg(long = "person", value_name = "ID", required_unless_present = "file")]
+    people: Vec<String>,
+    /// The work plan number (作業計画書), 3 to 128 characters.
+    #[arg(long, required_unless_present = "file")]
+    work_plan: Option<String>,
+    /// What the work is for.
+    #[arg(long, default_value = "")]
+    purpose: String,
+    /// The window's start (RFC 3339 with an offset).
+    #[arg(long, value_name = "RFC3339", required_unless_present = "file")]
+    start: Option<String>,
+    /// The window's end (RFC 3339 with an offset).
+    #[arg(long, value_name = "RFC3339", required_unless_present = "file")]
+    end: Option<String>,
+    /// Remote maintenance (the default).
+    #[arg(long, conflicts_with = "on_site")]
+    remote: bool,
+    /// On-site maintenance (来訪保守).
+    #[arg(long)]
+    on_site: bool,
+    /// An emergency request (緊急, 事後承認).
+    #[arg(long)]
+    emergency: bool,
+}
+
+#[derive(Args, Debug, PartialEq)]
+struct ReportArgs {
+    /// The hub's base URL.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    hub: String,
+    /// The vendor's token.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "MONBAN_VENDOR_TOKEN",
+        hide_env_values = true
+    )]
+    token: String,
+    /// The request reported on.
+    #[arg(long, value_name = "REQUEST_ID")]
+    id: String,
+    /// What was done.
+    #[arg(long)]
+    summary: String,
+    /// The SHA-256 of the session recording (64 hex digits).
+    #[arg(long, value_name = "HEX", requires = "recording_uri")]
+    recording_sha256: Option<String>,
+    /// Where the session recording is kept.
+    #[arg(long, value_name = "URI", requires = "recording_sha256")]
+    recording_uri: Option<String>,
+}
+
+impl RequestArgs {
+    /// The request body: the file's, or the flags'.
+    fn body(&self) -> anyhow::Result<RequestBody> {
+        if let Some(path) = &self.file {
+            let text = if path.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
+            } else {
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?
+            };
+            return serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a request body", path.display()));
+        }
+        let need = |v: &Option<String>, flag: &str| {
+            v.clone()
+                .with_context(|| format!("--{flag} is required without --file"))
+        };
+        Ok(RequestBody {
+            request_id: need(&self.request_id, "request-id")?,
+            vendor: None,
+            system: need(&self.system, "system")?,
+            people: self.people.clone(),
+            work_plan: need(&self.work_plan, "work-plan")?,
+            purpose: self.purpose.clone(),
+            start: need(&self.start, "start")?,
+            end: need(&self.end, "end")?,
+            remote: self.remote || !self.on_site,
+            emergency: self.emergency,
+        })
+    }
+}
+
+impl ReportArgs {
+    fn body(&self) -> ReportBody {
+        ReportBody {
+            summary: self.summary.clone(),
+            recording: match (&self.recording_sha256, &self.recording_uri) {
+                (Some(sha256), Some(uri)) => Some(Recording {
+                    sha256: sha256.clone(),
+                    uri: uri.clone(),
+                }),
+                _ => None,
+            },
+        }
+    }
 }
 
 #[derive(Args)]
@@ -213,6 +362,10 @@ struct ScenarioArgs {
     /// A login-ingest token, as SYSTEM=TOKEN; one per system the scenario logs in to.
     #[arg(long = "token", value_name = "SYSTEM=TOKEN", value_parser = parse_token)]
     tokens: Vec<(String, String)>,
+    /// A vendor token, as VENDOR=TOKEN; one per vendor whose requests or reports the
+    /// scenario sends.
+    #[arg(long = "vendor-token", value_name = "VENDOR=TOKEN", value_parser = parse_token)]
+    vendor_tokens: Vec<(String, String)>,
     /// A read token (auditor) to check the verdicts; without it the scenario is only sent.
     #[arg(
         long,
@@ -278,6 +431,10 @@ struct DayArgs {
     /// A login-ingest token, as SYSTEM=TOKEN; one per system (ehr, pharmacy, ris, vpn).
     #[arg(long = "token", value_name = "SYSTEM=TOKEN", value_parser = parse_token)]
     tokens: Vec<(String, String)>,
+    /// A vendor token, as VENDOR=TOKEN (medisys, towa-mt), for the day's maintenance
+    /// requests and reports; a vendor without one files nothing.
+    #[arg(long = "vendor-token", value_name = "VENDOR=TOKEN", value_parser = parse_token)]
+    vendor_tokens: Vec<(String, String)>,
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = DEFAULT_SPEED)]
     speed: f64,
@@ -374,9 +531,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Hospital {
             seed,
+            today,
             with_settings,
         } => {
-            let h = hospital::generate(seed);
+            let h = hospital::generate_on(
+                seed,
+                today.unwrap_or_else(|| hospital::site_day(Utc::now())),
+            );
             if with_settings {
                 println!(
                     "[server]\nlisten = \"127.0.0.1:8080\"\ndatabase = \"sqlite://monban.db\"\ngrace = \"60s\"\n\n\
@@ -392,11 +553,41 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::MqttDoor(args) => mqtt_door_command(args).await,
         Command::Login(args) => login_command(args).await,
         Command::Scenario(args) => scenario_command(args).await,
+        Command::Maintenance(cmd) => maintenance_command(cmd).await,
     }
 }
 
+/// Prints the hub's answer; exit status 1 (with the hub's error body on standard
+/// error) when it refused.
+async fn maintenance_command(cmd: MaintenanceCommand) -> anyhow::Result<ExitCode> {
+    let reply = match &cmd {
+        MaintenanceCommand::Request(args) => {
+            let body = args.body()?;
+            monban_sim::maintenance::Hub::new(&args.hub)?
+                .file_request(&args.token, &body)
+                .await?
+        }
+        MaintenanceCommand::Report(args) => {
+            monban_sim::maintenance::Hub::new(&args.hub)?
+                .submit_report(&args.token, &args.id, &args.body())
+                .await?
+        }
+    };
+    if reply.is_success() {
+        println!("{}", reply.body);
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("the hub refused it ({}): {}", reply.status, reply.body);
+        Ok(ExitCode::from(1))
+    }
+}
+
+fn parse_day(s: &str) -> Result<monban_core::SiteDay, String> {
+    monban_core::SiteDay::parse(s)
+}
+
 async fn day_command(args: DayArgs) -> anyhow::Result<ExitCode> {
-    let h = hospital::generate(args.seed);
+    let h = hospital::generate_on(args.seed, hospital::site_day(Utc::now()));
     let mut tokens = BTreeMap::new();
     for (system, token) in &args.tokens {
         if tokens.insert(system.clone(), token.clone()).is_some() {
@@ -420,6 +611,8 @@ async fn day_command(args: DayArgs) -> anyhow::Result<ExitCode> {
         speed: args.speed,
         seed: args.seed,
         until: args.until,
+        vendor_tokens: args.vendor_tokens.iter().cloned().collect(),
+        decide: None,
     };
     let cancel = CancellationToken::new();
     {
@@ -442,6 +635,21 @@ async fn day_command(args: DayArgs) -> anyhow::Result<ExitCode> {
         report.mqtt_unacked,
         if report.cancelled { " — interrupted" } else { "" }
     );
+    println!(
+        "maintenance: {} requests and reports accepted, {} refused, {} skipped",
+        report.maintenance_sent, report.maintenance_refused, report.maintenance_skipped
+    );
+    if !report.decisions_not_made.is_empty() {
+        println!("decisions an officer must make for the day's requests to reach their states:");
+        for d in &report.decisions_not_made {
+            println!(
+                "  {:<8} {:<28} {}",
+                d.decision.as_str(),
+                d.request_id,
+                d.note
+            );
+        }
+    }
     println!("\ndeliberate cases ({}):", report.expected.len());
     let Some(read_token) = args.read_token else {
         for e in &report.expected {
@@ -496,11 +704,95 @@ async fn day_command(args: DayArgs) -> anyhow::Result<ExitCode> {
         report.expected.len() - failed,
         report.expected.len()
     );
+    failed += check_maintenance(&args.hub, &read_token, &report.maintenance).await?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Asks the hub about each maintenance case the day played and prints PASS or FAIL;
+/// returns the number of failures.
+async fn check_maintenance(
+    hub_url: &str,
+    read_token: &str,
+    cases: &[schedule::MaintenanceExpectation],
+) -> anyhow::Result<usize> {
+    if cases.is_empty() {
+        return Ok(0);
+    }
+    let hub = monban_sim::maintenance::Hub::new(hub_url)?;
+    let mut failed = 0;
+    println!("\nmaintenance cases ({}):", cases.len());
+    for m in cases {
+        if let Some(id) = &m.request_id {
+            let said = match hub.request(read_token, id).await {
+                Ok(r) if r.is_success() => {
+                    match monban_sim::maintenance::RequestState::parse(&r.json()) {
+                        Ok(st) => (
+                            Some(st.status.as_str()) == m.status.as_deref()
+                                && st.findings == m.findings
+                                && (m.supervised.is_none() || st.supervised == m.supervised),
+                            format!("{} findings [{}]", st.status, st.findings.join(", ")),
+                        ),
+                        Err(e) => (false, format!("error: {e:#}")),
+                    }
+                }
+                Ok(r) => (false, format!("{} {}", r.status, r.body)),
+                Err(e) => (false, format!("error: {e:#}")),
+            };
+            if !said.0 {
+                failed += 1;
+            }
+            println!(
+                "  {} {:<22} {:<28} expected {} findings [{}]  hub: {}",
+                if said.0 { "PASS" } else { "FAIL" },
+                m.case.as_str(),
+                id,
+                m.status.as_deref().unwrap_or("-"),
+                m.findings.join(", "),
+                said.1
+            );
+        }
+        for login in &m.logins {
+            let said = match hub.login(read_token, login).await {
+                Ok(r) if r.is_success() => {
+                    match monban_sim::maintenance::LoginState::parse(&r.json()) {
+                        Ok(st) => (
+                            st.flags == m.login_flags
+                                && st.maintenance.as_deref() == m.login_maintenance.as_deref(),
+                            format!(
+                                "flags [{}] maintenance {}",
+                                st.flags.join(", "),
+                                st.maintenance.as_deref().unwrap_or("none")
+                            ),
+                        ),
+                        Err(e) => (false, format!("error: {e:#}")),
+                    }
+                }
+                Ok(r) => (false, format!("{} {}", r.status, r.body)),
+                Err(e) => (false, format!("error: {e:#}")),
+            };
+            if !said.0 {
+                failed += 1;
+            }
+            println!(
+                "  {} {:<22} {:<28} expected flags [{}] maintenance {}  hub: {}",
+                if said.0 { "PASS" } else { "FAIL" },
+                m.case.as_str(),
+                login,
+                m.login_flags.join(", "),
+                m.login_maintenance.as_deref().unwrap_or("none"),
+                said.1
+            );
+        }
+    }
+    println!(
+        "(report_overdue shows only when the hub's [maintenance] report_due is at most 20 h; monban demo sets {})",
+        schedule::maintenance::DEMO_REPORT_DUE
+    );
+    Ok(failed)
 }
 
 fn expected_text(e: &Expectation) -> String {
@@ -543,7 +835,41 @@ fn print_schedule(h: &Hospital, s: &schedule::Schedule) {
                 schedule::rfc3339(m.ts),
                 m.body()
             ),
+            Action::Maintenance(m) => match &m.kind {
+                schedule::MaintenanceKind::Request(body) => println!(
+                    "{}  POST /api/v1/maintenance ({})  {}",
+                    schedule::rfc3339(m.ts),
+                    m.vendor,
+                    serde_json::to_string(body).unwrap_or_default()
+                ),
+                schedule::MaintenanceKind::Report { body, .. } => println!(
+                    "{}  POST /api/v1/maintenance/{}/report ({})  {}",
+                    schedule::rfc3339(m.ts),
+                    m.request_id,
+                    m.vendor,
+                    serde_json::to_string(body).unwrap_or_default()
+                ),
+                schedule::MaintenanceKind::Decision { decision, note } => println!(
+                    "{}  (an officer decides) {} {}  {note}",
+                    schedule::rfc3339(m.ts),
+                    decision.as_str(),
+                    m.request_id
+                ),
+            },
         }
+    }
+    println!("\n# maintenance cases");
+    for m in &s.maintenance {
+        println!(
+            "{:<22} {:<28} {:<10} findings [{}] logins [{}] flags [{}]  {}",
+            m.case.as_str(),
+            m.request_id.as_deref().unwrap_or("-"),
+            m.status.as_deref().unwrap_or("-"),
+            m.findings.join(", "),
+            m.logins.join(", "),
+            m.login_flags.join(", "),
+            m.description
+        );
     }
     println!("\n# deliberate cases");
     for e in &s.expectations {
@@ -879,6 +1205,20 @@ async fn scenario_command(args: ScenarioArgs) -> anyhow::Result<ExitCode> {
                 SendAction::Hub(Action::Login(m)) => {
                     println!("line {line}{delay}: POST /api/v1/logins {}", m.body())
                 }
+                SendAction::Hub(Action::Maintenance(m)) => match &m.kind {
+                    schedule::MaintenanceKind::Request(body) => println!(
+                        "line {line}{delay}: POST /api/v1/maintenance ({}) {}",
+                        m.vendor,
+                        serde_json::to_string(body).unwrap_or_default()
+                    ),
+                    schedule::MaintenanceKind::Report { body, .. } => println!(
+                        "line {line}{delay}: POST /api/v1/maintenance/{}/report ({}) {}",
+                        m.request_id,
+                        m.vendor,
+                        serde_json::to_string(body).unwrap_or_default()
+                    ),
+                    schedule::MaintenanceKind::Decision { .. } => {}
+                },
                 SendAction::Vendor { door, publications } => {
                     for p in publications {
                         println!("line {line}{delay}: [{door}] {p}");
@@ -895,6 +1235,12 @@ async fn scenario_command(args: ScenarioArgs) -> anyhow::Result<ExitCode> {
         for c in &plan.checks {
             println!("check line {}: {} expect {}", c.line, c.event_id, c.expect);
         }
+        for c in &plan.request_checks {
+            println!(
+                "check line {}: {} expect {}",
+                c.line, c.request_id, c.expect
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let mut tokens = BTreeMap::new();
@@ -903,12 +1249,22 @@ async fn scenario_command(args: ScenarioArgs) -> anyhow::Result<ExitCode> {
             bail!("--token {system}=… is given twice");
         }
     }
+    let mut vendor_tokens = BTreeMap::new();
+    for (vendor, token) in &args.vendor_tokens {
+        if vendor_tokens
+            .insert(vendor.clone(), token.clone())
+            .is_some()
+        {
+            bail!("--vendor-token {vendor}=… is given twice");
+        }
+    }
     let opts = scenario::RunOptions {
         mqtt_host: args.mqtt.0,
         mqtt_port: args.mqtt.1,
         client_id: format!("{}-{run_id}", args.client_id),
         hub_url: args.hub,
         login_tokens: tokens,
+        vendor_tokens,
         read_token: args.read_token.clone(),
         deadline: args.deadline.as_std(),
     };
@@ -931,4 +1287,192 @@ async fn scenario_command(args: ScenarioArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn maintenance(args: &[&str]) -> Result<MaintenanceCommand, clap::Error> {
+        let mut argv = vec!["monban-sim", "maintenance"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).map(|cli| match cli.command {
+            Command::Maintenance(m) => m,
+            _ => panic!("not a maintenance command"),
+        })
+    }
+
+    #[test]
+    fn a_request_from_flags() {
+        let MaintenanceCommand::Request(args) = maintenance(&[
+            "request",
+            "--hub",
+            "http://127.0.0.1:9",
+            "--token",
+            "T",
+            "--request-id",
+            "acme-2026-0042",
+            "--system",
+            "ehr",
+            "--person",
+            "v001",
+            "--person",
+            "v002",
+            "--work-plan",
+            "WP-2026-118",
+            "--start",
+            "2026-12-10T20:00:00+09:00",
+            "--end",
+            "2026-12-10T23:00:00+09:00",
+            "--emergency",
+        ])
+        .expect("parses") else {
+            panic!("a request");
+        };
+        let body = args.body().expect("body");
+        assert_eq!(body.request_id, "acme-2026-0042");
+        assert_eq!(body.people, vec!["v001", "v002"]);
+        assert!(body.remote && body.emergency && body.vendor.is_none());
+        assert_eq!(body.purpose, "");
+
+        let MaintenanceCommand::Request(on_site) = maintenance(&[
+            "request",
+            "--token",
+            "T",
+            "--request-id",
+            "r",
+            "--system",
+            "pharmacy",
+            "--person",
+            "p0029",
+            "--work-plan",
+            "WP-1",
+            "--start",
+            "2026-12-10T10:00:00+09:00",
+            "--end",
+            "2026-12-10T12:00:00+09:00",
+            "--on-site",
+        ])
+        .expect("parses") else {
+            panic!("a request");
+        };
+        assert!(!on_site.body().expect("body").remote);
+    }
+
+    #[test]
+    fn a_request_from_a_file_and_what_is_refused() {
+        let dir = std::env::temp_dir().join(format!("monban-sim-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("body.json");
+        std::fs::write(
+            &file,
+            r#"{"request_id": "acme-1", "system": "ehr", "people": ["v001"], "work_plan": "WP-1",
+                "start": "2026-12-10T20:00:00+09:00", "end": "2026-12-10T23:00:00+09:00",
+                "remote": true}"#,
+        )
+        .expect("write");
+        let path = file.display().to_string();
+        let MaintenanceCommand::Request(args) =
+            maintenance(&["request", "--token", "T", "--file", &path]).expect("parses")
+        else {
+            panic!("a request");
+        };
+        assert_eq!(args.body().expect("body").request_id, "acme-1");
+        std::fs::write(&file, r#"{"request_id": "acme-1", "colour": "red"}"#).expect("write");
+        assert!(args.body().is_err(), "an unknown field is refused");
+        std::fs::remove_dir_all(&dir).ok();
+
+        // --file or the fields, not both; the fields are required without it.
+        assert!(
+            maintenance(&["request", "--token", "T", "--file", "b.json", "--system", "ehr"])
+                .is_err()
+        );
+        assert!(maintenance(&["request", "--token", "T", "--system", "ehr"]).is_err());
+        assert!(maintenance(&[
+            "request",
+            "--token",
+            "T",
+            "--file",
+            "b.json",
+            "--remote",
+            "--on-site"
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn a_report_with_and_without_a_recording() {
+        let MaintenanceCommand::Report(args) = maintenance(&[
+            "report",
+            "--token",
+            "T",
+            "--id",
+            "acme-1",
+            "--summary",
+            "パッチ適用完了",
+            "--recording-sha256",
+            &"ab".repeat(32),
+            "--recording-uri",
+            "https://pam.example/r/1",
+        ])
+        .expect("parses") else {
+            panic!("a report");
+        };
+        let body = args.body();
+        assert_eq!(body.summary, "パッチ適用完了");
+        assert_eq!(
+            body.recording.map(|r| r.uri),
+            Some("https://pam.example/r/1".to_string())
+        );
+        let MaintenanceCommand::Report(plain) =
+            maintenance(&["report", "--token", "T", "--id", "a", "--summary", "s"])
+                .expect("parses")
+        else {
+            panic!("a report");
+        };
+        assert_eq!(plain.body().recording, None);
+        // A recording needs both its hash and its place.
+        assert!(maintenance(&[
+            "report",
+            "--token",
+            "T",
+            "--id",
+            "a",
+            "--summary",
+            "s",
+            "--recording-uri",
+            "x"
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn the_day_and_the_hospital_take_their_new_options() {
+        let cli = Cli::try_parse_from([
+            "monban-sim",
+            "day",
+            "--vendor-token",
+            "medisys=A",
+            "--vendor-token",
+            "towa-mt=B",
+        ])
+        .expect("parses");
+        let Command::Day(day) = cli.command else {
+            panic!("day");
+        };
+        assert_eq!(
+            day.vendor_tokens,
+            vec![
+                ("medisys".to_string(), "A".to_string()),
+                ("towa-mt".to_string(), "B".to_string())
+            ]
+        );
+        let cli = Cli::try_parse_from(["monban-sim", "hospital", "--today", "2027-01-31"])
+            .expect("parses");
+        let Command::Hospital { today, .. } = cli.command else {
+            panic!("hospital");
+        };
+        assert_eq!(today.map(|d| d.to_string()).as_deref(), Some("2027-01-31"));
+        assert!(Cli::try_parse_from(["monban-sim", "hospital", "--today", "31/01/2027"]).is_err());
+    }
 }

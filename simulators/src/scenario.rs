@@ -32,12 +32,47 @@
 //! - `delay = "3s"` — delayed delivery: the step is sent that many *real* seconds after
 //!   the undelayed steps (which go at once, in file order); its `ts` is unchanged.
 //! - `expect = { verdict, reasons = [...] }` (the exact list, in the contract's order) or
-//!   `expect = { verdict, reasons_include = [...] }` — only on a `login` step.
+//!   `expect = { verdict, reasons_include = [...] }` — on a `login` step. It may also
+//!   name the login's `flags = [...]` (the exact list: `account_of_leaver`,
+//!   `maintenance_unapproved`, `maintenance_emergency_pending`) and its `maintenance =
+//!   "approved" | "emergency_pending" | "unapproved" | "none"` (`none`: not a maintenance
+//!   login), read as the hub shows them *after* every step was sent (a request filed
+//!   after a login changes the login's flags).
+//!
+//! Vendor maintenance (CONTRACT §10), sent with the vendor's token (`--vendor-token
+//! VENDOR=TOKEN`):
+//!
+//! ```toml
+//! [[step]]
+//! at = "60m"
+//! request = { vendor = "medisys", id = "em", system = "ehr", people = ["p0032"], work_plan = "WP-EM-0001", purpose = "緊急対応", start = "20m", end = "2h", remote = true, emergency = true }
+//! expect = { status = "requested", findings = [], supervised = false }   # any of the three
+//!
+//! [[step]]
+//! at = "70m"
+//! report = { request = "em", summary = "復旧", recording = { sha256 = "<64 hex>", uri = "https://pam.example/r/1" } }
+//! ```
+//!
+//! - `request` — `POST /api/v1/maintenance`. `start` and `end` are offsets from the
+//!   scenario's start, like `at` (a window in the future of now is fine); `remote`
+//!   defaults to `true`, `emergency` and `purpose` to `false` and empty. The request id
+//!   sent is `{id}-{run}`.
+//! - `report` — `POST /api/v1/maintenance/{id}/report` on the request step whose `id` it
+//!   names (an earlier step), with that step's vendor token; `recording` is optional.
+//! - `expect` on a request step is checked by polling `GET /api/v1/maintenance/{id}`:
+//!   `status` (`requested`, `approved`, `denied`, `cancelled`), `findings` (the exact
+//!   list: `not_performed`, `unsupervised`, `report_overdue`, `emergency_unapproved`),
+//!   `supervised`.
+//!
+//! A decision needs an officer's passkey, so a scenario cannot approve: its requests stay
+//! `requested` (an emergency request's logins are then `emergency_pending`, another's
+//! `unapproved`). A refused request or report fails the run like a refused login.
 //!
 //! Door events and status changes go over MQTT (CONTRACT §5, QoS 1, event ids
-//! `sc-{run}-{n}`), logins over HTTP (§7). Then each expectation is checked by polling
-//! `GET /api/v1/logins/{id}` until the verdict matches or the deadline passes (the hub
-//! may re-evaluate a verdict when a late event arrives).
+//! `sc-{run}-{n}`), logins, requests and reports over HTTP (§7, §10). Then each
+//! expectation is checked by polling `GET /api/v1/logins/{id}` (or
+//! `GET /api/v1/maintenance/{id}`) until it holds or the deadline passes (the hub may
+//! re-evaluate a verdict when a late event arrives).
 //!
 //! # Vendor-format doors
 //!
@@ -90,16 +125,20 @@
 
 use crate::day::{post_login, Posted};
 use crate::hospital::{Hospital, SITE_ID};
+use crate::maintenance::{Hub, LoginState, RequestState};
 use crate::mqtt::Mqtt;
 use crate::mqtt_door::{
     self, DeviceOptions, Format, Happening, MqttDoor, Profile, Publication, Stamp,
 };
-use crate::schedule::{Action, DoorMessage, LoginMessage, StatusMessage};
+use crate::schedule::{
+    Action, DoorMessage, LoginMessage, MaintenanceKind, MaintenanceMessage, StatusMessage,
+};
 use anyhow::{bail, Context as _};
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use monban_core::maintenance::{Recording, ReportBody, RequestBody};
 use monban_core::{
     Credential, Direction, DoorEventKind, DoorId, DoorStatus, Factor, Outcome, Reason, SiteId,
-    Span, SystemId, VerdictKind,
+    Span, SystemId, VendorId, VerdictKind,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -148,6 +187,8 @@ pub struct Step {
     pub note: Option<String>,
     pub action: StepAction,
     pub expect: Option<Expect>,
+    /// On a request step.
+    pub expect_request: Option<RequestExpect>,
 }
 
 /// What a step sends.
@@ -172,9 +213,32 @@ pub enum StepAction {
         /// The name in the file; `None`: `l{line}`.
         id: Option<String>,
     },
+    /// A maintenance request filed with the vendor's token (CONTRACT §10).
+    Request {
+        vendor: VendorId,
+        /// The name in the file; the request id sent is `{id}-{run}`.
+        id: String,
+        system: SystemId,
+        people: Vec<String>,
+        work_plan: String,
+        purpose: String,
+        /// The window, as offsets from the scenario's start.
+        start: TimeDelta,
+        end: TimeDelta,
+        remote: bool,
+        emergency: bool,
+    },
+    /// A work report on a request of an earlier step, with that request's vendor token.
+    Report {
+        /// The request step's `id`.
+        request: String,
+        summary: String,
+        recording: Option<Recording>,
+    },
 }
 
-/// The verdict a login step must get.
+/// What a login step must get: its verdict, and optionally its flags and maintenance
+/// status (CONTRACT §7, §10).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expect {
     pub verdict: VerdictKind,
@@ -182,9 +246,56 @@ pub struct Expect {
     pub reasons: Option<Vec<Reason>>,
     /// Reasons that must be among the hub's.
     pub reasons_include: Vec<Reason>,
+    /// The exact flags, in order.
+    pub flags: Option<Vec<String>>,
+    /// `maintenance.status`: `approved`, `emergency_pending`, `unapproved`, or `none` for
+    /// a login that is not a maintenance login.
+    pub maintenance: Option<String>,
+}
+
+/// What a request step must come to (`GET /api/v1/maintenance/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RequestExpect {
+    pub status: Option<String>,
+    /// The exact findings, in order.
+    pub findings: Option<Vec<String>>,
+    pub supervised: Option<bool>,
+}
+
+impl RequestExpect {
+    pub fn is_met_by(&self, hub: &RequestState) -> bool {
+        self.status.as_ref().is_none_or(|s| *s == hub.status)
+            && self.findings.as_ref().is_none_or(|f| *f == hub.findings)
+            && self.supervised.is_none_or(|s| Some(s) == hub.supervised)
+    }
+}
+
+impl fmt::Display for RequestExpect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(s) = &self.status {
+            parts.push(s.clone());
+        }
+        if let Some(x) = &self.findings {
+            parts.push(format!("findings [{}]", x.join(", ")));
+        }
+        if let Some(x) = self.supervised {
+            parts.push(format!("supervised {x}"));
+        }
+        f.write_str(&parts.join(" "))
+    }
 }
 
 impl Expect {
+    /// Whether the hub's flags and maintenance status meet the expectation.
+    pub fn flags_met_by(&self, flags: &[String], maintenance: Option<&str>) -> bool {
+        self.flags.as_ref().is_none_or(|want| want == flags)
+            && self
+                .maintenance
+                .as_deref()
+                .is_none_or(|want| want == maintenance.unwrap_or("none"))
+    }
+
     /// Whether the hub's answer meets the expectation.
     pub fn is_met_by<S: AsRef<str>>(&self, verdict: &str, reasons: &[S]) -> bool {
         verdict == self.verdict.as_str()
@@ -212,6 +323,12 @@ impl fmt::Display for Expect {
         if !self.reasons_include.is_empty() {
             let r: Vec<&str> = self.reasons_include.iter().map(|r| r.as_str()).collect();
             write!(f, " incl. {}", r.join(", "))?;
+        }
+        if let Some(flags) = &self.flags {
+            write!(f, " flags [{}]", flags.join(", "))?;
+        }
+        if let Some(m) = &self.maintenance {
+            write!(f, " maintenance {m}")?;
         }
         Ok(())
     }
@@ -272,7 +389,32 @@ struct RawStep {
     door: Option<RawDoor>,
     status: Option<RawStatus>,
     login: Option<RawLogin>,
+    request: Option<RawRequest>,
+    report: Option<RawReport>,
     expect: Option<RawExpect>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequest {
+    vendor: String,
+    id: String,
+    system: String,
+    people: Vec<String>,
+    work_plan: String,
+    purpose: Option<String>,
+    start: String,
+    end: String,
+    remote: Option<bool>,
+    emergency: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReport {
+    request: String,
+    summary: String,
+    recording: Option<Recording>,
 }
 
 #[derive(Deserialize)]
@@ -312,9 +454,14 @@ struct RawLogin {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawExpect {
-    verdict: String,
+    verdict: Option<String>,
     reasons: Option<Vec<String>>,
     reasons_include: Option<Vec<String>>,
+    flags: Option<Vec<String>>,
+    maintenance: Option<String>,
+    status: Option<String>,
+    findings: Option<Vec<String>>,
+    supervised: Option<bool>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -392,6 +539,7 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
     }
     let mut steps = Vec::new();
     let mut names = BTreeMap::new();
+    let mut requests: BTreeMap<String, usize> = BTreeMap::new();
     for spanned in &raw.step {
         let line = line_of(text, spanned.span().start);
         let step = parse_step(spanned.get_ref(), line).map_err(|m| ScenarioError::at(line, m))?;
@@ -403,6 +551,23 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                     format!("login id {name:?} is already used by the step at line {first}"),
                 ));
             }
+        }
+        match &step.action {
+            StepAction::Request { id, .. } => {
+                if let Some(first) = requests.insert(id.clone(), line) {
+                    return Err(ScenarioError::at(
+                        line,
+                        format!("request id {id:?} is already used by the step at line {first}"),
+                    ));
+                }
+            }
+            StepAction::Report { request, .. } if !requests.contains_key(request) => {
+                return Err(ScenarioError::at(
+                    line,
+                    format!("report on request {request:?}: no earlier request step has that id"),
+                ));
+            }
+            _ => {}
         }
         steps.push(step);
     }
@@ -540,7 +705,7 @@ fn check_vendor_step(
             }
             needs_now(door, format, "a last will")
         }
-        StepAction::Login { .. } => Ok(()),
+        StepAction::Login { .. } | StepAction::Request { .. } | StepAction::Report { .. } => Ok(()),
     }
 }
 
@@ -558,13 +723,15 @@ fn parse_step(raw: &RawStep, line: usize) -> Result<Step, String> {
         raw.door.is_some(),
         raw.status.is_some(),
         raw.login.is_some(),
+        raw.request.is_some(),
+        raw.report.is_some(),
     ]
     .iter()
     .filter(|b| **b)
     .count();
     if count != 1 {
         return Err(format!(
-            "a step needs exactly one of badge, door, status or login (this one has {count})"
+            "a step needs exactly one of badge, door, status, login, request or report (this one has {count})"
         ));
     }
     let action = if let Some(b) = &raw.badge {
@@ -650,26 +817,27 @@ fn parse_step(raw: &RawStep, line: usize) -> Result<Step, String> {
             },
             id: l.id.clone(),
         }
+    } else if let Some(r) = &raw.request {
+        request_action(r)?
+    } else if let Some(r) = &raw.report {
+        if r.request.trim().is_empty() {
+            return Err("report request must name a request step's id".into());
+        }
+        StepAction::Report {
+            request: r.request.clone(),
+            summary: r.summary.clone(),
+            recording: r.recording.clone(),
+        }
     } else {
         return Err("a step needs an action".into());
     };
-    let expect = match &raw.expect {
-        None => None,
-        Some(e) => {
-            if !matches!(action, StepAction::Login { .. }) {
-                return Err("expect belongs on a login step".into());
-            }
-            let reasons = |v: &Option<Vec<String>>| -> Result<Option<Vec<Reason>>, String> {
-                v.as_ref()
-                    .map(|v| v.iter().map(|r| r.parse()).collect())
-                    .transpose()
-            };
-            Some(Expect {
-                verdict: e.verdict.parse()?,
-                reasons: reasons(&e.reasons)?,
-                reasons_include: reasons(&e.reasons_include)?.unwrap_or_default(),
-            })
-        }
+    let (expect, expect_request) = match &raw.expect {
+        None => (None, None),
+        Some(e) => match &action {
+            StepAction::Login { .. } => (Some(login_expect(e)?), None),
+            StepAction::Request { .. } => (None, Some(request_expect(e)?)),
+            _ => return Err("expect belongs on a login step or a request step".into()),
+        },
     };
     Ok(Step {
         line,
@@ -678,6 +846,130 @@ fn parse_step(raw: &RawStep, line: usize) -> Result<Step, String> {
         note: raw.note.clone(),
         action,
         expect,
+        expect_request,
+    })
+}
+
+/// The flags of CONTRACT §7 and the maintenance statuses of §10 (`none`: not a
+/// maintenance login).
+const FLAGS: [&str; 3] = [
+    "account_of_leaver",
+    "maintenance_unapproved",
+    "maintenance_emergency_pending",
+];
+const MAINTENANCE_STATUSES: [&str; 4] = ["approved", "emergency_pending", "unapproved", "none"];
+const REQUEST_STATUSES: [&str; 4] = ["requested", "approved", "denied", "cancelled"];
+const FINDINGS: [&str; 4] = [
+    "not_performed",
+    "unsupervised",
+    "report_overdue",
+    "emergency_unapproved",
+];
+
+fn one_of(what: &str, v: &str, allowed: &[&str]) -> Result<String, String> {
+    if allowed.contains(&v) {
+        Ok(v.to_string())
+    } else {
+        Err(format!(
+            "{what} {v:?}: expected one of {}",
+            allowed.join(", ")
+        ))
+    }
+}
+
+fn login_expect(e: &RawExpect) -> Result<Expect, String> {
+    if e.status.is_some() || e.findings.is_some() || e.supervised.is_some() {
+        return Err(
+            "status, findings and supervised belong in the expect of a request step".into(),
+        );
+    }
+    let verdict = e
+        .verdict
+        .as_deref()
+        .ok_or("the expect of a login step needs a verdict")?;
+    let reasons = |v: &Option<Vec<String>>| -> Result<Option<Vec<Reason>>, String> {
+        v.as_ref()
+            .map(|v| v.iter().map(|r| r.parse()).collect())
+            .transpose()
+    };
+    Ok(Expect {
+        verdict: verdict.parse()?,
+        reasons: reasons(&e.reasons)?,
+        reasons_include: reasons(&e.reasons_include)?.unwrap_or_default(),
+        flags: e
+            .flags
+            .as_ref()
+            .map(|f| f.iter().map(|x| one_of("flag", x, &FLAGS)).collect())
+            .transpose()?,
+        maintenance: e
+            .maintenance
+            .as_deref()
+            .map(|m| one_of("maintenance", m, &MAINTENANCE_STATUSES))
+            .transpose()?,
+    })
+}
+
+fn request_expect(e: &RawExpect) -> Result<RequestExpect, String> {
+    if e.verdict.is_some()
+        || e.reasons.is_some()
+        || e.reasons_include.is_some()
+        || e.flags.is_some()
+        || e.maintenance.is_some()
+    {
+        return Err(
+            "the expect of a request step takes status, findings and supervised only".into(),
+        );
+    }
+    let x = RequestExpect {
+        status: e
+            .status
+            .as_deref()
+            .map(|s| one_of("status", s, &REQUEST_STATUSES))
+            .transpose()?,
+        findings: e
+            .findings
+            .as_ref()
+            .map(|f| f.iter().map(|x| one_of("finding", x, &FINDINGS)).collect())
+            .transpose()?,
+        supervised: e.supervised,
+    };
+    if x == RequestExpect::default() {
+        return Err("the expect of a request step needs status, findings or supervised".into());
+    }
+    Ok(x)
+}
+
+fn request_action(r: &RawRequest) -> Result<StepAction, String> {
+    if r.id.is_empty()
+        || !r
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(format!(
+            "request id {:?}: use letters, digits, '-', '_' or '.'",
+            r.id
+        ));
+    }
+    if r.people.is_empty() {
+        return Err("request people must name at least one vendor staff member".into());
+    }
+    let start = span(&r.start).map_err(|e| format!("request start: {e}"))?;
+    let end = span(&r.end).map_err(|e| format!("request end: {e}"))?;
+    if start >= end {
+        return Err("request start must be before its end".into());
+    }
+    Ok(StepAction::Request {
+        vendor: id("vendor", &r.vendor, VendorId::parse)?,
+        id: r.id.clone(),
+        system: id("system", &r.system, SystemId::parse)?,
+        people: r.people.clone(),
+        work_plan: r.work_plan.clone(),
+        purpose: r.purpose.clone().unwrap_or_default(),
+        start,
+        end,
+        remote: r.remote.unwrap_or(true),
+        emergency: r.emergency.unwrap_or(false),
     })
 }
 
@@ -692,6 +984,8 @@ pub struct Plan {
     pub sends: Vec<Send>,
     /// One per login step with `expect`, in file order.
     pub checks: Vec<Check>,
+    /// One per request step with `expect`, in file order.
+    pub request_checks: Vec<RequestCheck>,
     /// The vendor-format doors, each sent over a connection of its own.
     pub doors: BTreeMap<DoorId, Profile>,
     /// Each send is due at `start + after` on the wall clock.
@@ -735,6 +1029,18 @@ pub struct Check {
     pub expect: Expect,
 }
 
+/// A request to check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestCheck {
+    pub line: usize,
+    /// The name in the file.
+    pub name: String,
+    /// The request id sent to the hub.
+    pub request_id: String,
+    pub note: Option<String>,
+    pub expect: RequestExpect,
+}
+
 /// Plans a run at `now`. `run` makes the event ids unique to this run. Fails when a
 /// step's time lies in the future of `now` (the hub would be asked about events that
 /// have not happened).
@@ -762,6 +1068,16 @@ pub fn plan(s: &Scenario, now: DateTime<Utc>, run: &str) -> Result<Plan, Scenari
     let mut counters: BTreeMap<String, u64> = BTreeMap::new();
     let mut sends = Vec::new();
     let mut checks = Vec::new();
+    let mut request_checks = Vec::new();
+    // Request step id → its vendor, for the reports.
+    let vendor_of: BTreeMap<&str, &VendorId> = s
+        .steps
+        .iter()
+        .filter_map(|st| match &st.action {
+            StepAction::Request { id, vendor, .. } => Some((id.as_str(), vendor)),
+            _ => None,
+        })
+        .collect();
     for (n, step) in s.steps.iter().enumerate() {
         let ts = start + step.at;
         if !s.realtime && ts.with_timezone(&Utc) > now {
@@ -782,7 +1098,9 @@ pub fn plan(s: &Scenario, now: DateTime<Utc>, run: &str) -> Result<Plan, Scenari
             StepAction::Door { door, .. } | StepAction::Status { door, .. } => {
                 vendors.get(door).map(|p| (door, p))
             }
-            StepAction::Login { .. } => None,
+            StepAction::Login { .. } | StepAction::Request { .. } | StepAction::Report { .. } => {
+                None
+            }
         };
         if let Some((door, profile)) = vendor {
             let action = match (&step.action, happening(&step.action)) {
@@ -871,6 +1189,71 @@ pub fn plan(s: &Scenario, now: DateTime<Utc>, run: &str) -> Result<Plan, Scenari
                     outcome: *outcome,
                 })
             }
+            StepAction::Request {
+                vendor,
+                id,
+                system,
+                people,
+                work_plan,
+                purpose,
+                start: from,
+                end: to,
+                remote,
+                emergency,
+            } => {
+                let request_id = format!("{id}-{run}");
+                if let Some(expect) = &step.expect_request {
+                    request_checks.push(RequestCheck {
+                        line: step.line,
+                        name: id.clone(),
+                        request_id: request_id.clone(),
+                        note: step.note.clone(),
+                        expect: expect.clone(),
+                    });
+                }
+                let body = RequestBody {
+                    request_id: request_id.clone(),
+                    vendor: None,
+                    system: system.to_string(),
+                    people: people.clone(),
+                    work_plan: work_plan.clone(),
+                    purpose: purpose.clone(),
+                    start: crate::schedule::rfc3339(start + *from),
+                    end: crate::schedule::rfc3339(start + *to),
+                    remote: *remote,
+                    emergency: *emergency,
+                };
+                Action::Maintenance(Box::new(MaintenanceMessage {
+                    ts,
+                    vendor: vendor.clone(),
+                    request_id,
+                    kind: MaintenanceKind::Request(body),
+                }))
+            }
+            StepAction::Report {
+                request,
+                summary,
+                recording,
+            } => {
+                let Some(vendor) = vendor_of.get(request.as_str()) else {
+                    return Err(ScenarioError::at(
+                        step.line,
+                        format!("report on request {request:?}: no request step has that id"),
+                    ));
+                };
+                Action::Maintenance(Box::new(MaintenanceMessage {
+                    ts,
+                    vendor: (*vendor).clone(),
+                    request_id: format!("{request}-{run}"),
+                    kind: MaintenanceKind::Report {
+                        body: ReportBody {
+                            summary: summary.clone(),
+                            recording: recording.clone(),
+                        },
+                        needs_approval: false,
+                    },
+                }))
+            }
         };
         sends.push(Send {
             line: step.line,
@@ -886,6 +1269,7 @@ pub fn plan(s: &Scenario, now: DateTime<Utc>, run: &str) -> Result<Plan, Scenari
         start,
         sends,
         checks,
+        request_checks,
         doors: vendors,
         realtime: s.realtime,
     })
@@ -936,12 +1320,16 @@ pub fn check_references(s: &Scenario, h: &Hospital) -> Vec<String> {
                 system,
                 account,
                 terminal,
+                factors,
                 ..
             } => {
                 if !h.systems.iter().any(|x| &x.id == system) {
                     problems.push(format!("line {line}: no system {system}"));
                 }
-                if !h.terminals.iter().any(|t| t.id.as_str() == terminal) {
+                // A login with two factor categories needs no room, so it may come from
+                // anywhere (a vendor's own PC over the VPN); others need a known terminal.
+                let direct = Factor::categories_of(factors).spans_two();
+                if !direct && !h.terminals.iter().any(|t| t.id.as_str() == terminal) {
                     problems.push(format!("line {line}: no terminal {terminal}"));
                 }
                 let mapped = h.staff.iter().any(|st| {
@@ -958,6 +1346,31 @@ pub fn check_references(s: &Scenario, h: &Hospital) -> Vec<String> {
                     problems.push(format!("line {line}: no account {system}/{account}"));
                 }
             }
+            StepAction::Request {
+                vendor,
+                system,
+                people,
+                ..
+            } => match h.vendors.iter().find(|v| &v.id == vendor) {
+                None => problems.push(format!("line {line}: no vendor {vendor}")),
+                Some(v) => {
+                    if v.maintains(system).is_none() {
+                        problems.push(format!(
+                            "line {line}: vendor {vendor} does not maintain {system}"
+                        ));
+                    }
+                    for p in people {
+                        let staff = h.staff.iter().any(|st| {
+                            st.person.id.as_str() == p && st.person.vendor.as_ref() == Some(vendor)
+                        });
+                        if !staff {
+                            problems
+                                .push(format!("line {line}: {p} is not staff of vendor {vendor}"));
+                        }
+                    }
+                }
+            },
+            StepAction::Report { .. } => {}
         }
     }
     problems
@@ -973,6 +1386,8 @@ pub struct RunOptions {
     pub hub_url: String,
     /// System id → login-ingest token.
     pub login_tokens: BTreeMap<String, String>,
+    /// Vendor id → vendor token, for request and report steps.
+    pub vendor_tokens: BTreeMap<String, String>,
     /// Read token for the checks; `None`: send only.
     pub read_token: Option<String>,
     /// How long to wait for each verdict to come out as expected, after sending.
@@ -996,13 +1411,25 @@ pub struct Report {
     /// Lines of logins the hub refused, with the reason.
     pub refused: Vec<(usize, String)>,
     pub results: Vec<StepResult>,
+    pub request_results: Vec<RequestResult>,
     pub mqtt_unacked: u64,
 }
 
+/// The result of one request check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestResult {
+    pub check: RequestCheck,
+    pub pass: bool,
+    /// The request as the hub last gave it, or the error.
+    pub hub: String,
+}
+
 impl Report {
-    /// Whether any check failed or any login was refused.
+    /// Whether any check failed or any login, request or report was refused.
     pub fn failed(&self) -> bool {
-        !self.refused.is_empty() || self.results.iter().any(|r| !r.pass)
+        !self.refused.is_empty()
+            || self.results.iter().any(|r| !r.pass)
+            || self.request_results.iter().any(|r| !r.pass)
     }
 }
 
@@ -1018,7 +1445,7 @@ impl fmt::Display for Report {
             )?;
         }
         for (line, why) in &self.refused {
-            writeln!(f, "FAIL line {line:<4} the hub refused the login: {why}")?;
+            writeln!(f, "FAIL line {line:<4} the hub refused it: {why}")?;
         }
         for r in &self.results {
             writeln!(
@@ -1034,11 +1461,26 @@ impl fmt::Display for Report {
                 writeln!(f, "          {note}")?;
             }
         }
-        let passed = self.results.iter().filter(|r| r.pass).count();
+        for r in &self.request_results {
+            writeln!(
+                f,
+                "{} line {:<4} {:<14} expected {:<40} hub: {}",
+                if r.pass { "PASS" } else { "FAIL" },
+                r.check.line,
+                r.check.name,
+                r.check.expect.to_string(),
+                r.hub
+            )?;
+            if let Some(note) = &r.check.note {
+                writeln!(f, "          {note}")?;
+            }
+        }
+        let passed = self.results.iter().filter(|r| r.pass).count()
+            + self.request_results.iter().filter(|r| r.pass).count();
         write!(
             f,
             "{passed} of {} checks passed{}",
-            self.results.len(),
+            self.results.len() + self.request_results.len(),
             if self.failed() {
                 " — FAIL"
             } else {
@@ -1062,6 +1504,16 @@ pub async fn run(
     }
     let base = opts.hub_url.trim_end_matches('/').to_string();
     for s in &plan.sends {
+        if let SendAction::Hub(Action::Maintenance(m)) = &s.action {
+            if !opts.vendor_tokens.contains_key(m.vendor.as_str()) {
+                bail!(
+                    "line {}: no vendor token for {}; give --vendor-token {}=TOKEN",
+                    s.line,
+                    m.vendor,
+                    m.vendor
+                );
+            }
+        }
         if let SendAction::Hub(Action::Login(m)) = &s.action {
             if !opts.login_tokens.contains_key(m.system.as_str()) {
                 bail!(
@@ -1137,6 +1589,7 @@ pub async fn run(
         Instant::now()
     };
     let logins_url = format!("{base}/api/v1/logins");
+    let maintenance = Hub::new(&base)?;
     let sent: anyhow::Result<()> = async {
         connected?;
         for s in &plan.sends {
@@ -1165,6 +1618,34 @@ pub async fn run(
                             .refused
                             .push((s.line, format!("{} — {status} {body}", m.event_id))),
                         Posted::Cancelled => bail!("interrupted"),
+                    }
+                    continue;
+                }
+                SendAction::Hub(Action::Maintenance(m)) => {
+                    let token = opts
+                        .vendor_tokens
+                        .get(m.vendor.as_str())
+                        .map(String::as_str)
+                        .unwrap_or_default();
+                    let reply = match &m.kind {
+                        MaintenanceKind::Request(body) => {
+                            maintenance.file_request(token, body).await?
+                        }
+                        MaintenanceKind::Report { body, .. } => {
+                            maintenance
+                                .submit_report(token, &m.request_id, body)
+                                .await?
+                        }
+                        // Decisions need an officer's passkey: scenarios have none.
+                        MaintenanceKind::Decision { .. } => continue,
+                    };
+                    if reply.is_success() {
+                        report.sent += 1;
+                    } else {
+                        report.refused.push((
+                            s.line,
+                            format!("{} — {} {}", m.request_id, reply.status, reply.body),
+                        ));
                     }
                     continue;
                 }
@@ -1219,7 +1700,60 @@ pub async fn run(
             .results
             .push(check_one(&http, &base, token, check, opts.deadline).await);
     }
+    for check in &plan.request_checks {
+        if report.refused.iter().any(|(l, _)| *l == check.line) {
+            continue;
+        }
+        report
+            .request_results
+            .push(check_request(&maintenance, token, check, opts.deadline).await);
+    }
     Ok(report)
+}
+
+/// Polls the hub for one request until it meets the expectation or `deadline` passes.
+pub async fn check_request(
+    hub: &Hub,
+    token: &str,
+    check: &RequestCheck,
+    deadline: Duration,
+) -> RequestResult {
+    let until = Instant::now() + deadline;
+    loop {
+        let said = match hub.request(token, &check.request_id).await {
+            Ok(r) if r.is_success() => match RequestState::parse(&r.json()) {
+                Ok(state) => {
+                    let text = format!(
+                        "{} findings [{}] supervised {}",
+                        state.status,
+                        state.findings.join(", "),
+                        state
+                            .supervised
+                            .map_or("null".to_string(), |b| b.to_string())
+                    );
+                    if check.expect.is_met_by(&state) {
+                        return RequestResult {
+                            check: check.clone(),
+                            pass: true,
+                            hub: text,
+                        };
+                    }
+                    text
+                }
+                Err(e) => format!("error: {e:#}"),
+            },
+            Ok(r) => format!("error: {} {}", r.status, r.body),
+            Err(e) => format!("error: {e:#}"),
+        };
+        if Instant::now() >= until {
+            return RequestResult {
+                check: check.clone(),
+                pass: false,
+                hub: said,
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// Polls the hub for one login until its verdict meets the expectation or `deadline`
@@ -1234,10 +1768,20 @@ pub async fn check_one(
     let url = format!("{base}/api/v1/logins/{}", check.event_id);
     let until = Instant::now() + deadline;
     loop {
-        let hub = match fetch_verdict(http, &url, token).await {
-            Ok((verdict, reasons)) => {
-                let pass = check.expect.is_met_by(&verdict, &reasons);
-                let hub = format!("{verdict} [{}]", reasons.join(", "));
+        let hub = match fetch_login(http, &url, token).await {
+            Ok(state) => {
+                let pass = check.expect.is_met_by(&state.verdict, &state.reasons)
+                    && check
+                        .expect
+                        .flags_met_by(&state.flags, state.maintenance.as_deref());
+                let mut hub = format!("{} [{}]", state.verdict, state.reasons.join(", "));
+                if check.expect.flags.is_some() || check.expect.maintenance.is_some() {
+                    hub.push_str(&format!(
+                        " flags [{}] maintenance {}",
+                        state.flags.join(", "),
+                        state.maintenance.as_deref().unwrap_or("none")
+                    ));
+                }
                 if pass {
                     return StepResult {
                         check: check.clone(),
@@ -1300,6 +1844,29 @@ pub fn parse_verdict(text: &str) -> anyhow::Result<HubVerdict> {
         reasons,
         is_final: body["final"].as_bool(),
     })
+}
+
+/// Asks the hub for a login's verdict, reasons, flags and maintenance status
+/// (`GET /api/v1/logins/{id}` with a read token); `url` is the login's full URL.
+pub async fn fetch_login(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> anyhow::Result<LoginState> {
+    let resp = http
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
+    let status = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    if !status.is_success() {
+        bail!("GET {url}: {status} {text}");
+    }
+    let body: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("GET {url}: not JSON"))?;
+    LoginState::parse(&body).with_context(|| format!("GET {url}"))
 }
 
 /// Asks the hub for a login's verdict and reasons (`GET /api/v1/logins/{id}` with a read

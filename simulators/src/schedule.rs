@@ -9,8 +9,9 @@
 //! `max_presence`), doctors moving 医局 → 病棟 → 医局 (→ 放射線管理区域) without badging
 //! out in between (entering another room ends presence in the previous one), an on-call
 //! doctor at night, pharmacists and radiographers in their rooms, clerks at the
-//! uncontrolled reception using password + IC card, the IT officer in the server room,
-//! vendors on the VPN from outside with `webauthn_uv` or `password` + `totp`. Entries come
+//! uncontrolled reception using password + IC card, the IT officer in the server room
+//! and on the VPN with `webauthn_uv` or `password` + `totp`. Vendor staff have no
+//! ordinary traffic: they work under maintenance requests only. Entries come
 //! with `door_opened`/`door_closed`, a few card misreads (`access_denied` then
 //! `access_granted`), a nightly unregistered card at the server room, and a few mistyped
 //! passwords (`outcome: failure` followed by success).
@@ -23,6 +24,12 @@
 //! ordinary visits that overlap the case dropped, and nobody passes the offline door
 //! while it is offline, so the expected answers hold by construction (the tests check
 //! them against `monban-core`'s own rules).
+//!
+//! *Maintenance* ([`maintenance`]): a day of at least 23 hours also holds one
+//! maintenance request in every state with its logins, door events and reports, a night
+//! login no request covers and the leaver's login, each with what the hub must say
+//! ([`MaintenanceExpectation`]) once the decisions the day wants ([`wanted_decisions`])
+//! are made.
 //!
 //! Only events with `start <= ts < end` are kept, and an ordinary stay is kept only when
 //! its entry is, so no ordinary login lacks the entry that justifies it. Times are whole
@@ -42,6 +49,13 @@ use rand::Rng as _;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
+
+pub mod maintenance;
+
+pub use maintenance::{
+    wanted_decisions, MaintenanceCase, MaintenanceExpectation, MaintenanceKind, MaintenanceMessage,
+    WantedDecision,
+};
 
 /// How long a day is.
 pub fn day_length() -> TimeDelta {
@@ -65,7 +79,7 @@ pub const UNKNOWN_TERMINAL: &str = "ward3-pc99";
 pub enum Case {
     /// Entry with card_pin to the server room, then a password login there.
     Combined,
-    /// A vendor's VPN login with `webauthn_uv` from outside.
+    /// The IT officer's VPN login with `webauthn_uv` from home.
     Direct,
     /// A mistyped password.
     Failed,
@@ -80,7 +94,8 @@ pub enum Case {
     RoomAlarm,
     /// A login in a ward the person never badged into.
     NoPresence,
-    /// A vendor admitted with a PIN logs in with a password: knowledge twice.
+    /// A pharmacist admitted with the fallback PIN logs in with a password: knowledge
+    /// twice.
     SameCategory,
 }
 
@@ -146,7 +161,9 @@ impl Case {
             Case::Combined => {
                 "サーバ室に IC カード+暗証番号で入室し、パスワードでログイン（複合対策）"
             }
-            Case::Direct => "保守ベンダーが VPN に webauthn_uv でログイン（直接二要素）",
+            Case::Direct => {
+                "情報システム担当が自宅から VPN に webauthn_uv でログイン（直接二要素）"
+            }
             Case::Failed => "パスワード入力ミスによるログイン失敗（対象外）",
             Case::Late => "入室イベントがログインより遅れて届く（猶予期間内に再判定）",
             Case::UnknownTerminal => "台帳にない端末 ward3-pc99 からのログイン",
@@ -155,7 +172,9 @@ impl Case {
             Case::DoorOffline => "調剤室の扉コントローラがオフラインの間のログイン",
             Case::RoomAlarm => "放射線管理区域の搬入口がこじ開けられた直後のログイン",
             Case::NoPresence => "入室記録のない 5F 病棟の端末からのログイン（共連れ）",
-            Case::SameCategory => "暗証番号で入室しパスワードでログイン（同じ知識要素）",
+            Case::SameCategory => {
+                "静脈認証の不調で暗証番号で入室しパスワードでログイン（同じ知識要素）"
+            }
         }
     }
 }
@@ -286,6 +305,9 @@ pub enum Action {
     Door(DoorMessage),
     Status(StatusMessage),
     Login(LoginMessage),
+    /// A maintenance request, decision or report (CONTRACT §10). Boxed: it is the
+    /// largest message and the rarest.
+    Maintenance(Box<MaintenanceMessage>),
 }
 
 /// One message of the day.
@@ -306,6 +328,7 @@ impl Item {
             Action::Door(m) => m.ts.with_timezone(&Utc),
             Action::Status(m) => m.ts.with_timezone(&Utc),
             Action::Login(m) => m.ts.with_timezone(&Utc),
+            Action::Maintenance(m) => m.ts.with_timezone(&Utc),
         }
     }
 }
@@ -321,6 +344,11 @@ pub struct Schedule {
     pub tag: String,
     pub items: Vec<Item>,
     pub expectations: Vec<Expectation>,
+    /// The maintenance cases of the day (requests in every state, their logins, the
+    /// leaver's login) and what the hub must say about them once the wanted decisions
+    /// ([`wanted_decisions`]) are made. Empty for a day shorter than
+    /// [`maintenance::MIN_DAY`].
+    pub maintenance: Vec<MaintenanceExpectation>,
 }
 
 /// When an item is due in real time, relative to the start of play.
@@ -403,8 +431,11 @@ pub fn build(
     );
     let gen = Gen::new(h, seed);
 
-    let cases = gen.cases(start, end);
+    let mut cases = gen.cases(start, end);
+    let maint = maintenance::plan(&gen, start, end, &tag, &cases.reserved);
+    cases.reserved.extend(maint.reserved);
     let mut drafts = cases.drafts;
+    drafts.extend(maint.drafts);
 
     // Ordinary traffic for every JST date whose day or night can reach into the window.
     let first = (start - TimeDelta::days(1))
@@ -439,7 +470,7 @@ pub fn build(
     }
     drafts.retain(|d| d.ts >= start && d.ts < end && d.at < end);
     drafts.sort_by_key(|d| (d.at, d.seq));
-    finish(drafts, start, end, tag, seed)
+    finish(drafts, start, end, tag, seed, maint.expectations)
 }
 
 /// A message before ids and offsets are assigned.
@@ -472,7 +503,10 @@ enum Body {
         factors: Vec<Factor>,
         outcome: Outcome,
         case: Option<Case>,
+        /// The maintenance case the login belongs to (`maintenance.rs`).
+        maint: Option<MaintenanceCase>,
     },
+    Maintenance(MaintenanceMessage),
 }
 
 /// An ordinary stay of one person in one room: kept or dropped as a whole.
@@ -658,6 +692,7 @@ impl<'a> Gen<'a> {
             factors: factors.clone(),
             outcome,
             case,
+            maint: None,
         };
         if may_fail && r.gen_bool(0.05) {
             out.push(self.draft(t - secs(r.gen_range(15..=40)), body(Outcome::Failure, None)));
@@ -786,6 +821,9 @@ impl<'a> Gen<'a> {
         let ehr_only = [(ids::EHR, 1)];
 
         for (p, s) in self.h.staff.iter().enumerate() {
+            if s.person.until.is_some() {
+                continue; // left the hospital (the maintenance plan uses their account once)
+            }
             let mut r = rng(self.seed, &[10, dayu, p as u64]);
             let r = &mut r;
             let k = self.h.staff[..p]
@@ -969,25 +1007,8 @@ impl<'a> Gen<'a> {
                     visits.extend(self.stay(r, p, ids::SERVER_ROOM, (a, b), true, &plan));
                 }
                 Role::Vendor => {
-                    // Remote maintenance over the VPN, from the vendor's own office.
-                    if let Some(account) = self.account(p, ids::VPN) {
-                        let terminal = format!("vendor-remote-{:02}", k + 1);
-                        for _ in 0..r.gen_range(1..=2) {
-                            let t = at(r, 13, 0, 180);
-                            let factors = self.factors(r, ids::VPN);
-                            self.login(
-                                r,
-                                loose,
-                                t,
-                                ids::VPN,
-                                &account,
-                                &terminal,
-                                factors,
-                                true,
-                                None,
-                            );
-                        }
-                    }
+                    // Vendor staff work only under maintenance requests: their day is
+                    // the maintenance plan's (`schedule/maintenance.rs`).
                 }
             }
         }
@@ -1041,9 +1062,6 @@ impl<'a> Gen<'a> {
             .filter(|&p| self.h.staff[p].home.as_str() == ids::WARD5)
             .collect();
         let one = |r: &mut Rng, role: Role| self.h.staff_with_role(role).choose(r).copied();
-        let mut vendors = self.h.staff_with_role(Role::Vendor);
-        vendors.shuffle(r);
-
         let n = Case::ALL.len() as i32;
         let spacing = (hi - lo) / n;
         let jitter = (spacing / 4).min(mins(10)).num_seconds().max(0);
@@ -1210,6 +1228,7 @@ impl<'a> Gen<'a> {
                             factors: vec![Factor::Password],
                             outcome: Outcome::Failure,
                             case: Some(*case),
+                            maint: None,
                         };
                         d.push(self.draft(a, body));
                     }
@@ -1296,7 +1315,8 @@ impl<'a> Gen<'a> {
                     }
                 }
                 Case::Direct => {
-                    let Some(&p) = vendors.get(1).or(vendors.first()) else {
+                    // The IT officer from home, over the maintenance VPN (native MFA).
+                    let Some(p) = one(r, Role::ItStaff) else {
                         continue;
                     };
                     if let Some(acc) = self.account(p, ids::VPN) {
@@ -1306,7 +1326,7 @@ impl<'a> Gen<'a> {
                             a,
                             ids::VPN,
                             &acc,
-                            "vendor-remote-01",
+                            "it-remote-01",
                             vec![Factor::WebauthnUv],
                             false,
                             Some(*case),
@@ -1314,27 +1334,36 @@ impl<'a> Gen<'a> {
                     }
                 }
                 Case::SameCategory => {
-                    let Some(&p) = vendors.first() else { continue };
-                    self.present_login(
-                        r,
-                        &mut d,
-                        p,
-                        "server-room-main",
-                        a,
-                        a + mins(5),
-                        ids::RIS,
-                        "server-room-console01",
-                        *case,
-                    );
-                    self.access(
-                        r,
-                        &mut d,
-                        a + mins(40),
-                        &self.door("server-room-main"),
-                        &self.h.staff[p].usual_credential.clone(),
-                        Direction::Out,
-                        false,
-                    );
+                    // The vein reader refuses a pharmacist, who enters with the fallback
+                    // PIN and logs in with a password: knowledge twice.
+                    let Some(p) = one(r, Role::Pharmacist) else {
+                        continue;
+                    };
+                    let Some(pin) = self.h.staff[p]
+                        .person
+                        .credentials
+                        .iter()
+                        .find(|c| c.kind == monban_core::CredentialType::Pin)
+                        .cloned()
+                    else {
+                        continue;
+                    };
+                    let door = self.door("pharmacy-main");
+                    self.access(r, &mut d, a, &door, &pin, Direction::In, false);
+                    if let Some(acc) = self.account(p, ids::PHARMACY) {
+                        self.login(
+                            r,
+                            &mut d,
+                            a + mins(5),
+                            ids::PHARMACY,
+                            &acc,
+                            "pharmacy-pc02",
+                            vec![Factor::Password],
+                            false,
+                            Some(*case),
+                        );
+                    }
+                    self.access(r, &mut d, a + mins(40), &door, &pin, Direction::Out, false);
                     plan.reserved.push((p, a - mins(2), a + mins(42)));
                 }
             }
@@ -1390,6 +1419,7 @@ fn finish(
     end: DateTime<Utc>,
     tag: String,
     seed: u64,
+    mut maintenance: Vec<MaintenanceExpectation>,
 ) -> Schedule {
     let mut r = rng(seed, &[30, start.timestamp() as u64]);
     let mut per_door: BTreeMap<DoorId, u64> = BTreeMap::new();
@@ -1427,12 +1457,16 @@ fn finish(
                 factors,
                 outcome,
                 case,
+                maint,
             } => {
                 logins += 1;
                 let event_id = format!("l-{tag}-{logins:05}");
                 if let Some(case) = case {
                     *by_case.entry(case).or_insert(0) += 1;
                     expectations.push(Expectation::new(event_id.clone(), case));
+                }
+                if let Some(m) = maintenance.iter_mut().find(|m| Some(m.case) == maint) {
+                    m.logins.push(event_id.clone());
                 }
                 Action::Login(LoginMessage {
                     event_id,
@@ -1444,6 +1478,10 @@ fn finish(
                     outcome,
                 })
             }
+            Body::Maintenance(mut m) => {
+                m.ts = ts;
+                Action::Maintenance(Box::new(m))
+            }
         };
         items.push(Item {
             at: d.at,
@@ -1452,11 +1490,24 @@ fn finish(
         });
     }
     debug_assert!(by_case.values().all(|&n| n == 1), "each case is one login");
+    // A case whose messages fell outside the window is not promised.
+    let sent: std::collections::BTreeSet<&str> = items
+        .iter()
+        .filter_map(|i| match &i.action {
+            Action::Maintenance(m) => Some(m.request_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    maintenance.retain(|m| {
+        m.request_id.as_deref().is_none_or(|id| sent.contains(id))
+            && (m.request_id.is_some() || !m.logins.is_empty())
+    });
     Schedule {
         start,
         end,
         tag,
         items,
         expectations,
+        maintenance,
     }
 }

@@ -7,7 +7,7 @@ use crate::mqtt_door::Profile;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-const EXAMPLES: [(&str, &str); 5] = [
+const EXAMPLES: [(&str, &str); 6] = [
     ("ward.toml", include_str!("../../scenarios/ward.toml")),
     (
         "pharmacy.toml",
@@ -22,6 +22,10 @@ const EXAMPLES: [(&str, &str); 5] = [
         include_str!("../../scenarios/server-room.toml"),
     ),
     ("vendors.toml", include_str!("../../scenarios/vendors.toml")),
+    (
+        "maintenance.toml",
+        include_str!("../../scenarios/maintenance.toml"),
+    ),
 ];
 
 const SMALL: &str = r#"
@@ -80,6 +84,8 @@ fn a_scenario_parses_into_steps_with_lines() {
             verdict: VerdictKind::NotMet,
             reasons: Some(vec![Reason::DoorOffline, Reason::RoomAlarm]),
             reasons_include: vec![Reason::RoomAlarm],
+            flags: None,
+            maintenance: None,
         })
     );
 }
@@ -227,6 +233,8 @@ fn expectations_compare_verdicts_and_reasons() {
         verdict: VerdictKind::NotMet,
         reasons: Some(vec![Reason::DoorOffline]),
         reasons_include: vec![],
+        flags: None,
+        maintenance: None,
     };
     assert!(e.is_met_by("not_met", &["door_offline"]));
     assert!(!e.is_met_by("not_met", &["door_offline", "no_presence"]));
@@ -235,6 +243,8 @@ fn expectations_compare_verdicts_and_reasons() {
         verdict: VerdictKind::NotMet,
         reasons: None,
         reasons_include: vec![Reason::NoPresence],
+        flags: None,
+        maintenance: None,
     };
     assert!(e.is_met_by("not_met", &["unmapped_account", "no_presence"]));
     assert!(!e.is_met_by("not_met", &["unmapped_account"]));
@@ -324,11 +334,15 @@ async fn checks_poll_until_the_verdict_matches_and_report_the_hubs_answer() {
         verdict: VerdictKind::CombinedMeasures,
         reasons: None,
         reasons_include: vec![],
+        flags: None,
+        maintenance: None,
     };
     let alarm = Expect {
         verdict: VerdictKind::NotMet,
         reasons: Some(vec![Reason::RoomAlarm]),
         reasons_include: vec![],
+        flags: None,
+        maintenance: None,
     };
     let d = Duration::from_secs(5);
 
@@ -361,6 +375,7 @@ async fn checks_poll_until_the_verdict_matches_and_report_the_hubs_answer() {
         sent: 3,
         refused: vec![],
         results: vec![ok, wrong],
+        request_results: vec![],
         mqtt_unacked: 0,
     };
     assert!(report.failed());
@@ -409,6 +424,7 @@ expect = { verdict = "combined_measures" }
         client_id: "t".into(),
         hub_url: format!("http://{addr}"),
         login_tokens: BTreeMap::new(),
+        vendor_tokens: BTreeMap::new(),
         read_token: Some("read".into()),
         deadline: Duration::from_millis(300),
     };
@@ -735,6 +751,7 @@ async fn a_realtime_vendor_scenario_runs_its_devices_on_the_broker() {
         client_id: "sc".into(),
         hub_url: format!("http://{addr}"),
         login_tokens: [("ehr".to_string(), "t".to_string())].into(),
+        vendor_tokens: BTreeMap::new(),
         read_token: Some("read".into()),
         deadline: Duration::from_millis(500),
     };
@@ -801,4 +818,271 @@ async fn a_realtime_vendor_scenario_runs_its_devices_on_the_broker() {
         assert!(topics.contains(&t), "{t}: {topics:?}");
     }
     assert_eq!(report.results.len(), 1);
+}
+
+const MAINTENANCE: &str = r#"
+name = "maintenance"
+start = "now-2h"
+
+[[step]]
+at = "0m"
+login = { system = "ehr", account = "ms-maint02", terminal = "medisys-remote-02", factors = ["password", "totp"], id = "em-login" }
+expect = { verdict = "direct_2fa", flags = ["maintenance_emergency_pending"], maintenance = "emergency_pending" }
+
+[[step]]
+at = "30m"
+request = { vendor = "medisys", id = "em", system = "ehr", people = ["p0032"], work_plan = "WP-1", start = "10m", end = "1h", emergency = true }
+expect = { status = "requested", findings = [] }
+
+[[step]]
+at = "40m"
+report = { request = "em", summary = "done", recording = { sha256 = "ab", uri = "pam://x" } }
+
+[[step]]
+at = "50m"
+login = { system = "ehr", account = "clerk04", terminal = "lobby-pc01", factors = ["password", "ic_card"], id = "leaver" }
+expect = { verdict = "direct_2fa", flags = ["account_of_leaver"], maintenance = "none" }
+"#;
+
+#[test]
+fn maintenance_steps_parse_and_plan() {
+    let s = parse(MAINTENANCE).expect("parses");
+    let StepAction::Request {
+        vendor,
+        id,
+        start,
+        end,
+        remote,
+        emergency,
+        ..
+    } = &s.steps[1].action
+    else {
+        panic!("{:?}", s.steps[1].action);
+    };
+    assert_eq!((vendor.as_str(), id.as_str()), ("medisys", "em"));
+    assert_eq!(
+        (*start, *end),
+        (TimeDelta::minutes(10), TimeDelta::hours(1))
+    );
+    assert!(*remote && *emergency, "remote by default");
+    assert_eq!(
+        s.steps[1].expect_request,
+        Some(RequestExpect {
+            status: Some("requested".into()),
+            findings: Some(vec![]),
+            supervised: None,
+        })
+    );
+    let e = s.steps[0].expect.clone().expect("login expect");
+    assert_eq!(
+        e.flags,
+        Some(vec!["maintenance_emergency_pending".to_string()])
+    );
+    assert_eq!(e.maintenance.as_deref(), Some("emergency_pending"));
+    assert!(e.flags_met_by(
+        &["maintenance_emergency_pending".into()],
+        Some("emergency_pending")
+    ));
+    assert!(!e.flags_met_by(&["maintenance_unapproved".into()], Some("unapproved")));
+    let leaver = s.steps[3].expect.clone().expect("leaver expect");
+    assert!(
+        leaver.flags_met_by(&["account_of_leaver".into()], None),
+        "none: no maintenance"
+    );
+    assert!(!leaver.flags_met_by(&["account_of_leaver".into()], Some("unapproved")));
+    assert!(check_references(&s, &generate(1)).is_empty());
+
+    let now = DateTime::parse_from_rfc3339("2026-12-06T12:00:00+09:00")
+        .expect("time")
+        .with_timezone(&Utc);
+    let p = plan(&s, now, "r1").expect("plans");
+    let maintenance: Vec<&MaintenanceMessage> = p
+        .sends
+        .iter()
+        .filter_map(|s| match &s.action {
+            SendAction::Hub(Action::Maintenance(m)) => Some(m.as_ref()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(maintenance.len(), 2);
+    let MaintenanceKind::Request(body) = &maintenance[0].kind else {
+        panic!("a request first");
+    };
+    assert_eq!(body.request_id, "em-r1");
+    assert_eq!(body.people, vec!["p0032"]);
+    assert_eq!(body.start, "2026-12-06T10:10:00+09:00");
+    assert_eq!(body.end, "2026-12-06T11:00:00+09:00");
+    assert!(body.emergency && body.vendor.is_none());
+    assert_eq!(maintenance[1].request_id, "em-r1");
+    assert_eq!(maintenance[1].vendor.as_str(), "medisys");
+    assert!(
+        matches!(&maintenance[1].kind, MaintenanceKind::Report { body, .. } if body.recording.as_ref().is_some_and(|r| r.uri == "pam://x"))
+    );
+    assert_eq!(p.request_checks.len(), 1);
+    assert_eq!(p.request_checks[0].request_id, "em-r1");
+    assert_eq!(p.checks.len(), 2);
+}
+
+#[test]
+fn bad_maintenance_steps_name_the_line() {
+    let err = |text: &str| parse(text).expect_err("refused").to_string();
+    let head = "name = \"x\"\nstart = \"now-1h\"\n\n[[step]]\nat = \"0m\"\n";
+    let e = err(&format!(
+        "{head}report = {{ request = \"nope\", summary = \"s\" }}\n"
+    ));
+    assert!(
+        e.contains("line 4") && e.contains("no earlier request step"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{head}request = {{ vendor = \"medisys\", id = \"a\", system = \"ehr\", people = [\"p0031\"], work_plan = \"WP-1\", start = \"1h\", end = \"1h\" }}\n"
+    ));
+    assert!(e.contains("before its end"), "{e}");
+    let e = err(&format!(
+        "{head}request = {{ vendor = \"medisys\", id = \"a\", system = \"ehr\", people = [], work_plan = \"WP-1\", start = \"0m\", end = \"1h\" }}\n"
+    ));
+    assert!(e.contains("at least one"), "{e}");
+    let e = err(&format!(
+        "{head}request = {{ vendor = \"medisys\", id = \"a\", system = \"ehr\", people = [\"p0031\"], work_plan = \"WP-1\", start = \"0m\", end = \"1h\" }}\nexpect = {{ verdict = \"direct_2fa\" }}\n"
+    ));
+    assert!(e.contains("status, findings and supervised only"), "{e}");
+    let e = err(&format!(
+        "{head}request = {{ vendor = \"medisys\", id = \"a\", system = \"ehr\", people = [\"p0031\"], work_plan = \"WP-1\", start = \"0m\", end = \"1h\" }}\nexpect = {{ findings = [\"late\"] }}\n"
+    ));
+    assert!(e.contains("finding \"late\""), "{e}");
+    let e = err(&format!(
+        "{head}login = {{ system = \"ehr\", account = \"a\", terminal = \"t\", factors = [\"password\"] }}\nexpect = {{ verdict = \"not_met\", status = \"approved\" }}\n"
+    ));
+    assert!(e.contains("request step"), "{e}");
+    let e = err(&format!(
+        "{head}login = {{ system = \"ehr\", account = \"a\", terminal = \"t\", factors = [\"password\"] }}\nexpect = {{ verdict = \"not_met\", flags = [\"leaver\"] }}\n"
+    ));
+    assert!(e.contains("flag \"leaver\""), "{e}");
+    let e = err(&format!(
+        "{head}login = {{ system = \"ehr\", account = \"a\", terminal = \"t\", factors = [\"password\"] }}\nexpect = {{ flags = [] }}\n"
+    ));
+    assert!(e.contains("needs a verdict"), "{e}");
+    // The references: a vendor's system and staff.
+    let s = parse(&format!(
+        "{head}request = {{ vendor = \"medisys\", id = \"a\", system = \"pharmacy\", people = [\"p0029\"], work_plan = \"WP-1\", start = \"0m\", end = \"1h\" }}\n"
+    ))
+    .expect("parses");
+    let problems = check_references(&s, &generate(1));
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].contains("does not maintain pharmacy"));
+    assert!(problems[1].contains("p0029 is not staff of vendor medisys"));
+}
+
+/// A stub hub for maintenance steps: files and reports for `Bearer vendor`, answers
+/// requests as `requested` and logins with the flags their names call for.
+async fn maintenance_hub() -> String {
+    use axum::extract::Path;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::{get, post};
+    let vendor = |headers: &HeaderMap| {
+        headers.get("authorization").and_then(|v| v.to_str().ok()) == Some("Bearer vendor")
+    };
+    let app = axum::Router::new()
+        .route(
+            "/api/v1/maintenance",
+            post(
+                move |headers: HeaderMap, body: axum::Json<serde_json::Value>| async move {
+                    if !vendor(&headers) {
+                        return (StatusCode::UNAUTHORIZED, "{}".to_string());
+                    }
+                    (
+                    StatusCode::CREATED,
+                    serde_json::json!({"request_id": body["request_id"], "status": "requested"})
+                        .to_string(),
+                )
+                },
+            ),
+        )
+        .route(
+            "/api/v1/maintenance/{id}/report",
+            post(move |headers: HeaderMap| async move {
+                if vendor(&headers) {
+                    (StatusCode::CREATED, "{}".to_string())
+                } else {
+                    (StatusCode::UNAUTHORIZED, "{}".to_string())
+                }
+            }),
+        )
+        .route(
+            "/api/v1/maintenance/{id}",
+            get(|Path(id): Path<String>| async move {
+                serde_json::json!({"request_id": id, "status": "requested", "findings": [],
+                    "supervised": null, "report": {"at": "x", "confirmed_by": null}})
+                .to_string()
+            }),
+        )
+        .route(
+            "/api/v1/logins",
+            post(|body: axum::Json<serde_json::Value>| async move {
+                (
+                    StatusCode::ACCEPTED,
+                    serde_json::json!({"event_id": body["event_id"], "verdict": "direct_2fa",
+                        "reasons": [], "final": false, "flags": []})
+                    .to_string(),
+                )
+            }),
+        )
+        .route(
+            "/api/v1/logins/{id}",
+            get(|Path(id): Path<String>| async move {
+                let v = if id.starts_with("leaver") {
+                    serde_json::json!({"verdict": "direct_2fa", "reasons": [],
+                        "flags": ["account_of_leaver"]})
+                } else {
+                    serde_json::json!({"verdict": "direct_2fa", "reasons": [],
+                        "flags": ["maintenance_emergency_pending"],
+                        "maintenance": {"request_id": "em", "status": "emergency_pending"}})
+                };
+                v.to_string()
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn run_files_requests_and_reports_and_checks_flags_and_findings() {
+    let hub = maintenance_hub().await;
+    let s = parse(MAINTENANCE).expect("parses");
+    let p = plan(&s, Utc::now(), "r2").expect("plans");
+    let mut opts = RunOptions {
+        mqtt_host: "127.0.0.1".into(),
+        mqtt_port: 1,
+        client_id: "t".into(),
+        hub_url: hub,
+        login_tokens: [("ehr".to_string(), "t".to_string())].into(),
+        vendor_tokens: BTreeMap::new(),
+        read_token: Some("read".into()),
+        deadline: Duration::from_millis(300),
+    };
+    let missing = run(&p, &opts, CancellationToken::new())
+        .await
+        .expect_err("no vendor token");
+    assert!(
+        format!("{missing:#}").contains("--vendor-token medisys=TOKEN"),
+        "{missing:#}"
+    );
+    opts.vendor_tokens.insert("medisys".into(), "vendor".into());
+    let report = run(&p, &opts, CancellationToken::new()).await.expect("ran");
+    assert!(!report.failed(), "{report}");
+    assert_eq!(report.sent, 4);
+    assert_eq!(report.results.len(), 2);
+    assert_eq!(report.request_results.len(), 1);
+    let text = report.to_string();
+    assert!(text.contains("3 of 3 checks passed — PASS"), "{text}");
+
+    opts.vendor_tokens.insert("medisys".into(), "wrong".into());
+    let report = run(&p, &opts, CancellationToken::new()).await.expect("ran");
+    assert!(report.failed());
+    assert_eq!(report.refused.len(), 2, "{report}");
+    assert!(report.refused[0].1.contains("em-r2 — 401"), "{report}");
 }

@@ -1,6 +1,8 @@
 //! The generated hospital and its inventory TOML.
 
-use monban_core::{CredentialType, Inventory, Person, Room, System, SystemCategory};
+use monban_core::{
+    CredentialType, Inventory, Maintains, Person, Room, SiteDay, System, SystemCategory, Vendor,
+};
 use monban_sim::hospital::{generate, ids, Role};
 use monban_sim::schedule::{FORCED_DOOR, OFFLINE_DOOR, UNKNOWN_TERMINAL};
 use serde::Deserialize;
@@ -8,11 +10,32 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// The `[[people]]` entry as written in CONTRACT §4 (`type:id` strings).
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PersonToml {
     id: String,
     name: String,
+    vendor: Option<String>,
+    until: Option<String>,
     credentials: Vec<String>,
     accounts: BTreeMap<String, String>,
+}
+
+/// `[[vendors]]` with `[[vendors.maintains]]` as written in CONTRACT §4.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VendorToml {
+    id: String,
+    name: String,
+    maintains: Vec<MaintainsToml>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MaintainsToml {
+    system: String,
+    remote: bool,
+    route: Option<String>,
+    confirmed: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -35,6 +58,7 @@ struct InventoryToml {
     doors: Vec<DoorToml>,
     terminals: Vec<DoorToml>,
     systems: Vec<System>,
+    vendors: Vec<VendorToml>,
     people: Vec<PersonToml>,
 }
 
@@ -62,7 +86,14 @@ fn toml_has_the_contract_sections_and_counts() {
         assert!(inv.rooms.len() >= 5);
         assert_eq!(inv.terminals.len(), 20);
         assert_eq!(inv.systems.len(), 4);
-        assert_eq!(inv.people.len(), 30);
+        assert_eq!(inv.people.len(), 33);
+        assert_eq!(inv.vendors.len(), 2);
+        assert_eq!(
+            inv.people.iter().filter(|p| p.vendor.is_some()).count(),
+            4,
+            "two staff per vendor"
+        );
+        assert_eq!(inv.people.iter().filter(|p| p.until.is_some()).count(), 1);
 
         let lobby: Vec<&Room> = inv.rooms.iter().filter(|r| !r.controlled).collect();
         assert_eq!(lobby.len(), 1);
@@ -147,7 +178,7 @@ fn toml_has_the_contract_sections_and_counts() {
             assert!(n >= 3, "{kind} is held by {n} people");
         }
         let names: BTreeSet<&str> = inv.people.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names.len(), 30, "names are unique");
+        assert_eq!(names.len(), 33, "names are unique");
     }
 }
 
@@ -162,8 +193,12 @@ fn toml_round_trips_into_the_core_inventory() {
         .map(|p| Person {
             id: monban_core::PersonId::parse(p.id).expect("person id"),
             name: p.name,
-            vendor: None,
-            until: None,
+            vendor: p
+                .vendor
+                .map(|v| monban_core::VendorId::parse(v).expect("vendor")),
+            until: p
+                .until
+                .map(|d| monban_core::SiteDay::parse(&d).expect("until")),
             credentials: p
                 .credentials
                 .iter()
@@ -196,9 +231,37 @@ fn toml_round_trips_into_the_core_inventory() {
             name: String::new(),
         })
         .collect();
-    let from_toml: Inventory =
-        Inventory::new(None, inv.rooms, doors, terminals, inv.systems, people)
-            .unwrap_or_else(|e| panic!("the TOML is not a valid inventory: {e:?}"));
+    let vendors = inv
+        .vendors
+        .into_iter()
+        .map(|v| Vendor {
+            id: monban_core::VendorId::parse(v.id).expect("vendor"),
+            name: v.name,
+            maintains: v
+                .maintains
+                .into_iter()
+                .map(|m| Maintains {
+                    system: monban_core::SystemId::parse(m.system).expect("system"),
+                    remote: m.remote,
+                    route: m.route,
+                    confirmed: m
+                        .confirmed
+                        .map(|d| monban_core::SiteDay::parse(&d).expect("confirmed")),
+                })
+                .collect(),
+        })
+        .collect();
+    let from_toml: Inventory = Inventory::with_vendors(
+        None,
+        inv.rooms,
+        doors,
+        terminals,
+        inv.systems,
+        vendors,
+        people,
+    )
+    .unwrap_or_else(|e| panic!("the TOML is not a valid inventory: {e:?}"));
+    assert_eq!(from_toml.vendors(), direct.vendors());
     assert_eq!(from_toml.rooms(), direct.rooms());
     assert_eq!(from_toml.systems(), direct.systems());
     assert_eq!(from_toml.people(), direct.people());
@@ -223,14 +286,38 @@ fn what_the_cases_rely_on() {
             u.account
         );
     }
-    // Vendors hold a PIN only; everyone else has a credential beyond knowledge.
+    // Everyone has a credential beyond knowledge; the on-site vendor's staff also hold
+    // the temporary PIN of the server room (the scenarios use it).
     for s in &h.staff {
-        let knowledge_only = s
+        assert!(
+            s.person
+                .credentials
+                .iter()
+                .any(|c| c.kind != CredentialType::Pin),
+            "{}",
+            s.person.name
+        );
+    }
+    for p in h.vendor_staff(ids::TOWA) {
+        let kinds: Vec<CredentialType> = h.staff[p]
             .person
             .credentials
             .iter()
-            .all(|c| c.kind == CredentialType::Pin);
-        assert_eq!(knowledge_only, s.role == Role::Vendor, "{}", s.person.name);
+            .map(|c| c.kind)
+            .collect();
+        assert_eq!(kinds, vec![CredentialType::Pin, CredentialType::Card]);
+        assert!(h.staff[p]
+            .person
+            .accounts
+            .keys()
+            .any(|s| s.as_str() == ids::PHARMACY));
+    }
+    for p in h.vendor_staff(ids::MEDISYS) {
+        assert!(h.staff[p]
+            .person
+            .accounts
+            .keys()
+            .any(|s| s.as_str() == ids::EHR));
     }
     for role in [
         Role::Nurse,
@@ -243,4 +330,61 @@ fn what_the_cases_rely_on() {
     ] {
         assert!(!h.staff_with_role(role).is_empty(), "{role:?}");
     }
+}
+
+#[test]
+fn vendors_and_the_leaver_are_dated_on_today() {
+    let today = SiteDay::parse("2027-05-10").expect("day");
+    let h = monban_sim::hospital::generate_on(4, today);
+    let inv = h.inventory().unwrap_or_else(|e| panic!("{e:?}"));
+    let medisys = inv
+        .vendor(&monban_core::VendorId::parse(ids::MEDISYS).expect("id"))
+        .expect("medisys");
+    let ehr = medisys
+        .maintains(&monban_core::SystemId::parse(ids::EHR).expect("id"))
+        .expect("maintains ehr");
+    assert!(ehr.remote);
+    assert_eq!(ehr.route.as_deref(), Some("保守用VPN (IPsec)"));
+    assert_eq!(
+        ehr.confirmation_due(today),
+        None,
+        "confirmed within the year"
+    );
+    let towa = inv
+        .vendor(&monban_core::VendorId::parse(ids::TOWA).expect("id"))
+        .expect("towa");
+    let pharmacy = towa
+        .maintains(&monban_core::SystemId::parse(ids::PHARMACY).expect("id"))
+        .expect("on site");
+    assert!(!pharmacy.remote);
+    assert_eq!(pharmacy.route.as_deref(), Some("院内 サーバ室 端末"));
+    let ris = towa
+        .maintains(&monban_core::SystemId::parse(ids::RIS).expect("id"))
+        .expect("ris");
+    assert!(
+        matches!(
+            ris.confirmation_due(today),
+            Some(monban_core::ConfirmationDue::Stale { .. })
+        ),
+        "the dashboard has something to ask for"
+    );
+    let leavers = h.leavers();
+    assert_eq!(leavers.len(), 1);
+    let leaver = &h.staff[leavers[0]];
+    assert_eq!(leaver.role, Role::Clerk);
+    assert_eq!(leaver.person.until, Some(today.plus(-30)));
+    assert!(!h.staff_with_role(Role::Clerk).contains(&leavers[0]));
+    // The seed alone decides the people: the day only moves the dates.
+    let other = monban_sim::hospital::generate_on(4, today.plus(100));
+    assert_eq!(
+        h.people()
+            .iter()
+            .map(|p| (&p.id, &p.credentials, &p.accounts))
+            .collect::<Vec<_>>(),
+        other
+            .people()
+            .iter()
+            .map(|p| (&p.id, &p.credentials, &p.accounts))
+            .collect::<Vec<_>>()
+    );
 }

@@ -10,6 +10,7 @@
 
 mod hospital;
 mod hub_mapping;
+mod maintenance;
 mod schedule;
 mod verdicts;
 

@@ -5,7 +5,7 @@ use chrono::{TimeDelta, Utc};
 use monban_core::{DoorEvent, DoorEventKind, Login, StatusChange, Timestamp};
 use monban_sim::hospital::generate;
 use monban_sim::schedule::{
-    build, plan, Action, Case, Schedule, FORCED_DOOR, LATE_DELIVERY, OFFLINE_DOOR,
+    self, build, plan, Action, Case, Schedule, FORCED_DOOR, LATE_DELIVERY, OFFLINE_DOOR,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -79,6 +79,7 @@ fn a_realistic_amount_of_everything() {
             match &item.action {
                 Action::Door(m) => *kinds.entry(m.kind.as_str()).or_default() += 1,
                 Action::Status(m) => statuses.push((m.door.to_string(), m.status.as_str())),
+                Action::Maintenance(_) => {}
                 Action::Login(m) => {
                     logins += 1;
                     if m.outcome.as_str() == "failure" {
@@ -184,6 +185,7 @@ fn ids_are_unique_and_payloads_parse_with_core() {
                     assert_eq!(l.ts, Timestamp::from(item.ts()));
                     m.body()["ts"].as_str().map(str::to_string)
                 }
+                Action::Maintenance(m) => Some(schedule::rfc3339(m.ts)),
             };
             let ts = ts.expect("every message has a ts");
             if ts.ends_with('Z') {

@@ -44,7 +44,7 @@ fn judge(inv: &Inventory, s: &Schedule) -> BTreeMap<String, Verdict> {
             Action::Status(m) => {
                 t.record_status(inv, &status(m));
             }
-            Action::Login(_) => {}
+            Action::Login(_) | Action::Maintenance(_) => {}
         }
     }
     s.items
@@ -165,6 +165,7 @@ fn replay(
                 first.insert(m.event_id.clone(), v.clone());
                 last.insert(m.event_id.clone(), v);
             }
+            Action::Maintenance(_) => {}
         }
     }
     apply(engine.finalize_due(Timestamp::MAX), &mut last);
