@@ -233,8 +233,14 @@ async fn a_good_import_applies_is_logged_and_export_round_trips() {
 async fn vendors_are_inventory_rows_too() {
     let hub = spawn_hub(HubOptions::default().extra(crate::maintenance::VENDORS)).await;
     let text = csv(&hub, "vendors").await;
-    assert!(text.contains("acme-med,アクメ医療システム株式会社,"), "{text}");
-    assert!(text.contains("ehr:remote:2026-10-01:保守用VPN (IPsec)"), "{text}");
+    assert!(
+        text.contains("acme-med,アクメ医療システム株式会社,"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ehr:remote:2026-10-01:保守用VPN (IPsec)"),
+        "{text}"
+    );
     let people = csv(&hub, "people").await;
     assert!(people.contains("v001,保守 太郎"), "{people}");
     assert!(people.contains("acme-med"), "{people}");

@@ -225,6 +225,9 @@ pub(super) async fn post_login(
             .into_response());
     }
     let (stored, new) = ingest.ingest_login(login, None).await?;
+    if new {
+        notify_login(&notifier, &ingest, &maintenance, &stored).await;
+    }
     let status = if new {
         StatusCode::ACCEPTED
     } else {
