@@ -1,6 +1,6 @@
 //! The testers' commissioning tool against the real hub: `monban-sim scenario` plays each
 //! example scenario (`simulators/scenarios/*.toml`: ward, 調剤室, 放射線管理区域, サーバ室,
-//! and the vendor-format controllers) through the real connectors — door events over
+//! vendor maintenance filed with vendor tokens, and the vendor-format controllers) through the real connectors — door events over
 //! MQTT via `monban broker`, logins over HTTP — against `monban serve` on the generated
 //! hospital, and every expected verdict must hold.
 
@@ -41,7 +41,8 @@ struct ScenarioHub {
     dir: tempfile::TempDir,
     hub_port: u16,
     mqtt_port: u16,
-    /// `--token SYSTEM=TOKEN` arguments for every system of the hospital.
+    /// `--token SYSTEM=TOKEN` arguments for every system of the hospital, and
+    /// `--vendor-token VENDOR=TOKEN` for every maintenance vendor.
     tokens: Vec<String>,
     read: String,
     _broker: Kill,
@@ -79,6 +80,13 @@ impl ScenarioHub {
             tokens.push(format!(
                 "{system}={}",
                 issue_token(&config, &["--system", system])
+            ));
+        }
+        for vendor in ["medisys", "towa-mt"] {
+            tokens.push("--vendor-token".to_string());
+            tokens.push(format!(
+                "{vendor}={}",
+                issue_token(&config, &["--vendor", vendor])
             ));
         }
         let read = issue_token(&config, &["--role", "auditor"]);
@@ -174,7 +182,7 @@ impl ScenarioHub {
 #[tokio::test]
 async fn example_scenarios_pass_against_the_hub() {
     let hub = ScenarioHub::start("").await;
-    for name in ["ward", "pharmacy", "radiology", "server-room"] {
+    for name in ["ward", "pharmacy", "radiology", "server-room", "maintenance"] {
         hub.play(name);
     }
 }
