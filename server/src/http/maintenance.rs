@@ -33,7 +33,7 @@ use std::sync::Arc;
 use webauthn_rs::prelude::PublicKeyCredential;
 
 /// The routes of this module.
-pub fn routes() -> Router<super::AppState> {
+pub fn routes() -> Router<super::state::AppState> {
     Router::new()
         .route("/api/v1/maintenance", post(post_request).get(list_requests))
         .route("/api/v1/maintenance/unapproved", get(unapproved_logins))
