@@ -354,9 +354,9 @@ fn login_table(rows: Vec<LoginLine>, offset: i32, l: Lang) -> AnyView {
             let place = if x.room.is_empty() { x.terminal.clone() } else { format!("{} ({})", x.terminal, x.room) };
             view! {
                 <tr data-testid="maint-unapproved-row" data-event-id=x.event_id.clone() data-flags=flags>
-                    <td data-label=l.pick("日時", "When") class="mono">{minutes(&x.ts, site_offset(offset))}</td>
+                    <td data-label=l.pick("日時", "When")><span class="mono">{minutes(&x.ts, site_offset(offset))}</span></td>
                     <td data-label=l.pick("システム", "System")>{x.system_name.clone()}<small class="code">{x.system.clone()}</small></td>
-                    <td data-label=l.pick("アカウント", "Account") class="mono">{x.account.clone()}</td>
+                    <td data-label=l.pick("アカウント", "Account")><span class="mono">{x.account.clone()}</span></td>
                     <td data-label=l.pick("作業者", "Person")>{who}</td>
                     <td data-label=l.pick("事業者", "Vendor")>{x.vendor_name.clone()}</td>
                     <td data-label=l.pick("端末", "Terminal")>{place}</td>
@@ -479,7 +479,7 @@ fn inventory_view(rows: Vec<MaintainedRow>, l: Lang) -> AnyView {
                         <td data-label=l.pick("システム", "System")>{m.system_name.clone()}<small class="code">{m.system.clone()}</small></td>
                         <td data-label=l.pick("保守形態", "Mode")>{mode_text(m.remote, l)}</td>
                         <td data-label=l.pick("接続経路", "Route")>{m.route.clone().unwrap_or_else(|| "—".into())}</td>
-                        <td data-label=l.pick("事業者確認", "Confirmed") class="mono">{m.confirmed.clone().unwrap_or_else(|| "—".into())}</td>
+                        <td data-label=l.pick("事業者確認", "Confirmed")><span class="mono">{m.confirmed.clone().unwrap_or_else(|| "—".into())}</span></td>
                         <td data-label=l.pick("対応", "To do")>
                             {m.due.as_deref().map(|d| view! { <span class="badge badge--gap">{due_label(d, l)}</span> })}
                         </td>
