@@ -82,6 +82,7 @@ async fn maintenance_pages_show_requests_logins_findings_and_inventory() {
         request("acme-0042", "ehr", &b.at(60, 9), &b.at(180, 9), true),
         request("acme-0043", "pacs", &b.at(120, 9), &b.at(240, 9), false),
         request("acme-0030", "ehr", &b.at(-300, 9), &b.at(-180, 9), true),
+        request("acme-0031", "ehr", &b.at(-120, 9), &b.at(-60, 9), true),
     ];
     for body in &filings {
         let (status, reply) = hub
@@ -90,12 +91,21 @@ async fn maintenance_pages_show_requests_logins_findings_and_inventory() {
         assert_eq!(status, StatusCode::CREATED, "{reply}");
     }
     let (mut officer, session) = user(&hub, "officer", "kanri").await;
-    for id in ["acme-0042", "acme-0030"] {
+    for id in ["acme-0042", "acme-0030", "acme-0031"] {
         let (status, reply) = officer
             .decide(&hub, &session, id, "approve", "作業計画書を確認")
             .await;
         assert_eq!(status, StatusCode::OK, "{reply}");
     }
+    // The vendor reports the work of acme-0031: a report for the officer to confirm.
+    let (status, reply) = hub
+        .post_raw(
+            "/api/v1/maintenance/acme-0031/report",
+            Some(&acme),
+            json!({"summary": "パッチ適用完了、再起動なし"}).to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
     // The vendor's engineer logs in to the EHR ten minutes ago: no request covers it.
     let unapproved = login(
         "l-maint-unapproved",
@@ -257,6 +267,28 @@ async fn maintenance_pages_show_requests_logins_findings_and_inventory() {
         "{awaiting}"
     );
     assert!(section(&mine, "maint-calendar").contains("data-decision=\"cancel\""));
+    let reports = &awaiting[awaiting
+        .find("data-testid=\"maint-reports\"")
+        .unwrap_or_else(|| panic!("no reports to confirm in:\n{awaiting}"))..];
+    for needle in [
+        "data-request-id=\"acme-0031\"",
+        "パッチ適用完了、再起動なし",
+        "data-decision=\"confirm\"",
+        "未確認",
+    ] {
+        assert!(
+            reports.contains(needle),
+            "missing {needle:?} in:\n{reports}"
+        );
+    }
+    // Confirmed (企画管理者確認) by another officer: no longer to confirm.
+    let (mut other, other_session) = user(&hub, "officer", "kanri2").await;
+    let (status, reply) = other
+        .decide(&hub, &other_session, "acme-0031", "confirm", "")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    let after = page(&hub, "/maintenance").await;
+    assert!(!after.contains("data-testid=\"maint-reports\""), "{after}");
     assert!(mine.contains("data-testid=\"maint-file-form\""), "{mine}");
 
     // The printable report for the days around now.
@@ -277,6 +309,8 @@ async fn maintenance_pages_show_requests_logins_findings_and_inventory() {
         "data-testid=\"maint-report-request\" data-request-id=\"acme-0030\"",
         "data-testid=\"maint-report-request\" data-request-id=\"acme-0042\"",
         "data-testid=\"maint-report-request\" data-request-id=\"acme-0043\"",
+        "パッチ適用完了、再起動なし",
+        "確認 kanri2",
         "承認 kanri",
         "作業計画書を確認",
         "data-event-id=\"l-maint-unapproved\"",
