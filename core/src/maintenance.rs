@@ -228,6 +228,23 @@ impl Decision {
             Decision::Confirm => "confirm",
         }
     }
+    /// The decision's name, also the dashboard button's text (承認 / 却下 / 取消 / 確認).
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Decision::Approve => "承認",
+            Decision::Deny => "却下",
+            Decision::Cancel => "取消",
+            Decision::Confirm => "確認",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Decision::Approve => "Approve",
+            Decision::Deny => "Deny",
+            Decision::Cancel => "Cancel",
+            Decision::Confirm => "Confirm",
+        }
+    }
 }
 
 impl FromStr for Decision {
@@ -765,6 +782,35 @@ impl CoverageStatus {
             CoverageStatus::Unapproved => "unapproved",
         }
     }
+    pub const ALL: [CoverageStatus; 3] = [
+        CoverageStatus::Approved,
+        CoverageStatus::EmergencyPending,
+        CoverageStatus::Unapproved,
+    ];
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            CoverageStatus::Approved => "承認済み",
+            CoverageStatus::EmergencyPending => "緊急・承認待ち",
+            CoverageStatus::Unapproved => "未承認",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            CoverageStatus::Approved => "Approved",
+            CoverageStatus::EmergencyPending => "Emergency, awaiting approval",
+            CoverageStatus::Unapproved => "Unapproved",
+        }
+    }
+}
+
+impl FromStr for CoverageStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        CoverageStatus::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown maintenance coverage {s:?}"))
+    }
 }
 
 /// A login's `maintenance` object: `{"request_id": … | null, "status": …}`.
@@ -840,6 +886,20 @@ impl Flag {
             Flag::AccountOfLeaver => "account_of_leaver",
             Flag::MaintenanceUnapproved => "maintenance_unapproved",
             Flag::MaintenanceEmergencyPending => "maintenance_emergency_pending",
+        }
+    }
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Flag::AccountOfLeaver => "退職者のアカウント",
+            Flag::MaintenanceUnapproved => "未承認の保守",
+            Flag::MaintenanceEmergencyPending => "緊急保守・承認待ち",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Flag::AccountOfLeaver => "Account of a leaver",
+            Flag::MaintenanceUnapproved => "Unapproved maintenance",
+            Flag::MaintenanceEmergencyPending => "Emergency maintenance awaiting approval",
         }
     }
 }
@@ -1045,6 +1105,39 @@ impl Finding {
             Finding::ReportOverdue => "report_overdue",
             Finding::EmergencyUnapproved => "emergency_unapproved",
         }
+    }
+    /// In the contract's order.
+    pub const ALL: [Finding; 4] = [
+        Finding::NotPerformed,
+        Finding::Unsupervised,
+        Finding::ReportOverdue,
+        Finding::EmergencyUnapproved,
+    ];
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Finding::NotPerformed => "未実施",
+            Finding::Unsupervised => "立会いなし",
+            Finding::ReportOverdue => "報告書未提出",
+            Finding::EmergencyUnapproved => "緊急・未承認",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Finding::NotPerformed => "Not performed",
+            Finding::Unsupervised => "Unsupervised",
+            Finding::ReportOverdue => "Report overdue",
+            Finding::EmergencyUnapproved => "Emergency, not approved",
+        }
+    }
+}
+
+impl FromStr for Finding {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Finding::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| format!("unknown finding {s:?}"))
     }
 }
 

@@ -39,6 +39,7 @@ mod passkeys;
 
 mod bundle;
 mod fixture;
+mod maintenance;
 mod overview;
 mod pages;
 mod signin;

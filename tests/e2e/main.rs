@@ -52,6 +52,7 @@ mod dash_dead_letters;
 mod dash_evidence;
 mod dash_export;
 mod dash_inventory;
+mod dash_maintenance;
 mod dash_overview;
 mod dash_rooms;
 mod dash_system;

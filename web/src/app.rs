@@ -103,6 +103,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/tokens") view={Lazy::<routes::TokensRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/audit") view={Lazy::<routes::AuditRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/people") view={Lazy::<routes::PeopleRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/maintenance") view={Lazy::<routes::MaintenanceRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/maintenance/report") view={Lazy::<routes::MaintenanceReportRoute>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
@@ -147,7 +149,7 @@ pub async fn csrf_token(viewer: Resource<Result<Option<Viewer>, DashError>>) -> 
 
 /// The navigation entries: path, Japanese, English, and the permission the link needs
 /// (`None`: any signed-in user).
-const NAV: [(&str, &str, &str, Option<Permission>); 10] = [
+const NAV: [(&str, &str, &str, Option<Permission>); 11] = [
     ("/", "概要", "Overview", Some(Permission::ReadCompliance)),
     (
         "/rooms",
@@ -160,6 +162,12 @@ const NAV: [(&str, &str, &str, Option<Permission>); 10] = [
         "棚卸し",
         "Inventory",
         Some(Permission::ReadInventory),
+    ),
+    (
+        "/maintenance",
+        "保守",
+        "Maintenance",
+        Some(Permission::ReadMaintenance),
     ),
     (
         "/dead-letters",

@@ -86,6 +86,7 @@ pub trait DashboardSource:
     + pages::audit::AuditSource
     + pages::people::PeopleSource
     + pages::step_up::StepUpSource
+    + pages::maintenance::MaintenanceSource
 {
 }
 
@@ -106,5 +107,6 @@ impl<T> DashboardSource for T where
         + pages::audit::AuditSource
         + pages::people::PeopleSource
         + pages::step_up::StepUpSource
+        + pages::maintenance::MaintenanceSource
 {
 }

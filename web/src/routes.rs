@@ -42,6 +42,8 @@ pub enum Page {
     Tokens,
     Audit,
     People,
+    Maintenance,
+    MaintenanceReport,
 }
 
 /// The view of a lazily loaded page. In the browser its code (and the code only the
@@ -63,6 +65,10 @@ pub fn page_view(page: Page) -> AnyView {
         Page::Tokens => view! { <pages::tokens::TokensPage /> }.into_any(),
         Page::Audit => view! { <pages::audit::AuditPage /> }.into_any(),
         Page::People => view! { <pages::people::PeoplePage /> }.into_any(),
+        Page::Maintenance => view! { <pages::maintenance::MaintenancePage /> }.into_any(),
+        Page::MaintenanceReport => {
+            view! { <pages::maintenance::MaintenanceReportPage /> }.into_any()
+        }
     }
 }
 
@@ -147,4 +153,12 @@ lazy_page!(
 lazy_page!(
     /// `/people`
     PeopleRoute => Page::People
+);
+lazy_page!(
+    /// `/maintenance`
+    MaintenanceRoute => Page::Maintenance
+);
+lazy_page!(
+    /// `/maintenance/report`
+    MaintenanceReportRoute => Page::MaintenanceReport
 );

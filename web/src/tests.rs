@@ -83,6 +83,147 @@ impl crate::pages::tokens::TokensSource for Fake {}
 impl crate::pages::audit::AuditSource for Fake {}
 impl crate::pages::people::PeopleSource for Fake {}
 impl crate::pages::step_up::StepUpSource for Fake {}
+#[async_trait::async_trait]
+impl crate::pages::maintenance::MaintenanceSource for Fake {
+    async fn maintenance(
+        &self,
+    ) -> Result<crate::pages::maintenance::MaintenanceView, crate::api::SourceError> {
+        Ok(maintenance_sample())
+    }
+    async fn maintenance_report(
+        &self,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<crate::pages::maintenance::MaintenanceReport, crate::api::SourceError> {
+        use crate::pages::maintenance::MaintenanceReport;
+        if from.as_deref() == Some("bad") {
+            return Err(crate::api::SourceError::Invalid("from: not a date".into()));
+        }
+        let v = maintenance_sample();
+        let mut requests = v.calendar.clone();
+        requests[0].login_lines = v.unapproved.clone();
+        Ok(MaintenanceReport {
+            site_name: v.site_name,
+            generated_at: v.generated_at,
+            offset: v.offset,
+            from: from.unwrap_or_else(|| "2026-12-01".into()),
+            to: to.unwrap_or_else(|| "2026-12-31".into()),
+            requests,
+            unapproved: v.unapproved,
+            findings_by_vendor: v.findings_by_vendor,
+            findings_by_system: v.findings_by_system,
+        })
+    }
+}
+
+/// The maintenance page's data: one vendor request awaiting a decision, one paper
+/// request filed by `kanri`, an approved window, an unapproved login, a finding and a
+/// remote system whose confirmation is due.
+fn maintenance_sample() -> crate::pages::maintenance::MaintenanceView {
+    use crate::pages::maintenance::*;
+    let request = |id: &str, status: &str, by: &str| RequestRow {
+        id: id.into(),
+        vendor: "acme-med".into(),
+        vendor_name: "アクメ医療システム株式会社".into(),
+        system: "ehr".into(),
+        system_name: "電子カルテ".into(),
+        people: vec![PersonRef {
+            id: "v001".into(),
+            name: "保守 太郎".into(),
+        }],
+        work_plan: "WP-2026-118".into(),
+        purpose: "定期パッチ適用".into(),
+        start: "2026-12-10T11:00:00Z".into(),
+        end: "2026-12-10T14:00:00Z".into(),
+        day: "2026-12-10".into(),
+        remote: true,
+        emergency: false,
+        status: status.into(),
+        requested_by: by.into(),
+        requested_at: "2026-12-01T00:00:00Z".into(),
+        decisions: Vec::new(),
+        logins: Vec::new(),
+        login_lines: Vec::new(),
+        entries: Vec::new(),
+        supervised: None,
+        report: None,
+        findings: Vec::new(),
+        cancellable: false,
+        self_filed: false,
+    };
+    let mut approved = request("acme-0041", "approved", "vendor:acme-med");
+    approved.decisions.push(DecisionRow {
+        decision: "approve".into(),
+        by: "officer2".into(),
+        at: "2026-12-02T00:00:00Z".into(),
+        note: "OK".into(),
+    });
+    approved.cancellable = true;
+    let mut late = request("acme-0030", "approved", "vendor:acme-med");
+    late.findings = vec!["not_performed".into(), "report_overdue".into()];
+    MaintenanceView {
+        site_name: "東京総合病院".into(),
+        generated_at: "2026-12-06T01:00:00Z".into(),
+        offset: 9 * 3600,
+        awaiting: vec![
+            request("acme-0042", "requested", "vendor:acme-med"),
+            request("paper-7", "requested", "user:kanri"),
+        ],
+        reports: Vec::new(),
+        calendar: vec![approved],
+        unapproved: vec![LoginLine {
+            event_id: "l-unapproved".into(),
+            ts: "2026-12-05T12:00:00Z".into(),
+            system: "ehr".into(),
+            system_name: "電子カルテ".into(),
+            account: "acme-maint01".into(),
+            person: "v001".into(),
+            person_name: "保守 太郎".into(),
+            vendor: "acme-med".into(),
+            vendor_name: "アクメ医療システム株式会社".into(),
+            terminal: "srv-pc01".into(),
+            room: "サーバ室".into(),
+            verdict: "direct_2fa".into(),
+            flags: vec!["maintenance_unapproved".into()],
+            coverage: "unapproved".into(),
+        }],
+        findings_by_vendor: vec![FindingCount {
+            id: "acme-med".into(),
+            name: "アクメ医療システム株式会社".into(),
+            counts: vec![1, 0, 1, 0],
+        }],
+        findings_by_system: vec![FindingCount {
+            id: "ehr".into(),
+            name: "電子カルテ".into(),
+            counts: vec![1, 0, 1, 0],
+        }],
+        findings: vec![late],
+        inventory: vec![MaintainedRow {
+            vendor: "acme-med".into(),
+            vendor_name: "アクメ医療システム株式会社".into(),
+            system: "ehr".into(),
+            system_name: "電子カルテ".into(),
+            remote: true,
+            route: Some("保守用VPN (IPsec)".into()),
+            confirmed: Some("2025-10-01".into()),
+            due: Some("confirmation_stale".into()),
+        }],
+        vendors: vec![VendorOption {
+            id: "acme-med".into(),
+            name: "アクメ医療システム株式会社".into(),
+            systems: vec![PersonRef {
+                id: "ehr".into(),
+                name: "電子カルテ".into(),
+            }],
+            staff: vec![PersonRef {
+                id: "v001".into(),
+                name: "保守 太郎".into(),
+            }],
+        }],
+        can_decide: false,
+        csrf: String::new(),
+    }
+}
 
 fn sample() -> Overview {
     Overview {
@@ -342,4 +483,170 @@ async fn text_from_login_events_is_escaped() {
         html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
         "{html}"
     );
+}
+
+/// GET `uri` as a signed-in user of `role` named `name` (what the hub's gate puts into
+/// the request's extensions).
+async fn get_as(router: axum::Router, uri: &str, role: crate::auth::Role, name: &str) -> String {
+    let request = Request::builder()
+        .uri(uri)
+        .extension(crate::auth::Reader { role })
+        .extension(crate::auth::Viewer {
+            user_id: format!("u-{name}"),
+            name: name.into(),
+            role,
+            csrf: "csrf-token-1".into(),
+        })
+        .body(Body::empty())
+        .expect("a valid request");
+    let response = router.oneshot(request).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("a readable body");
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+#[tokio::test]
+async fn renders_the_maintenance_page_for_an_officer() {
+    use crate::auth::Role;
+    let site = tempfile::tempdir().expect("a temp dir");
+    let router = router_with(Ok(sample()), site.path());
+    let html = get_as(router.clone(), "/maintenance", Role::Officer, "kanri").await;
+    for needle in [
+        "data-testid=\"maintenance\"",
+        "承認待ち",
+        "data-request-id=\"acme-0042\"",
+        "作業計画書",
+        "WP-2026-118",
+        "定期パッチ適用",
+        "2026-12-10 20:00–23:00 JST",
+        "リモート",
+        "data-passkey=\"decide\"",
+        "data-decision=\"approve\"",
+        "data-decision=\"deny\"",
+        "data-csrf=\"csrf-token-1\"",
+        ">承認<",
+        ">却下<",
+        // The paper request kanri filed: another officer decides it.
+        "data-self-filed=\"true\"",
+        "data-testid=\"maint-self-filed\"",
+        "kanri (紙の申請)",
+        // The calendar, by day, with 取消 while the window has not ended.
+        "承認済みの作業予定",
+        "data-day=\"2026-12-10\"",
+        "data-decision=\"cancel\"",
+        ">取消<",
+        // Unapproved logins, findings, inventory.
+        "未承認の保守ログイン",
+        "data-event-id=\"l-unapproved\"",
+        "未承認の保守",
+        "指摘事項",
+        "未実施",
+        "立会いなし",
+        "報告書未提出",
+        "緊急・未承認",
+        "data-findings=\"not_performed report_overdue\"",
+        "保守の棚卸し",
+        "保守用VPN (IPsec)",
+        "data-due=\"confirmation_stale\"",
+        "要確認（確認から1年超）",
+        // The paper form for officers.
+        "紙の申請を登録",
+        "data-maint-form",
+        "data-offset=\"+09:00\"",
+        "href=\"/maintenance\"",
+    ] {
+        assert!(html.contains(needle), "missing {needle:?} in:\n{html}");
+    }
+    assert_eq!(html.matches("data-testid=\"maint-request\"").count(), 2);
+    // Decide buttons only on the vendor's request (2) and the approved window (1).
+    assert_eq!(html.matches("data-passkey=\"decide\"").count(), 3);
+
+    let en = get_as(router, "/maintenance?lang=en", Role::Officer, "kanri").await;
+    for needle in [
+        "Awaiting a decision",
+        ">Approve<",
+        ">Deny<",
+        "Approved maintenance windows",
+        "Unapproved maintenance logins",
+        "Unapproved maintenance",
+        "Not performed",
+        "Report overdue",
+        "Maintenance inventory",
+        "To confirm (over a year ago)",
+        "Register a paper request",
+        "Remote",
+    ] {
+        assert!(en.contains(needle), "missing {needle:?} in:\n{en}");
+    }
+}
+
+#[tokio::test]
+async fn an_auditor_reads_the_maintenance_page_without_decisions() {
+    use crate::auth::Role;
+    let site = tempfile::tempdir().expect("a temp dir");
+    let router = router_with(Ok(sample()), site.path());
+    let html = get_as(router.clone(), "/maintenance", Role::Auditor, "kansa").await;
+    assert!(html.contains("data-request-id=\"acme-0042\""), "{html}");
+    assert!(!html.contains("data-passkey=\"decide\""), "{html}");
+    assert!(!html.contains("data-maint-form"), "{html}");
+    assert!(!html.contains("data-csrf=\"csrf-token-1\""), "{html}");
+    // A role without the permission gets no data.
+    let request = Request::builder()
+        .uri("/api/dash/maintenance?en=false")
+        .extension(crate::auth::Reader {
+            role: Role::Facilities,
+        })
+        .body(Body::empty())
+        .expect("a valid request");
+    let response = router.oneshot(request).await.expect("infallible");
+    assert_ne!(response.status(), StatusCode::OK);
+    let body = to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("a readable body");
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("Forbidden"), "{body}");
+    assert!(!body.contains("acme-0042"), "{body}");
+}
+
+#[tokio::test]
+async fn renders_the_printable_maintenance_report() {
+    use crate::auth::Role;
+    let site = tempfile::tempdir().expect("a temp dir");
+    let router = router_with(Ok(sample()), site.path());
+    let html = get_as(
+        router.clone(),
+        "/maintenance/report?from=2026-12-01&to=2026-12-31",
+        Role::Auditor,
+        "kansa",
+    )
+    .await;
+    for needle in [
+        "data-testid=\"maintenance-report\"",
+        "保守作業報告書",
+        "東京総合病院",
+        "data-from=\"2026-12-01\"",
+        "data-to=\"2026-12-31\"",
+        "2026-12-01 〜 2026-12-31 (JST)",
+        "作成日時",
+        "2026-12-06 10:00:00 JST",
+        "data-testid=\"maint-report-request\"",
+        "data-request-id=\"acme-0041\"",
+        "承認 officer2 2026-12-02 09:00（OK）",
+        "data-testid=\"maint-report-login\"",
+        "誰が・いつ・どこから・何をしたか",
+        "data-print",
+    ] {
+        assert!(html.contains(needle), "missing {needle:?} in:\n{html}");
+    }
+    let bad = get_as(
+        router,
+        "/maintenance/report?from=bad",
+        Role::Auditor,
+        "kansa",
+    )
+    .await;
+    assert!(bad.contains("data-testid=\"maint-report-error\""), "{bad}");
+    assert!(bad.contains("from: not a date"), "{bad}");
 }

@@ -15,6 +15,16 @@
  * "signin-any" signs in without a name (a discoverable passkey names its user).
  * "add" takes three steps: start → get() (a fresh assertion with a passkey the user
  * has) → /auth/passkeys/verify → create() → finish.
+ * "decide" confirms a maintenance decision (CONTRACT §10): the button carries
+ * data-request, data-decision (approve|deny|cancel|confirm) and data-csrf; the note is
+ * the scope's [name=note]. POST /api/v1/maintenance/{id}/decision/start →
+ * navigator.credentials.get() → …/decision/finish with {ceremony, credential, decision,
+ * note}, both with X-CSRF-Token (from data-csrf, else GET /api/v1/session).
+ *
+ * Also for the maintenance page: a form[data-maint-form] (a paper request) is posted as
+ * JSON to POST /api/v1/maintenance, and a [data-print] button prints the page. After a
+ * decision or a filing the page is told to fetch its data again: the event
+ * "monban:refresh" on window (a page that is not hydrated is reloaded instead).
  */
 (function () {
   "use strict";
@@ -79,6 +89,25 @@
       throw err;
     }
     return data || {};
+  }
+
+  async function sessionCsrf() {
+    var res = await fetch("/api/v1/session", {
+      credentials: "same-origin",
+      headers: { "Accept": "application/json" }
+    });
+    var data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    return data && data.csrf ? data.csrf : null;
+  }
+
+  // The page's data changed: a hydrated page refetches, a static one reloads.
+  function refresh() {
+    if (document.querySelector("[data-hydrated='true']")) {
+      window.dispatchEvent(new Event("monban:refresh"));
+    } else {
+      window.location.reload();
+    }
   }
 
   function creationOptions(pk) {
@@ -185,6 +214,11 @@
       verifyFirst = "/auth/passkeys/verify";
       body.passkey_name = field(scope, "passkey_name");
       csrf = button.getAttribute("data-csrf");
+    } else if (kind === "decide") {
+      var rid = encodeURIComponent(button.getAttribute("data-request") || "");
+      start = "/api/v1/maintenance/" + rid + "/decision/start";
+      finish = "/api/v1/maintenance/" + rid + "/decision/finish";
+      csrf = button.getAttribute("data-csrf") || await sessionCsrf();
     } else if (kind === "step-up") {
       var id = encodeURIComponent(button.getAttribute("data-step-up") || "");
       start = "/auth/step-up/" + id + "/start"; finish = "/auth/step-up/" + id + "/finish";
@@ -210,13 +244,27 @@
       } else {
         credential = encodeAssertion(await navigator.credentials.get({ publicKey: requestOptions(pk) }));
       }
-      var done = await post(finish, { ceremony: begun.ceremony, credential: credential }, csrf);
+      var finishBody = { ceremony: begun.ceremony, credential: credential };
+      if (kind === "decide") {
+        finishBody.decision = button.getAttribute("data-decision") || "";
+        finishBody.note = field(scope, "note");
+      }
+      var done = await post(finish, finishBody, csrf);
       if (done.redirect) {
         say(status, en() ? "Done." : "完了しました。", "ok");
         window.location.assign(done.redirect);
         return;
       }
       var text;
+      if (kind === "decide") {
+        var what = button.textContent.trim();
+        text = en()
+          ? what + ": done for request " + (done.request_id || "") + "."
+          : "申請 " + (done.request_id || "") + " を「" + what + "」としました。";
+        say(status, text, "ok");
+        refresh();
+        return;
+      }
       if (kind === "step-up") {
         text = en()
           ? "Verified. Return to the terminal to continue signing in."
@@ -234,7 +282,55 @@
     }
   }
 
+  // A paper maintenance request (紙の申請): the form's fields as the API's JSON. The
+  // window's local times are the site's (data-offset, e.g. "+09:00").
+  async function fileRequest(form) {
+    var status = form.querySelector("[data-passkey-status]") ||
+      document.querySelector("[data-passkey-status]");
+    var offset = form.getAttribute("data-offset") || "+09:00";
+    function when(name) {
+      var v = field(form, name);
+      if (!v) return v;
+      if (v.length === 16) v += ":00";
+      return v + offset;
+    }
+    var people = [];
+    form.querySelectorAll('[name="people"]:checked').forEach(function (c) { people.push(c.value); });
+    var body = {
+      request_id: field(form, "request_id").trim(),
+      vendor: field(form, "vendor"),
+      system: field(form, "system"),
+      people: people,
+      work_plan: field(form, "work_plan").trim(),
+      purpose: field(form, "purpose"),
+      start: when("start"),
+      end: when("end"),
+      remote: !!(form.querySelector('[name="remote"]') || {}).checked,
+      emergency: !!(form.querySelector('[name="emergency"]') || {}).checked
+    };
+    var submit = form.querySelector("[type=submit]");
+    if (submit) submit.disabled = true;
+    try {
+      var csrf = form.getAttribute("data-csrf") || await sessionCsrf();
+      var done = await post("/api/v1/maintenance", body, csrf);
+      say(status, en()
+        ? "Registered request " + done.request_id + " (" + done.status + ")."
+        : "申請 " + done.request_id + " を登録しました。", "ok");
+      form.reset();
+      refresh();
+    } catch (e) {
+      say(status, explain(e), "error");
+    }
+    if (submit) submit.disabled = false;
+  }
+
   document.addEventListener("click", function (ev) {
+    var printer = ev.target && ev.target.closest ? ev.target.closest("[data-print]") : null;
+    if (printer) {
+      ev.preventDefault();
+      window.print();
+      return;
+    }
     var button = ev.target && ev.target.closest ? ev.target.closest("[data-passkey]") : null;
     if (!button) return;
     ev.preventDefault();
@@ -244,6 +340,11 @@
   // Enter in a sign-in or enrollment form runs its passkey button, not a form post.
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
+    if (form && form.hasAttribute && form.hasAttribute("data-maint-form")) {
+      ev.preventDefault();
+      fileRequest(form);
+      return;
+    }
     var button = form && form.querySelector
       ? (form.querySelector("[data-passkey-default]") || form.querySelector("[data-passkey]"))
       : null;

@@ -277,6 +277,19 @@ impl ConfirmationDue {
             ConfirmationDue::Stale { .. } => "confirmation_stale",
         }
     }
+    /// What the maintenance inventory (checklist 2②) shows as the thing to do.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            ConfirmationDue::Missing => "要確認（事業者確認なし）",
+            ConfirmationDue::Stale { .. } => "要確認（確認から1年超）",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            ConfirmationDue::Missing => "To confirm (never confirmed)",
+            ConfirmationDue::Stale { .. } => "To confirm (over a year ago)",
+        }
+    }
 }
 
 impl Maintains {

@@ -580,6 +580,35 @@ fn decisions_parse() {
 }
 
 #[test]
+fn every_code_has_its_labels_and_parses_back() {
+    let mut ja = std::collections::BTreeSet::new();
+    for d in Decision::ALL {
+        assert!(!d.label_en().is_empty() && ja.insert(d.label_ja()), "{d}");
+    }
+    assert_eq!(Decision::Approve.label_ja(), "承認");
+    assert_eq!(Decision::Deny.label_ja(), "却下");
+    for f in Finding::ALL {
+        assert_eq!(f.as_str().parse::<Finding>(), Ok(f));
+        assert!(!f.label_ja().is_empty() && !f.label_en().is_empty());
+    }
+    assert_eq!(Finding::NotPerformed.label_ja(), "未実施");
+    assert_eq!(Finding::Unsupervised.label_ja(), "立会いなし");
+    assert_eq!(Finding::ReportOverdue.label_ja(), "報告書未提出");
+    assert_eq!(Finding::EmergencyUnapproved.label_ja(), "緊急・未承認");
+    let mut sorted = Finding::ALL;
+    sorted.sort();
+    assert_eq!(sorted, Finding::ALL, "ALL is in the contract's order");
+    for c in CoverageStatus::ALL {
+        assert_eq!(c.as_str().parse::<CoverageStatus>(), Ok(c));
+        assert!(!c.label_ja().is_empty() && !c.label_en().is_empty());
+    }
+    for f in Flag::ALL {
+        assert!(!f.label_ja().is_empty() && !f.label_en().is_empty());
+    }
+    assert!("late".parse::<Finding>().is_err());
+}
+
+#[test]
 fn reports_come_after_the_start_of_allowed_work() {
     let good = ReportBody {
         summary: "パッチ適用完了".into(),

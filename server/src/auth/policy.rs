@@ -98,7 +98,7 @@ pub fn access(method: &Method, path: &str) -> Access {
             (false, _) => Needs(DecideMaintenance),
         };
     }
-    if under(path, "/maintenance") || path == "/api/dash/maintenance" {
+    if under(path, "/maintenance") || under(path, "/api/dash/maintenance") {
         return Needs(ReadMaintenance);
     }
     // The page a person opens at the terminal: the step-up id is the capability.
@@ -178,6 +178,8 @@ mod tests {
             Needs(DecideMaintenance)
         );
         assert_eq!(get("/maintenance"), Needs(ReadMaintenance));
+        assert_eq!(get("/maintenance/report"), Needs(ReadMaintenance));
+        assert_eq!(get("/api/dash/maintenance/report"), Needs(ReadMaintenance));
         assert_eq!(get("/inventory"), Needs(ReadInventory));
         assert_eq!(get("/inventory/rooms.csv"), Needs(ReadInventory));
         assert_eq!(post("/inventory/import"), Needs(EditInventory));

@@ -10,6 +10,7 @@ pub mod enroll;
 pub mod evidence;
 pub mod export;
 pub mod inventory;
+pub mod maintenance;
 pub mod people;
 pub mod rooms;
 pub mod signin;

@@ -10,6 +10,7 @@ mod dead_letters;
 mod evidence;
 mod export;
 mod inventory;
+mod maintenance;
 mod rooms;
 mod system;
 
@@ -17,6 +18,7 @@ use super::state::{AppState, Site};
 use crate::auth::Auth;
 use crate::clock::Clock;
 use crate::ingest::Ingest;
+use crate::maintenance::Maintenance;
 use crate::store::Store;
 use monban_core::period::{Month, Period, SiteDay, RENEWAL_WAVE};
 use monban_core::snapshot::{alarm_lookback, OpenAlarm};
@@ -31,13 +33,15 @@ use std::sync::Arc;
 const TREND_DAYS: i64 = 30;
 
 /// What the pages read: the store, the clock, the ingest views (inventory, presence,
-/// door health), the passkey settings (the session's flash) and the site.
+/// door health), the passkey settings (the session's flash), the maintenance service and
+/// the site.
 #[derive(Clone)]
 pub struct Source {
     store: Store,
     clock: Clock,
     ingest: Arc<Ingest>,
     auth: Arc<Auth>,
+    maintenance: Arc<Maintenance>,
     site: Site,
 }
 
@@ -48,6 +52,7 @@ impl Source {
             clock: state.clock.clone(),
             ingest: state.ingest.clone(),
             auth: state.auth.clone(),
+            maintenance: state.maintenance.clone(),
             site: state.site.clone(),
         }
     }
