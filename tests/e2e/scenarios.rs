@@ -182,7 +182,13 @@ impl ScenarioHub {
 #[tokio::test]
 async fn example_scenarios_pass_against_the_hub() {
     let hub = ScenarioHub::start("").await;
-    for name in ["ward", "pharmacy", "radiology", "server-room", "maintenance"] {
+    for name in [
+        "ward",
+        "pharmacy",
+        "radiology",
+        "server-room",
+        "maintenance",
+    ] {
         hub.play(name);
     }
 }
