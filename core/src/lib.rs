@@ -52,6 +52,7 @@ pub mod inventory;
 pub mod maintenance;
 pub mod notify;
 pub mod period;
+pub mod plan;
 pub mod snapshot;
 pub mod step_up;
 pub mod text;
@@ -72,7 +73,8 @@ pub use inventory::{
     ConfirmationDue, Door, DoorFeed, Inventory, InventoryRows, Maintains, Person, Room, RowError,
     System, SystemCategory, Table, Terminal, Vendor,
 };
-pub use period::{Period, SiteDay, SiteOffset};
+pub use period::{Month, Period, SiteDay, SiteOffset};
+pub use plan::{Plan, PlanCheck};
 pub use text::{Text, TextError};
 pub use time::{Span, Timestamp};
 pub use timeline::Timeline;

@@ -309,6 +309,20 @@ impl FromStr for Month {
     }
 }
 
+/// Written `YYYY-MM`, as in `monban.toml` (`renewal`, `by`).
+impl serde::Serialize for Month {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Month {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        Month::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 /// The Japanese fiscal year (年度, April–March) of `month` (1–12) of `year`: the year it
 /// starts in, so January to March belong to the year before.
 pub fn fiscal_year(year: i32, month: u32) -> i32 {

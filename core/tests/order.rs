@@ -149,6 +149,8 @@ fn site(partial: bool) -> Inventory {
                 category: SystemCategory::Ehr,
                 native_mfa: false,
                 renewal: None,
+                plan: None,
+                by: None,
             })
             .collect(),
         PEOPLE
@@ -936,6 +938,8 @@ proptest! {
             category: SystemCategory::Ehr,
             native_mfa: false,
             renewal: None,
+            plan: None,
+            by: None,
         };
         let row = serde_json::to_value(SystemCompliance::new(&sys, counts)).unwrap();
         prop_assert_eq!(&row["status"], expected.as_str());
@@ -968,6 +972,8 @@ fn the_contract_compliance_example() {
         category: SystemCategory::Ehr,
         native_mfa: false,
         renewal: None,
+        plan: None,
+        by: None,
     };
     let row = serde_json::to_value(SystemCompliance::new(&sys, c)).unwrap();
     assert_eq!(

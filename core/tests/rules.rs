@@ -69,6 +69,8 @@ fn system(id: &str) -> System {
         category: SystemCategory::Ehr,
         native_mfa: false,
         renewal: None,
+        plan: None,
+        by: None,
     }
 }
 

@@ -446,6 +446,8 @@ struct RawSystem {
     #[serde(default)]
     native_mfa: bool,
     renewal: Option<String>,
+    plan: Option<String>,
+    by: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -954,6 +956,8 @@ impl Config {
                         category: s.category.clone(),
                         native_mfa: s.native_mfa.to_string(),
                         renewal: text_of(&s.renewal),
+                        plan: text_of(&s.plan),
+                        by: text_of(&s.by),
                     }
                 })
                 .collect(),
@@ -1540,6 +1544,37 @@ accounts = { ehr = "acme-maint01" }
                 .unwrap_err()
                 .to_string();
             assert!(e.contains(wanted) && e.starts_with("monban.toml:"), "{e}");
+        }
+    }
+
+    /// CONTRACT §4: a system's `plan` and `by` (optional); a bad value points at its line.
+    #[test]
+    fn system_plan_and_month() {
+        let c = Config::parse(EXAMPLE, "monban.toml", Path::new("")).unwrap();
+        let s = &c.inventory.systems()[0];
+        assert_eq!((s.plan, s.by), (None, None));
+        let text = EXAMPLE.replace(
+            "renewal = \"2027-04\"",
+            "renewal = \"2027-04\"\nplan = \"combined_measures\"\nby = \"2027-03\"",
+        );
+        let c = Config::parse(&text, "monban.toml", Path::new("")).unwrap();
+        let s = &c.inventory.systems()[0];
+        assert_eq!(s.plan, Some(monban_core::Plan::CombinedMeasures));
+        assert_eq!(s.by.map(|b| b.to_string()).as_deref(), Some("2027-03"));
+        let line_of = |needle: &str| text.lines().position(|l| l == needle).unwrap() + 1;
+        for (from, to, line) in [
+            (
+                "plan = \"combined_measures\"",
+                "plan = \"mfa\"",
+                "plan = \"combined_measures\"",
+            ),
+            ("by = \"2027-03\"", "by = \"2027-3\"", "by = \"2027-03\""),
+        ] {
+            let e = Config::parse(&text.replace(from, to), "monban.toml", Path::new(""))
+                .unwrap_err()
+                .to_string();
+            let at = format!("monban.toml:{}:", line_of(line));
+            assert!(e.contains(&at), "{e} (wanted {at})");
         }
     }
 

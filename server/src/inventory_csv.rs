@@ -13,7 +13,7 @@
 //! | rooms | `id,name,controlled,max_presence,alarm_hold` (`true`/`false`, durations like `12h`) |
 //! | doors | `id,room,name,heartbeat_timeout` (`heartbeat_timeout` may be left out: the doors keep theirs) |
 //! | terminals | `id,room,name` |
-//! | systems | `id,name,category,native_mfa,renewal` |
+//! | systems | `id,name,category,native_mfa,renewal,plan,by` (`plan`: `native`, `sso`, `step_up`, `combined_measures`; `by`: `2027-04`; both may be left out: the systems keep theirs) |
 //! | vendors | `id,name,maintains` (`ehr:remote:2026-10-01:保守用VPN;pacs:onsite::`: `system:remote\|onsite:confirmed:route`) |
 //! | people | `id,name,credentials,accounts,vendor,until` (`card:04A1;biometric:P1`, `ehr=nurse01;vpn=nurse01`, a vendor id, `2027-03-31`; `vendor` and `until` may be left out: the people keep theirs) |
 //!
@@ -248,14 +248,29 @@ pub fn parse_import(inv: &Inventory, table: &str, text: &str, id: &str) -> Parse
                     .collect()
             }
             Table::Systems => {
+                // A file without the plan or by column keeps each system's value.
+                let before: HashMap<String, SystemRow> =
+                    all.systems.drain(..).map(|s| (s.id.clone(), s)).collect();
+                let kept = |id: &str, column: &str, old: fn(&SystemRow) -> &String, f| {
+                    if index.contains_key(column) {
+                        field(f, column)
+                    } else {
+                        before.get(id).map(|s| old(s).clone()).unwrap_or_default()
+                    }
+                };
                 all.systems = raw
                     .iter()
-                    .map(|f| SystemRow {
-                        id: field(f, "id"),
-                        name: field(f, "name"),
-                        category: field(f, "category"),
-                        native_mfa: field(f, "native_mfa"),
-                        renewal: field(f, "renewal"),
+                    .map(|f| {
+                        let id = field(f, "id");
+                        SystemRow {
+                            name: field(f, "name"),
+                            category: field(f, "category"),
+                            native_mfa: field(f, "native_mfa"),
+                            renewal: field(f, "renewal"),
+                            plan: kept(&id, "plan", |s| &s.plan, f),
+                            by: kept(&id, "by", |s| &s.by, f),
+                            id,
+                        }
                     })
                     .collect()
             }
@@ -514,6 +529,52 @@ mod tests {
             export(&inv, "people").unwrap().lines().next().unwrap(),
             "\u{FEFF}id,name,credentials,accounts,vendor,until"
         );
+    }
+
+    /// A systems file from before `plan` and `by` keeps each system's plan; one with the
+    /// columns sets (or clears) them; a bad value is named by its column.
+    #[test]
+    fn systems_plan_columns() {
+        let rows = InventoryRows {
+            systems: vec![SystemRow {
+                id: "ehr".into(),
+                category: "ehr".into(),
+                plan: "sso".into(),
+                by: "2027-04".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let inv = rows.parse(None).unwrap();
+        assert_eq!(
+            export(&inv, "systems").unwrap().lines().collect::<Vec<_>>(),
+            [
+                "\u{FEFF}id,name,category,native_mfa,renewal,plan,by",
+                "ehr,ehr,ehr,false,,sso,2027-04"
+            ]
+        );
+        let old = "id,name,category,native_mfa,renewal\nehr,電子カルテ,ehr,false,2027-04\n";
+        let p = parse_import(&inv, "systems", old, "x");
+        let kept = p.inventory.unwrap().systems()[0].clone();
+        assert_eq!(kept.name, "電子カルテ");
+        assert_eq!(kept.plan, Some(monban_core::Plan::Sso));
+        assert_eq!(kept.by.map(|b| b.to_string()).as_deref(), Some("2027-04"));
+        let new =
+            "id,name,category,native_mfa,renewal,plan,by\nehr,,ehr,,,combined_measures,2026-10\n";
+        let set = parse_import(&inv, "systems", new, "x").inventory.unwrap();
+        assert_eq!(
+            set.systems()[0].plan,
+            Some(monban_core::Plan::CombinedMeasures)
+        );
+        let cleared = "id,name,category,native_mfa,renewal,plan,by\nehr,,ehr,,,,\n";
+        let none = parse_import(&inv, "systems", cleared, "x")
+            .inventory
+            .unwrap();
+        assert_eq!((none.systems()[0].plan, none.systems()[0].by), (None, None));
+        let bad = "id,name,category,native_mfa,renewal,plan,by\nehr,,ehr,,,mfa,27-04\n";
+        let p = parse_import(&inv, "systems", bad, "x");
+        let cols: Vec<_> = p.preview.errors.iter().map(|e| e.column.as_str()).collect();
+        assert_eq!(cols, ["by", "plan"], "{:?}", p.preview.errors);
     }
 
     #[test]

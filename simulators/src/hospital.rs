@@ -421,6 +421,8 @@ pub fn generate_on(seed: u64, today: SiteDay) -> Hospital {
             category,
             native_mfa,
             renewal: renewal.map(str::to_string),
+            plan: None,
+            by: None,
         })
         .collect();
 

@@ -188,6 +188,10 @@ pub struct System {
     pub native_mfa: bool,
     /// Planned renewal (更改) month, `YYYY-MM`.
     pub renewal: Option<String>,
+    /// The planned route to 二要素認証 (the inspection report).
+    pub plan: Option<crate::plan::Plan>,
+    /// The month by which the plan is to be in place (`by = "2027-04"`).
+    pub by: Option<crate::period::Month>,
 }
 
 /// Checks a renewal month written `YYYY-MM` ([`crate::period::Month`]).
@@ -880,6 +884,8 @@ mod tests {
             category: SystemCategory::Ehr,
             native_mfa: false,
             renewal: None,
+            plan: None,
+            by: None,
         };
         let m = |system: &str, remote| Maintains {
             system: SystemId::parse(system).unwrap(),

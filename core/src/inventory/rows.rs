@@ -87,7 +87,15 @@ impl Table {
             Table::Rooms => &["id", "name", "controlled", "max_presence", "alarm_hold"],
             Table::Doors => &["id", "room", "name", "heartbeat_timeout"],
             Table::Terminals => &["id", "room", "name"],
-            Table::Systems => &["id", "name", "category", "native_mfa", "renewal"],
+            Table::Systems => &[
+                "id",
+                "name",
+                "category",
+                "native_mfa",
+                "renewal",
+                "plan",
+                "by",
+            ],
             Table::Vendors => &["id", "name", "maintains"],
             Table::People => &["id", "name", "credentials", "accounts", "vendor", "until"],
         }
@@ -99,6 +107,7 @@ impl Table {
         match self {
             Table::Doors => &["heartbeat_timeout"],
             Table::People => &["vendor", "until"],
+            Table::Systems => &["plan", "by"],
             _ => &[],
         }
     }
@@ -252,6 +261,11 @@ pub struct SystemRow {
     pub native_mfa: String,
     /// The planned renewal month, `YYYY-MM`; may be empty.
     pub renewal: String,
+    /// The planned route to 二要素認証 (`native`, `sso`, `step_up`,
+    /// `combined_measures`); may be empty.
+    pub plan: String,
+    /// The month the plan is to be in place by, `YYYY-MM`; may be empty.
+    pub by: String,
 }
 
 /// A row of `[[people]]`.
@@ -547,6 +561,26 @@ impl SystemRow {
                 .map_err(|e| f.fail("renewal", ErrorKind::Invalid(e)))
                 .ok(),
         };
+        let plan = match self.plan.trim() {
+            "" => None,
+            p => p
+                .parse::<crate::plan::Plan>()
+                .map_err(|e| f.fail("plan", ErrorKind::Invalid(e)))
+                .ok(),
+        };
+        let by = match self.by.trim() {
+            "" => None,
+            b => crate::period::Month::parse(b)
+                .map_err(|_| {
+                    f.fail(
+                        "by",
+                        ErrorKind::Invalid(format!(
+                            "by {b:?} must be a month written YYYY-MM, e.g. \"2027-04\""
+                        )),
+                    )
+                })
+                .ok(),
+        };
         let name = f.name_or(&self.name, &self.id);
         let system = id.zip(category).map(|(id, category)| System {
             id,
@@ -554,6 +588,8 @@ impl SystemRow {
             category,
             native_mfa,
             renewal,
+            plan,
+            by,
         });
         f.done(system, errors)
     }
@@ -799,6 +835,8 @@ impl InventoryRows {
                     category: s.category.as_str().to_string(),
                     native_mfa: flag(s.native_mfa),
                     renewal: s.renewal.clone().unwrap_or_default(),
+                    plan: s.plan.map(|p| p.as_str().to_string()).unwrap_or_default(),
+                    by: s.by.map(|b| b.to_string()).unwrap_or_default(),
                 })
                 .collect(),
             vendors: inv
@@ -881,6 +919,8 @@ impl InventoryRows {
                         s.category.clone(),
                         s.native_mfa.clone(),
                         s.renewal.clone(),
+                        s.plan.clone(),
+                        s.by.clone(),
                     ]
                 })
                 .collect(),
@@ -943,6 +983,8 @@ mod tests {
                 id: "ehr".into(),
                 category: "ehr".into(),
                 renewal: "2027-04".into(),
+                plan: "combined_measures".into(),
+                by: "2027-04".into(),
                 ..Default::default()
             }],
             vendors: vec![VendorRow {
@@ -984,6 +1026,8 @@ mod tests {
         assert_eq!(door.heartbeat_timeout, Some(Span::from_secs(180)));
         let system = &inv.systems()[0];
         assert_eq!((system.name.as_str(), system.native_mfa), ("ehr", false));
+        assert_eq!(system.plan, Some(crate::plan::Plan::CombinedMeasures));
+        assert_eq!(system.by.map(|b| b.to_string()).as_deref(), Some("2027-04"));
         let v001 = &inv.people()[1];
         assert_eq!(v001.vendor.as_ref().map(|v| v.as_str()), Some("acme"));
         assert_eq!(
@@ -1082,6 +1126,20 @@ mod tests {
                 Table::Systems,
                 0,
                 "category",
+                "invalid",
+            ),
+            (
+                |r| r.systems[0].plan = "hope".into(),
+                Table::Systems,
+                0,
+                "plan",
+                "invalid",
+            ),
+            (
+                |r| r.systems[0].by = "2027-4".into(),
+                Table::Systems,
+                0,
+                "by",
                 "invalid",
             ),
             (

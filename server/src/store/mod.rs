@@ -378,6 +378,8 @@ impl Store {
                 category: get(&r, "category")?,
                 native_mfa: flag(get(&r, "native_mfa")?),
                 renewal: get::<Option<String>>(&r, "renewal")?.unwrap_or_default(),
+                plan: get::<Option<String>>(&r, "plan")?.unwrap_or_default(),
+                by: get::<Option<String>>(&r, "plan_by")?.unwrap_or_default(),
             });
         }
         let mut maintains: BTreeMap<String, Vec<MaintainsRow>> = BTreeMap::new();
@@ -1216,13 +1218,15 @@ pub(crate) async fn write_inventory_rows(
             .await?;
     }
     for (i, s) in inv.systems().iter().enumerate() {
-        sqlx::query("INSERT INTO systems (id, name, category, native_mfa, renewal, position) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO systems (id, name, category, native_mfa, renewal, position, plan, plan_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
                 .bind(s.id.as_str())
                 .bind(s.name.as_str())
                 .bind(s.category.as_str())
                 .bind(s.native_mfa as i64)
                 .bind(s.renewal.clone())
                 .bind(i as i64)
+                .bind(s.plan.map(|p| p.as_str()))
+                .bind(s.by.map(|b| b.to_string()))
                 .execute(&mut **tx)
                 .await?;
     }
@@ -1425,10 +1429,13 @@ mod tests {
     #[tokio::test]
     async fn vendors_round_trip_through_sqlite() {
         let rows = InventoryRows {
-            systems: ["ehr", "pacs"]
-                .map(|id| SystemRow {
+            // A system with a plan (issue 12) and one without.
+            systems: [("ehr", "step_up", "2027-04"), ("pacs", "", "")]
+                .map(|(id, plan, by)| SystemRow {
                     id: id.into(),
                     category: "ehr".into(),
+                    plan: plan.into(),
+                    by: by.into(),
                     ..Default::default()
                 })
                 .to_vec(),
@@ -1466,6 +1473,8 @@ mod tests {
         let back = store.load_inventory().await.unwrap();
         assert_eq!(back.vendors(), inv.vendors());
         assert_eq!(back.people(), inv.people());
+        assert_eq!(back.systems(), inv.systems());
+        assert_eq!(back.systems()[0].plan, Some(monban_core::Plan::StepUp));
         assert_eq!(InventoryRows::of(&back), InventoryRows::of(&inv));
     }
 }
