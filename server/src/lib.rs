@@ -35,6 +35,7 @@
 
 pub mod auth;
 pub mod broker;
+pub mod checklist;
 pub mod clock;
 pub mod config;
 pub mod csv_out;
