@@ -48,6 +48,7 @@ pub mod event;
 pub mod factor;
 pub mod health;
 pub mod ids;
+pub mod inspection;
 pub mod inventory;
 pub mod maintenance;
 pub mod notify;

@@ -47,6 +47,7 @@ use std::str::FromStr;
 
 pub mod auth;
 pub mod batch;
+pub mod inspection;
 pub mod inventory;
 pub mod maintenance;
 pub mod notify;
