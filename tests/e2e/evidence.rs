@@ -266,3 +266,65 @@ async fn verify_finds_every_kind_of_tampering_on_postgres() {
     let url = fresh_postgres_database().await;
     scenario(HubOptions::default().database(&url)).await;
 }
+
+/// Finality after grace, a killed hub and a restart keep the chain whole; a store whose
+/// records predate the chain (its `evidence` emptied, as right after the migration) is
+/// chained at the next start and verifies.
+#[tokio::test]
+async fn finality_restarts_and_older_stores_keep_the_chain_whole() {
+    let mut hub = spawn_hub(HubOptions::default().grace("2s")).await;
+    let b = Base::new();
+    let l = ehr_login(
+        "l-fin1",
+        &b.at(5, 9),
+        "nurse01",
+        "ward3-pc01",
+        &["password"],
+    );
+    assert_eq!(hub.login_ok(&l).await["verdict"], "not_met");
+    hub.door_ok(&entry(
+        "ward3-main",
+        "d-fin1",
+        &b.at(0, 9),
+        "card",
+        "04A1B2C3",
+    ))
+    .await;
+    wait_for("l-fin1 final", Duration::from_secs(20), || async {
+        let v = hub.login_view("l-fin1").await;
+        (v["final"] == true).then_some(())
+    })
+    .await;
+    hub.kill9();
+    hub.start().await;
+    hub.login_ok(&ehr_login(
+        "l-fin2",
+        &b.at(7, 9),
+        "nurse01",
+        "ward3-pc01",
+        &["password"],
+    ))
+    .await;
+    let (exit, _) = hub.terminate(Duration::from_secs(20));
+    assert!(exit.success(), "{exit:?}");
+    let (seq, _) = verify_ok(&hub);
+
+    // As if the chain had just been added to an older store.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&store_url(&hub))
+        .await
+        .expect("the store");
+    sqlx::query("DELETE FROM evidence")
+        .execute(&pool)
+        .await
+        .expect("empty the chain");
+    pool.close().await;
+    let out = verify(&hub);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(out.stdout.starts_with("inserted: "), "{out:?}");
+    hub.start().await;
+    let (exit, _) = hub.terminate(Duration::from_secs(20));
+    assert!(exit.success(), "{exit:?}");
+    let (again, _) = verify_ok(&hub);
+    assert!(again >= seq, "{again} < {seq}");
+}
