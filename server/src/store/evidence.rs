@@ -18,7 +18,9 @@
 //! rows each page covers by their keys, recomputes their canonical bytes and feeds the
 //! core's verifier; then it finds the rows no link covers (a table holding more rows than
 //! the chain) and the logins whose current verdict is not their last chained verdict
-//! change. Memory stays bounded by a page.
+//! change. Memory stays bounded by a page (and the maintenance requests, a few per
+//! week). It all runs in one read transaction — one snapshot — so `verify` may run beside
+//! a serving hub.
 
 use super::batch::{insert_values, Params, Val};
 use super::{get, Result, Store, StoreError};
@@ -318,14 +320,23 @@ impl Store {
         noted: Option<Head>,
         mut progress: impl FnMut(i64, i64),
     ) -> Result<Verified> {
+        // One snapshot for the whole run, so a hub writing meanwhile is not mistaken for
+        // an intruder: a read transaction (SQLite WAL keeps its snapshot; PostgreSQL
+        // needs REPEATABLE READ for that).
+        let mut tx = self.pool().begin().await?;
+        if !self.is_sqlite() {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
         let genesis = evidence::genesis(site);
         let first = sqlx::query("SELECT key, hash FROM evidence WHERE seq = 0")
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *tx)
             .await?;
         match first {
             None => {
                 if sqlx::query("SELECT seq FROM evidence LIMIT 1")
-                    .fetch_optional(self.pool())
+                    .fetch_optional(&mut *tx)
                     .await?
                     .is_some()
                 {
@@ -345,7 +356,7 @@ impl Store {
             }
         }
         let total: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM evidence")
-            .fetch_one(self.pool())
+            .fetch_one(&mut *tx)
             .await?;
         let mut verifier = Verifier::new(genesis);
         // Rows found for the links, per kind; the last saved version of each request.
@@ -358,7 +369,7 @@ impl Store {
             )
             .bind(after)
             .bind(PAGE)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *tx)
             .await?;
             let Some(last) = page.last() else { break };
             after = get(last, "seq")?;
@@ -406,7 +417,7 @@ impl Store {
                     for rid in chunk {
                         q = q.bind(*rid);
                     }
-                    for row in q.fetch_all(self.pool()).await? {
+                    for row in q.fetch_all(&mut *tx).await? {
                         let rec = record_of(kind, &row)?;
                         if let Some(rid) = rec.rid {
                             by_rid.insert((kind, rid), rec.bytes);
@@ -427,7 +438,7 @@ impl Store {
                     for k in chunk {
                         q = q.bind(k.as_str());
                     }
-                    for row in q.fetch_all(self.pool()).await? {
+                    for row in q.fetch_all(&mut *tx).await? {
                         let rec = record_of(kind, &row)?;
                         by_key.insert((kind, rec.key), rec.bytes);
                     }
@@ -493,7 +504,7 @@ impl Store {
             }
             let (tbl, rid) = table(kind);
             let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {tbl}"))
-                .fetch_one(self.pool())
+                .fetch_one(&mut *tx)
                 .await?;
             if n <= found.get(&kind).copied().unwrap_or(0) {
                 continue;
@@ -506,7 +517,7 @@ impl Store {
                     );
                     let row = sqlx::query(&sql)
                         .bind(kind.as_str())
-                        .fetch_optional(self.pool())
+                        .fetch_optional(&mut *tx)
                         .await?;
                     row.map(|r| record_of(kind, &r).map(|rec| rec.key))
                         .transpose()?
@@ -518,7 +529,7 @@ impl Store {
                     );
                     sqlx::query_scalar::<_, String>(&sql)
                         .bind(kind.as_str())
-                        .fetch_optional(self.pool())
+                        .fetch_optional(&mut *tx)
                         .await?
                 }
             };
@@ -532,7 +543,7 @@ impl Store {
             "SELECT {} FROM maintenance_requests ORDER BY request_id",
             columns(Kind::Maintenance)
         ))
-        .fetch_all(self.pool())
+        .fetch_all(&mut *tx)
         .await?;
         for r in &rows {
             let rec = record_of(Kind::Maintenance, r)?;
@@ -573,14 +584,14 @@ impl Store {
                 OR (l.evidence IS NOT NULL AND v.evidence IS NULL) \
              ORDER BY l.event_id LIMIT 1",
         )
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *tx)
         .await?;
         if let Some(id) = mismatch {
             let seq: Option<i64> = sqlx::query_scalar(
                 "SELECT MAX(seq) FROM evidence WHERE kind = 'login' AND key = $1",
             )
             .bind(id.as_str())
-            .fetch_one(self.pool())
+            .fetch_one(&mut *tx)
             .await?;
             let seq = seq.map_or("none".to_string(), |s| s.to_string());
             return Ok(Verified::Broken(format!(
