@@ -259,7 +259,7 @@ impl Store {
 
     /// Starts the chain of a store that has none (its first start with this version):
     /// the genesis from `site`, then every record already stored, kind by kind in
-    /// [`BACKFILL`] order and by key within a kind, in one transaction. Returns how many
+    /// `BACKFILL` order and by key within a kind, in one transaction. Returns how many
     /// records were chained (0 when the chain had begun).
     pub async fn start_chain(&self, site: &str, now: Timestamp) -> Result<u64> {
         let mut tx = self.begin().await?;
