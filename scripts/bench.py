@@ -15,6 +15,10 @@ Run through scripts/bench.sh (which builds the release binaries first). Phases:
              rate), then the reads over them: compliance (30 days, 365 days, a period not
              on day boundaries), the overview, the system page, and an export of about a
              million logins streamed (its rate and the hub's memory meanwhile).
+5. verify  - `monban verify` over the big store (CONTRACT §13: every link of the evidence
+             chain and every chained row), beside its limit: the time to SELECT every row
+             of the chained tables and of `evidence` (Python's sqlite3, or psql COPY to
+             /dev/null on PostgreSQL).
 
 The hub's peak RSS (VmHWM) is read after each phase. With MONBAN_BENCH_POSTGRES_URL the
 hub phases run again with the store on PostgreSQL (a database made for the run and
@@ -24,7 +28,7 @@ docs/BENCHMARKS.md.
 Settings (environment): MONBAN_BENCH_EVENTS (50000), MONBAN_BENCH_LOGINS (20000),
 MONBAN_BENCH_CONCURRENCY ("4,32"), MONBAN_BENCH_BIG (10000000), MONBAN_BENCH_BIG_PG
 (as BIG), MONBAN_BENCH_EXPORT (1000000), MONBAN_BENCH_SKIP (comma list of phases:
-broker, disk, logins, big, and sqlite to run only the PostgreSQL store).
+broker, disk, logins, big, verify, and sqlite to run only the PostgreSQL store).
 """
 import json
 import os
@@ -352,7 +356,43 @@ def big_phase(work, database, count, label):
             f"(first {tenths[0]:.0f}, last {tenths[-1]:.0f})")
     figures["peak_rss_mb"] = hub.stop() / 1024
     say(f"  [{label}] hub peak RSS {figures['peak_rss_mb']:.0f} MB")
+    if "verify" not in SKIP:
+        figures.update(verify_phase(hub, database, label))
     return figures
+
+
+CHAINED = ["door_events", "door_status", "door_outages", "logins", "verdict_changes",
+           "maintenance_requests", "inventory_changes", "audit", "evidence"]
+
+
+def verify_phase(hub, database, label):
+    """`monban verify` over the stopped big store, and the time to read every row."""
+    t = time.perf_counter()
+    out = subprocess.run([MONBAN, "--config", hub.config, "verify"], capture_output=True,
+                         text=True)
+    secs = time.perf_counter() - t
+    line = out.stdout.strip()
+    t = time.perf_counter()
+    rows = 0
+    if database.startswith("sqlite:"):
+        path = database[len("sqlite://"):]
+        if not os.path.isabs(path):
+            path = os.path.join(hub.work, path)
+        con = sqlite3.connect(path)
+        for tbl in CHAINED:
+            for _ in con.execute(f"SELECT * FROM {tbl}"):
+                rows += 1
+        con.close()
+    else:
+        for tbl in CHAINED:
+            subprocess.run(["psql", database, "-qc", f"COPY (SELECT * FROM {tbl}) TO STDOUT"],
+                           stdout=subprocess.DEVNULL, check=True)
+        rows = -1
+    scan = time.perf_counter() - t
+    say(f"  [{label}] verify: {line!r} (exit {out.returncode}) in {secs:.1f} s; "
+        f"reading every row of the chained tables: {scan:.1f} s; ratio {secs / scan:.1f}")
+    return {"verify_s": secs, "verify_exit": out.returncode, "verify_line": line,
+            "scan_all_s": scan, "scan_rows": rows}
 
 
 def pg_database():

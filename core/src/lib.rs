@@ -45,6 +45,7 @@
 pub mod compliance;
 pub mod engine;
 pub mod event;
+pub mod evidence;
 pub mod factor;
 pub mod health;
 pub mod ids;

@@ -99,6 +99,16 @@ pub async fn open_store(config: &Config, source: &str, clock: &Clock) -> anyhow:
     if changed {
         tracing::info!(source, "inventory imported");
     }
+    let chained = store
+        .start_chain(config.site.as_str(), clock.now())
+        .await
+        .context("cannot start the evidence chain")?;
+    if chained > 0 {
+        tracing::info!(
+            records = chained,
+            "records stored before the evidence chain were chained"
+        );
+    }
     Ok(store)
 }
 

@@ -47,6 +47,15 @@ enum Command {
     /// Generate data through the writer, for benchmarks and trying the reports.
     #[command(subcommand)]
     Generate(GenerateCommand),
+    /// Recompute the evidence chain from the store (CONTRACT §13): prints `ok <seq>
+    /// <hash>` (exit 0), or the first record changed, removed or inserted outside the hub
+    /// (exit 1).
+    Verify {
+        /// A head noted earlier (`SEQ:HASH`, e.g. from an inspection report or `GET
+        /// /api/v1/evidence/head`) that the chain must still pass through.
+        #[arg(long)]
+        head: Option<String>,
+    },
     /// Run only the embedded MQTT broker (rumqttd), e.g. for commissioning or benchmarks.
     Broker {
         /// Address to listen on.
@@ -424,6 +433,55 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Verify { head } => {
+            let config = match load(&cli.config) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            let noted = match head.as_deref().map(parse_head).transpose() {
+                Ok(n) => n,
+                Err(e) => {
+                    eprintln!("monban: --head {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let store = monban_server::store::Store::open(&config.server.database)
+                .await
+                .with_context(|| format!("cannot open the database {}", config.server.database))?;
+            // Drawn on stderr only when it is a terminal.
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} verify {pos}/{len} records [{elapsed_precise}] {per_sec} ETA {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let started = std::time::Instant::now();
+            let outcome = store
+                .verify_chain(config.site.as_str(), noted, |done, total| {
+                    bar.set_length(total.max(0) as u64);
+                    bar.set_position(done.max(0) as u64);
+                })
+                .await?;
+            bar.finish_and_clear();
+            store.close().await;
+            let secs = started.elapsed().as_secs_f64();
+            match outcome {
+                monban_server::store::evidence::Verified::Ok(head) => {
+                    println!(
+                        "ok {} {}",
+                        head.seq,
+                        monban_core::evidence::to_hex(&head.hash)
+                    );
+                    eprintln!("monban: verified {} records in {secs:.1} s", head.seq);
+                    Ok(ExitCode::SUCCESS)
+                }
+                monban_server::store::evidence::Verified::Broken(line) => {
+                    println!("{line}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
         Command::Broker { listen } => {
             monban_server::broker::start(listen)?;
             eprintln!("monban: MQTT broker listening on mqtt://{listen}; stop with Ctrl-C");
@@ -628,4 +686,17 @@ async fn user_command(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `SEQ:HASH` (a head as `GET /api/v1/evidence/head` and `verify` give it).
+fn parse_head(s: &str) -> Result<monban_core::evidence::Head, String> {
+    let (seq, hash) = s
+        .split_once(':')
+        .ok_or_else(|| format!("{s:?}: expected SEQ:HASH"))?;
+    let seq = seq
+        .parse::<i64>()
+        .map_err(|_| format!("{s:?}: the seq is not a number"))?;
+    let hash = monban_core::evidence::from_hex(hash)
+        .ok_or_else(|| format!("{s:?}: the hash is not 64 hex digits"))?;
+    Ok(monban_core::evidence::Head { seq, hash })
 }

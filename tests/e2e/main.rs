@@ -15,6 +15,8 @@
 //! - [`idempotency`] — repeated door events and logins.
 //! - [`compliance`] — §8 arithmetic, statuses and periods.
 //! - [`errors`] — 400/401/403/404/413/422 and nothing half-written.
+//! - [`evidence`] — the evidence chain: `verify` on an untouched store and after each kind
+//!   of tampering in the database, the head the API serves (SQLite and PostgreSQL).
 //! - [`mqtt`] — events, dead letters, status words and last will over MQTT.
 //! - [`mqtt_tls`] — `mqtts://` with a CA, broker users and per-door ACLs, against a
 //!   Mosquitto the test starts (skipped when Mosquitto is not installed).
@@ -59,6 +61,7 @@ mod dash_system;
 mod demo;
 mod doors;
 mod errors;
+mod evidence;
 mod harness;
 mod health;
 mod idempotency;

@@ -61,7 +61,8 @@ pub fn access(method: &Method, path: &str) -> Access {
         | "/api/dash/system"
         | "/api/dash/login-evidence"
         | "/api/dash/export"
-        | "/api/v1/compliance" => return Needs(ReadCompliance),
+        | "/api/v1/compliance"
+        | "/api/v1/evidence/head" => return Needs(ReadCompliance),
         "/rooms"
         | "/dead-letters"
         | "/api/dash/rooms"

@@ -42,6 +42,7 @@ use utoipa::{Modify, OpenApi};
         super::ingest::post_login,
         super::reads::get_login,
         super::reads::get_compliance,
+        super::reads::get_evidence_head,
         super::reads::get_dead_letters,
         super::reads::get_doors,
         super::live::live,

@@ -143,6 +143,29 @@ pub(super) fn period(p: &HashMap<String, String>, now: Timestamp) -> Result<Peri
 
 #[utoipa::path(
     get,
+    path = "/api/v1/evidence/head",
+    tag = "reads",
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The head of the evidence chain: what `monban verify` prints when nothing was changed.", body = crate::http::schema::EvidenceHeadReply),
+        (status = 401, description = "No read token or session (`unauthorized`).", body = crate::http::schema::ErrorBody),
+        (status = 403, description = "The role may not read compliance (`forbidden`).", body = crate::http::schema::ErrorBody),
+        (status = 404, description = "The chain has not begun (`not_found`).", body = crate::http::schema::ErrorBody),
+        (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::http::schema::ErrorBody),
+    )
+)]
+pub(super) async fn get_evidence_head(State(store): State<Store>) -> Result<Json<Value>, ApiError> {
+    let head = store
+        .evidence_head()
+        .await?
+        .ok_or_else(|| ApiError::NotFound("the evidence chain has not begun".into()))?;
+    Ok(Json(
+        json!({"seq": head.seq, "hash": head.hash, "at": head.at.to_rfc3339()}),
+    ))
+}
+
+#[utoipa::path(
+    get,
     path = "/api/v1/compliance",
     tag = "reads",
     security(("bearer" = []), ("session" = [])),

@@ -341,6 +341,17 @@ pub struct DeadLetterReply {
     pub payload: String,
 }
 
+/// `GET /api/v1/evidence/head`: the last link of the evidence chain (CONTRACT §13).
+#[derive(ToSchema, Serialize)]
+pub struct EvidenceHeadReply {
+    /// The last record's `seq` in the chain (0: nothing chained yet, the genesis).
+    pub seq: i64,
+    /// Its hash, lower-case hex SHA-256.
+    pub hash: String,
+    /// When it was chained.
+    pub at: String,
+}
+
 /// `GET /api/v1/dead-letters`: the newest 500.
 #[derive(ToSchema, Serialize)]
 pub struct DeadLettersReply {

@@ -573,17 +573,11 @@ impl Store {
 
     // ---- audit -----------------------------------------------------------------------
 
+    /// Appends an audit line and its link of the evidence chain, in one transaction.
     pub async fn append_audit(&self, a: &NewAudit<'_>, now: Timestamp) -> Result<()> {
-        sqlx::query("INSERT INTO audit (at, actor, actor_name, action, target, detail, address) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(now.as_millis())
-            .bind(a.actor)
-            .bind(a.actor_name)
-            .bind(a.action)
-            .bind(a.target)
-            .bind(a.detail.to_string())
-            .bind(a.address)
-            .execute(self.pool())
-            .await?;
+        let mut tx = self.begin().await?;
+        insert_audit(&mut tx, self.is_sqlite(), a, now).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -696,4 +690,29 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Inserts an audit line in `tx` and chains it (the caller commits).
+pub(crate) async fn insert_audit(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    sqlite: bool,
+    a: &NewAudit<'_>,
+    now: Timestamp,
+) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO audit (at, actor, actor_name, action, target, detail, address) VALUES ($1, $2, $3, $4, $5, $6, $7) {}",
+        crate::store::evidence::returning(monban_core::evidence::Kind::Audit)
+    );
+    let row = sqlx::query(&sql)
+        .bind(now.as_millis())
+        .bind(a.actor)
+        .bind(a.actor_name)
+        .bind(a.action)
+        .bind(a.target)
+        .bind(a.detail.to_string())
+        .bind(a.address)
+        .fetch_one(&mut **tx)
+        .await?;
+    let rec = crate::store::evidence::record_of(monban_core::evidence::Kind::Audit, &row)?;
+    crate::store::evidence::append(tx, sqlite, vec![rec], now).await
 }

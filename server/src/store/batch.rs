@@ -7,8 +7,10 @@
 //! `event_id`), and the rollups of [`super::rollups`] move in the same transaction as the
 //! logins and verdict changes they count.
 
+use super::evidence::{returning, NewRecord};
 use super::{get, login_from_row, Result, Store, StoredLogin};
 use monban_connectors::DeadLetter;
+use monban_core::evidence::Kind;
 use monban_core::health::OutageCause;
 use monban_core::timeline::Outage;
 use monban_core::{
@@ -31,6 +33,8 @@ pub(crate) enum Val {
     Text(String),
     OptText(Option<String>),
     Bytes(Vec<u8>),
+    OptInt(Option<i64>),
+    OptBytes(Option<Vec<u8>>),
 }
 
 impl From<i64> for Val {
@@ -64,6 +68,8 @@ fn bind_all<'q>(
             Val::Text(t) => q.bind(t.as_str()),
             Val::OptText(t) => q.bind(t.as_deref()),
             Val::Bytes(b) => q.bind(b.as_slice()),
+            Val::OptInt(i) => q.bind(*i),
+            Val::OptBytes(b) => q.bind(b.as_deref()),
         };
     }
     q
@@ -112,7 +118,7 @@ impl Params {
     }
 
     /// `$first, …, $(first + n - 1)` (or `?, …`).
-    fn list(self, first: usize, n: usize) -> String {
+    pub(crate) fn list(self, first: usize, n: usize) -> String {
         let mut s = String::with_capacity(n * 5);
         for i in 0..n {
             if i > 0 {
@@ -204,10 +210,49 @@ pub struct UpdateRow {
     pub cause: String,
 }
 
-/// The writer's open transaction.
+/// The writer's open transaction, with the records it stored that the evidence chain
+/// will cover at its commit ([`super::evidence`]).
 pub struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     params: Params,
+    chain: Vec<NewRecord>,
+}
+
+/// Runs `sql_head` + `VALUES (…), (…)` (+ `sql_tail`) over `rows` in `tx`; returns the
+/// rows of a `RETURNING` tail. The rows go in chunks of a few fixed sizes ([`CHUNKS`]),
+/// so the connection's cache of prepared statements holds every statement a batch needs
+/// instead of parsing a new one for each batch size.
+pub(crate) async fn insert_values(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    params: Params,
+    sql_head: &str,
+    sql_tail: &str,
+    cols: usize,
+    rows: Vec<Vec<Val>>,
+) -> Result<Vec<AnyRow>> {
+    let mut out = Vec::new();
+    let mut rest = rows.as_slice();
+    while !rest.is_empty() {
+        let size = CHUNKS
+            .iter()
+            .copied()
+            .find(|c| *c <= rest.len() && c * cols <= MAX_PARAMS)
+            .unwrap_or(1);
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        let sql = format!(
+            "{sql_head} VALUES {} {sql_tail}",
+            params.values(chunk.len(), cols)
+        );
+        let vals: Vec<Val> = chunk.iter().flatten().cloned().collect();
+        let q = bind_all(sqlx::query(&sql), &vals);
+        if sql_tail.contains("RETURNING") {
+            out.extend(q.fetch_all(&mut **tx).await?);
+        } else {
+            q.execute(&mut **tx).await?;
+        }
+    }
+    Ok(out)
 }
 
 impl Store {
@@ -220,13 +265,29 @@ impl Store {
             } else {
                 Params::Numbered
             },
+            chain: Vec::new(),
         })
     }
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> Result<()> {
+    /// Chains the records of the batch ([`super::evidence::append`]) and commits.
+    pub async fn commit(mut self) -> Result<()> {
+        let records = std::mem::take(&mut self.chain);
+        super::evidence::append(
+            &mut self.tx,
+            self.params == Params::Anonymous,
+            records,
+            Timestamp::from(chrono::Utc::now()),
+        )
+        .await?;
         self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records stored in this transaction, for the evidence chain.
+    pub(crate) fn chain(&mut self, kind: Kind, rows: &[AnyRow]) -> Result<()> {
+        self.chain.extend(super::evidence::records_of(kind, rows)?);
         Ok(())
     }
 
@@ -256,29 +317,7 @@ impl WriteTx {
         cols: usize,
         rows: Vec<Vec<Val>>,
     ) -> Result<Vec<AnyRow>> {
-        let mut out = Vec::new();
-        let mut rest = rows.as_slice();
-        while !rest.is_empty() {
-            let size = CHUNKS
-                .iter()
-                .copied()
-                .find(|c| *c <= rest.len() && c * cols <= MAX_PARAMS)
-                .unwrap_or(1);
-            let (chunk, tail) = rest.split_at(size);
-            rest = tail;
-            let sql = format!(
-                "{sql_head} VALUES {} {sql_tail}",
-                self.params.values(chunk.len(), cols)
-            );
-            let vals: Vec<Val> = chunk.iter().flatten().cloned().collect();
-            let q = bind_all(sqlx::query(&sql), &vals);
-            if sql_tail.contains("RETURNING") {
-                out.extend(q.fetch_all(&mut *self.tx).await?);
-            } else {
-                q.execute(&mut *self.tx).await?;
-            }
-        }
-        Ok(out)
+        insert_values(&mut self.tx, self.params, sql_head, sql_tail, cols, rows).await
     }
 
     /// Stores door events once per (door, `event_id`); returns the keys that were new.
@@ -309,11 +348,12 @@ impl WriteTx {
         let returned = self
             .insert_rows(
                 "INSERT INTO door_events (door, event_id, ts, kind, direction, credential_type, credential_id, source, received_at, payload)",
-                "ON CONFLICT (door, event_id) DO NOTHING RETURNING door, event_id",
+                &format!("ON CONFLICT (door, event_id) DO NOTHING {}", returning(Kind::DoorEvent)),
                 10,
                 vals,
             )
             .await?;
+        self.chain(Kind::DoorEvent, &returned)?;
         returned
             .iter()
             .map(|r| Ok((get::<String>(r, "door")?, get::<String>(r, "event_id")?)))
@@ -339,14 +379,15 @@ impl WriteTx {
                 ]
             })
             .collect();
-        self.insert_rows(
-            "INSERT INTO door_status (door, ts, status, source, received_at)",
-            "",
-            5,
-            vals,
-        )
-        .await?;
-        Ok(())
+        let returned = self
+            .insert_rows(
+                "INSERT INTO door_status (door, ts, status, source, received_at)",
+                &returning(Kind::DoorStatus),
+                5,
+                vals,
+            )
+            .await?;
+        self.chain(Kind::DoorStatus, &returned)
     }
 
     pub async fn insert_outages(
@@ -369,14 +410,15 @@ impl WriteTx {
                 ]
             })
             .collect();
-        self.insert_rows(
-            "INSERT INTO door_outages (door, from_ts, to_ts, reason, recorded_at, cause)",
-            "",
-            6,
-            vals,
-        )
-        .await?;
-        Ok(())
+        let returned = self
+            .insert_rows(
+                "INSERT INTO door_outages (door, from_ts, to_ts, reason, recorded_at, cause)",
+                &returning(Kind::Outage),
+                6,
+                vals,
+            )
+            .await?;
+        self.chain(Kind::Outage, &returned)
     }
 
     /// The stored logins among `ids`.
@@ -448,13 +490,15 @@ impl WriteTx {
                 ]
             })
             .collect();
-        self.insert_rows(
-            "INSERT INTO logins (event_id, system, account, terminal, ts, factors, outcome, received_at, final_at, verdict, reasons, evidence, is_final, updated_at)",
-            "",
-            14,
-            vals,
-        )
-        .await?;
+        let returned = self
+            .insert_rows(
+                "INSERT INTO logins (event_id, system, account, terminal, ts, factors, outcome, received_at, final_at, verdict, reasons, evidence, is_final, updated_at)",
+                &returning(Kind::Login),
+                14,
+                vals,
+            )
+            .await?;
+        self.chain(Kind::Login, &returned)?;
         let history = rows
             .iter()
             .map(|s| change_row(&s.login.event_id, now, &s.verdict, s.is_final, "received"))
@@ -466,14 +510,15 @@ impl WriteTx {
         if rows.is_empty() {
             return Ok(());
         }
-        self.insert_rows(
-            "INSERT INTO verdict_changes (event_id, at, verdict, reasons, evidence, is_final, cause)",
-            "",
-            7,
-            rows,
-        )
-        .await?;
-        Ok(())
+        let returned = self
+            .insert_rows(
+                "INSERT INTO verdict_changes (event_id, at, verdict, reasons, evidence, is_final, cause)",
+                &returning(Kind::VerdictChange),
+                7,
+                rows,
+            )
+            .await?;
+        self.chain(Kind::VerdictChange, &returned)
     }
 
     /// Persists verdict changes and finalisations from the engine, in their order, each

@@ -8,6 +8,7 @@
 //! inventory replaces them (the file is then the newer statement of the site).
 
 use crate::store::{get, Result, Store};
+use monban_core::evidence::Kind;
 use monban_core::{Inventory, Timestamp};
 
 /// One recorded change of one inventory row.
@@ -116,8 +117,13 @@ impl crate::store::batch::WriteTx {
     ) -> Result<()> {
         let tx = self.inner();
         crate::store::write_inventory_rows(tx, inv).await?;
+        let sql = format!(
+            "INSERT INTO inventory_changes (at, who, action, tbl, row_key, before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7) {}",
+            crate::store::evidence::returning(Kind::InventoryChange)
+        );
         for c in changes {
-            sqlx::query("INSERT INTO inventory_changes (at, who, action, tbl, row_key, before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            let tx = self.inner();
+            let row = sqlx::query(&sql)
                 .bind(now.as_millis())
                 .bind(who)
                 .bind(c.action.as_str())
@@ -125,8 +131,9 @@ impl crate::store::batch::WriteTx {
                 .bind(c.key.as_str())
                 .bind(c.before.clone())
                 .bind(c.after.clone())
-                .execute(&mut **tx)
+                .fetch_one(&mut **tx)
                 .await?;
+            self.chain(Kind::InventoryChange, &[row])?;
         }
         Ok(())
     }

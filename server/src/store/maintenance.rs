@@ -5,7 +5,9 @@
 //! credentials — over a period.
 
 use crate::store::auth::NewAudit;
+use crate::store::evidence;
 use crate::store::{door_event_from_row, get, login_from_row, parse, Result, Store, StoredLogin};
+use monban_core::evidence::Kind;
 use monban_core::maintenance::Request;
 use monban_core::{Credential, DoorEvent, Timestamp};
 
@@ -50,7 +52,8 @@ impl Store {
             "UPDATE maintenance_requests SET vendor = $2, system = $3, start_ms = $4, end_ms = $5, status = $6, \
              requested_at = $7, updated_at = $8, doc = $9 WHERE request_id = $1"
         };
-        sqlx::query(q)
+        let q = format!("{q} {}", evidence::returning(Kind::Maintenance));
+        let row = sqlx::query(&q)
             .bind(request.id.as_str())
             .bind(request.vendor.as_str())
             .bind(request.system.as_str())
@@ -60,18 +63,14 @@ impl Store {
             .bind(request.requested_at.as_millis())
             .bind(now.as_millis())
             .bind(doc)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO audit (at, actor, actor_name, action, target, detail, address) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(now.as_millis())
-            .bind(audit.actor)
-            .bind(audit.actor_name)
-            .bind(audit.action)
-            .bind(audit.target)
-            .bind(audit.detail.to_string())
-            .bind(audit.address)
-            .execute(&mut *tx)
-            .await?;
+        // The request as saved, then its audit line: two links, one transaction.
+        if let Some(row) = row {
+            let rec = evidence::record_of(Kind::Maintenance, &row)?;
+            evidence::append(&mut tx, self.is_sqlite(), vec![rec], now).await?;
+        }
+        crate::store::auth::insert_audit(&mut tx, self.is_sqlite(), audit, now).await?;
         tx.commit().await?;
         Ok(())
     }

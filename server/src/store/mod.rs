@@ -27,6 +27,8 @@
 //! - [`maintenance`] — maintenance requests (CONTRACT §10) and the reads that reconcile
 //!   them: logins by account, entries by credential, a room's door events.
 //! - [`notify`] — the notifications outbox, deliveries and the notifier's cursors.
+//! - [`evidence`] — the evidence chain (CONTRACT §13): appending in each writing
+//!   transaction, the first start's chaining of older records, `verify`.
 
 use monban_connectors::{DeadLetter, Ingested};
 use monban_core::health::{DoorActivity, OutageCause, WATCHDOG};
@@ -47,6 +49,7 @@ use std::str::FromStr;
 
 pub mod auth;
 pub mod batch;
+pub mod evidence;
 pub mod inspection;
 pub mod inventory;
 pub mod maintenance;
