@@ -143,6 +143,7 @@ pub async fn prepare(config: &Config, source: &str, clock: Clock) -> anyhow::Res
         ingest,
         auth: Arc::new(auth),
         site,
+        account_settings: config.accounts,
         notifier,
         shutdown: CancellationToken::new(),
     })
