@@ -31,7 +31,8 @@
 //! - leaves: [`config`] (`monban.toml`), [`clock`], [`metrics`] (the Prometheus
 //!   registry), [`tokens`] (API tokens), [`csv_out`] (every CSV the hub writes).
 //! - commands: [`demo`] (`monban demo`), [`broker`] (the embedded MQTT broker),
-//!   [`generate`] (`monban generate logins`).
+//!   [`generate`] (`monban generate logins`), [`import`] (`monban import logins`: an
+//!   access log in CSV through the writer).
 
 pub mod auth;
 pub mod broker;
@@ -42,6 +43,7 @@ pub mod demo;
 pub mod generate;
 pub mod health;
 pub mod http;
+pub mod import;
 pub mod ingest;
 pub mod inventory_csv;
 pub mod maintenance;

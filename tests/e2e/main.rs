@@ -66,6 +66,7 @@ mod errors;
 mod harness;
 mod health;
 mod idempotency;
+mod import;
 mod late;
 mod maintenance;
 mod modbus;
