@@ -335,7 +335,7 @@ pub fn parse_time(
 /// The file's rows as text with their line numbers, after the header (returned
 /// separately when the spec says there is one).
 pub struct Rows {
-    reader: csv::Reader<Box<dyn Read + Send>>,
+    reader: csv::Reader<Lines<Box<dyn Read + Send>>>,
     record: ByteRecord,
     encoding: Encoding,
 }
@@ -367,7 +367,7 @@ impl Rows {
             .has_headers(false)
             .flexible(true)
             .delimiter(spec.delimiter)
-            .from_reader(source);
+            .from_reader(Lines::new(source));
         let mut rows = Rows {
             reader,
             record: ByteRecord::new(),
@@ -404,7 +404,10 @@ impl Rows {
                     }));
                 }
                 Ok(true) => {
-                    let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+                    // The csv crate's own line count skips blank lines; the file's line
+                    // is counted from the record's byte offset.
+                    let byte = self.record.position().map(|p| p.byte()).unwrap_or(0);
+                    let line = self.reader.get_mut().line_at(byte);
                     if self.record.len() == 1 && self.record[0].is_empty() {
                         continue;
                     }
@@ -428,6 +431,65 @@ impl Rows {
                 }
             }
         }
+    }
+}
+
+/// A reader that remembers where its newlines are, so that a record's byte offset gives
+/// its line in the file (quoted line breaks included). Offsets already passed are
+/// dropped: the memory is the read-ahead, not the file.
+pub struct Lines<R> {
+    inner: R,
+    offset: u64,
+    /// Each newline's offset, and whether a `\r` came just before it.
+    newlines: std::collections::VecDeque<(u64, bool)>,
+    last: u8,
+    passed: u64,
+}
+
+impl<R> Lines<R> {
+    fn new(inner: R) -> Lines<R> {
+        Lines {
+            inner,
+            offset: 0,
+            newlines: std::collections::VecDeque::new(),
+            last: 0,
+            passed: 0,
+        }
+    }
+
+    /// The 1-based line of the record the csv reader says starts at `byte`; calls must
+    /// not go backwards. The reader's offset of a record after blank lines is the first
+    /// blank line's: those are skipped here.
+    fn line_at(&mut self, mut byte: u64) -> u64 {
+        while let Some(&(n, cr)) = self.newlines.front() {
+            if n < byte {
+                self.newlines.pop_front();
+                self.passed += 1;
+            } else if n == byte || (cr && n == byte + 1) {
+                // A blank line where the record seemed to start.
+                self.newlines.pop_front();
+                self.passed += 1;
+                byte = n + 1;
+            } else {
+                break;
+            }
+        }
+        self.passed + 1
+    }
+}
+
+impl<R: Read> Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, b) in buf[..n].iter().enumerate() {
+            if *b == b'\n' {
+                self.newlines
+                    .push_back((self.offset + i as u64, self.last == b'\r'));
+            }
+            self.last = *b;
+        }
+        self.offset += n as u64;
+        Ok(n)
     }
 }
 
@@ -744,6 +806,62 @@ event_id = { column = 3 }
             .login(&row(&["2026-12-01T08:00:00Z", "u1", "L-2"]), 2)
             .unwrap();
         assert_eq!(l.ts.to_rfc3339(), "2026-12-01T08:00:00Z");
+    }
+
+    #[test]
+    fn a_shift_jis_file_with_a_bom_free_header_and_a_bad_row() {
+        let s = spec(&JA.replace(
+            "system = \"ehr\"",
+            "system = \"ehr\"\nencoding = \"shift_jis\"",
+        ));
+        assert_eq!(s.encoding, Encoding::ShiftJis);
+        let text = "日時,利用者,端末,結果,認証\n\
+                    2026/12/01 08:00:00,nurse01,ward3-pc01,成功,パスワード\n\
+                    \n\
+                    2026/12/01 08:01:00,nurse01,ward3-pc01,保留,パスワード\n";
+        let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(text);
+        assert!(!unmappable);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sjis.csv");
+        std::fs::write(&path, &bytes).unwrap();
+        let checked = check(&s, &path, |_| {});
+        assert_eq!((checked.rows, checked.bad_rows), (2, 1));
+        assert_eq!(
+            checked.errors[0].render("sjis.csv"),
+            "sjis.csv:4: column \"結果\": \"保留\" is not an outcome: map it in [[imports]] outcome map (mapped: 失敗, 成功)"
+        );
+        // The same bytes read as UTF-8: told what to set.
+        let utf8 = spec(JA);
+        let checked = check(&utf8, &path, |_| {});
+        assert!(
+            checked.errors[0]
+                .render("f")
+                .contains("set encoding = \"shift_jis\""),
+            "{:?}",
+            checked.errors
+        );
+    }
+
+    #[test]
+    fn lines_count_crlf_blank_lines_and_quoted_breaks() {
+        let s = spec(JA);
+        let text = "日時,利用者,端末,結果,認証\r\n\
+                    2026/12/01 08:00:00,nurse01,\"ward3\npc01\",成功,パスワード\r\n\
+                    \r\n\
+                    2026/12/01 08:01:00,nurse01,ward3-pc01,保留,パスワード\r\n\
+                    2026/12/01 08:02:00,nurse01,ward3-pc01,成功,顔パス";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crlf.csv");
+        std::fs::write(&path, text).unwrap();
+        let checked = check(&s, &path, |_| {});
+        let lines: Vec<u64> = checked.errors.iter().map(|e| e.line).collect();
+        // Line 2: a terminal with a line break in it is refused.
+        assert_eq!(
+            (checked.rows, lines),
+            (3, vec![2, 5, 6]),
+            "{:?}",
+            checked.errors
+        );
     }
 
     #[test]
