@@ -39,9 +39,12 @@
 //!   schedule, the text of an e-mail.
 //! - [`step_up`] — the step-up rules: the status shown, whether a step-up may vouch for a
 //!   login and, if not, why (the API's messages).
+//! - [`accounts`] — the account review (アカウントの棚卸し, CONTRACT §12): each account's
+//!   person status and findings (`leaver`, `dormant`, `unmapped`) from its login activity.
 //! - [`text`] — bounded free text (names, labels, accounts, terminals) and the bounded
 //!   prefixes kept of refused input.
 
+pub mod accounts;
 pub mod compliance;
 pub mod engine;
 pub mod event;

@@ -20,7 +20,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
+pub mod imports;
 pub mod notify;
+pub use imports::ImportSpec;
 pub use notify::NotifySettings;
 
 /// `[auth]`, with defaults for what it leaves out.
@@ -258,6 +260,9 @@ pub struct Config {
     pub accounts: AccountSettings,
     /// `[[notify]]` and `[smtp]`: where notifications go (CONTRACT §11).
     pub notify: NotifySettings,
+    /// `[[imports]]`: how each system's access log maps onto logins
+    /// (`monban import logins`).
+    pub imports: Vec<ImportSpec>,
 }
 
 /// `[accounts]` (CONTRACT §4, §12).
@@ -339,6 +344,8 @@ struct RawConfig {
     notify: Vec<Spanned<notify::RawNotify>>,
     #[serde(default)]
     smtp: Option<Spanned<notify::RawSmtp>>,
+    #[serde(default)]
+    imports: Vec<Spanned<toml::Table>>,
 }
 
 #[derive(Deserialize)]
@@ -816,6 +823,8 @@ impl Config {
                 AccountSettings { dormant_after }
             }
         };
+        let system_ids: Vec<String> = raw.systems.iter().map(|s| s.get_ref().id.clone()).collect();
+        let imports = imports::parse(&mut cx, &raw.imports, &system_ids, offset);
 
         let mut modbus = Vec::new();
         for m in &raw.modbus {
@@ -1045,6 +1054,7 @@ impl Config {
                 maintenance,
                 accounts,
                 notify,
+                imports,
             }),
             _ => {
                 cx.errors.sort_by_key(|e| e.line);

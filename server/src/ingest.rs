@@ -241,6 +241,31 @@ impl Ingest {
         }
     }
 
+    /// Judges and stores many logins as one writer command (an access-log import): per
+    /// login, whether this command stored it (`false`: already stored for its system) or
+    /// why it was refused. Nothing is stored when the command fails as a whole.
+    pub async fn ingest_logins(
+        &self,
+        logins: Vec<Login>,
+    ) -> Result<Vec<Result<bool, IngestError>>, IngestError> {
+        let inputs = logins
+            .into_iter()
+            .map(|login| Input::Login {
+                login,
+                step_up: None,
+            })
+            .collect();
+        let replies = self.writer.submit(inputs).await?;
+        Ok(replies
+            .into_iter()
+            .map(|r| match r {
+                Ok(Done::Login { new, .. }) => Ok(new),
+                Ok(other) => Err(unexpected(other)),
+                Err(refused) => Err(refused.into()),
+            })
+            .collect())
+    }
+
     /// The stored login with `login`'s `event_id`, if its system sent it before; an
     /// `event_id` stored for another system is a conflict: one system can neither read
     /// nor shadow another's logins (CONTRACT §7).

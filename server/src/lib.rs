@@ -31,7 +31,8 @@
 //! - leaves: [`config`] (`monban.toml`), [`clock`], [`metrics`] (the Prometheus
 //!   registry), [`tokens`] (API tokens), [`csv_out`] (every CSV the hub writes).
 //! - commands: [`demo`] (`monban demo`), [`broker`] (the embedded MQTT broker),
-//!   [`generate`] (`monban generate logins`).
+//!   [`generate`] (`monban generate logins`), [`import`] (`monban import logins`: an
+//!   access log in CSV through the writer).
 
 pub mod auth;
 pub mod broker;
@@ -43,6 +44,7 @@ pub mod demo;
 pub mod generate;
 pub mod health;
 pub mod http;
+pub mod import;
 pub mod ingest;
 pub mod inventory_csv;
 pub mod maintenance;
@@ -154,6 +156,7 @@ pub async fn prepare(config: &Config, source: &str, clock: Clock) -> anyhow::Res
         ingest,
         auth: Arc::new(auth),
         site,
+        account_settings: config.accounts,
         notifier,
         shutdown: CancellationToken::new(),
     })

@@ -56,6 +56,9 @@ enum Command {
         #[arg(long)]
         head: Option<String>,
     },
+    /// Import a system's access log (アクセスログ) into the store.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Run only the embedded MQTT broker (rumqttd), e.g. for commissioning or benchmarks.
     Broker {
         /// Address to listen on.
@@ -85,6 +88,24 @@ enum GenerateCommand {
         /// Add to a store that already holds logins.
         #[arg(long)]
         force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import a CSV access log as logins of SYSTEM, mapped by its `[[imports]]` table:
+    /// every row is checked first (nothing is stored if any row is bad, exit 2), then the
+    /// logins are judged and stored like `POST /api/v1/logins`. Importing again stores
+    /// nothing twice. Stop the hub first: the import writes through a writer of its own.
+    Logins {
+        /// The system whose log it is (an `[[imports]]` table names it).
+        #[arg(long)]
+        system: String,
+        /// The CSV file.
+        file: PathBuf,
+        /// Logins per writer command.
+        #[arg(long, default_value_t = 2000)]
+        batch: usize,
     },
 }
 
@@ -482,6 +503,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Import(ImportCommand::Logins {
+            system,
+            file,
+            batch,
+        }) => {
+            let config = match load(&cli.config) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            import_logins(&cli.config, &config, &system, &file, batch, clock).await
+        }
         Command::Broker { listen } => {
             monban_server::broker::start(listen)?;
             eprintln!("monban: MQTT broker listening on mqtt://{listen}; stop with Ctrl-C");
@@ -699,4 +731,137 @@ fn parse_head(s: &str) -> Result<monban_core::evidence::Head, String> {
     let hash = monban_core::evidence::from_hex(hash)
         .ok_or_else(|| format!("{s:?}: the hash is not 64 hex digits"))?;
     Ok(monban_core::evidence::Head { seq, hash })
+}
+
+/// Whether something answers on the hub's `[server] listen` address (an unspecified
+/// address is tried on loopback).
+fn hub_answers(listen: SocketAddr) -> bool {
+    let mut addr = listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(500)).is_ok()
+}
+
+/// `monban import logins` (see `monban_server::import`).
+async fn import_logins(
+    config_path: &std::path::Path,
+    config: &Config,
+    system: &str,
+    file: &std::path::Path,
+    batch: usize,
+    clock: monban_server::clock::Clock,
+) -> anyhow::Result<ExitCode> {
+    use monban_server::import;
+    let Some(spec) = config.imports.iter().find(|s| s.system.as_str() == system) else {
+        eprintln!(
+            "monban: {} has no [[imports]] table for system {system:?}: add one that maps the log's columns (see the README)",
+            config_path.display()
+        );
+        return Ok(ExitCode::from(2));
+    };
+    // One writer per store: the import runs its own, so the hub must not run at the
+    // same time (its engine would not see the imported logins until it restarts).
+    if hub_answers(config.server.listen) {
+        eprintln!(
+            "monban: something answers on {} ([server] listen): stop the hub before importing (the import writes through a writer of its own); nothing was imported",
+            config.server.listen
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let name = file.display().to_string();
+    let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let bar = if on_terminal {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} checking {pos} rows [{elapsed_precise}] {per_sec}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let checked = {
+        let (spec, path, bar) = (spec.clone(), file.to_path_buf(), bar.clone());
+        tokio::task::spawn_blocking(move || import::check(&spec, &path, |n| bar.set_position(n)))
+            .await?
+    };
+    bar.finish_and_clear();
+    if checked.bad_rows > 0 {
+        for e in &checked.errors {
+            eprintln!("{}", e.render(&name));
+        }
+        if checked.errors.len() >= import::MAX_REPORTED {
+            eprintln!("… (the first {} problems are shown)", import::MAX_REPORTED);
+        }
+        eprintln!(
+            "monban: {} bad row(s) in {name}; nothing was imported",
+            checked.bad_rows
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let store =
+        monban_server::open_store(config, &config_path.display().to_string(), &clock).await?;
+    // Imported logins are history: final at once (grace zero), judged on the door events
+    // already stored, with the site's calendar for `until`.
+    let ingest = monban_server::ingest::Ingest::start(
+        store.clone(),
+        monban_server::ingest::IngestSettings {
+            grace: monban_core::Span::from_millis(0),
+            offset: config.offset,
+        },
+        clock,
+    )
+    .await?;
+    let bar = if on_terminal {
+        indicatif::ProgressBar::new(checked.rows)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} logins [{elapsed_precise}] {per_sec} ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let result = import::run(spec, file, ingest.clone(), batch, |n| bar.set_position(n)).await;
+    bar.finish_and_clear();
+    ingest.stop_writer().await;
+    store.close().await;
+    match result {
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{}", e.render(&name));
+            }
+            Ok(ExitCode::FAILURE)
+        }
+        Ok(done) => {
+            for e in &done.refused {
+                eprintln!("{}", e.render(&name));
+            }
+            let rows = done.imported + done.already + done.refused.len() as u64;
+            print!(
+                "imported {}, already stored {}",
+                done.imported, done.already
+            );
+            if !done.refused.is_empty() {
+                print!(", refused {}", done.refused.len());
+            }
+            println!(
+                " ({rows} rows in {:.1} s, {:.0} rows/s)",
+                done.seconds,
+                rows as f64 / done.seconds.max(1e-9)
+            );
+            Ok(if done.refused.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
 }

@@ -422,6 +422,8 @@ pub struct HubOptions {
     pub database: Option<String>,
     /// More keys of `[server]` (e.g. `trusted_proxies = ["127.0.0.1"]`).
     pub server_extra: String,
+    /// More keys of `[site]` (e.g. `timezone = "+09:00"`).
+    pub site_extra: String,
     /// More keys of `[limits]` (e.g. `header_read_timeout = "1s"`).
     pub limits_extra: String,
     /// Environment variables of `monban serve`, set after the harness's own (so
@@ -440,6 +442,7 @@ impl Default for HubOptions {
             signin_per_minute: 100_000,
             database: None,
             server_extra: String::new(),
+            site_extra: String::new(),
             limits_extra: String::new(),
             env: Vec::new(),
         }
@@ -492,8 +495,8 @@ pub fn config_text(opts: &HubOptions, port: u16) -> String {
         opts.signin_per_minute, opts.limits_extra
     ));
     s.push_str(&format!(
-        "[site]\nid = \"{}\"\nname = \"テスト総合病院\"\n",
-        opts.site
+        "[site]\nid = \"{}\"\nname = \"テスト総合病院\"\n{}\n",
+        opts.site, opts.site_extra
     ));
     s.push_str(HOSPITAL);
     s.push_str(&opts.extra);

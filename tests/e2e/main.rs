@@ -37,6 +37,10 @@
 //!   decisions, coverage on event time and after the fact, 立会い, findings, reports.
 //! - [`notify`] — notifications (§11): signed webhooks, retries, delivery across a
 //!   killed hub, e-mail through aiosmtpd, configuration errors.
+//! - [`accounts`] — the account review (§12): statuses, findings in order, `dormant_after`,
+//!   and the leaver's day boundary on the site's calendar (§3, §7).
+//! - [`import`] — `monban import logins`: bad rows named and nothing stored, idempotent
+//!   re-imports, verdicts as through the API, refused while the hub runs.
 //! - [`postgres`] — the store on PostgreSQL (`MONBAN_TEST_POSTGRES_URL`): judged, kept
 //!   across kill -9, dashboard, an append-only audit trail enforced by the server.
 //!
@@ -45,6 +49,7 @@
 //! suites that way too.
 #![allow(clippy::unwrap_used)]
 
+mod accounts;
 mod auth;
 #[macro_use]
 mod broker;
@@ -65,6 +70,7 @@ mod evidence;
 mod harness;
 mod health;
 mod idempotency;
+mod import;
 mod late;
 mod maintenance;
 mod modbus;

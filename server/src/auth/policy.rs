@@ -69,7 +69,8 @@ pub fn access(method: &Method, path: &str) -> Access {
         | "/api/dash/dead-letters"
         | "/api/v1/doors"
         | "/api/v1/dead-letters" => return Needs(ReadDoors),
-        "/api/dash/inventory" => return Needs(ReadInventory),
+        // The account review (CONTRACT §12) is part of the inventory's 棚卸し.
+        "/api/dash/inventory" | "/api/v1/accounts" => return Needs(ReadInventory),
         "/audit" | "/audit.csv" | "/api/dash/audit" => return Needs(ReadAudit),
         "/api/dash/users" => return Needs(ManageUsers),
         "/api/dash/tokens" => return Needs(ManageTokens),

@@ -85,6 +85,7 @@ fn api(state: &AppState) -> Router<AppState> {
         .route("/api/v1/logins/{event_id}", get(reads::get_login))
         .route("/api/v1/compliance", get(reads::get_compliance))
         .route("/api/v1/evidence/head", get(reads::get_evidence_head))
+        .route("/api/v1/accounts", get(reads::get_accounts))
         .route("/api/v1/dead-letters", get(reads::get_dead_letters))
         .route("/api/v1/doors", get(reads::get_doors))
         .route("/api/v1/live", get(live::live))

@@ -43,6 +43,7 @@ use utoipa::{Modify, OpenApi};
         super::reads::get_login,
         super::reads::get_compliance,
         super::reads::get_evidence_head,
+        super::reads::get_accounts,
         super::reads::get_dead_letters,
         super::reads::get_doors,
         super::live::live,
@@ -64,7 +65,7 @@ use utoipa::{Modify, OpenApi};
     modifiers(&SecuritySchemes),
     tags(
         (name = "ingest", description = "Door events and logins (CONTRACT §5, §7): ingest tokens."),
-        (name = "reads", description = "What the hub knows (CONTRACT §7, §8): a read token or a signed-in session."),
+        (name = "reads", description = "What the hub knows (CONTRACT §7, §8, §12): a read token or a signed-in session."),
         (name = "step-up", description = "Step-up verification with a passkey (docs/STEP-UP.md): the system's login-ingest token."),
         (name = "maintenance", description = "Vendor maintenance (CONTRACT §10): requests by vendor tokens or officers, passkey-confirmed decisions, reports, reconciliation."),
         (name = "session", description = "The signed-in user's session (CONTRACT §10)."),

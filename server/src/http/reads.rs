@@ -1,6 +1,6 @@
-//! The read API (CONTRACT §7, §8, §10): a login with its verdict and evidence, the
-//! compliance of every system over a period, dead letters, connector health, and the
-//! caller's session. Who may read is decided before a handler runs, by the gate
+//! The read API (CONTRACT §7, §8, §10, §12): a login with its verdict and evidence, the
+//! compliance of every system over a period, the account review of a system, dead
+//! letters, connector health, and the caller's session. Who may read is decided before a handler runs, by the gate
 //! (`super::gate`: a read token or a signed-in user whose role allows the route).
 
 use super::error::ApiError;
@@ -269,4 +269,73 @@ pub(super) async fn get_doors(
         "connectors": connectors,
         "doors": doors,
     })))
+}
+
+/// The account review of one system (CONTRACT §12, アカウントの棚卸し): every account
+/// mapped in the inventory or seen in one of its logins, with its person's status, its
+/// last successful login, its successful logins in the last 90 days and its findings.
+/// The facts come from one aggregate over the system's logins; the rules are
+/// `monban_core::accounts`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts",
+    tag = "reads",
+    security(("bearer" = []), ("session" = [])),
+    params(crate::http::schema::AccountsQuery),
+    responses(
+        (status = 200, description = "Every account of the system, in account order.", body = crate::http::schema::AccountsReply),
+        (status = 400, description = "No `system` given (`invalid_query`).", body = crate::http::schema::ErrorBody),
+        (status = 401, description = "No read token or session (`unauthorized`).", body = crate::http::schema::ErrorBody),
+        (status = 403, description = "The role may not read the inventory (`forbidden`).", body = crate::http::schema::ErrorBody),
+        (status = 422, description = "A system that is not in the inventory (`unknown_system`).", body = crate::http::schema::ErrorBody),
+        (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::http::schema::ErrorBody),
+    )
+)]
+pub(super) async fn get_accounts(
+    State(store): State<Store>,
+    State(clock): State<Clock>,
+    State(ingest): State<Arc<Ingest>>,
+    State(settings): State<crate::config::AccountSettings>,
+    query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    use monban_core::accounts::{review, RECENT};
+    let Query(q) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    let Some(system) = q.get("system").filter(|s| !s.is_empty()) else {
+        return Err(ApiError::BadQuery(
+            "give the system whose accounts to list: ?system=ID".into(),
+        ));
+    };
+    let inventory = ingest.inventory();
+    let Some(system) = inventory
+        .systems()
+        .iter()
+        .find(|s| s.id.as_str() == system.as_str())
+        .map(|s| s.id.clone())
+    else {
+        return Err(ApiError::Invalid {
+            code: "unknown_system",
+            message: format!("system {system:?} is not in the inventory"),
+        });
+    };
+    let now = clock.now();
+    let seen = store
+        .account_activity(system.as_str(), now.saturating_sub(RECENT))
+        .await?;
+    let rows = review(&inventory, &system, &seen, now, settings.dormant_after);
+    let accounts: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "account": r.account,
+                "person": r.person.as_ref().map(|p| p.as_str()),
+                "person_status": r.person_status.map(|s| s.as_str()),
+                "last_login": r.last_login.map(|t| t.to_rfc3339()),
+                "logins_90d": r.logins_90d,
+                "findings": r.findings.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({"system": system.as_str(), "accounts": accounts}),
+    ))
 }

@@ -325,6 +325,52 @@ pub struct ComplianceReply {
     pub systems: Vec<SystemComplianceReply>,
 }
 
+/// `?system=ID` of `GET /api/v1/accounts`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AccountsQuery {
+    /// The system whose accounts to list (an `[[systems]]` id).
+    pub system: String,
+}
+
+core_enum!(
+    /// `monban_core::accounts::PersonStatus` (CONTRACT §12).
+    PersonStatusName,
+    "The status of the person an account maps to (CONTRACT §12).",
+    monban_core::accounts::PersonStatus::ALL.map(|s| s.as_str())
+);
+core_enum!(
+    /// `monban_core::accounts::Finding` (CONTRACT §12).
+    AccountFindingName,
+    "What an officer must act on for an account (CONTRACT §12), in this order: leaver, dormant, unmapped.",
+    monban_core::accounts::Finding::ALL.map(|f| f.as_str())
+);
+
+/// One account of `GET /api/v1/accounts`.
+#[derive(ToSchema, Serialize)]
+pub struct AccountReply {
+    pub account: String,
+    /// The person the inventory maps the account to; `null` when unmapped.
+    pub person: Option<String>,
+    /// `null` when unmapped.
+    #[schema(value_type = Option<PersonStatusName>)]
+    pub person_status: Option<String>,
+    /// The last successful login; `null` if none.
+    #[schema(format = DateTime)]
+    pub last_login: Option<String>,
+    /// Successful logins in the last 90 days.
+    pub logins_90d: u64,
+    #[schema(value_type = Vec<AccountFindingName>)]
+    pub findings: Vec<String>,
+}
+
+/// `GET /api/v1/accounts` (CONTRACT §12).
+#[derive(ToSchema, Serialize)]
+pub struct AccountsReply {
+    pub system: String,
+    pub accounts: Vec<AccountReply>,
+}
+
 /// A payload that could not be parsed, kept with the reason.
 #[derive(ToSchema, Serialize)]
 pub struct DeadLetterReply {

@@ -28,6 +28,8 @@ pub struct AppState {
     /// Vendor maintenance: requests, decisions, reports and their reconciliation.
     pub maintenance: Arc<Maintenance>,
     pub site: Site,
+    /// `[accounts]`: when a mapped account counts as dormant (CONTRACT §12).
+    pub account_settings: crate::config::AccountSettings,
     /// Notifications (CONTRACT §11): `notifier.emit(kind, key, data)` stores an event
     /// for delivery (`State<Arc<Notifier>>` in a handler).
     pub notifier: Arc<Notifier>,

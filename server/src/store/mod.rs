@@ -20,6 +20,8 @@
 //! - this module — [`Store`]: opening and migrating, the inventory, door events,
 //!   statuses, outages, logins and verdicts, door health, dead letters, tokens; the
 //!   row helpers the other files share.
+//! - [`accounts`] — the account review's aggregate: per account, the last successful
+//!   login and the recent ones (CONTRACT §12).
 //! - [`batch`] — the writer's transaction: multi-row statements for one batch.
 //! - [`rollups`] — the day rollups (`login_days`, `reason_days`) and their rebuild.
 //! - [`inventory`] — the dashboard's inventory edits, their change log, pending imports.
@@ -47,6 +49,7 @@ use sqlx::{AnyPool, Executor, Row};
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+pub mod accounts;
 pub mod auth;
 pub mod batch;
 pub mod evidence;
