@@ -282,6 +282,8 @@ mod tests {
             category: crate::inventory::SystemCategory::Ehr,
             native_mfa: false,
             renewal: None,
+            plan: None,
+            by: None,
         };
         let acme = crate::inventory::Vendor {
             id: crate::VendorId::parse("acme").unwrap(),

@@ -29,16 +29,8 @@ impl Store {
         .bind(answer.at.as_millis())
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO audit (at, actor, actor_name, action, target, detail, address) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(answer.at.as_millis())
-            .bind(audit.actor)
-            .bind(audit.actor_name)
-            .bind(audit.action)
-            .bind(audit.target)
-            .bind(audit.detail.to_string())
-            .bind(audit.address)
-            .execute(&mut *tx)
-            .await?;
+        // The audit line joins the evidence chain (CONTRACT §13) in this transaction.
+        crate::store::auth::insert_audit(&mut tx, self.is_sqlite(), audit, answer.at).await?;
         tx.commit().await?;
         Ok(())
     }
