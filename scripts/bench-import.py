@@ -9,6 +9,9 @@ in time order, then times: the import into an empty store, and the same file aga
 
     scripts/bench-import.py [--rows 1000000] [--bin target/release/monban]
                             [--database sqlite://bench.db | postgres://…] [--dir DIR]
+
+A PostgreSQL URL must name an empty database made for the run (the import migrates it
+and leaves its tables and logins there): `createdb monban_bench` first, drop it after.
 """
 
 import argparse

@@ -284,8 +284,8 @@ fn known<'k>(keys: impl Iterator<Item = &'k String>) -> String {
 /// system and every field of the row, separated by a unit separator — the same row gives
 /// the same id, on any line. The time leads so that the ids of a log written in time
 /// order are in order too: the store's primary-key index then grows at its end instead
-/// of at random places (docs/BENCHMARKS.md: a hash alone imported at a quarter of the
-/// writer's rate).
+/// of at random places (docs/BENCHMARKS.md: a hash alone imported at a sixth to a
+/// quarter of the writer's rate).
 pub fn derived_id(system: &str, ts: Option<Timestamp>, row: &[String]) -> String {
     let mut h = Sha256::new();
     h.update(system.as_bytes());
