@@ -22,7 +22,7 @@
 //! week). It all runs in one read transaction — one snapshot — so `verify` may run beside
 //! a serving hub.
 
-use super::batch::{insert_values, Params, Val};
+use super::multirow::{insert_values, Params, Val};
 use super::{get, Result, Store, StoreError};
 use monban_core::evidence::{self, Broken, Head, Kind, Link, Ty, Value, Verifier};
 use monban_core::Timestamp;

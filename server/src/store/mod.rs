@@ -56,6 +56,7 @@ pub mod evidence;
 pub mod inspection;
 pub mod inventory;
 pub mod maintenance;
+pub mod multirow;
 pub mod notify;
 pub mod rollups;
 
