@@ -86,7 +86,7 @@ impl Params {
 
     /// `($1, $2, $3), ($4, $5, $6)` (or `(?, ?, ?), (?, ?, ?)`) for `rows` rows of
     /// `cols` columns, numbered from `first`.
-    fn values(self, rows: usize, cols: usize) -> String {
+    pub(crate) fn values(self, rows: usize, cols: usize) -> String {
         let mut s = String::with_capacity(rows * cols * 5);
         for r in 0..rows {
             if r > 0 {
