@@ -124,7 +124,7 @@ impl Store {
 }
 
 impl WriteTx {
-    /// Chains the records of the batch ([`super::evidence::append`]) and commits.
+    /// Chains the records of the batch (`super::evidence::append`) and commits.
     pub async fn commit(mut self) -> Result<()> {
         let records = std::mem::take(&mut self.chain);
         super::evidence::append(

@@ -4,7 +4,7 @@
 //! **Appending.** Every statement that stores a record kept as evidence ends in
 //! `RETURNING` the record's columns, and the returned rows — what the database holds, not
 //! what the hub meant to write — become [`NewRecord`]s, appended to the `evidence` table
-//! by [`append`] in the same transaction: the writer's batch at its commit (one multi-row
+//! by `append` in the same transaction: the writer's batch at its commit (one multi-row
 //! insert for the whole batch), an audit line or a saved maintenance request in theirs.
 //!
 //! **One appender at a time.** The appender reads the head and writes the next links, so

@@ -1,6 +1,6 @@
 //! Multi-row statements, shared by the writer's batch ([`super::batch`]) and the evidence
 //! chain ([`super::evidence`]): the values bound into them, how parameters are named on
-//! each backend, and [`insert_values`], which writes any number of rows in statements of
+//! each backend, and `insert_values`, which writes any number of rows in statements of
 //! a few fixed sizes.
 
 use super::Result;
