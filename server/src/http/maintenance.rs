@@ -234,7 +234,7 @@ pub(super) async fn post_request(
     params(crate::http::schema::PeriodQuery),
     responses(
         (status = 200, description = "The requests whose window overlaps the period, newest first.", body = crate::http::schema::MaintenanceList),
-        (status = 400, description = "A bad period (`bad_request`).", body = crate::http::schema::ErrorBody),
+        (status = 400, description = "A bad period (`invalid_query`).", body = crate::http::schema::ErrorBody),
         (status = 401, description = "No read token or session (`unauthorized`).", body = crate::http::schema::ErrorBody),
         (status = 403, description = "The role may not read maintenance (`forbidden`).", body = crate::http::schema::ErrorBody),
         (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::http::schema::ErrorBody),
@@ -295,7 +295,7 @@ pub(super) async fn get_request(
     params(crate::http::schema::PeriodQuery),
     responses(
         (status = 200, description = "Successful logins of vendor staff that no request covers, in time order.", body = crate::http::schema::UnapprovedLogins),
-        (status = 400, description = "A bad period (`bad_request`).", body = crate::http::schema::ErrorBody),
+        (status = 400, description = "A bad period (`invalid_query`).", body = crate::http::schema::ErrorBody),
         (status = 401, description = "No read token or session (`unauthorized`).", body = crate::http::schema::ErrorBody),
         (status = 403, description = "The role may not read maintenance (`forbidden`).", body = crate::http::schema::ErrorBody),
         (status = 503, description = "The store cannot be reached (`store_unavailable`).", body = crate::http::schema::ErrorBody),
