@@ -34,6 +34,7 @@ pub mod forms;
 pub mod gate;
 pub mod hardening;
 pub mod ingest;
+pub mod inspection;
 pub mod inventory;
 pub mod live;
 pub mod maintenance;
@@ -126,6 +127,7 @@ pub fn app(state: AppState, hardening: &hardening::Hardening) -> Router {
         .merge(ceremony::routes())
         .merge(step_up_api())
         .merge(maintenance::routes())
+        .merge(inspection::routes())
         .merge(forms::routes())
         .with_state(state.clone())
         .merge(openapi::router())
