@@ -71,6 +71,7 @@ mod harness;
 mod health;
 mod idempotency;
 mod import;
+mod inspection;
 mod late;
 mod maintenance;
 mod modbus;
