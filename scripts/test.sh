@@ -47,6 +47,13 @@ if [ "$("$pyenv/bin/python" -c 'import importlib.metadata as m; print(m.version(
   echo "==> installing aiosmtpd==$AIOSMTPD_VERSION into $pyenv"
   "$pyenv/bin/python" -m pip install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
 fi
+# PyMuPDF: renders the first page of the inspection report's PDF (printed by Chromium in
+# tests/browser/inspection.rs) to a PNG saved with the test output.
+PYMUPDF_VERSION=2.0
+if [ "$("$pyenv/bin/python" -c 'import importlib.metadata as m; print(m.version("pymupdf"))' 2>/dev/null)" != "$PYMUPDF_VERSION" ]; then
+  echo "==> installing pymupdf==$PYMUPDF_VERSION into $pyenv"
+  "$pyenv/bin/python" -m pip install --quiet --disable-pip-version-check "pymupdf==$PYMUPDF_VERSION"
+fi
 export MONBAN_TEST_PYTHON="$pyenv/bin/python"
 # ---- end of the Python peers block ----------------------------------------------------
 

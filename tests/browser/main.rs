@@ -39,6 +39,7 @@ mod passkeys;
 
 mod bundle;
 mod fixture;
+mod inspection;
 mod maintenance;
 mod overview;
 mod pages;
