@@ -36,8 +36,14 @@ async fn the_report_fits_both_sizes_and_prints_to_pdf() {
     };
     let hub = spawn_hub(HubOptions::default().extra(VENDOR)).await;
     let b = Base::from_instant(chrono::Utc::now() - chrono::Duration::minutes(30));
-    hub.door_ok(&entry("ward3-main", "i-d1", &b.at(0, 9), "card", "04A1B2C3"))
-        .await;
+    hub.door_ok(&entry(
+        "ward3-main",
+        "i-d1",
+        &b.at(0, 9),
+        "card",
+        "04A1B2C3",
+    ))
+    .await;
     for (id, minute, system, factors) in [
         ("i-1", 2, "ehr", &["password"][..]),
         ("i-2", 3, "vpn", &["password", "push"][..]),
@@ -46,7 +52,15 @@ async fn the_report_fits_both_sizes_and_prints_to_pdf() {
         let l = if system == "ehr" {
             ehr_login(id, &b.at(minute, 9), "nurse01", "ward3-pc01", factors)
         } else {
-            login(id, &b.at(minute, 9), system, "nurse01", "home", factors, "success")
+            login(
+                id,
+                &b.at(minute, 9),
+                system,
+                "nurse01",
+                "home",
+                factors,
+                "success",
+            )
         };
         hub.login_ok(&l).await;
     }
@@ -90,7 +104,9 @@ async fn the_report_fits_both_sizes_and_prints_to_pdf() {
                         vec![json!(section)],
                     )
                     .await;
-                browser.screenshot(&format!("{lang}-{width}-{section}")).await;
+                browser
+                    .screenshot(&format!("{lang}-{width}-{section}"))
+                    .await;
             }
         }
     }

@@ -61,6 +61,13 @@ async fn the_report_answers_from_evidence_and_records_manual_answers() {
     assert_eq!(r["verdict"], "not_met", "{r}");
 
     let (_, officer) = user(&hub, "officer", "sato").await;
+    // The overview links to it.
+    let home = officer.get(&hub, "/").await.text().await.expect("overview");
+    assert!(
+        home.contains("data-testid=\"overview-inspection\"")
+            && home.contains("href=\"/inspection\""),
+        "no link to the report on the overview"
+    );
     let res = officer.get(&hub, "/inspection").await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.expect("page");

@@ -483,6 +483,9 @@ fn OverviewView(data: Overview) -> impl IntoView {
                     </dd>
                 </div>
             </dl>
+            <a class="sitebar__report" href=move || lang.get().href("/inspection") data-testid="overview-inspection">
+                {move || lang.get().pick("立入検査用報告書を開く", "Open the inspection report")}
+            </a>
         </section>
         <ReadinessPanel readiness=readiness.clone() />
         <SystemsTable systems trends=readiness.trends />
