@@ -109,9 +109,12 @@ pub fn parse_import(inv: &Inventory, table: &str, text: &str, id: &str) -> Parse
     // The csv crate counts a CRLF record's line late (the record after a CRLF starts on
     // the previous line); line numbers are counted on LF alone.
     let text = text.replace("\r\n", "\n");
+    // `#` lines are comments: an export ends with the evidence head it was made from
+    // (no id starts with `#`).
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .comment(Some(b'#'))
         .from_reader(text.as_bytes());
     let mut records: Vec<(u64, csv::StringRecord)> = Vec::new();
     for rec in reader.records() {
@@ -615,5 +618,22 @@ mod tests {
         assert_eq!(cols, [(1, "alarm_hold"), (1, "max_presence")]);
         let p = parse_import(&inv, "rooms", &export(&inv, "rooms").unwrap(), "x");
         assert!(p.inventory.is_some() && p.changes.is_empty());
+        // An export ends with the evidence head as a comment: it imports unchanged, and
+        // a bad row after a comment keeps its line number.
+        let text = format!("{}# evidence head 7:ab\r\n", export(&inv, "rooms").unwrap());
+        let p = parse_import(&inv, "rooms", &text, "x");
+        assert!(
+            p.inventory.is_some() && p.changes.is_empty(),
+            "{:?}",
+            p.preview.errors
+        );
+        let p = parse_import(
+            &inv,
+            "doors",
+            "id,room,name\n# a note\nd1,ward3,a\nd2,nowhere,b\n",
+            "x",
+        );
+        let lines: Vec<_> = p.preview.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [4], "{:?}", p.preview.errors);
     }
 }

@@ -296,6 +296,15 @@ async fn csv_and_printable_page_match_the_api() {
             }
         }
         assert!(html.contains("data-testid=\"export-login-count\" data-count=\"4\""));
+        // The evidence head the page was made from (CONTRACT §13).
+        let head = cell(&html, "export-head");
+        let (seq, hash) = head
+            .split_once(':')
+            .unwrap_or_else(|| panic!("head {head:?}"));
+        assert!(
+            seq.parse::<i64>().is_ok_and(|n| n > 0) && hash.len() == 64,
+            "{head}"
+        );
         assert!(html.contains("export/compliance.csv?"));
         assert!(html.contains("テスト総合病院"));
     }

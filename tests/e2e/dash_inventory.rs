@@ -35,7 +35,18 @@ async fn csv(hub: &Hub, table: &str) -> String {
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/csv")));
-    res.text().await.expect("csv")
+    let text = res.text().await.expect("csv");
+    // The file ends with the evidence head it was made from (CONTRACT §13), which moves
+    // with every record stored: the table is what comes before it.
+    let (table, head) = text
+        .trim_end()
+        .rsplit_once("\r\n")
+        .unwrap_or_else(|| panic!("no head line in {text:?}"));
+    assert!(
+        head.starts_with("# evidence head (証跡チェーンの先頭) "),
+        "{head}"
+    );
+    format!("{table}\r\n")
 }
 
 #[tokio::test]

@@ -301,6 +301,19 @@ async fn maintenance_pages_show_requests_logins_findings_and_inventory() {
         .format("%Y-%m-%d")
         .to_string();
     let report = page(&hub, &format!("/maintenance/report?from={from}&to={to}")).await;
+    // The evidence head the report was made from (CONTRACT §13): `SEQ:HASH`.
+    let at = report
+        .find("data-testid=\"maint-report-head\"")
+        .expect("the head");
+    let open = at + report[at..].find('>').expect("tag end") + 1;
+    let head = &report[open..open + report[open..].find('<').expect("text end")];
+    let (seq, hash) = head
+        .split_once(':')
+        .unwrap_or_else(|| panic!("head {head:?}"));
+    assert!(
+        seq.parse::<i64>().is_ok_and(|n| n > 0) && hash.len() == 64,
+        "{head}"
+    );
     for needle in [
         "保守作業報告書",
         "テスト総合病院",

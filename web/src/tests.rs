@@ -113,6 +113,7 @@ impl crate::pages::maintenance::MaintenanceSource for Fake {
             unapproved: v.unapproved,
             findings_by_vendor: v.findings_by_vendor,
             findings_by_system: v.findings_by_system,
+            evidence_head: "42:ab".into(),
         })
     }
 }

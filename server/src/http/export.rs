@@ -126,6 +126,13 @@ pub(crate) async fn period_data(
 ) -> Result<ExportData, StoreError> {
     let now = src.clock.now();
     let (from, to) = (period.from(), period.to());
+    // The head first: everything read below was stored at or before it.
+    let evidence_head = src
+        .store
+        .evidence_head()
+        .await?
+        .map(|h| format!("{}:{}", h.seq, h.hash))
+        .unwrap_or_default();
     let inv = src.ingest.inventory();
     let systems: Vec<SystemRow> =
         crate::reports::compliance(src.store, &inv, period, src.site.offset)
@@ -160,6 +167,7 @@ pub(crate) async fn period_data(
         systems,
         logins,
         login_count,
+        evidence_head,
     })
 }
 

@@ -49,8 +49,17 @@ async fn export_csv(
     let Some(table) = file.strip_suffix(".csv") else {
         return failure(StatusCode::NOT_FOUND, "not found");
     };
+    // The head first: the table is the inventory as of it or later.
+    let head = match store.evidence_head().await {
+        Ok(h) => crate::csv_out::head_comment(h.as_ref()),
+        Err(e) => {
+            tracing::error!(error = %e, "inventory export: the evidence head could not be read");
+            return failure(StatusCode::SERVICE_UNAVAILABLE, "the store cannot be read");
+        }
+    };
     match export(&ingest.inventory(), table) {
-        Ok(text) => {
+        Ok(mut text) => {
+            text.push_str(&format!("# {head}\r\n"));
             asker
                 .audit_download(
                     &store,

@@ -77,6 +77,10 @@ pub struct ExportData {
     pub logins: Vec<EvidenceRow>,
     /// Logins in the period (may exceed `logins.len()` on the page).
     pub login_count: usize,
+    /// The evidence chain's head the data was read after (`SEQ:HASH`, CONTRACT §13;
+    /// empty while the chain is).
+    #[serde(default)]
+    pub evidence_head: String,
 }
 
 /// What this page needs from the hub (implemented by the server over its store).
@@ -318,6 +322,10 @@ fn ExportView(d: ExportData, lang: Memo<Lang>, offset: Memo<SiteOffset>) -> impl
                 <div>
                     <dt>{h("作成日時", "Generated at")}</dt>
                     <dd><time datetime=d.generated_at.clone()>{generated}</time></dd>
+                </div>
+                <div class="export__head">
+                    <dt>{h("証跡チェーンの先頭", "Evidence head")}</dt>
+                    <dd class="mono" data-testid="export-head">{d.evidence_head}</dd>
                 </div>
             </dl>
         </header>

@@ -232,6 +232,10 @@ pub struct MaintenanceReport {
     pub unapproved: Vec<LoginLine>,
     pub findings_by_vendor: Vec<FindingCount>,
     pub findings_by_system: Vec<FindingCount>,
+    /// The evidence chain's head the report was read after (`SEQ:HASH`, CONTRACT §13;
+    /// empty while the chain is).
+    #[serde(default)]
+    pub evidence_head: String,
 }
 
 /// How far back the calendar shows approved windows.

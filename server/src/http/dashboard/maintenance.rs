@@ -313,6 +313,14 @@ impl monban_web::pages::maintenance::MaintenanceSource for Source {
         let offset = src.site.offset;
         let (first, last) = super::site_days(from, to, offset.day_of(now), REPORT_DAYS)?;
         let (start, end) = (offset.start_of(first), offset.end_of(last));
+        // The head first: everything read below was stored at or before it.
+        let evidence_head = src
+            .store
+            .evidence_head()
+            .await
+            .map_err(unavailable)?
+            .map(|h| format!("{}:{}", h.seq, h.hash))
+            .unwrap_or_default();
         let mut views = m.list(&inv, start, end, now).await.map_err(unavailable)?;
         views.reverse();
         let mut requests = Vec::with_capacity(views.len());
@@ -343,6 +351,7 @@ impl monban_web::pages::maintenance::MaintenanceSource for Source {
             unapproved,
             findings_by_vendor,
             findings_by_system,
+            evidence_head,
         })
     }
 }

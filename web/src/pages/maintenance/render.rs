@@ -603,6 +603,7 @@ pub fn report(r: MaintenanceReport, l: Lang) -> AnyView {
         unapproved,
         findings_by_vendor,
         findings_by_system,
+        evidence_head,
     } = r;
     let tz = offset_label(site_offset(offset));
     let made = format!("{} {tz}", local_time(&generated_at, site_offset(offset)));
@@ -621,6 +622,7 @@ pub fn report(r: MaintenanceReport, l: Lang) -> AnyView {
                     <div><dt>{l.pick("対象期間", "Period")}</dt><dd>{format!("{from} 〜 {to} ({tz})")}</dd></div>
                     <div><dt>{l.pick("作成日時", "Made")}</dt><dd>{made}</dd></div>
                     <div><dt>{l.pick("申請", "Requests")}</dt><dd>{n}</dd></div>
+                    <div class="maint__wide"><dt>{l.pick("証跡チェーンの先頭", "Evidence head")}</dt><dd class="mono" data-testid="maint-report-head">{evidence_head}</dd></div>
                 </dl>
                 <p class="sub maint__pad">
                     {l.pick(
