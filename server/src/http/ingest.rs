@@ -17,8 +17,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use monban_connectors::Ingested;
+use monban_core::maintenance::LoginFacts;
 use monban_core::step_up::StepUpRefusal;
-use monban_core::{DoorEvent, Login, Timestamp};
+use monban_core::{DoorEvent, Inventory, Login, Timestamp};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -75,26 +76,18 @@ pub(super) async fn post_door_event(
 /// (`crate::notify::watch`).
 async fn notify_login(
     notifier: &Notifier,
-    ingest: &Ingest,
-    maintenance: &Maintenance,
+    inv: &Inventory,
     stored: &StoredLogin,
+    facts: &LoginFacts,
 ) {
-    let inv = ingest.inventory();
-    let facts = maintenance.facts(&inv, &stored.login);
-    if let Err(e) = crate::notify::watch::login_events(notifier, &inv, stored, &facts).await {
+    if let Err(e) = crate::notify::watch::login_events(notifier, inv, stored, facts).await {
         tracing::warn!(error = %e, login = %stored.login.event_id, "could not store the login's notification; the next sweep will");
     }
 }
 
 /// `{"event_id", "verdict", "reasons", "final", "flags"}` (and `"maintenance"` for a
 /// maintenance login), CONTRACT §7.
-fn verdict_reply(
-    s: &StoredLogin,
-    now: Timestamp,
-    ingest: &Ingest,
-    maintenance: &Maintenance,
-) -> Value {
-    let facts = maintenance.facts(&ingest.inventory(), &s.login);
+fn verdict_reply(s: &StoredLogin, now: Timestamp, facts: &LoginFacts) -> Value {
     super::reads::with_facts(
         json!({
             "event_id": s.login.event_id,
@@ -102,8 +95,26 @@ fn verdict_reply(
             "reasons": s.verdict.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             "final": s.final_at_time(now),
         }),
-        &facts,
+        facts,
     )
+}
+
+/// A stored login's reply; a new one's notifications first. The maintenance facts are
+/// reconciled once for both.
+async fn reply_to(
+    stored: &StoredLogin,
+    new: bool,
+    now: Timestamp,
+    ingest: &Ingest,
+    maintenance: &Maintenance,
+    notifier: &Notifier,
+) -> Value {
+    let inv = ingest.inventory();
+    let facts = maintenance.facts(&inv, &stored.login);
+    if new {
+        notify_login(notifier, &inv, stored, &facts).await;
+    }
+    verdict_reply(stored, now, &facts)
 }
 
 #[utoipa::path(
@@ -151,16 +162,16 @@ pub(super) async fn post_login(
     // Step-up (see `crate::step_up`): a verified passkey adds `webauthn_uv`, once.
     if let Some(step_up) = super::step_up::step_up_id_of(&body)? {
         if let Some(stored) = ingest.stored_login_of(&login).await? {
-            return Ok((
-                StatusCode::OK,
-                Json(verdict_reply(
-                    &stored,
-                    accounts.now(),
-                    &ingest,
-                    &maintenance,
-                )),
+            let reply = reply_to(
+                &stored,
+                false,
+                accounts.now(),
+                &ingest,
+                &maintenance,
+                &notifier,
             )
-                .into_response());
+            .await;
+            return Ok((StatusCode::OK, Json(reply)).into_response());
         }
         let actor = format!("token:{}", token.id);
         let event_id = login.event_id.clone();
@@ -195,8 +206,16 @@ pub(super) async fn post_login(
             }
             other => other?,
         };
+        let reply = reply_to(
+            &stored,
+            new,
+            accounts.now(),
+            &ingest,
+            &maintenance,
+            &notifier,
+        )
+        .await;
         if new {
-            notify_login(&notifier, &ingest, &maintenance, &stored).await;
             accounts
                 .record(
                     &actor,
@@ -213,34 +232,22 @@ pub(super) async fn post_login(
         } else {
             StatusCode::OK
         };
-        return Ok((
-            status,
-            Json(verdict_reply(
-                &stored,
-                accounts.now(),
-                &ingest,
-                &maintenance,
-            )),
-        )
-            .into_response());
+        return Ok((status, Json(reply)).into_response());
     }
     let (stored, new) = ingest.ingest_login(login, None).await?;
-    if new {
-        notify_login(&notifier, &ingest, &maintenance, &stored).await;
-    }
+    let reply = reply_to(
+        &stored,
+        new,
+        accounts.now(),
+        &ingest,
+        &maintenance,
+        &notifier,
+    )
+    .await;
     let status = if new {
         StatusCode::ACCEPTED
     } else {
         StatusCode::OK
     };
-    Ok((
-        status,
-        Json(verdict_reply(
-            &stored,
-            accounts.now(),
-            &ingest,
-            &maintenance,
-        )),
-    )
-        .into_response())
+    Ok((status, Json(reply)).into_response())
 }
