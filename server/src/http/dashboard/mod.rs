@@ -5,6 +5,7 @@
 //! step-up pages). A failure is a `monban_web::api::SourceError`: the page shows that
 //! its data could not be read, the server's log says why.
 
+mod accounts;
 mod auth;
 mod dead_letters;
 mod evidence;
@@ -43,6 +44,8 @@ pub struct Source {
     auth: Arc<Auth>,
     maintenance: Arc<Maintenance>,
     site: Site,
+    /// `[accounts]`: the account review page's settings.
+    accounts: crate::config::AccountSettings,
 }
 
 impl Source {
@@ -54,6 +57,7 @@ impl Source {
             auth: state.auth.clone(),
             maintenance: state.maintenance.clone(),
             site: state.site.clone(),
+            accounts: state.account_settings,
         }
     }
 
