@@ -58,6 +58,7 @@ impl Role {
                     | ManagePeoplePasskeys
                     | ReadMaintenance
                     | DecideMaintenance
+                    | AnswerChecklist
             ),
             Role::Facilities => matches!(p, ReadDoors),
             Role::Auditor => matches!(
@@ -136,6 +137,9 @@ pub enum Permission {
     /// Filing a request for a vendor (a paper 作業申請) and deciding requests: approve,
     /// deny, cancel, confirm a report — each confirmed with a passkey.
     DecideMaintenance,
+    /// Recording manual answers to the inspection report's checklist items (はい／いいえ／
+    /// 該当なし): the security officer's own statements.
+    AnswerChecklist,
 }
 
 impl Permission {

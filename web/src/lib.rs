@@ -88,6 +88,7 @@ pub trait DashboardSource:
     + pages::step_up::StepUpSource
     + pages::maintenance::MaintenanceSource
     + pages::accounts::AccountsSource
+    + pages::inspection::InspectionSource
 {
 }
 
@@ -110,5 +111,6 @@ impl<T> DashboardSource for T where
         + pages::step_up::StepUpSource
         + pages::maintenance::MaintenanceSource
         + pages::accounts::AccountsSource
+        + pages::inspection::InspectionSource
 {
 }

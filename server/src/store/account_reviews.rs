@@ -104,12 +104,14 @@ impl Store {
         rows.iter().map(review_from_row).collect()
     }
 
-    /// The time of the last completed review of each system that had one.
+    /// The last completed review of each system that had one: when, and by whom.
     pub async fn last_account_reviews(
         &self,
-    ) -> Result<std::collections::BTreeMap<String, Timestamp>> {
+    ) -> Result<std::collections::BTreeMap<String, (Timestamp, String)>> {
         let rows = sqlx::query(
-            "SELECT system, MAX(completed_at) AS last FROM account_reviews GROUP BY system",
+            "SELECT r.system, r.completed_at, r.by_user FROM account_reviews r \
+             WHERE r.seq = (SELECT s.seq FROM account_reviews s WHERE s.system = r.system \
+                            ORDER BY s.completed_at DESC, s.seq DESC LIMIT 1)",
         )
         .fetch_all(self.pool())
         .await?;
@@ -117,7 +119,10 @@ impl Store {
             .map(|r| {
                 Ok((
                     get::<String>(r, "system")?,
-                    Timestamp::from_millis(get(r, "last")?),
+                    (
+                        Timestamp::from_millis(get(r, "completed_at")?),
+                        get::<String>(r, "by_user")?,
+                    ),
                 ))
             })
             .collect()

@@ -12,6 +12,8 @@ pub mod dead_letters;
 pub mod enroll;
 pub mod evidence;
 pub mod export;
+pub mod fragment;
+pub mod inspection;
 pub mod inventory;
 pub mod maintenance;
 pub mod people;

@@ -37,9 +37,9 @@ impl monban_web::pages::accounts::AccountsSource for Source {
                 id: s.id.to_string(),
                 name: s.name.clone(),
                 overdue: monban_core::account_review::overdue(
-                    last.get(s.id.as_str()).copied(),
+                    last.get(s.id.as_str()).map(|(at, _)| *at),
                     now,
-                    self.accounts.review_every,
+                    self.account_settings.review_every,
                 ),
             })
             .collect();
@@ -59,7 +59,7 @@ impl monban_web::pages::accounts::AccountsSource for Source {
             system: String::new(),
             accounts: Vec::new(),
             people,
-            review_every: self.accounts.review_every.to_string(),
+            review_every: self.account_settings.review_every.to_string(),
             overdue: false,
             due_at: None,
             reviews: Vec::new(),
@@ -73,10 +73,16 @@ impl monban_web::pages::accounts::AccountsSource for Source {
         else {
             return Ok(view);
         };
-        let (id, rows) = account_rows(&self.store, &inv, &self.accounts, Some(&system), now)
-            .await
-            .map_err(source_error)?;
-        let state = review_state(&self.store, &self.accounts, id.as_str(), &rows, now)
+        let (id, rows) = account_rows(
+            &self.store,
+            &inv,
+            &self.account_settings,
+            Some(&system),
+            now,
+        )
+        .await
+        .map_err(source_error)?;
+        let state = review_state(&self.store, &self.account_settings, id.as_str(), &rows, now)
             .await
             .map_err(unavailable)?;
         view.system = id.to_string();

@@ -10,6 +10,7 @@ mod auth;
 mod dead_letters;
 mod evidence;
 mod export;
+mod inspection;
 mod inventory;
 mod maintenance;
 mod rooms;
@@ -44,8 +45,7 @@ pub struct Source {
     auth: Arc<Auth>,
     maintenance: Arc<Maintenance>,
     site: Site,
-    /// `[accounts]`: the account review page's settings.
-    accounts: crate::config::AccountSettings,
+    account_settings: crate::config::AccountSettings,
 }
 
 impl Source {
@@ -57,7 +57,7 @@ impl Source {
             auth: state.auth.clone(),
             maintenance: state.maintenance.clone(),
             site: state.site.clone(),
-            accounts: state.account_settings,
+            account_settings: state.account_settings.clone(),
         }
     }
 
@@ -73,6 +73,33 @@ impl Source {
 /// The data could not be read (the store failed): the cause goes to the log.
 fn unavailable(e: impl std::fmt::Display) -> SourceError {
     SourceError::Unavailable(e.to_string())
+}
+
+/// A report's period in site days from its form (`YYYY-MM-DD`, `to` inclusive): `to`
+/// defaults to `today`, `from` to `default_days` days ending at `to`; a date that does not
+/// parse, or `from` after `to`, is [`SourceError::Invalid`].
+fn site_days(
+    from: Option<String>,
+    to: Option<String>,
+    today: SiteDay,
+    default_days: i64,
+) -> Result<(SiteDay, SiteDay), SourceError> {
+    let day = |text: Option<String>, what: &str| -> Result<Option<SiteDay>, SourceError> {
+        match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(t) => SiteDay::parse(t)
+                .map(Some)
+                .map_err(|e| SourceError::Invalid(format!("{what}: {e}"))),
+        }
+    };
+    let last = day(to, "to")?.unwrap_or(today);
+    let first = day(from, "from")?.unwrap_or_else(|| last.plus(-(default_days - 1)));
+    if first > last {
+        return Err(SourceError::Invalid(format!(
+            "from ({first}) is after to ({last})"
+        )));
+    }
+    Ok((first, last))
 }
 
 /// A period that is not one (`from` after `to`).
