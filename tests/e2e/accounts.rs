@@ -558,7 +558,7 @@ async fn review_scenario(opts: HubOptions) {
         (StatusCode::FORBIDDEN, "forbidden"),
         "{body}"
     );
-    // A read token may not either.
+    // A read token may not either: tokens only read (the gate answers 401).
     let (status, body) = hub
         .request(
             reqwest::Method::POST,
@@ -571,7 +571,11 @@ async fn review_scenario(opts: HubOptions) {
             ),
         )
         .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "unauthorized"),
+        "{body}"
+    );
     // An assertion no passkey made.
     let (status, body) = review(
         &hub,

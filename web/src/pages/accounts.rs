@@ -116,6 +116,38 @@ pub struct AccountsView {
     pub csrf: String,
 }
 
+/// The page's body as HTML for the signed-in user (see `crate::pages::fragment`):
+/// `?system=` (default the first system), `?finding=` (the filter); the review form for
+/// those who may decide maintenance (officer, admin).
+#[cfg(feature = "ssr")]
+pub(crate) async fn fragment(
+    query: &crate::pages::fragment::Query,
+    l: crate::i18n::Lang,
+) -> Result<String, crate::api::DashError> {
+    use crate::api::{DashError, SourceError};
+    use crate::auth::Permission;
+    use crate::pages::account::{source, unavailable};
+    use leptos::prelude::RenderHtml;
+    crate::auth::current_role()
+        .filter(|r| r.can(Permission::ReadInventory))
+        .ok_or(DashError::Forbidden)?;
+    let system = query.get("system").cloned();
+    let finding = query.get("finding").cloned();
+    match source()?.accounts_page(system.clone()).await {
+        Ok(mut view) => {
+            let reviewer =
+                crate::auth::current_viewer().filter(|v| v.can(Permission::DecideMaintenance));
+            view.can_review = reviewer.is_some();
+            view.csrf = reviewer.map(|v| v.csrf).unwrap_or_default();
+            Ok(render::page(view, finding, l).to_html())
+        }
+        Err(SourceError::Invalid(m)) => {
+            Ok(render::unknown_system(system.unwrap_or_default(), m, l).to_html())
+        }
+        Err(e) => Err(unavailable("accounts")(e)),
+    }
+}
+
 /// What this page needs from the hub.
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]

@@ -441,3 +441,15 @@ pub fn page(v: AccountsView, finding: Option<String>, l: Lang) -> AnyView {
     }
     .into_any()
 }
+
+/// A system that is not in the inventory: said, with a link to the first one.
+pub fn unknown_system(system: String, message: String, l: Lang) -> AnyView {
+    view! {
+        <p class="notice notice--error" role="alert" data-testid="acc-unknown-system">
+            {l.pick("システムが見つかりません: ", "No such system: ")}<span class="mono">{system}</span>
+            " ("{message}") "
+            <a href=l.href("/accounts")>{l.pick("最初のシステムを表示", "Show the first system")}</a>
+        </p>
+    }
+    .into_any()
+}
