@@ -10,7 +10,7 @@
 //!   inventory (and only `map` names one), and every note is bounded
 //!   ([`crate::text::NOTE`]). Errors carry the API's codes ([`ReviewError::code`]).
 //! - [`overdue`]: a system is due for review (要棚卸し) when its last completed review is
-//!   older than `[accounts] review_every` ([`DEFAULT_REVIEW_EVERY`]: 12 months), or when
+//!   older than `[accounts] review_every` ([`DEFAULT_REVIEW_EVERY`]: `"1year"`), or when
 //!   it never had one.
 //! - [`follow_up`]: what a completed review still asks of the officer — a `map` decision
 //!   the inventory does not reflect yet (台帳に未反映: the inventory has one path of
@@ -28,9 +28,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
-/// `[accounts] review_every` when not given: 12 months as `humantime` counts them
-/// (`"12months"`, 365.25 days).
-pub const DEFAULT_REVIEW_EVERY: Span = Span::from_millis_const(12 * 2_630_016 * 1000);
+/// `[accounts] review_every` when not given: 12 months, written `"1year"` (365.25 days,
+/// as `humantime` counts a year; its `"12months"` is 43 minutes longer).
+pub const DEFAULT_REVIEW_EVERY: Span = Span::from_millis_const(31_557_600 * 1000);
 
 /// At most this many marks in one review (a system's accounts; the body limit of the
 /// API bounds it first).
@@ -504,8 +504,9 @@ mod tests {
         for (last, want) in cases {
             assert_eq!(overdue(last.map(t), now, every), want, "{last:?}");
         }
-        // 12 months by default, as "12months" reads.
-        assert_eq!("12months".parse::<Span>().unwrap(), DEFAULT_REVIEW_EVERY);
+        // 12 months by default, as "1year" reads (and shows).
+        assert_eq!("1year".parse::<Span>().unwrap(), DEFAULT_REVIEW_EVERY);
+        assert_eq!(DEFAULT_REVIEW_EVERY.to_string(), "1year");
     }
 
     #[test]

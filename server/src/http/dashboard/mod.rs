@@ -57,7 +57,7 @@ impl Source {
             auth: state.auth.clone(),
             maintenance: state.maintenance.clone(),
             site: state.site.clone(),
-            account_settings: state.account_settings.clone(),
+            account_settings: state.account_settings,
         }
     }
 

@@ -453,3 +453,94 @@ pub fn unknown_system(system: String, message: String, l: Lang) -> AnyView {
     }
     .into_any()
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn line(account: &str, findings: &[&str]) -> AccountLine {
+        AccountLine {
+            account: account.into(),
+            person: None,
+            person_name: String::new(),
+            person_status: None,
+            last_login: None,
+            logins_90d: 0,
+            findings: findings.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+
+    fn view(can_review: bool) -> AccountsView {
+        AccountsView {
+            site_name: "東京総合病院".into(),
+            generated_at: "2026-12-06T03:00:00Z".into(),
+            offset: 9 * 3600,
+            systems: vec![SystemOption {
+                id: "ehr".into(),
+                name: "電子カルテ".into(),
+                overdue: true,
+            }],
+            system: "ehr".into(),
+            accounts: vec![line("gone09", &["leaver"]), line("nurse01", &[])],
+            people: vec![PersonOption {
+                id: "p0001".into(),
+                name: "看護 花子".into(),
+            }],
+            review_every: "1year".into(),
+            overdue: true,
+            due_at: None,
+            reviews: vec![],
+            follow_up: vec![FollowUpLine {
+                account: "shared01".into(),
+                follow_up: "not_in_inventory".into(),
+            }],
+            can_review,
+            csrf: "tok".into(),
+        }
+    }
+
+    #[test]
+    fn labels_come_from_the_core() {
+        assert_eq!(finding_label("leaver", Lang::Ja), "退職者");
+        assert_eq!(finding_label("unmapped", Lang::En), "Unmapped");
+        assert_eq!(status_label("vendor", Lang::Ja), "保守事業者");
+        assert_eq!(decision_label("remove", Lang::Ja), "削除");
+        assert_eq!(
+            follow_up_label("login_after_removal", Lang::Ja),
+            "削除指示後のログイン"
+        );
+        assert_eq!(finding_label("new", Lang::Ja), "new");
+    }
+
+    #[test]
+    fn keep_is_prefilled_only_without_findings() {
+        let html = page(view(true), None, Lang::Ja).to_html();
+        let mark = |a: &str| {
+            let at = html
+                .find(&format!("data-testid=\"acc-mark\" data-account=\"{a}\""))
+                .unwrap();
+            let rest = &html[at..];
+            rest[..rest.find("</tr>").unwrap()].to_string()
+        };
+        assert!(mark("nurse01").contains("value=\"keep\" selected"));
+        assert!(!mark("gone09").contains("value=\"keep\" selected"));
+        assert!(html.contains("data-passkey=\"review\""));
+        assert!(html.contains("要棚卸し"));
+        assert!(html.contains("台帳に未反映") && html.contains("href=\"/inventory\""));
+        // Without the permission: no form.
+        let html = page(view(false), None, Lang::En).to_html();
+        assert!(!html.contains("data-passkey=\"review\""));
+        assert!(html.contains("An officer or admin confirms the review."));
+    }
+
+    #[test]
+    fn the_filter_shows_one_finding() {
+        let html = page(view(false), Some("leaver".into()), Lang::Ja).to_html();
+        assert!(html.contains("data-testid=\"acc-row\" data-account=\"gone09\""));
+        assert!(!html.contains("data-testid=\"acc-row\" data-account=\"nurse01\""));
+        // An unknown filter shows everything.
+        let html = page(view(false), Some("x".into()), Lang::Ja).to_html();
+        assert!(html.contains("data-testid=\"acc-row\" data-account=\"nurse01\""));
+    }
+}
