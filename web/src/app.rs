@@ -173,8 +173,8 @@ const NAV: [(&str, &str, &str, Option<Permission>); 13] = [
     ),
     (
         "/accounts",
-        "アカウント",
-        "Accounts",
+        "アカウント棚卸し",
+        "Account review",
         Some(Permission::ReadInventory),
     ),
     (

@@ -67,7 +67,7 @@ impl Fragment {
             Fragment::Maintenance => ("保守", "Maintenance"),
             Fragment::MaintenanceReport => ("保守作業報告書", "Maintenance report"),
             Fragment::Inspection => ("立入検査用報告書", "Inspection report"),
-            Fragment::Accounts => ("アカウントの棚卸し", "Accounts"),
+            Fragment::Accounts => ("アカウントの棚卸し", "Account review"),
         }
     }
 
