@@ -47,6 +47,22 @@ impl PersonStatus {
         }
     }
 
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            PersonStatus::Active => "在職",
+            PersonStatus::Left => "退職",
+            PersonStatus::Vendor => "保守事業者",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            PersonStatus::Active => "Active",
+            PersonStatus::Left => "Left",
+            PersonStatus::Vendor => "Vendor staff",
+        }
+    }
+
     /// The person's status at `now`, on the site's calendar.
     pub fn of(person: &Person, now: Timestamp, offset: SiteOffset) -> PersonStatus {
         if person.has_left(now, offset) {
@@ -88,6 +104,33 @@ impl Finding {
             Finding::Leaver => "退職者のアカウント",
             Finding::Dormant => "休眠アカウント",
             Finding::Unmapped => "対応者不明のアカウント",
+        }
+    }
+
+    /// The English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Finding::Leaver => "Leaver's account",
+            Finding::Dormant => "Dormant account",
+            Finding::Unmapped => "Account mapped to nobody",
+        }
+    }
+
+    /// The short Japanese label (a table cell, a filter).
+    pub fn short_ja(self) -> &'static str {
+        match self {
+            Finding::Leaver => "退職者",
+            Finding::Dormant => "休眠",
+            Finding::Unmapped => "未登録",
+        }
+    }
+
+    /// The short English label.
+    pub fn short_en(self) -> &'static str {
+        match self {
+            Finding::Leaver => "Leaver",
+            Finding::Dormant => "Dormant",
+            Finding::Unmapped => "Unmapped",
         }
     }
 }

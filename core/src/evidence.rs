@@ -51,6 +51,8 @@ pub enum Kind {
     Maintenance,
     InventoryChange,
     Audit,
+    /// A completed account review (アカウントの棚卸し) with its marks.
+    AccountReview,
 }
 
 /// The type of a field's value.
@@ -71,7 +73,7 @@ pub enum Value {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::DoorEvent,
         Kind::DoorStatus,
         Kind::Outage,
@@ -80,6 +82,7 @@ impl Kind {
         Kind::Maintenance,
         Kind::InventoryChange,
         Kind::Audit,
+        Kind::AccountReview,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -92,6 +95,7 @@ impl Kind {
             Kind::Maintenance => "maintenance",
             Kind::InventoryChange => "inventory_change",
             Kind::Audit => "audit",
+            Kind::AccountReview => "account_review",
         }
     }
 
@@ -180,6 +184,13 @@ impl Kind {
                 ("detail", Text),
                 ("address", Text),
             ],
+            Kind::AccountReview => &[
+                ("system", Text),
+                ("completed_at", Int),
+                ("by_user", Text),
+                ("credential", Text),
+                ("marks", Text),
+            ],
         }
     }
 
@@ -195,7 +206,7 @@ impl Kind {
             Kind::DoorEvent => format!("{}/{}", text(0), text(1)),
             Kind::Login | Kind::Maintenance | Kind::VerdictChange => text(0),
             Kind::InventoryChange => format!("{}/{}", text(3), text(4)),
-            Kind::DoorStatus | Kind::Outage | Kind::Audit => {
+            Kind::DoorStatus | Kind::Outage | Kind::Audit | Kind::AccountReview => {
                 rid.map(|r| r.to_string()).unwrap_or_default()
             }
         }

@@ -41,9 +41,13 @@
 //!   login and, if not, why (the API's messages).
 //! - [`accounts`] — the account review (アカウントの棚卸し, CONTRACT §12): each account's
 //!   person status and findings (`leaver`, `dormant`, `unmapped`) from its login activity.
+//! - [`account_review`] — the review campaign: an officer's decision per account (`keep`,
+//!   `remove`, `map`) checked against the review, when a system is due (要棚卸し), and
+//!   what a completed review still asks (台帳に未反映, 削除指示後のログイン).
 //! - [`text`] — bounded free text (names, labels, accounts, terminals) and the bounded
 //!   prefixes kept of refused input.
 
+pub mod account_review;
 pub mod accounts;
 pub mod compliance;
 pub mod engine;

@@ -270,12 +270,16 @@ pub struct Config {
 pub struct AccountSettings {
     /// A mapped account without a successful login for this long is dormant.
     pub dormant_after: Span,
+    /// A system whose last completed account review is older than this (or that never
+    /// had one) is due for review (要棚卸し); default 12 months.
+    pub review_every: Span,
 }
 
 impl Default for AccountSettings {
     fn default() -> AccountSettings {
         AccountSettings {
             dormant_after: Span::from_secs(90 * 24 * 3600),
+            review_every: monban_core::account_review::DEFAULT_REVIEW_EVERY,
         }
     }
 }
@@ -415,6 +419,7 @@ struct RawMaintenance {
 #[serde(deny_unknown_fields)]
 struct RawAccounts {
     dormant_after: Option<String>,
+    review_every: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -815,12 +820,22 @@ impl Config {
                 let span = a.span();
                 let dormant_after = parse_span(
                     &mut cx,
-                    span,
+                    span.clone(),
                     "[accounts] dormant_after",
                     a.get_ref().dormant_after.as_deref(),
                     AccountSettings::default().dormant_after,
                 );
-                AccountSettings { dormant_after }
+                let review_every = parse_span(
+                    &mut cx,
+                    span,
+                    "[accounts] review_every",
+                    a.get_ref().review_every.as_deref(),
+                    AccountSettings::default().review_every,
+                );
+                AccountSettings {
+                    dormant_after,
+                    review_every,
+                }
             }
         };
         let system_ids: Vec<String> = raw.systems.iter().map(|s| s.get_ref().id.clone()).collect();
@@ -1596,21 +1611,27 @@ accounts = { ehr = "acme-maint01" }
         assert_eq!(c.offset.to_string(), "+09:00");
         assert_eq!(c.maintenance, MaintenanceSettings::default());
         assert_eq!(c.accounts.dormant_after.as_millis(), 90 * 86_400_000);
+        assert_eq!(
+            c.accounts.review_every,
+            monban_core::account_review::DEFAULT_REVIEW_EVERY
+        );
         let text = EXAMPLE.replace(
             "name = \"東京総合病院\"",
             "name = \"東京総合病院\"\ntimezone = \"+07:00\"",
-        ) + "\n[maintenance]\nmax_window = \"12h\"\nreport_due = \"3d\"\n\n[accounts]\ndormant_after = \"30d\"\n";
+        ) + "\n[maintenance]\nmax_window = \"12h\"\nreport_due = \"3d\"\n\n[accounts]\ndormant_after = \"30d\"\nreview_every = \"6months\"\n";
         let c = Config::parse(&text, "monban.toml", Path::new("")).unwrap();
         assert_eq!(c.offset.to_string(), "+07:00");
         assert_eq!(c.inventory.offset(), c.offset);
         assert_eq!(c.maintenance.max_window.as_millis(), 12 * 3_600_000);
         assert_eq!(c.maintenance.report_due.as_millis(), 3 * 86_400_000);
         assert_eq!(c.accounts.dormant_after.as_millis(), 30 * 86_400_000);
+        assert_eq!(c.accounts.review_every.as_millis(), 6 * 2_630_016_000);
         for (from, to, wanted) in [
             ("\"+07:00\"", "\"JST\"", "[site] timezone"),
             ("\"12h\"", "\"soon\"", "[maintenance] max_window"),
             ("\"3d\"", "\"-1d\"", "[maintenance] report_due"),
             ("\"30d\"", "\"30\"", "[accounts] dormant_after"),
+            ("\"6months\"", "\"half a year\"", "[accounts] review_every"),
             ("report_due", "report_after", "report_after"),
         ] {
             let e = Config::parse(&text.replace(from, to), "monban.toml", Path::new(""))

@@ -37,6 +37,7 @@ mod broker;
 #[path = "../e2e/passkeys.rs"]
 mod passkeys;
 
+mod accounts;
 mod bundle;
 mod fixture;
 mod inspection;

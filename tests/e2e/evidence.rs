@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;
 
-fn store_url(hub: &Hub) -> String {
+pub fn store_url(hub: &Hub) -> String {
     hub.opts
         .database
         .clone()
@@ -22,7 +22,7 @@ fn verify(hub: &Hub) -> CliOutput {
 }
 
 /// `verify` passes: its `(seq, hash)`.
-fn verify_ok(hub: &Hub) -> (i64, String) {
+pub fn verify_ok(hub: &Hub) -> (i64, String) {
     let out = verify(hub);
     assert!(out.status.success(), "verify failed: {out:?}");
     let line = out.stdout.trim();
@@ -35,7 +35,7 @@ fn verify_ok(hub: &Hub) -> (i64, String) {
 }
 
 /// `verify` fails with a line starting with `want`.
-fn verify_finds(hub: &Hub, want: &str) {
+pub fn verify_finds(hub: &Hub, want: &str) {
     let out = verify(hub);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     eprintln!("verify: {}", out.stdout.trim());

@@ -38,7 +38,9 @@
 //! - [`notify`] — notifications (§11): signed webhooks, retries, delivery across a
 //!   killed hub, e-mail through aiosmtpd, configuration errors.
 //! - [`accounts`] — the account review (§12): statuses, findings in order, `dormant_after`,
-//!   and the leaver's day boundary on the site's calendar (§3, §7).
+//!   and the leaver's day boundary on the site's calendar (§3, §7); the review campaign
+//!   confirmed with a passkey, its refusals, `review_every`, its evidence and `verify`.
+//! - [`dash_accounts`] — the `/accounts` page: list, filter, CSV, form, follow-ups.
 //! - [`import`] — `monban import logins`: bad rows named and nothing stored, idempotent
 //!   re-imports, verdicts as through the API, refused while the hub runs.
 //! - [`postgres`] — the store on PostgreSQL (`MONBAN_TEST_POSTGRES_URL`): judged, kept
@@ -55,6 +57,7 @@ mod auth;
 mod broker;
 mod cli;
 mod compliance;
+mod dash_accounts;
 mod dash_dead_letters;
 mod dash_evidence;
 mod dash_export;

@@ -306,6 +306,19 @@ impl SoftUser {
     }
 }
 
+impl SoftUser {
+    /// An assertion of this user's key for the `options` of a ceremony's start.
+    pub fn assertion(&mut self, hub: &Hub, options: &Value) -> Value {
+        let rcr: RequestChallengeResponse =
+            serde_json::from_value(options.clone()).expect("request options");
+        let credential = self
+            .key
+            .do_authentication(origin(hub), rcr)
+            .expect("soft assertion");
+        serde_json::to_value(credential).expect("assertion as JSON")
+    }
+}
+
 /// An assertion no passkey made (well-formed, wrong in every byte).
 pub fn bogus_assertion() -> Value {
     json!({"id": "AAAAAAAAAAAAAAAAAAAAAA", "rawId": "AAAAAAAAAAAAAAAAAAAAAA", "type": "public-key",

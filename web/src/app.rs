@@ -106,6 +106,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/maintenance") view={Lazy::<routes::MaintenanceRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/maintenance/report") view={Lazy::<routes::MaintenanceReportRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/inspection") view={Lazy::<routes::InspectionRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/accounts") view={Lazy::<routes::AccountsRoute>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
@@ -150,7 +151,7 @@ pub async fn csrf_token(viewer: Resource<Result<Option<Viewer>, DashError>>) -> 
 
 /// The navigation entries: path, Japanese, English, and the permission the link needs
 /// (`None`: any signed-in user).
-const NAV: [(&str, &str, &str, Option<Permission>); 12] = [
+const NAV: [(&str, &str, &str, Option<Permission>); 13] = [
     ("/", "概要", "Overview", Some(Permission::ReadCompliance)),
     (
         "/rooms",
@@ -169,6 +170,12 @@ const NAV: [(&str, &str, &str, Option<Permission>); 12] = [
         "保守",
         "Maintenance",
         Some(Permission::ReadMaintenance),
+    ),
+    (
+        "/accounts",
+        "アカウント棚卸し",
+        "Account review",
+        Some(Permission::ReadInventory),
     ),
     (
         "/inspection",

@@ -87,6 +87,7 @@ pub trait DashboardSource:
     + pages::people::PeopleSource
     + pages::step_up::StepUpSource
     + pages::maintenance::MaintenanceSource
+    + pages::accounts::AccountsSource
     + pages::inspection::InspectionSource
 {
 }
@@ -109,6 +110,7 @@ impl<T> DashboardSource for T where
         + pages::people::PeopleSource
         + pages::step_up::StepUpSource
         + pages::maintenance::MaintenanceSource
+        + pages::accounts::AccountsSource
         + pages::inspection::InspectionSource
 {
 }

@@ -163,3 +163,7 @@ lazy_page!(
     /// `/inspection`
     InspectionRoute => Page::Fragment(pages::fragment::Fragment::Inspection)
 );
+lazy_page!(
+    /// `/accounts`
+    AccountsRoute => Page::Fragment(pages::fragment::Fragment::Accounts)
+);

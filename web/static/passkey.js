@@ -21,6 +21,15 @@
  * navigator.credentials.get() → …/decision/finish with {ceremony, credential, decision,
  * note}, both with X-CSRF-Token (from data-csrf, else GET /api/v1/session).
  *
+ * "review" confirms an account review (棚卸し, docs/ACCOUNTS.md): the button carries
+ * data-system and data-csrf; each account of the scope is an element [data-review-mark]
+ * with data-account holding [name=decision] (keep|remove|map), [name=person] and
+ * [name=note]. The marks {system, marks: [{account, decision, person?, note?}]} go to
+ * POST /api/v1/accounts/reviews/start → navigator.credentials.get() →
+ * /api/v1/accounts/reviews/finish with {ceremony, credential, system, marks}. An
+ * account without a decision, or a map without a person, is named before any passkey
+ * is asked for.
+ *
  * Also for the maintenance page: a form[data-maint-form] (a paper request) is posted as
  * JSON to POST /api/v1/maintenance, and a [data-print] button prints the page. After a
  * decision or a filing the page is told to fetch its data again: the event
@@ -219,6 +228,18 @@
       start = "/api/v1/maintenance/" + rid + "/decision/start";
       finish = "/api/v1/maintenance/" + rid + "/decision/finish";
       csrf = button.getAttribute("data-csrf") || await sessionCsrf();
+    } else if (kind === "review") {
+      start = "/api/v1/accounts/reviews/start";
+      finish = "/api/v1/accounts/reviews/finish";
+      var review = reviewBody(button, scope);
+      if (review.missing) {
+        say(status, en()
+          ? "Choose a decision for every account (map needs a person): " + review.missing
+          : "すべてのアカウントの判断を選んでください（登録には対応者が必要です）: " + review.missing, "error");
+        return;
+      }
+      body = { system: review.system, marks: review.marks };
+      csrf = button.getAttribute("data-csrf") || await sessionCsrf();
     } else if (kind === "step-up") {
       var id = encodeURIComponent(button.getAttribute("data-step-up") || "");
       start = "/auth/step-up/" + id + "/start"; finish = "/auth/step-up/" + id + "/finish";
@@ -245,6 +266,10 @@
         credential = encodeAssertion(await navigator.credentials.get({ publicKey: requestOptions(pk) }));
       }
       var finishBody = { ceremony: begun.ceremony, credential: credential };
+      if (kind === "review") {
+        finishBody.system = body.system;
+        finishBody.marks = body.marks;
+      }
       if (kind === "decide") {
         finishBody.decision = button.getAttribute("data-decision") || "";
         finishBody.note = field(scope, "note");
@@ -265,6 +290,15 @@
         refresh();
         return;
       }
+      if (kind === "review") {
+        var c = done.counts || {};
+        text = en()
+          ? "Review completed: keep " + c.keep + ", remove " + c.remove + ", map " + c.map + "."
+          : "棚卸しを確定しました（継続 " + c.keep + "・削除 " + c.remove + "・登録 " + c.map + "）。";
+        say(status, text, "ok");
+        refresh();
+        return;
+      }
       if (kind === "step-up") {
         text = en()
           ? "Verified. Return to the terminal to continue signing in."
@@ -280,6 +314,31 @@
       say(status, explain(e), "error");
       button.disabled = false;
     }
+  }
+
+  // The marks of an account review: one per [data-review-mark] of the scope; `missing`
+  // names the accounts without a decision (or a map without a person).
+  function reviewBody(button, scope) {
+    var marks = [], missing = [];
+    scope.querySelectorAll("[data-review-mark]").forEach(function (row) {
+      var account = row.getAttribute("data-account") || "";
+      var decision = field(row, "decision");
+      var person = field(row, "person");
+      var note = field(row, "note");
+      if (!decision || (decision === "map" && !person)) {
+        missing.push(account);
+        return;
+      }
+      var mark = { account: account, decision: decision };
+      if (decision === "map") mark.person = person;
+      if (note) mark.note = note;
+      marks.push(mark);
+    });
+    return {
+      system: button.getAttribute("data-system") || "",
+      marks: marks,
+      missing: missing.length ? missing.join(", ") : ""
+    };
   }
 
   // A paper maintenance request (紙の申請): the form's fields as the API's JSON. The

@@ -100,6 +100,15 @@ pub fn access(method: &Method, path: &str) -> Access {
             (false, _) => Needs(DecideMaintenance),
         };
     }
+    // The account review campaign: read like the account list; confirmed by those who
+    // decide maintenance (officer, admin), with a passkey.
+    if under(path, "/api/v1/accounts") || under(path, "/accounts") {
+        return Needs(if read {
+            ReadInventory
+        } else {
+            DecideMaintenance
+        });
+    }
     if under(path, "/maintenance") || under(path, "/api/dash/maintenance") {
         return Needs(ReadMaintenance);
     }
@@ -197,6 +206,18 @@ mod tests {
         assert_eq!(post("/inspection/answers"), Needs(AnswerChecklist));
         assert_eq!(get("/api/dash/fragment"), Needs(ReadDoors));
         assert_eq!(get("/api/dash/maintenance/report"), Needs(ReadMaintenance));
+        assert_eq!(get("/api/v1/accounts"), Needs(ReadInventory));
+        assert_eq!(get("/api/v1/accounts/reviews"), Needs(ReadInventory));
+        assert_eq!(
+            post("/api/v1/accounts/reviews/start"),
+            Needs(DecideMaintenance)
+        );
+        assert_eq!(
+            post("/api/v1/accounts/reviews/finish"),
+            Needs(DecideMaintenance)
+        );
+        assert_eq!(get("/accounts"), Needs(ReadInventory));
+        assert_eq!(get("/accounts.csv"), Needs(ManageUsers));
         assert_eq!(get("/inventory"), Needs(ReadInventory));
         assert_eq!(get("/inventory/rooms.csv"), Needs(ReadInventory));
         assert_eq!(post("/inventory/import"), Needs(EditInventory));

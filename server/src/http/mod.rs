@@ -12,6 +12,8 @@
 //!   of the contract (CONTRACT §5, §7, §8, §9, §10; the step-up API), each operation
 //!   documented by
 //!   [`openapi`] with the wire types of [`schema`].
+//! - [`account_reviews`] — the account review campaign (棚卸し): passkey-confirmed
+//!   reviews of a system's accounts, and their list.
 //! - [`notifications`] — the delivery log of notifications (CONTRACT §11), for admins.
 //! - [`ceremony`], [`forms`], [`inventory`], [`export`] — the passkey ceremonies, the
 //!   dashboard's form posts, the inventory's CSV forms and the CSV downloads.
@@ -25,6 +27,7 @@
 //! `{"error": {"code": "...", "message": "..."}}`. Internal errors are logged and never
 //! echoed.
 
+pub mod account_reviews;
 pub mod ceremony;
 pub mod dashboard;
 pub mod error;
@@ -127,6 +130,7 @@ pub fn app(state: AppState, hardening: &hardening::Hardening) -> Router {
         .merge(ceremony::routes())
         .merge(step_up_api())
         .merge(maintenance::routes())
+        .merge(account_reviews::routes())
         .merge(inspection::routes())
         .merge(forms::routes())
         .with_state(state.clone())

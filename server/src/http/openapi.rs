@@ -44,6 +44,9 @@ use utoipa::{Modify, OpenApi};
         super::reads::get_compliance,
         super::reads::get_evidence_head,
         super::reads::get_accounts,
+        super::account_reviews::list_reviews,
+        super::account_reviews::review_start,
+        super::account_reviews::review_finish,
         super::reads::get_dead_letters,
         super::reads::get_doors,
         super::live::live,
@@ -68,6 +71,7 @@ use utoipa::{Modify, OpenApi};
         (name = "reads", description = "What the hub knows (CONTRACT §7, §8, §12): a read token or a signed-in session."),
         (name = "step-up", description = "Step-up verification with a passkey (docs/STEP-UP.md): the system's login-ingest token."),
         (name = "maintenance", description = "Vendor maintenance (CONTRACT §10): requests by vendor tokens or officers, passkey-confirmed decisions, reports, reconciliation."),
+        (name = "accounts", description = "The account review campaign (アカウントの棚卸し, docs/ACCOUNTS.md): a decision per account confirmed with a passkey, and the reviews kept as evidence."),
         (name = "session", description = "The signed-in user's session (CONTRACT §10)."),
         (name = "operations", description = "Health, metrics and this description."),
     )

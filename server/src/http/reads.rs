@@ -298,30 +298,10 @@ pub(super) async fn get_accounts(
     State(settings): State<crate::config::AccountSettings>,
     query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    use monban_core::accounts::{review, RECENT};
     let Query(q) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
-    let Some(system) = q.get("system").filter(|s| !s.is_empty()) else {
-        return Err(ApiError::BadQuery(
-            "give the system whose accounts to list: ?system=ID".into(),
-        ));
-    };
     let inventory = ingest.inventory();
-    let Some(system) = inventory
-        .systems()
-        .iter()
-        .find(|s| s.id.as_str() == system.as_str())
-        .map(|s| s.id.clone())
-    else {
-        return Err(ApiError::Invalid {
-            code: "unknown_system",
-            message: format!("system {system:?} is not in the inventory"),
-        });
-    };
     let now = clock.now();
-    let seen = store
-        .account_activity(system.as_str(), now.saturating_sub(RECENT))
-        .await?;
-    let rows = review(&inventory, &system, &seen, now, settings.dormant_after);
+    let (system, rows) = account_rows(&store, &inventory, &settings, q.get("system"), now).await?;
     let accounts: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -338,4 +318,44 @@ pub(super) async fn get_accounts(
     Ok(Json(
         json!({"system": system.as_str(), "accounts": accounts}),
     ))
+}
+
+/// The review rows of the system `?system=` names (CONTRACT §12): `400 invalid_query`
+/// without one, `422 unknown_system` for one not in the inventory. Shared by the account
+/// list and the review campaign (`super::account_reviews`).
+pub(super) async fn account_rows(
+    store: &Store,
+    inventory: &monban_core::Inventory,
+    settings: &crate::config::AccountSettings,
+    system: Option<&String>,
+    now: monban_core::Timestamp,
+) -> Result<
+    (
+        monban_core::SystemId,
+        Vec<monban_core::accounts::AccountRow>,
+    ),
+    ApiError,
+> {
+    use monban_core::accounts::{review, RECENT};
+    let Some(system) = system.filter(|s| !s.is_empty()) else {
+        return Err(ApiError::BadQuery(
+            "give the system whose accounts to list: ?system=ID".into(),
+        ));
+    };
+    let Some(system) = inventory
+        .systems()
+        .iter()
+        .find(|s| s.id.as_str() == system.as_str())
+        .map(|s| s.id.clone())
+    else {
+        return Err(ApiError::Invalid {
+            code: "unknown_system",
+            message: format!("system {system:?} is not in the inventory"),
+        });
+    };
+    let seen = store
+        .account_activity(system.as_str(), now.saturating_sub(RECENT))
+        .await?;
+    let rows = review(inventory, &system, &seen, now, settings.dormant_after);
+    Ok((system, rows))
 }

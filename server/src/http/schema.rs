@@ -694,3 +694,118 @@ pub struct DecisionFinishBody {
     pub decision: String,
     pub note: Option<String>,
 }
+
+core_enum!(
+    /// `monban_core::account_review::Decision`.
+    ReviewDecisionName,
+    "An account review decision: keep the account, remove it in the system, or map it to a person of the inventory.",
+    monban_core::account_review::Decision::ALL.map(|d| d.as_str())
+);
+core_enum!(
+    /// `monban_core::account_review::FollowUp`.
+    ReviewFollowUpName,
+    "What the last completed review still asks: a map decision not in the inventory yet, or a login after removal was ordered.",
+    monban_core::account_review::FollowUp::ALL.map(|f| f.as_str())
+);
+
+/// One account's mark in a review.
+#[derive(ToSchema, Serialize)]
+pub struct ReviewMarkBody {
+    /// An account of the system's review (`GET /api/v1/accounts`).
+    #[schema(min_length = 1, max_length = 256)]
+    pub account: String,
+    #[schema(value_type = ReviewDecisionName)]
+    pub decision: String,
+    /// The person (an inventory id) of a `map` decision; only `map` names one.
+    pub person: Option<String>,
+    #[schema(max_length = 2000)]
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/accounts/reviews/start`: one mark per account of the system.
+#[derive(ToSchema, Serialize)]
+#[schema(examples(json!({"system": "ehr", "marks": [
+    {"account": "nurse01", "decision": "keep"},
+    {"account": "gone09", "decision": "remove", "note": "2026-03 退職"},
+    {"account": "shared01", "decision": "map", "person": "p0001"}]})))]
+pub struct ReviewStartBody {
+    pub system: String,
+    pub marks: Vec<ReviewMarkBody>,
+}
+
+/// `POST /api/v1/accounts/reviews/finish`.
+#[derive(ToSchema, Serialize)]
+pub struct ReviewFinishBody {
+    pub ceremony: String,
+    /// The `PublicKeyCredential` of the assertion, as JSON.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+    /// The same system and marks as the ceremony's start.
+    pub system: String,
+    pub marks: Vec<ReviewMarkBody>,
+}
+
+/// How many accounts got each decision.
+#[derive(ToSchema, Serialize)]
+pub struct ReviewCounts {
+    pub keep: u64,
+    pub remove: u64,
+    pub map: u64,
+}
+
+/// One stored mark.
+#[derive(ToSchema, Serialize)]
+pub struct ReviewMarkReply {
+    pub account: String,
+    #[schema(value_type = ReviewDecisionName)]
+    pub decision: String,
+    pub person: Option<String>,
+    pub note: String,
+}
+
+/// A completed account review.
+#[derive(ToSchema, Serialize)]
+pub struct AccountReviewReply {
+    pub id: i64,
+    pub system: String,
+    #[schema(format = DateTime)]
+    pub completed_at: String,
+    /// The hub user who confirmed it with a passkey.
+    pub by: String,
+    pub counts: ReviewCounts,
+    pub marks: Vec<ReviewMarkReply>,
+}
+
+/// The last completed review of a system.
+#[derive(ToSchema, Serialize)]
+pub struct LastReview {
+    pub id: i64,
+    #[schema(format = DateTime)]
+    pub completed_at: String,
+    pub by: String,
+}
+
+/// A follow-up of the last review.
+#[derive(ToSchema, Serialize)]
+pub struct ReviewFollowUp {
+    pub account: String,
+    #[schema(value_type = ReviewFollowUpName)]
+    pub follow_up: String,
+}
+
+/// `GET /api/v1/accounts/reviews`.
+#[derive(ToSchema, Serialize)]
+pub struct AccountReviewsReply {
+    pub system: String,
+    /// `[accounts] review_every`, as a duration (`1year 5h 49m 12s`).
+    pub review_every: String,
+    /// No completed review, or the last one is older than `review_every` (要棚卸し).
+    pub overdue: bool,
+    /// When the next review is due; `null` without a review.
+    #[schema(format = DateTime)]
+    pub due_at: Option<String>,
+    pub last_review: Option<LastReview>,
+    pub follow_up: Vec<ReviewFollowUp>,
+    /// Newest first.
+    pub reviews: Vec<AccountReviewReply>,
+}

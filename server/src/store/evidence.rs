@@ -55,6 +55,7 @@ fn table(kind: Kind) -> (&'static str, Option<&'static str>) {
         Kind::Maintenance => ("maintenance_requests", None),
         Kind::InventoryChange => ("inventory_changes", Some("seq")),
         Kind::Audit => ("audit", Some("seq")),
+        Kind::AccountReview => ("account_reviews", Some("seq")),
     }
 }
 
@@ -224,8 +225,9 @@ pub struct StoredHead {
     pub at: Timestamp,
 }
 
-/// The order in which records stored before the chain existed are chained.
-const BACKFILL: [Kind; 8] = [
+/// The order in which records stored before the chain existed are chained (and the
+/// tables checked for rows no link covers).
+const BACKFILL: [Kind; 9] = [
     Kind::DoorEvent,
     Kind::DoorStatus,
     Kind::Outage,
@@ -234,6 +236,7 @@ const BACKFILL: [Kind; 8] = [
     Kind::Maintenance,
     Kind::InventoryChange,
     Kind::Audit,
+    Kind::AccountReview,
 ];
 
 impl Store {

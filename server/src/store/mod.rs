@@ -22,6 +22,8 @@
 //!   row helpers the other files share.
 //! - [`accounts`] — the account review's aggregate: per account, the last successful
 //!   login and the recent ones (CONTRACT §12).
+//! - [`account_reviews`] — completed account reviews (棚卸し) with their marks, each
+//!   chained as evidence with its audit line.
 //! - [`batch`] — the writer's transaction: multi-row statements for one batch.
 //! - [`rollups`] — the day rollups (`login_days`, `reason_days`) and their rebuild.
 //! - [`inventory`] — the dashboard's inventory edits, their change log, pending imports.
@@ -49,6 +51,7 @@ use sqlx::{AnyPool, Executor, Row};
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+pub mod account_reviews;
 pub mod accounts;
 pub mod auth;
 pub mod batch;

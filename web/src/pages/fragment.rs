@@ -34,6 +34,8 @@ pub enum Fragment {
     MaintenanceReport,
     /// `/inspection`: the inspection report (立入検査用報告書).
     Inspection,
+    /// `/accounts`: the account review (アカウントの棚卸し).
+    Accounts,
 }
 
 impl Fragment {
@@ -43,6 +45,7 @@ impl Fragment {
             Fragment::Maintenance => "maintenance",
             Fragment::MaintenanceReport => "maintenance-report",
             Fragment::Inspection => "inspection",
+            Fragment::Accounts => "accounts",
         }
     }
 
@@ -51,10 +54,11 @@ impl Fragment {
         Fragment::ALL.into_iter().find(|f| f.name() == name)
     }
 
-    pub const ALL: [Fragment; 3] = [
+    pub const ALL: [Fragment; 4] = [
         Fragment::Maintenance,
         Fragment::MaintenanceReport,
         Fragment::Inspection,
+        Fragment::Accounts,
     ];
 
     /// The page's title (`<title>`), Japanese and English.
@@ -63,6 +67,7 @@ impl Fragment {
             Fragment::Maintenance => ("保守", "Maintenance"),
             Fragment::MaintenanceReport => ("保守作業報告書", "Maintenance report"),
             Fragment::Inspection => ("立入検査用報告書", "Inspection report"),
+            Fragment::Accounts => ("アカウントの棚卸し", "Account review"),
         }
     }
 
@@ -71,6 +76,7 @@ impl Fragment {
         match self {
             Fragment::Maintenance | Fragment::MaintenanceReport => "maint-status",
             Fragment::Inspection => "fragment-status",
+            Fragment::Accounts => "acc-status",
         }
     }
 }
@@ -141,6 +147,7 @@ async fn render(page: Fragment, query: &Query, lang: Lang) -> Result<String, Das
             crate::pages::maintenance::report_fragment(query, lang).await
         }
         Fragment::Inspection => crate::pages::inspection::fragment(query, lang).await,
+        Fragment::Accounts => crate::pages::accounts::fragment(query, lang).await,
     }
 }
 

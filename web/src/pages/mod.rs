@@ -4,6 +4,9 @@
 //! is the sum of those traits.
 
 pub mod account;
+// Rendered on the server only, as a fragment: nothing of it in the wasm bundle.
+#[cfg(feature = "ssr")]
+pub mod accounts;
 pub mod audit;
 pub mod dead_letters;
 pub mod enroll;

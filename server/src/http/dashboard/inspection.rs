@@ -96,6 +96,11 @@ impl InspectionSource for Source {
 
         // Accounts of every system, now (CONTRACT §12).
         let mut accounts = Vec::new();
+        let reviewed = self
+            .store
+            .last_account_reviews()
+            .await
+            .map_err(unavailable)?;
         for s in inv.systems() {
             let seen = self
                 .store
@@ -113,9 +118,14 @@ impl InspectionSource for Source {
                 leaver: count(accounts::Finding::Leaver),
                 dormant: count(accounts::Finding::Dormant),
                 unmapped: count(accounts::Finding::Unmapped),
-                // No account review is recorded by this build yet: every system is due.
-                last_review: None,
-                review_overdue: true,
+                last_review: reviewed
+                    .get(s.id.as_str())
+                    .map(|(at, by)| (self.site.offset.day_of(*at).to_string(), by.clone())),
+                review_overdue: monban_core::account_review::overdue(
+                    reviewed.get(s.id.as_str()).map(|(at, _)| *at),
+                    now,
+                    self.account_settings.review_every,
+                ),
             });
         }
 

@@ -5,6 +5,7 @@
 //! step-up pages). A failure is a `monban_web::api::SourceError`: the page shows that
 //! its data could not be read, the server's log says why.
 
+mod accounts;
 mod auth;
 mod dead_letters;
 mod evidence;
@@ -56,7 +57,7 @@ impl Source {
             auth: state.auth.clone(),
             maintenance: state.maintenance.clone(),
             site: state.site.clone(),
-            account_settings: state.account_settings.clone(),
+            account_settings: state.account_settings,
         }
     }
 
