@@ -120,6 +120,13 @@ async fn the_accounts_page_lists_filters_and_confirms_a_review() {
         "{csv}"
     );
     assert!(csv.contains("gone09,p0009,退職 九郎,left,"), "{csv}");
+    assert!(
+        csv.trim_end()
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("# evidence head (証跡チェーンの先頭) ")),
+        "the CSV ends with the evidence head: {csv}"
+    );
 
     // An auditor reads the page but gets no form.
     let (_, auditor) = user(&hub, "auditor", &unique("kansa")).await;

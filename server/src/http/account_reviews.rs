@@ -359,6 +359,8 @@ async fn accounts_csv(
     let Query(q) = query.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let now = accounts.now();
     let inventory = ingest.inventory();
+    // The head first: the list is the store as of it or later (CONTRACT §13).
+    let head = accounts.store.evidence_head().await?;
     let (system, rows) =
         account_rows(&accounts.store, &inventory, &settings, q.get("system"), now).await?;
     let internal = |e: csv::Error| ApiError::Internal(format!("accounts CSV failed: {e}"));
@@ -397,6 +399,8 @@ async fn accounts_csv(
         ])
         .map_err(internal)?;
     }
+    w.comment(&crate::csv_out::head_comment(head.as_ref()))
+        .map_err(internal)?;
     let body = w.finish().map_err(internal)?;
     let file = format!("monban-accounts-{}.csv", system.as_str());
     asker
