@@ -158,6 +158,7 @@ pub async fn prepare(config: &Config, source: &str, clock: Clock) -> anyhow::Res
         site,
         account_settings: config.accounts,
         notifier,
+        imports: Arc::new(config.imports.clone()),
         shutdown: CancellationToken::new(),
     })
 }

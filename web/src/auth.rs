@@ -58,6 +58,7 @@ impl Role {
                     | ManagePeoplePasskeys
                     | ReadMaintenance
                     | DecideMaintenance
+                    | ImportAccessLogs
             ),
             Role::Facilities => matches!(p, ReadDoors),
             Role::Auditor => matches!(
@@ -136,6 +137,9 @@ pub enum Permission {
     /// Filing a request for a vendor (a paper 作業申請) and deciding requests: approve,
     /// deny, cancel, confirm a report — each confirmed with a passkey.
     DecideMaintenance,
+    /// Uploading a system's access log (アクセスログの取込み) on `/imports`: its logins
+    /// are stored as if the system had sent them.
+    ImportAccessLogs,
 }
 
 impl Permission {

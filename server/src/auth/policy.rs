@@ -76,6 +76,8 @@ pub fn access(method: &Method, path: &str) -> Access {
         "/api/dash/tokens" => return Needs(ManageTokens),
         "/api/dash/people" => return Needs(ManagePeoplePasskeys),
         "/api/v1/notifications" => return AdminRead,
+        // The record of past access-log imports is evidence: compliance readers see it.
+        "/api/v1/imports" => return Needs(ReadCompliance),
         // Any method: the handlers check their ingest tokens, a wrong method is 405.
         "/api/v1/door-events" | "/api/v1/logins" => return Ingest,
         _ => {}
@@ -99,6 +101,17 @@ pub fn access(method: &Method, path: &str) -> Access {
             (false, p) if p.ends_with("/report") => Ingest,
             (false, _) => Needs(DecideMaintenance),
         };
+    }
+    // An access-log upload: by the system's own ingest token, or an officer or admin.
+    if under(path, "/api/v1/imports") {
+        return if read {
+            Needs(ReadCompliance)
+        } else {
+            IngestOr(ImportAccessLogs)
+        };
+    }
+    if under(path, "/imports") {
+        return Needs(ReadCompliance);
     }
     if under(path, "/maintenance") || under(path, "/api/dash/maintenance") {
         return Needs(ReadMaintenance);

@@ -12,6 +12,8 @@
 //!   of the contract (CONTRACT §5, §7, §8, §9, §10; the step-up API), each operation
 //!   documented by
 //!   [`openapi`] with the wire types of [`schema`].
+//! - [`imports`] — access-log upload (`/api/v1/imports`) through the hub's writer, and
+//!   the record of past imports.
 //! - [`notifications`] — the delivery log of notifications (CONTRACT §11), for admins.
 //! - [`ceremony`], [`forms`], [`inventory`], [`export`] — the passkey ceremonies, the
 //!   dashboard's form posts, the inventory's CSV forms and the CSV downloads.
@@ -33,6 +35,7 @@ pub mod extract;
 pub mod forms;
 pub mod gate;
 pub mod hardening;
+pub mod imports;
 pub mod ingest;
 pub mod inventory;
 pub mod live;
@@ -126,6 +129,7 @@ pub fn app(state: AppState, hardening: &hardening::Hardening) -> Router {
         .merge(ceremony::routes())
         .merge(step_up_api())
         .merge(maintenance::routes())
+        .merge(imports::routes())
         .merge(forms::routes())
         .with_state(state.clone())
         .merge(openapi::router())

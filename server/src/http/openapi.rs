@@ -58,6 +58,8 @@ use utoipa::{Modify, OpenApi};
         super::maintenance::decision_start,
         super::maintenance::decision_finish,
         super::notifications::get_notifications,
+        super::imports::upload,
+        super::imports::list_imports,
         openapi_json,
         super::ops::healthz,
         super::ops::metrics,
@@ -68,6 +70,7 @@ use utoipa::{Modify, OpenApi};
         (name = "reads", description = "What the hub knows (CONTRACT §7, §8, §12): a read token or a signed-in session."),
         (name = "step-up", description = "Step-up verification with a passkey (docs/STEP-UP.md): the system's login-ingest token."),
         (name = "maintenance", description = "Vendor maintenance (CONTRACT §10): requests by vendor tokens or officers, passkey-confirmed decisions, reports, reconciliation."),
+        (name = "imports", description = "Access-log import (アクセスログの取込み): a system's CSV log uploaded by an officer or admin, or with the system's login-ingest token, and the record of past imports."),
         (name = "session", description = "The signed-in user's session (CONTRACT §10)."),
         (name = "operations", description = "Health, metrics and this description."),
     )

@@ -694,3 +694,75 @@ pub struct DecisionFinishBody {
     pub decision: String,
     pub note: Option<String>,
 }
+
+// ------------------------------------------------------------------ access-log imports
+
+/// A row problem of an access log: its line (0: the file as a whole), the column as
+/// `[[imports]]` names it, and why.
+#[derive(ToSchema, Serialize)]
+pub struct ImportRowError {
+    pub line: u64,
+    pub column: Option<String>,
+    pub reason: String,
+}
+
+/// The record of one access-log import (an audit line, chained: CONTRACT §13).
+#[derive(ToSchema, Serialize)]
+pub struct ImportRecord {
+    /// The import's id (its audit line's `seq`).
+    pub id: i64,
+    #[schema(format = DateTime)]
+    pub at: String,
+    /// `user:<id>`, `token:<id>`, `cli` or `demo`.
+    pub actor: String,
+    /// Who, by name.
+    pub by: String,
+    /// `imported`, `rejected` (bad rows, nothing stored) or `failed` (stopped part way).
+    pub status: String,
+    pub system: String,
+    /// The file's name as uploaded.
+    pub file: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    pub bytes: u64,
+    /// `upload`, `cli` or `demo`.
+    pub via: String,
+    /// Rows read (after the header).
+    pub rows: Option<u64>,
+    /// Logins this import stored.
+    pub stored: Option<u64>,
+    /// Rows whose login was already stored (a re-import stores nothing twice).
+    pub already: Option<u64>,
+    /// Rows the hub refused (an `event_id` stored for another system).
+    pub refused: Option<u64>,
+    /// A rejected file's bad rows, all counted.
+    pub bad_rows: Option<u64>,
+    /// A rejected file's first 100 problems.
+    pub errors: Option<Vec<ImportRowError>>,
+    pub seconds: Option<f64>,
+}
+
+/// `GET /api/v1/imports`.
+#[derive(ToSchema, Serialize)]
+pub struct ImportList {
+    pub imports: Vec<ImportRecord>,
+}
+
+/// `422 invalid_rows`: the contract's error body with every bad row (the first 1000).
+#[derive(ToSchema, Serialize)]
+#[schema(examples(json!({"error": {"code": "invalid_rows", "message": "1 bad row(s) in lab.csv; nothing was imported", "import_id": 12, "rows_read": 40, "bad_rows": 1, "rows": [{"line": 7, "column": "結果", "reason": "\"保留\" is not an outcome"}]}})))]
+pub struct ImportRejected {
+    pub error: ImportRejectedDetail,
+}
+
+/// The code, message and rows of a rejected import.
+#[derive(ToSchema, Serialize)]
+pub struct ImportRejectedDetail {
+    #[schema(pattern = "^[a-z0-9_]+$")]
+    pub code: String,
+    pub message: String,
+    pub import_id: i64,
+    pub rows_read: u64,
+    pub bad_rows: u64,
+    pub rows: Vec<ImportRowError>,
+}
