@@ -58,7 +58,7 @@ fn params(q: Params) -> Result<HashMap<String, String>, ApiError> {
         (status = 403, description = "A role that may not import, a token of another system or kind (`forbidden`), or no CSRF token (`csrf_failed`).", body = crate::http::schema::ErrorBody),
         (status = 404, description = "No `[[imports]]` table for this system (`not_found`).", body = crate::http::schema::ErrorBody),
         (status = 413, description = "A file over `[limits] import_max_bytes` (`payload_too_large`).", body = crate::http::schema::ErrorBody),
-        (status = 422, description = "Bad rows (`invalid_rows`): `error.rows` names each one's line, column and reason; nothing was stored.", body = crate::http::schema::ImportRejected),
+        (status = 422, description = "Bad rows (`invalid_rows`): nothing was stored. The error body also carries `import_id`, `rows_read`, `bad_rows` and `rows`: `[{\"line\", \"column\", \"reason\"}]`, every bad row (the first 1000).", body = crate::http::schema::ErrorBody),
         (status = 503, description = "The store cannot be reached (`store_unavailable`); what was stored stays, importing again stores the rest once.", body = crate::http::schema::ErrorBody),
     )
 )]

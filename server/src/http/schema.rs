@@ -747,22 +747,3 @@ pub struct ImportRecord {
 pub struct ImportList {
     pub imports: Vec<ImportRecord>,
 }
-
-/// `422 invalid_rows`: the contract's error body with every bad row (the first 1000).
-#[derive(ToSchema, Serialize)]
-#[schema(examples(json!({"error": {"code": "invalid_rows", "message": "1 bad row(s) in lab.csv; nothing was imported", "import_id": 12, "rows_read": 40, "bad_rows": 1, "rows": [{"line": 7, "column": "結果", "reason": "\"保留\" is not an outcome"}]}})))]
-pub struct ImportRejected {
-    pub error: ImportRejectedDetail,
-}
-
-/// The code, message and rows of a rejected import.
-#[derive(ToSchema, Serialize)]
-pub struct ImportRejectedDetail {
-    #[schema(pattern = "^[a-z0-9_]+$")]
-    pub code: String,
-    pub message: String,
-    pub import_id: i64,
-    pub rows_read: u64,
-    pub bad_rows: u64,
-    pub rows: Vec<ImportRowError>,
-}
