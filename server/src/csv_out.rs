@@ -80,11 +80,49 @@ impl CsvFile {
             .map_err(|e| csv::Error::from(e.into_error()))
     }
 
+    /// Appends a comment line, `# text` (line breaks in `text` become spaces). Exports end
+    /// with one naming the evidence chain's head they were made from ([`head_comment`]);
+    /// readers skip it as a comment (`csv::ReaderBuilder::comment(Some(b'#'))`, pandas'
+    /// `comment="#"`).
+    pub fn comment(&mut self, text: &str) -> Result<(), csv::Error> {
+        let builder = || {
+            csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(Vec::new())
+        };
+        let mut bytes = std::mem::replace(&mut self.writer, builder())
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))?;
+        let line: String = text
+            .chars()
+            .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+            .collect();
+        bytes.extend_from_slice(format!("# {line}\r\n").as_bytes());
+        self.writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(bytes);
+        Ok(())
+    }
+
     /// The file's bytes.
     pub fn finish(self) -> Result<Vec<u8>, csv::Error> {
         self.writer
             .into_inner()
             .map_err(|e| csv::Error::from(e.into_error()))
+    }
+}
+
+/// The comment that ends an export: the evidence chain's head (CONTRACT §13) as it was
+/// when the export was made, and the command that later shows nothing up to it changed.
+pub fn head_comment(head: Option<&crate::store::evidence::StoredHead>) -> String {
+    match head {
+        Some(h) => format!(
+            "evidence head (証跡チェーンの先頭) {seq}:{hash} at {at}; check: monban verify --head {seq}:{hash}",
+            seq = h.seq,
+            hash = h.hash,
+            at = h.at.to_rfc3339()
+        ),
+        None => "evidence head (証跡チェーンの先頭): none (the chain is empty)".to_string(),
     }
 }
 
@@ -133,5 +171,20 @@ mod tests {
                 assert!(!cell.starts_with(FORMULA_START), "{cell:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_comment_ends_the_file_and_readers_skip_it() {
+        let mut f = CsvFile::new();
+        f.row(["a", "b"]).unwrap();
+        f.row(["1", "2"]).unwrap();
+        f.comment("evidence head 7:ab\ncd").unwrap();
+        let bytes = f.finish().unwrap();
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        assert_eq!(text, "a,b\r\n1,2\r\n# evidence head 7:ab cd\r\n");
+        let mut r = csv::ReaderBuilder::new()
+            .comment(Some(b'#'))
+            .from_reader(text.as_bytes());
+        assert_eq!(r.records().count(), 1);
     }
 }

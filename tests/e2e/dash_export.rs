@@ -28,7 +28,16 @@ async fn csv_get(hub: &Hub, path: &str) -> Csv {
     let bytes = res.bytes().await.expect("body");
     assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "UTF-8 BOM first");
     let raw = String::from_utf8(bytes[3..].to_vec()).expect("utf-8");
-    let mut r = csv::Reader::from_reader(raw.as_bytes());
+    // Every export ends with the evidence chain's head it was made from (CONTRACT §13).
+    let last = raw.trim_end().lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("# evidence head (証跡チェーンの先頭) ")
+            && last.contains("monban verify --head "),
+        "{path}: no head line at the end: {last:?}"
+    );
+    let mut r = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .from_reader(raw.as_bytes());
     let header = r
         .headers()
         .expect("header")

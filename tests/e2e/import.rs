@@ -355,6 +355,19 @@ async fn upload_with_token(
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+/// The HTML of a server-rendered page (`GET /api/dash/fragment?…`) for a session.
+async fn fragment(hub: &Hub, session: &crate::passkeys::Session, query: &str) -> String {
+    let res = reqwest::Client::new()
+        .get(hub.url(&format!("/api/dash/fragment?{query}")))
+        .header("cookie", &session.cookie)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("GET the fragment");
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.expect("the fragment's HTML")
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
@@ -499,6 +512,32 @@ async fn an_uploaded_access_log_goes_through_the_running_hub_once() {
         .get_with("/api/v1/imports?limit=0", Some(&hub.tokens.auditor))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // The page (rendered on the server): the mapping, the upload form, the rejected
+    // import's rows.
+    let rejected = list[1]["id"].as_i64().unwrap();
+    let html = fragment(
+        &hub,
+        &officer,
+        &format!("page=imports&query=result%3D{rejected}&en=false"),
+    )
+    .await;
+    for needle in [
+        "data-testid=\"imp-mapping\" data-system=\"ehr\"",
+        "data-import-upload=\"ehr\"",
+        "data-testid=\"imp-result\"",
+        "data-status=\"rejected\"",
+        "data-testid=\"imp-error-row\" data-line=\"3\"",
+        "アクセスログの取込み",
+    ] {
+        assert!(html.contains(needle), "{needle} in {html}");
+    }
+    let res = officer.get(&hub, "/imports").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // An auditor reads the page, without the upload form.
+    let (_, auditor) = crate::passkeys::user(&hub, "auditor", &unique("aud")).await;
+    let html = fragment(&hub, &auditor, "page=imports&query=&en=true").await;
+    assert!(html.contains("Access-log import"), "{html}");
+    assert!(!html.contains("data-import-upload"), "{html}");
     // … and in the audit trail (chained evidence).
     let (_, admin) = crate::passkeys::user(&hub, "admin", &unique("admin")).await;
     let csv = admin.get(&hub, "/audit.csv").await.text().await.unwrap();

@@ -105,6 +105,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/people") view={Lazy::<routes::PeopleRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/maintenance") view={Lazy::<routes::MaintenanceRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/maintenance/report") view={Lazy::<routes::MaintenanceReportRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/inspection") view={Lazy::<routes::InspectionRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/imports") view={Lazy::<routes::ImportsRoute>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
@@ -149,7 +151,7 @@ pub async fn csrf_token(viewer: Resource<Result<Option<Viewer>, DashError>>) -> 
 
 /// The navigation entries: path, Japanese, English, and the permission the link needs
 /// (`None`: any signed-in user).
-const NAV: [(&str, &str, &str, Option<Permission>); 11] = [
+const NAV: [(&str, &str, &str, Option<Permission>); 13] = [
     ("/", "概要", "Overview", Some(Permission::ReadCompliance)),
     (
         "/rooms",
@@ -168,6 +170,18 @@ const NAV: [(&str, &str, &str, Option<Permission>); 11] = [
         "保守",
         "Maintenance",
         Some(Permission::ReadMaintenance),
+    ),
+    (
+        "/inspection",
+        "立入検査",
+        "Inspection",
+        Some(Permission::ReadCompliance),
+    ),
+    (
+        "/imports",
+        "ログ取込み",
+        "Log import",
+        Some(Permission::ReadCompliance),
     ),
     (
         "/dead-letters",

@@ -59,6 +59,7 @@ impl Role {
                     | ReadMaintenance
                     | DecideMaintenance
                     | ImportAccessLogs
+                    | AnswerChecklist
             ),
             Role::Facilities => matches!(p, ReadDoors),
             Role::Auditor => matches!(
@@ -140,6 +141,9 @@ pub enum Permission {
     /// Uploading a system's access log (アクセスログの取込み) on `/imports`: its logins
     /// are stored as if the system had sent them.
     ImportAccessLogs,
+    /// Recording manual answers to the inspection report's checklist items (はい／いいえ／
+    /// 該当なし): the security officer's own statements.
+    AnswerChecklist,
 }
 
 impl Permission {

@@ -87,6 +87,8 @@ pub trait DashboardSource:
     + pages::people::PeopleSource
     + pages::step_up::StepUpSource
     + pages::maintenance::MaintenanceSource
+    + pages::inspection::InspectionSource
+    + pages::imports::ImportsSource
 {
 }
 
@@ -108,5 +110,8 @@ impl<T> DashboardSource for T where
         + pages::people::PeopleSource
         + pages::step_up::StepUpSource
         + pages::maintenance::MaintenanceSource
+        + pages::inspection::InspectionSource
+        + pages::imports::ImportsSource
+        + pages::imports::ImportsSource
 {
 }

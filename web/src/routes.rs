@@ -42,8 +42,8 @@ pub enum Page {
     Tokens,
     Audit,
     People,
-    Maintenance,
-    MaintenanceReport,
+    /// A page rendered on the server only (`pages::fragment`).
+    Fragment(pages::fragment::Fragment),
 }
 
 /// The view of a lazily loaded page. In the browser its code (and the code only the
@@ -65,10 +65,7 @@ pub fn page_view(page: Page) -> AnyView {
         Page::Tokens => view! { <pages::tokens::TokensPage /> }.into_any(),
         Page::Audit => view! { <pages::audit::AuditPage /> }.into_any(),
         Page::People => view! { <pages::people::PeoplePage /> }.into_any(),
-        Page::Maintenance => view! { <pages::maintenance::MaintenancePage /> }.into_any(),
-        Page::MaintenanceReport => {
-            view! { <pages::maintenance::MaintenanceReportPage /> }.into_any()
-        }
+        Page::Fragment(page) => view! { <pages::fragment::FragmentPage page /> }.into_any(),
     }
 }
 
@@ -156,9 +153,17 @@ lazy_page!(
 );
 lazy_page!(
     /// `/maintenance`
-    MaintenanceRoute => Page::Maintenance
+    MaintenanceRoute => Page::Fragment(pages::fragment::Fragment::Maintenance)
 );
 lazy_page!(
     /// `/maintenance/report`
-    MaintenanceReportRoute => Page::MaintenanceReport
+    MaintenanceReportRoute => Page::Fragment(pages::fragment::Fragment::MaintenanceReport)
+);
+lazy_page!(
+    /// `/inspection`
+    InspectionRoute => Page::Fragment(pages::fragment::Fragment::Inspection)
+);
+lazy_page!(
+    /// `/imports`
+    ImportsRoute => Page::Fragment(pages::fragment::Fragment::Imports)
 );

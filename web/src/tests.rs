@@ -83,6 +83,7 @@ impl crate::pages::tokens::TokensSource for Fake {}
 impl crate::pages::audit::AuditSource for Fake {}
 impl crate::pages::people::PeopleSource for Fake {}
 impl crate::pages::step_up::StepUpSource for Fake {}
+impl crate::pages::inspection::InspectionSource for Fake {}
 #[async_trait::async_trait]
 impl crate::pages::maintenance::MaintenanceSource for Fake {
     async fn maintenance(
@@ -594,7 +595,7 @@ async fn an_auditor_reads_the_maintenance_page_without_decisions() {
     assert!(!html.contains("data-csrf=\"csrf-token-1\""), "{html}");
     // A role without the permission gets no data.
     let request = Request::builder()
-        .uri("/api/dash/maintenance?en=false")
+        .uri("/api/dash/fragment?page=maintenance&query=&en=false")
         .extension(crate::auth::Reader {
             role: Role::Facilities,
         })

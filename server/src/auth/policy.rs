@@ -116,6 +116,18 @@ pub fn access(method: &Method, path: &str) -> Access {
     if under(path, "/maintenance") || under(path, "/api/dash/maintenance") {
         return Needs(ReadMaintenance);
     }
+    // The pages rendered on the server only (`monban_web::pages::fragment`): every role
+    // passes the gate, and each page checks its own permission.
+    if path == "/api/dash/fragment" {
+        return Needs(ReadDoors);
+    }
+    if under(path, "/inspection") {
+        return Needs(if read {
+            ReadCompliance
+        } else {
+            AnswerChecklist
+        });
+    }
     // The page a person opens at the terminal: the step-up id is the capability.
     if under(path, "/step-up") {
         return Public;
@@ -194,6 +206,12 @@ mod tests {
         );
         assert_eq!(get("/maintenance"), Needs(ReadMaintenance));
         assert_eq!(get("/maintenance/report"), Needs(ReadMaintenance));
+        assert_eq!(get("/inspection"), Needs(ReadCompliance));
+        assert_eq!(get("/imports"), Needs(ReadCompliance));
+        assert_eq!(get("/api/v1/imports"), Needs(ReadCompliance));
+        assert_eq!(post("/api/v1/imports/lab"), IngestOr(ImportAccessLogs));
+        assert_eq!(post("/inspection/answers"), Needs(AnswerChecklist));
+        assert_eq!(get("/api/dash/fragment"), Needs(ReadDoors));
         assert_eq!(get("/api/dash/maintenance/report"), Needs(ReadMaintenance));
         assert_eq!(get("/inventory"), Needs(ReadInventory));
         assert_eq!(get("/inventory/rooms.csv"), Needs(ReadInventory));

@@ -211,11 +211,14 @@ fn attachment(
     name: &str,
     data: &ExportData,
     records: Vec<Vec<String>>,
+    head: Option<&crate::store::evidence::StoredHead>,
 ) -> Result<Response, ApiError> {
     let mut w = crate::csv_out::CsvFile::new();
     for r in records {
         w.row(&r).map_err(internal)?;
     }
+    w.comment(&crate::csv_out::head_comment(head))
+        .map_err(internal)?;
     let body = w.finish().map_err(internal)?;
     let filename = format!("monban-{name}-{}_{}.csv", data.from_date, data.to_date);
     let disposition =
@@ -291,6 +294,8 @@ async fn compliance_csv(
         ingest: &ingest,
         site: &site,
     };
+    // The head first: the figures below include everything up to it.
+    let head = store.evidence_head().await?;
     let data = period_data(sources, period, offset, Some(0))
         .await
         .map_err(internal)?;
@@ -313,7 +318,7 @@ async fn compliance_csv(
             s.coverage.to_string(),
         ]
     }));
-    attachment("compliance", &data, records)
+    attachment("compliance", &data, records, head.as_ref())
 }
 
 async fn evidence_csv(
@@ -336,6 +341,8 @@ async fn evidence_csv(
     // event_id)): memory stays bounded however long the period is. A store error after
     // the first bytes ends the download early (the client sees a truncated file and the
     // hub logs the error); before them it is the contract's error body.
+    // The head first: every login in the file was stored at or before it.
+    let head = crate::csv_out::head_comment(store.evidence_head().await?.as_ref());
     let mut csv = crate::csv_out::CsvFile::new();
     csv.row(EVIDENCE_HEADER).map_err(internal)?;
     let first_page = store.logins_page(from, to, None, PAGE as i64).await?;
@@ -345,6 +352,8 @@ async fn evidence_csv(
         ingest: Arc<Ingest>,
         csv: crate::csv_out::CsvFile,
         page: Option<Vec<StoredLogin>>,
+        /// The closing comment, written after the last page.
+        head: Option<String>,
     }
     let cursor = Cursor {
         store,
@@ -352,9 +361,20 @@ async fn evidence_csv(
         ingest,
         csv,
         page: Some(first_page),
+        head: Some(head),
     };
     let stream = futures::stream::unfold(cursor, move |mut c| async move {
-        let page = c.page.take()?;
+        let Some(page) = c.page.take() else {
+            // After the last page: the closing comment, once.
+            let head = c.head.take()?;
+            return match c.csv.comment(&head).and_then(|_| c.csv.take()) {
+                Ok(bytes) => Some((Ok::<_, std::io::Error>(bytes), c)),
+                Err(e) => {
+                    tracing::error!(error = %e, "evidence export stopped");
+                    None
+                }
+            };
+        };
         let now = c.clock.now();
         let inv = c.ingest.inventory();
         for s in &page {
@@ -370,6 +390,8 @@ async fn evidence_csv(
                 Ok(next) => c.page = Some(next),
                 Err(e) => {
                     tracing::error!(error = %e, "evidence export stopped: the store failed");
+                    // A truncated file must not end as a complete one does.
+                    c.head = None;
                 }
             }
         }

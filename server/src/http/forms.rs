@@ -1032,8 +1032,10 @@ async fn audit_csv(
             json!({"from": start.to_rfc3339(), "to": end.to_rfc3339()}),
         )
         .await;
+    let head = accounts.store.evidence_head().await?;
     let entries = accounts.store.audit_between(start, end).await?;
-    let body = audit_csv_body(&entries).map_err(ApiError::internal)?;
+    let body = audit_csv_body(&entries, &crate::csv_out::head_comment(head.as_ref()))
+        .map_err(ApiError::internal)?;
     Ok((
         [
             (
@@ -1052,7 +1054,7 @@ async fn audit_csv(
 }
 
 /// The CSV bytes of audit lines.
-fn audit_csv_body(entries: &[AuditEntry]) -> Result<Vec<u8>, csv::Error> {
+fn audit_csv_body(entries: &[AuditEntry], head: &str) -> Result<Vec<u8>, csv::Error> {
     let mut w = crate::csv_out::CsvFile::new();
     w.row([
         "seq",
@@ -1076,6 +1078,7 @@ fn audit_csv_body(entries: &[AuditEntry]) -> Result<Vec<u8>, csv::Error> {
             &a.address,
         ])?;
     }
+    w.comment(head)?;
     w.finish()
 }
 
@@ -1111,11 +1114,11 @@ mod tests {
             detail: "{\"label\":\"a,b\"}".into(),
             address: "127.0.0.1".into(),
         };
-        let body = audit_csv_body(&[e]).unwrap();
+        let body = audit_csv_body(&[e], "evidence head 1:ab").unwrap();
         assert!(body.starts_with(crate::csv_out::BOM));
         let text = String::from_utf8(body[3..].to_vec()).unwrap();
         assert!(text.starts_with("seq,at,actor,"));
         assert!(text.contains("\"{\"\"label\"\":\"\"a,b\"\"}\""));
-        assert!(text.ends_with("\r\n"));
+        assert!(text.ends_with("\r\n# evidence head 1:ab\r\n"));
     }
 }

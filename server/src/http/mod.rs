@@ -37,6 +37,7 @@ pub mod gate;
 pub mod hardening;
 pub mod imports;
 pub mod ingest;
+pub mod inspection;
 pub mod inventory;
 pub mod live;
 pub mod maintenance;
@@ -130,6 +131,7 @@ pub fn app(state: AppState, hardening: &hardening::Hardening) -> Router {
         .merge(step_up_api())
         .merge(maintenance::routes())
         .merge(imports::routes())
+        .merge(inspection::routes())
         .merge(forms::routes())
         .with_state(state.clone())
         .merge(openapi::router())

@@ -36,6 +36,8 @@ pub struct AppState {
     /// `[[imports]]`: how each system's access log maps onto logins (the upload on
     /// `/imports`, `crate::import::hub`).
     pub imports: Arc<Vec<crate::config::imports::ImportSpec>>,
+    /// `[limits] import_max_bytes`: the largest upload (shown on `/imports`).
+    pub import_max_bytes: u64,
     /// Cancelled when the hub shuts down: long-lived responses (the live feed) end.
     pub shutdown: CancellationToken,
 }

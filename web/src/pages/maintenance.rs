@@ -10,8 +10,7 @@
 //! 5. the maintenance inventory (保守の棚卸し, checklist 2②) with what must be confirmed;
 //!
 //! and a form to register a paper request (紙の申請を登録). The printable report for a
-//! period (保守作業報告書) is `/maintenance/report?from=YYYY-MM-DD&to=YYYY-MM-DD`
-//! ([`MaintenanceReportPage`]).
+//! period (保守作業報告書) is `/maintenance/report?from=YYYY-MM-DD&to=YYYY-MM-DD`.
 //!
 //! Every decision is confirmed with a fresh passkey assertion: the buttons are
 //! `data-passkey="decide"` (with `data-request`, `data-decision`, `data-csrf`), run by
@@ -20,9 +19,9 @@
 //! API's message in the page's `[data-passkey-status]` and then fire `monban:refresh` on
 //! `window`, which bumps the live tick: the page's data is fetched again.
 //!
-//! The pages are rendered on the server only: [`get_maintenance`] and
-//! [`get_maintenance_report`] answer the body as HTML (built by `render.rs`, `ssr`), which
-//! the page shows with `inner_html`. Nothing on these pages is reactive besides the data
+//! The pages are rendered on the server only ([`crate::pages::fragment`]): `fragment`
+//! and `report_fragment` answer the body as HTML (built by `render.rs`, `ssr`), which the
+//! page shows with `inner_html`. Nothing on these pages is reactive besides the data
 //! itself, so the browser build carries no view code for them (docs/ARCHITECTURE.md,
 //! "Decisions": it keeps the bundle within its budget).
 //!
@@ -42,21 +41,19 @@
 //! `data-from`, `data-to`, `maint-report-request` (`data-request-id`) and
 //! `maint-report-login` (`data-event-id`).
 
+#[cfg(feature = "ssr")]
 use leptos::prelude::*;
-use leptos::server_fn::codec::GetUrl;
-use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
 use crate::api::DashError;
-use crate::app::{use_live_tick, Layout};
-use crate::i18n::{use_lang, Lang};
+use crate::i18n::Lang;
 use crate::pages::evidence::{local_time, offset_label};
 use monban_core::maintenance::{CoverageStatus, Decision, Finding, Flag, RequestStatus};
 use monban_core::SiteOffset;
 
 #[cfg(feature = "ssr")]
-mod render;
+pub(crate) mod render;
 
 /// One person a request names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -273,21 +270,11 @@ fn may_read() -> Result<(), DashError> {
         .ok_or(DashError::Forbidden)
 }
 
+/// The maintenance page's body as HTML (server only; [`crate::pages::fragment`]),
+/// for the signed-in user: decisions and the paper form for those who may decide.
 #[cfg(feature = "ssr")]
-fn lang_of(en: bool) -> Lang {
-    if en {
-        Lang::En
-    } else {
-        Lang::Ja
-    }
-}
-
-/// The maintenance page's body as HTML (`GET /api/dash/maintenance`), rendered on the
-/// server for the signed-in user: decisions and the paper form for those who may decide.
-#[server(prefix = "/api/dash", endpoint = "maintenance", input = GetUrl, output = crate::api::TextJson)]
-pub async fn get_maintenance(en: bool) -> Result<String, DashError> {
-    use crate::pages::account::{no_store, source, unavailable};
-    no_store();
+pub(crate) async fn fragment(l: Lang) -> Result<String, DashError> {
+    use crate::pages::account::{source, unavailable};
     may_read()?;
     let viewer = crate::auth::current_viewer();
     let mut view = source()?
@@ -309,21 +296,19 @@ pub async fn get_maintenance(en: bool) -> Result<String, DashError> {
             r.self_filed = r.requested_by == me;
         }
     }
-    Ok(render::page(view, lang_of(en)).to_html())
+    Ok(render::page(view, l).to_html())
 }
 
-/// The report's body as HTML (`GET /api/dash/maintenance/report`); a period that does
-/// not parse is shown next to the period form.
-#[server(prefix = "/api/dash", endpoint = "maintenance/report", input = GetUrl, output = crate::api::TextJson)]
-pub async fn get_maintenance_report(
-    from: Option<String>,
-    to: Option<String>,
-    en: bool,
+/// The report's body as HTML (server only); a period that does not parse is shown next
+/// to the period form.
+#[cfg(feature = "ssr")]
+pub(crate) async fn report_fragment(
+    query: &crate::pages::fragment::Query,
+    l: Lang,
 ) -> Result<String, DashError> {
-    use crate::pages::account::{no_store, source, unavailable};
-    no_store();
+    use crate::pages::account::{source, unavailable};
     may_read()?;
-    let l = lang_of(en);
+    let (from, to) = (query.get("from").cloned(), query.get("to").cloned());
     match source()?.maintenance_report(from.clone(), to.clone()).await {
         Ok(r) => Ok(render::report(r, l).to_html()),
         Err(crate::api::SourceError::Invalid(m)) => {
@@ -410,75 +395,6 @@ pub fn window_text(start: &str, end: &str, offset_seconds: i32) -> String {
     match (s.split_once(' '), e.split_once(' ')) {
         (Some((sd, _)), Some((ed, et))) if sd == ed => format!("{s}–{et} {tz}"),
         _ => format!("{s} – {e} {tz}"),
-    }
-}
-
-// ---- the pages ------------------------------------------------------------------------------
-
-/// Bumps the live tick when passkey.js fires `monban:refresh` (a decision or a paper
-/// request was stored): the page's resource fetches again.
-fn refresh_on_event() {
-    #[cfg(feature = "hydrate")]
-    {
-        if let Some(crate::app::LiveBump(bump)) = use_context::<crate::app::LiveBump>() {
-            Effect::new(move |_| {
-                // Kept for the page's lifetime; the listener only bumps the tick.
-                let _handle = window_event_listener_untyped("monban:refresh", move |_| {
-                    bump.update(|t| *t += 1)
-                });
-            });
-        }
-    }
-}
-
-/// The server-rendered body, or why it could not be read.
-fn body(result: Result<String, DashError>) -> AnyView {
-    match result {
-        Ok(html) => view! { <div class="maint__body" inner_html=html></div> }.into_any(),
-        Err(e) => view! {
-            <p class="notice notice--error" role="alert" data-testid="error">{e.to_string()}</p>
-        }
-        .into_any(),
-    }
-}
-
-#[component]
-pub fn MaintenancePage() -> impl IntoView {
-    let lang = use_lang();
-    let tick = use_live_tick();
-    refresh_on_event();
-    let data = Resource::new(
-        move || (tick.get(), lang.get()),
-        |(_, l)| get_maintenance(l == Lang::En),
-    );
-    view! {
-        <Layout testid="maintenance">
-            <Title text=move || format!("{} — 門番", lang.get().pick("保守", "Maintenance")) />
-            <p class="notice maint__status passkey-status" role="status" aria-live="polite" data-passkey-status="" data-testid="maint-status"></p>
-            <Transition fallback=move || view! { <p class="notice">{move || lang.get().pick("読み込み中…", "Loading…")}</p> }>
-                {move || Suspend::new(async move { body(data.await) })}
-            </Transition>
-        </Layout>
-    }
-}
-
-#[component]
-pub fn MaintenanceReportPage() -> impl IntoView {
-    let lang = use_lang();
-    let tick = use_live_tick();
-    let query = use_query_map();
-    let params = Memo::new(move |_| query.with(|q| (q.get("from"), q.get("to"))));
-    let data = Resource::new(
-        move || (tick.get(), params.get(), lang.get()),
-        |(_, (from, to), l)| get_maintenance_report(from, to, l == Lang::En),
-    );
-    view! {
-        <Layout testid="maintenance-report">
-            <Title text=move || format!("{} — 門番", lang.get().pick("保守作業報告書", "Maintenance report")) />
-            <Transition fallback=move || view! { <p class="notice">{move || lang.get().pick("読み込み中…", "Loading…")}</p> }>
-                {move || Suspend::new(async move { body(data.await) })}
-            </Transition>
-        </Layout>
     }
 }
 

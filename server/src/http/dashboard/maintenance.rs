@@ -257,23 +257,7 @@ impl monban_web::pages::maintenance::MaintenanceSource for Source {
             .collect();
         unapproved.reverse();
 
-        let inventory = inv
-            .vendors()
-            .iter()
-            .flat_map(|v| {
-                let inv = &inv;
-                v.maintains.iter().map(move |mt| MaintainedRow {
-                    vendor: v.id.to_string(),
-                    vendor_name: v.name.clone(),
-                    system: mt.system.to_string(),
-                    system_name: system_name(inv, &mt.system),
-                    remote: mt.remote,
-                    route: mt.route.clone(),
-                    confirmed: mt.confirmed.map(|d| d.to_string()),
-                    due: mt.confirmation_due(today).map(|d| d.as_str().to_string()),
-                })
-            })
-            .collect();
+        let inventory = maintained_rows(&inv, today);
         let vendors = inv
             .vendors()
             .iter()
@@ -327,21 +311,7 @@ impl monban_web::pages::maintenance::MaintenanceSource for Source {
         let inv = src.inventory();
         let m = &src.maintenance;
         let offset = src.site.offset;
-        let day = |text: Option<String>, what: &str| -> Result<Option<SiteDay>, SourceError> {
-            match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-                None => Ok(None),
-                Some(t) => SiteDay::parse(t)
-                    .map(Some)
-                    .map_err(|e| SourceError::Invalid(format!("{what}: {e}"))),
-            }
-        };
-        let last = day(to, "to")?.unwrap_or_else(|| offset.day_of(now));
-        let first = day(from, "from")?.unwrap_or_else(|| last.plus(-(REPORT_DAYS - 1)));
-        if first > last {
-            return Err(SourceError::Invalid(format!(
-                "from ({first}) is after to ({last})"
-            )));
-        }
+        let (first, last) = super::site_days(from, to, offset.day_of(now), REPORT_DAYS)?;
         let (start, end) = (offset.start_of(first), offset.end_of(last));
         let mut views = m.list(&inv, start, end, now).await.map_err(unavailable)?;
         views.reverse();
@@ -375,4 +345,24 @@ impl monban_web::pages::maintenance::MaintenanceSource for Source {
             findings_by_system,
         })
     }
+}
+
+/// The maintenance inventory (checklist 2②): every system a vendor maintains, with what
+/// must be confirmed as of `today`.
+pub(super) fn maintained_rows(inv: &Inventory, today: SiteDay) -> Vec<MaintainedRow> {
+    inv.vendors()
+        .iter()
+        .flat_map(|v| {
+            v.maintains.iter().map(move |mt| MaintainedRow {
+                vendor: v.id.to_string(),
+                vendor_name: v.name.clone(),
+                system: mt.system.to_string(),
+                system_name: system_name(inv, &mt.system),
+                remote: mt.remote,
+                route: mt.route.clone(),
+                confirmed: mt.confirmed.map(|d| d.to_string()),
+                due: mt.confirmation_due(today).map(|d| d.as_str().to_string()),
+            })
+        })
+        .collect()
 }

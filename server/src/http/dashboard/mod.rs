@@ -9,6 +9,8 @@ mod auth;
 mod dead_letters;
 mod evidence;
 mod export;
+mod imports;
+mod inspection;
 mod inventory;
 mod maintenance;
 mod rooms;
@@ -43,6 +45,9 @@ pub struct Source {
     auth: Arc<Auth>,
     maintenance: Arc<Maintenance>,
     site: Site,
+    account_settings: crate::config::AccountSettings,
+    imports: Arc<Vec<crate::config::imports::ImportSpec>>,
+    import_max_bytes: u64,
 }
 
 impl Source {
@@ -54,6 +59,9 @@ impl Source {
             auth: state.auth.clone(),
             maintenance: state.maintenance.clone(),
             site: state.site.clone(),
+            account_settings: state.account_settings.clone(),
+            imports: state.imports.clone(),
+            import_max_bytes: state.import_max_bytes,
         }
     }
 
@@ -69,6 +77,33 @@ impl Source {
 /// The data could not be read (the store failed): the cause goes to the log.
 fn unavailable(e: impl std::fmt::Display) -> SourceError {
     SourceError::Unavailable(e.to_string())
+}
+
+/// A report's period in site days from its form (`YYYY-MM-DD`, `to` inclusive): `to`
+/// defaults to `today`, `from` to `default_days` days ending at `to`; a date that does not
+/// parse, or `from` after `to`, is [`SourceError::Invalid`].
+fn site_days(
+    from: Option<String>,
+    to: Option<String>,
+    today: SiteDay,
+    default_days: i64,
+) -> Result<(SiteDay, SiteDay), SourceError> {
+    let day = |text: Option<String>, what: &str| -> Result<Option<SiteDay>, SourceError> {
+        match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(t) => SiteDay::parse(t)
+                .map(Some)
+                .map_err(|e| SourceError::Invalid(format!("{what}: {e}"))),
+        }
+    };
+    let last = day(to, "to")?.unwrap_or(today);
+    let first = day(from, "from")?.unwrap_or_else(|| last.plus(-(default_days - 1)));
+    if first > last {
+        return Err(SourceError::Invalid(format!(
+            "from ({first}) is after to ({last})"
+        )));
+    }
+    Ok((first, last))
 }
 
 /// A period that is not one (`from` after `to`).

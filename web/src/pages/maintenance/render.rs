@@ -33,7 +33,7 @@ fn supervised_text(s: Option<bool>, remote: bool, l: Lang) -> &'static str {
     }
 }
 
-fn mode_text(remote: bool, l: Lang) -> &'static str {
+pub(crate) fn mode_text(remote: bool, l: Lang) -> &'static str {
     if remote {
         l.pick("リモート", "Remote")
     } else {
@@ -387,7 +387,11 @@ fn login_table(rows: Vec<LoginLine>, offset: i32, l: Lang) -> AnyView {
 }
 
 /// Findings counted per vendor and per system.
-fn finding_tables(by_vendor: Vec<FindingCount>, by_system: Vec<FindingCount>, l: Lang) -> AnyView {
+pub(crate) fn finding_tables(
+    by_vendor: Vec<FindingCount>,
+    by_system: Vec<FindingCount>,
+    l: Lang,
+) -> AnyView {
     let table = move |rows: Vec<FindingCount>, first: &'static str, testid: &'static str| {
         if rows.is_empty() {
             return view! { <p class="muted maint__empty">{l.pick("指摘事項はありません", "No findings")}</p> }.into_any();
