@@ -149,9 +149,11 @@ pub async fn run(
 
     // Dated on today, so that the leaver has left and the vendors' confirmations are as
     // old as the dashboard should show them.
-    let hospital =
-        monban_sim::hospital::generate_on(opts.seed, monban_sim::hospital::site_day(Utc::now()))
-            .with_lab();
+    let day_hospital =
+        monban_sim::hospital::generate_on(opts.seed, monban_sim::hospital::site_day(Utc::now()));
+    // The hub's hospital has the 検体検査システム too; the day (over MQTT and the API)
+    // is played on the hospital without it: the lab's logins come only from its log.
+    let hospital = day_hospital.clone().with_lab();
     let text = demo_config_text(listen, mqtt_port, &hospital.inventory_toml());
     let config_path = data_dir.join("monban.toml");
     std::fs::write(&config_path, &text)
@@ -282,7 +284,7 @@ pub async fn run(
         let mut opts = sim_opts;
         let mut day = 0u64;
         loop {
-            match play(&hospital, opts.clone(), sim_cancel.clone()).await {
+            match play(&day_hospital, opts.clone(), sim_cancel.clone()).await {
                 Ok(report) => {
                     tracing::info!(
                         day,
