@@ -260,7 +260,7 @@ impl Ingest {
         Ok(replies
             .into_iter()
             .map(|r| match r {
-                Ok(Done::Login { stored, new }) => Ok(new.then(|| *stored)),
+                Ok(Done::Login { stored, new }) => Ok(new.then_some(*stored)),
                 Ok(other) => Err(unexpected(other)),
                 Err(refused) => Err(refused.into()),
             })

@@ -182,7 +182,7 @@ pub async fn limit_body(State(limits): State<BodyLimits>, req: Request, next: Ne
 }
 
 fn too_large(limit: usize) -> Response {
-    let size = if limit >= 1024 * 1024 && limit % (1024 * 1024) == 0 {
+    let size = if limit >= 1024 * 1024 && limit.is_multiple_of(1024 * 1024) {
         format!("{} MiB", limit / (1024 * 1024))
     } else {
         format!("{} KiB", limit / 1024)

@@ -59,7 +59,7 @@ impl Source {
             auth: state.auth.clone(),
             maintenance: state.maintenance.clone(),
             site: state.site.clone(),
-            account_settings: state.account_settings.clone(),
+            account_settings: state.account_settings,
             imports: state.imports.clone(),
             import_max_bytes: state.import_max_bytes,
         }
