@@ -146,6 +146,9 @@ pub struct LimitSettings {
     pub max_connections: u32,
     /// How long a client may take to send a request's headers (slowloris).
     pub header_read_timeout: Span,
+    /// The largest access log uploaded on `/imports` (`POST /api/v1/imports/{system}`),
+    /// in bytes (`import_max_bytes`; default 64 MiB). Larger logs: `monban import logins`.
+    pub import_max_bytes: u64,
 }
 
 impl Default for LimitSettings {
@@ -155,6 +158,7 @@ impl Default for LimitSettings {
             ingest_per_second: 1000,
             max_connections: 1024,
             header_read_timeout: Span::from_secs(10),
+            import_max_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -381,6 +385,7 @@ struct RawLimits {
     ingest_per_second: Option<u32>,
     max_connections: Option<u32>,
     header_read_timeout: Option<String>,
+    import_max_bytes: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -708,6 +713,13 @@ impl Config {
                         "[limits] header_read_timeout must be longer than zero",
                     );
                 }
+                if l.import_max_bytes == Some(0) {
+                    cx.err_key(
+                        span.clone(),
+                        "import_max_bytes",
+                        "[limits] import_max_bytes must be at least 1",
+                    );
+                }
                 if l.max_connections == Some(0) {
                     cx.err_key(
                         span,
@@ -720,6 +732,7 @@ impl Config {
                     ingest_per_second: l.ingest_per_second.unwrap_or(d.ingest_per_second),
                     max_connections: l.max_connections.unwrap_or(d.max_connections),
                     header_read_timeout,
+                    import_max_bytes: l.import_max_bytes.unwrap_or(d.import_max_bytes),
                 }
             });
 

@@ -18,10 +18,14 @@
 //! The mapping of a row ([`Mapper`]) is pure and tested here; reading the file, the
 //! writer and the progress bar are the edges.
 
+pub mod hub;
+pub mod record;
+
 use crate::config::imports::{
     Column, Encoding, FactorsField, ImportSpec, OutcomeField, TextField, TimeFormat,
 };
 use crate::ingest::{Ingest, IngestError};
+use crate::store::StoredLogin;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use csv::ByteRecord;
 use monban_core::text::{Text, ACCOUNT, TERMINAL};
@@ -557,8 +561,8 @@ pub fn check(spec: &ImportSpec, path: &Path, progress: impl Fn(u64)) -> Checked 
     out
 }
 
-/// What one batch became, per login: stored (`true`), already stored, or refused.
-type BatchReply = Result<Vec<Result<bool, IngestError>>, IngestError>;
+/// What one batch became, per login: stored (the login), already stored, or refused.
+type BatchReply = Result<Vec<Result<Option<StoredLogin>, IngestError>>, IngestError>;
 /// A batch sent to the writer: its rows' lines and the task awaiting its reply.
 type InFlight = (Vec<u64>, tokio::task::JoinHandle<BatchReply>);
 
@@ -575,16 +579,22 @@ pub struct Imported {
 }
 
 /// The second pass: sends every row's login to the writer in batches of `batch`, calling
-/// `progress` with the rows done. A row that no longer maps (the file changed since
-/// [`check`]) stops the import with that row's problem; what was sent before it is
-/// stored, and importing again stores nothing twice.
-pub async fn run(
+/// `progress` with the rows done and `on_new` with each batch's newly stored logins (the
+/// hub emits their notifications there, as the login API does). A row that no longer
+/// maps (the file changed since [`check`]) stops the import with that row's problem;
+/// what was sent before it is stored, and importing again stores nothing twice.
+pub async fn run<F, Fut>(
     spec: &ImportSpec,
     path: &Path,
     ingest: Arc<Ingest>,
     batch: usize,
     progress: impl Fn(u64),
-) -> Result<Imported, Vec<RowError>> {
+    mut on_new: F,
+) -> Result<Imported, Vec<RowError>>
+where
+    F: FnMut(Vec<StoredLogin>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let started = std::time::Instant::now();
     let (mut rows, header) = Rows::open(spec, path).map_err(|e| vec![e])?;
     let mapper = Mapper::new(spec, header.as_deref())?;
@@ -619,14 +629,22 @@ pub async fn run(
             let ingest = ingest.clone();
             let task = tokio::spawn(async move { ingest.ingest_logins(sending).await });
             if let Some(prev) = in_flight.replace((sent_lines, task)) {
-                done += settle(prev, &mut out).await?;
+                let (n, new) = settle(prev, &mut out).await?;
+                done += n;
                 progress(done);
+                if !new.is_empty() {
+                    on_new(new).await;
+                }
             }
         }
     }
     if let Some(prev) = in_flight.take() {
-        done += settle(prev, &mut out).await?;
+        let (n, new) = settle(prev, &mut out).await?;
+        done += n;
         progress(done);
+        if !new.is_empty() {
+            on_new(new).await;
+        }
     }
     out.seconds = started.elapsed().as_secs_f64();
     match failure {
@@ -641,7 +659,11 @@ pub async fn run(
     }
 }
 
-async fn settle((lines, task): InFlight, out: &mut Imported) -> Result<u64, Vec<RowError>> {
+/// Counts a batch's reply into `out`: its rows, and the logins it stored.
+async fn settle(
+    (lines, task): InFlight,
+    out: &mut Imported,
+) -> Result<(u64, Vec<StoredLogin>), Vec<RowError>> {
     let results = task
         .await
         .map_err(|e| vec![file_error(format!("the writer task failed: {e}"))])?
@@ -650,10 +672,14 @@ async fn settle((lines, task): InFlight, out: &mut Imported) -> Result<u64, Vec<
                 "nothing of the last batch was stored: {e}"
             ))]
         })?;
-    for (line, r) in lines.iter().zip(&results) {
+    let mut new = Vec::new();
+    for (line, r) in lines.iter().zip(results) {
         match r {
-            Ok(true) => out.imported += 1,
-            Ok(false) => out.already += 1,
+            Ok(Some(stored)) => {
+                out.imported += 1;
+                new.push(stored);
+            }
+            Ok(None) => out.already += 1,
             Err(e) => out.refused.push(RowError {
                 line: *line,
                 column: None,
@@ -661,7 +687,7 @@ async fn settle((lines, task): InFlight, out: &mut Imported) -> Result<u64, Vec<
             }),
         }
     }
-    Ok(lines.len() as u64)
+    Ok((lines.len() as u64, new))
 }
 
 #[cfg(test)]

@@ -242,12 +242,13 @@ impl Ingest {
     }
 
     /// Judges and stores many logins as one writer command (an access-log import): per
-    /// login, whether this command stored it (`false`: already stored for its system) or
-    /// why it was refused. Nothing is stored when the command fails as a whole.
+    /// login, the stored login if this command stored it (`None`: already stored for its
+    /// system) or why it was refused. Nothing is stored when the command fails as a
+    /// whole.
     pub async fn ingest_logins(
         &self,
         logins: Vec<Login>,
-    ) -> Result<Vec<Result<bool, IngestError>>, IngestError> {
+    ) -> Result<Vec<Result<Option<StoredLogin>, IngestError>>, IngestError> {
         let inputs = logins
             .into_iter()
             .map(|login| Input::Login {
@@ -259,7 +260,7 @@ impl Ingest {
         Ok(replies
             .into_iter()
             .map(|r| match r {
-                Ok(Done::Login { new, .. }) => Ok(new),
+                Ok(Done::Login { stored, new }) => Ok(new.then_some(*stored)),
                 Ok(other) => Err(unexpected(other)),
                 Err(refused) => Err(refused.into()),
             })

@@ -158,6 +158,8 @@ pub async fn prepare(config: &Config, source: &str, clock: Clock) -> anyhow::Res
         site,
         account_settings: config.accounts,
         notifier,
+        imports: Arc::new(config.imports.clone()),
+        import_max_bytes: config.limits.import_max_bytes,
         shutdown: CancellationToken::new(),
     })
 }

@@ -815,7 +815,7 @@ async fn import_logins(
             grace: monban_core::Span::from_millis(0),
             offset: config.offset,
         },
-        clock,
+        clock.clone(),
     )
     .await?;
     let bar = if on_terminal {
@@ -829,9 +829,42 @@ async fn import_logins(
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let result = import::run(spec, file, ingest.clone(), batch, |n| bar.set_position(n)).await;
+    let result = import::run(
+        spec,
+        file,
+        ingest.clone(),
+        batch,
+        |n| bar.set_position(n),
+        |_| async {},
+    )
+    .await;
     bar.finish_and_clear();
     ingest.stop_writer().await;
+    // The record of the import (who, when, which file), chained like the dashboard's
+    // uploads (`monban_server::import::record`).
+    let who = import::record::Importer {
+        actor: "cli".into(),
+        name: std::env::var("USER").unwrap_or_else(|_| "command line".into()),
+        address: String::new(),
+        via: "cli",
+    };
+    let info = import::record::FileInfo::of(file, &name)?;
+    let system_id = spec.system.to_string();
+    let (action, detail) = match &result {
+        Ok(done) => (
+            import::record::IMPORTED,
+            import::record::imported_detail(&system_id, &info, "cli", done),
+        ),
+        Err(errors) => (
+            import::record::FAILED,
+            import::record::failed_detail(&system_id, &info, "cli", errors),
+        ),
+    };
+    if let Err(e) =
+        import::record::record(&store, clock.now(), &who, action, &system_id, detail).await
+    {
+        eprintln!("monban: the import's record could not be written: {e}");
+    }
     store.close().await;
     match result {
         Err(errors) => {

@@ -56,6 +56,10 @@ pub mod ids {
     pub const VPN: &str = "vpn";
     /// Every system id, in inventory order.
     pub const SYSTEMS: [&str; 4] = [EHR, PHARMACY, RIS, VPN];
+    /// 検体検査システム (category `departmental`, no native MFA): only in a hospital made
+    /// with [`super::Hospital::with_lab`] (`monban demo`). Its logins reach the hub only as
+    /// an imported access-log file (`crate::access_log`), never over the API.
+    pub const LAB: &str = "lab";
 
     pub const WARD3: &str = "ward3";
     pub const WARD5: &str = "ward5";
@@ -608,6 +612,41 @@ fn generate_staff(seed: u64, today: SiteDay) -> Vec<Staff> {
 }
 
 impl Hospital {
+    /// The hospital with its 検体検査システム ([`ids::LAB`]): nurses, doctors, clerks (the
+    /// leaver too) and IT staff have an account there (`lab` + their person number).
+    /// Its logins come only from its access log ([`crate::access_log`]); the day
+    /// simulation never logs in to it.
+    pub fn with_lab(mut self) -> Hospital {
+        if self.systems.iter().any(|s| s.id.as_str() == ids::LAB) {
+            return self;
+        }
+        self.systems.push(System {
+            id: system_id(ids::LAB),
+            name: "検体検査システム".into(),
+            category: SystemCategory::Departmental,
+            native_mfa: false,
+            renewal: Some("2029-03".into()),
+            plan: None,
+            by: None,
+        });
+        for (i, s) in self.staff.iter_mut().enumerate() {
+            if matches!(
+                s.role,
+                Role::Nurse | Role::Doctor | Role::Clerk | Role::ItStaff
+            ) {
+                s.person
+                    .accounts
+                    .insert(system_id(ids::LAB), format!("lab{:04}", i + 1));
+            }
+        }
+        self.unmapped_accounts.push(UnmappedAccount {
+            system: system_id(ids::LAB),
+            account: "kensa-shared".into(),
+            note: "検査室の共用アカウント（職員に紐付いていない）".into(),
+        });
+        self
+    }
+
     /// The system ids, in inventory order.
     pub fn system_ids(&self) -> Vec<SystemId> {
         self.systems.iter().map(|s| s.id.clone()).collect()

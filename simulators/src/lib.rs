@@ -37,6 +37,7 @@
 //!
 //! The binary (`src/main.rs`) only parses the command line.
 
+pub mod access_log;
 pub mod day;
 pub mod hospital;
 pub mod load;

@@ -76,7 +76,15 @@ enum Command {
         /// Also print a [server] and [mqtt] section, making a complete monban.toml.
         #[arg(long)]
         with_settings: bool,
+        /// Add the 検体検査システム (`lab`), whose logins come only from its access log
+        /// (`monban-sim access-log --system lab`), as in `monban demo`.
+        #[arg(long)]
+        with_lab: bool,
     },
+    /// Write a system's access log (CSV, UTF-8 or Shift_JIS) from the generated hospital,
+    /// for `monban import logins` or the upload on /imports; --with-mapping prints the
+    /// `[[imports]]` table that reads it. Streams: --rows 10000000 takes no memory.
+    AccessLog(AccessLogArgs),
     /// Play a hospital day against a hub: door events over MQTT, logins over HTTP.
     Day(DayArgs),
     /// Measure a hub: door events per second (MQTT → stored) and login verdicts per
@@ -533,11 +541,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
             today,
             with_settings,
+            with_lab,
         } => {
-            let h = hospital::generate_on(
+            let mut h = hospital::generate_on(
                 seed,
                 today.unwrap_or_else(|| hospital::site_day(Utc::now())),
             );
+            if with_lab {
+                h = h.with_lab();
+            }
             if with_settings {
                 println!(
                     "[server]\nlisten = \"127.0.0.1:8080\"\ndatabase = \"sqlite://monban.db\"\ngrace = \"60s\"\n\n\
@@ -554,6 +566,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Login(args) => login_command(args).await,
         Command::Scenario(args) => scenario_command(args).await,
         Command::Maintenance(cmd) => maintenance_command(cmd).await,
+        Command::AccessLog(args) => access_log_command(args),
     }
 }
 
@@ -580,6 +593,78 @@ async fn maintenance_command(cmd: MaintenanceCommand) -> anyhow::Result<ExitCode
         eprintln!("the hub refused it ({}): {}", reply.status, reply.body);
         Ok(ExitCode::from(1))
     }
+}
+
+#[derive(Args, Debug)]
+struct AccessLogArgs {
+    /// The system whose log it is (`lab` adds the 検体検査システム to the hospital).
+    #[arg(long)]
+    system: String,
+    /// `utf8` (RFC 3339 times, OK/NG, its own log ids) or `sjis` (Shift_JIS,
+    /// `%Y/%m/%d %H:%M:%S`, 成功/失敗, ids derived by the hub).
+    #[arg(long, default_value = "utf8", value_parser = parse_log_format)]
+    format: monban_sim::access_log::Format,
+    /// Seed of the hospital and of the log.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Days of log, ending at --end.
+    #[arg(long, default_value_t = 7)]
+    days: u32,
+    /// The end of the period (RFC 3339); default now.
+    #[arg(long)]
+    end: Option<chrono::DateTime<Utc>>,
+    /// Exactly this many rows spread over the period (benchmarks), without the cases.
+    #[arg(long)]
+    rows: Option<u64>,
+    /// Write here instead of stdout.
+    #[arg(long, short)]
+    output: Option<std::path::PathBuf>,
+    /// Print the `[[imports]]` table that reads this format (to stderr when the log goes
+    /// to stdout), and which rows hold the cases.
+    #[arg(long)]
+    with_mapping: bool,
+}
+
+fn parse_log_format(s: &str) -> Result<monban_sim::access_log::Format, String> {
+    monban_sim::access_log::Format::parse(s).ok_or_else(|| format!("{s:?}: use utf8 or sjis"))
+}
+
+fn access_log_command(args: AccessLogArgs) -> anyhow::Result<ExitCode> {
+    use monban_sim::access_log::{write, Options};
+    let end = args.end.unwrap_or_else(Utc::now);
+    let h = hospital::generate_on(args.seed, hospital::site_day(end)).with_lab();
+    let opts = Options {
+        system: args.system.clone(),
+        format: args.format,
+        end,
+        days: args.days,
+        seed: args.seed,
+        rows: args.rows,
+    };
+    let written = match &args.output {
+        Some(path) => write(&h, &opts, std::fs::File::create(path)?)?,
+        None => write(&h, &opts, std::io::stdout().lock())?,
+    };
+    if args.with_mapping {
+        let mut text = args.format.mapping(&args.system);
+        for (what, case) in [
+            ("failure", &written.failure),
+            ("leaver", &written.leaver),
+            ("unmapped", &written.unmapped),
+            ("dormant", &written.dormant),
+        ] {
+            if let Some((account, row)) = case {
+                text.push_str(&format!("# {what}: {account} (line {})\n", row + 1));
+            }
+        }
+        text.push_str(&format!("# {} rows\n", written.rows));
+        if args.output.is_some() {
+            print!("{text}");
+        } else {
+            eprint!("{text}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn parse_day(s: &str) -> Result<monban_core::SiteDay, String> {

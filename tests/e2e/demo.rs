@@ -70,7 +70,9 @@ async fn demo_serves_a_dashboard_of_real_verdicts() {
                 let systems = v["systems"].as_array()?;
                 // Every system has logins and at least one deliberate failure has
                 // been judged (the deliberate cases are spread over the day).
-                let all = systems.len() == 4
+                // Five systems: four fed over the API, the 検体検査システム (`lab`) only
+                // by its imported access log.
+                let all = systems.len() == 5
                     && systems
                         .iter()
                         .all(|s| s["logins"]["successful"].as_u64() > Some(0))
@@ -156,6 +158,47 @@ async fn demo_serves_a_dashboard_of_real_verdicts() {
         html.contains("data-testid=\"login-row\""),
         "latest logins on the dashboard"
     );
+
+    // The 検体検査システム's logins came from its access log, imported through the hub:
+    // the record says so, and its accounts show the leaver, a dormant and an unmapped one.
+    let imports: Value = http
+        .get(format!("{base}/api/v1/imports"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let lab = &imports["imports"][0];
+    assert_eq!(
+        (&lab["system"], &lab["status"], &lab["via"]),
+        (
+            &Value::from("lab"),
+            &Value::from("imported"),
+            &Value::from("demo")
+        ),
+        "{imports:#}"
+    );
+    assert!(lab["stored"].as_u64() > Some(0), "{imports:#}");
+    let accounts: Value = http
+        .get(format!("{base}/api/v1/accounts?system=lab"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows = accounts["accounts"].as_array().unwrap();
+    for finding in ["leaver", "dormant", "unmapped"] {
+        assert!(
+            rows.iter().any(|r| r["findings"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|x| x == finding))),
+            "a {finding} account of lab: {accounts:#}"
+        );
+    }
 
     // SIGTERM stops the demo cleanly.
     let pid = child.id().to_string();

@@ -107,6 +107,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/maintenance/report") view={Lazy::<routes::MaintenanceReportRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/inspection") view={Lazy::<routes::InspectionRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/accounts") view={Lazy::<routes::AccountsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/imports") view={Lazy::<routes::ImportsRoute>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
@@ -151,7 +152,7 @@ pub async fn csrf_token(viewer: Resource<Result<Option<Viewer>, DashError>>) -> 
 
 /// The navigation entries: path, Japanese, English, and the permission the link needs
 /// (`None`: any signed-in user).
-const NAV: [(&str, &str, &str, Option<Permission>); 13] = [
+const NAV: [(&str, &str, &str, Option<Permission>); 14] = [
     ("/", "概要", "Overview", Some(Permission::ReadCompliance)),
     (
         "/rooms",
@@ -181,6 +182,12 @@ const NAV: [(&str, &str, &str, Option<Permission>); 13] = [
         "/inspection",
         "立入検査",
         "Inspection",
+        Some(Permission::ReadCompliance),
+    ),
+    (
+        "/imports",
+        "ログ取込み",
+        "Log import",
         Some(Permission::ReadCompliance),
     ),
     (

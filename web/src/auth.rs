@@ -58,6 +58,7 @@ impl Role {
                     | ManagePeoplePasskeys
                     | ReadMaintenance
                     | DecideMaintenance
+                    | ImportAccessLogs
                     | AnswerChecklist
             ),
             Role::Facilities => matches!(p, ReadDoors),
@@ -137,6 +138,9 @@ pub enum Permission {
     /// Filing a request for a vendor (a paper 作業申請) and deciding requests: approve,
     /// deny, cancel, confirm a report — each confirmed with a passkey.
     DecideMaintenance,
+    /// Uploading a system's access log (アクセスログの取込み) on `/imports`: its logins
+    /// are stored as if the system had sent them.
+    ImportAccessLogs,
     /// Recording manual answers to the inspection report's checklist items (はい／いいえ／
     /// 該当なし): the security officer's own statements.
     AnswerChecklist,

@@ -89,6 +89,7 @@ pub trait DashboardSource:
     + pages::maintenance::MaintenanceSource
     + pages::accounts::AccountsSource
     + pages::inspection::InspectionSource
+    + pages::imports::ImportsSource
 {
 }
 
@@ -112,5 +113,7 @@ impl<T> DashboardSource for T where
         + pages::maintenance::MaintenanceSource
         + pages::accounts::AccountsSource
         + pages::inspection::InspectionSource
+        + pages::imports::ImportsSource
+        + pages::imports::ImportsSource
 {
 }

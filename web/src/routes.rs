@@ -167,3 +167,7 @@ lazy_page!(
     /// `/accounts`
     AccountsRoute => Page::Fragment(pages::fragment::Fragment::Accounts)
 );
+lazy_page!(
+    /// `/imports`
+    ImportsRoute => Page::Fragment(pages::fragment::Fragment::Imports)
+);

@@ -85,6 +85,7 @@ impl crate::pages::people::PeopleSource for Fake {}
 impl crate::pages::step_up::StepUpSource for Fake {}
 impl crate::pages::inspection::InspectionSource for Fake {}
 impl crate::pages::accounts::AccountsSource for Fake {}
+impl crate::pages::imports::ImportsSource for Fake {}
 #[async_trait::async_trait]
 impl crate::pages::maintenance::MaintenanceSource for Fake {
     async fn maintenance(

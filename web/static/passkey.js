@@ -34,6 +34,11 @@
  * JSON to POST /api/v1/maintenance, and a [data-print] button prints the page. After a
  * decision or a filing the page is told to fetch its data again: the event
  * "monban:refresh" on window (a page that is not hydrated is reloaded instead).
+ *
+ * And for the access-log import page (/imports): a form[data-import-upload="SYSTEM"]
+ * posts its chosen file as the body of POST /api/v1/imports/SYSTEM?name=FILE (with the
+ * form's _csrf as X-CSRF-Token), then opens /imports?result=ID: the import's figures or
+ * its bad rows. A file over the limit (413) is said in the form's status.
  */
 (function () {
   "use strict";
@@ -383,6 +388,43 @@
     if (submit) submit.disabled = false;
   }
 
+  async function uploadLog(form) {
+    var status = form.querySelector("[data-passkey-status]");
+    var input = form.querySelector("input[type=file]");
+    var file = input && input.files && input.files[0];
+    if (!file) return;
+    var submit = form.querySelector("button[type=submit]");
+    if (submit) submit.disabled = true;
+    say(status, en() ? "Checking every row…" : "すべての行を検査しています…", "info");
+    try {
+      var csrf = form.querySelector("[name=_csrf]");
+      var system = form.getAttribute("data-import-upload");
+      var res = await fetch("/api/v1/imports/" + encodeURIComponent(system) +
+        "?name=" + encodeURIComponent(file.name), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {"Content-Type": "text/csv", "X-CSRF-Token": csrf ? csrf.value : ""},
+        body: file
+      });
+      var body = await res.json().catch(function () { return {}; });
+      var id = body.id || (body.error && body.error.import_id);
+      if (id) {
+        window.location.assign("/imports?result=" + id + (en() ? "&lang=en" : ""));
+        return;
+      }
+      var message = body.error && body.error.message ? body.error.message : res.statusText;
+      if (res.status === 413) {
+        message = en()
+          ? "The file is too large for an upload: split it, or use `monban import logins`."
+          : "ファイルが大きすぎます。分割するか、monban import logins をお使いください。";
+      }
+      say(status, message, "error");
+    } catch (e) {
+      say(status, explain(e), "error");
+    }
+    if (submit) submit.disabled = false;
+  }
+
   document.addEventListener("click", function (ev) {
     var printer = ev.target && ev.target.closest ? ev.target.closest("[data-print]") : null;
     if (printer) {
@@ -399,6 +441,11 @@
   // Enter in a sign-in or enrollment form runs its passkey button, not a form post.
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
+    if (form && form.hasAttribute && form.hasAttribute("data-import-upload")) {
+      ev.preventDefault();
+      uploadLog(form);
+      return;
+    }
     if (form && form.hasAttribute && form.hasAttribute("data-maint-form")) {
       ev.preventDefault();
       fileRequest(form);

@@ -76,6 +76,8 @@ pub fn access(method: &Method, path: &str) -> Access {
         "/api/dash/tokens" => return Needs(ManageTokens),
         "/api/dash/people" => return Needs(ManagePeoplePasskeys),
         "/api/v1/notifications" => return AdminRead,
+        // The record of past access-log imports is evidence: compliance readers see it.
+        "/api/v1/imports" => return Needs(ReadCompliance),
         // Any method: the handlers check their ingest tokens, a wrong method is 405.
         "/api/v1/door-events" | "/api/v1/logins" => return Ingest,
         _ => {}
@@ -108,6 +110,17 @@ pub fn access(method: &Method, path: &str) -> Access {
         } else {
             DecideMaintenance
         });
+    }
+    // An access-log upload: by the system's own ingest token, or an officer or admin.
+    if under(path, "/api/v1/imports") {
+        return if read {
+            Needs(ReadCompliance)
+        } else {
+            IngestOr(ImportAccessLogs)
+        };
+    }
+    if under(path, "/imports") {
+        return Needs(ReadCompliance);
     }
     if under(path, "/maintenance") || under(path, "/api/dash/maintenance") {
         return Needs(ReadMaintenance);
@@ -203,6 +216,9 @@ mod tests {
         assert_eq!(get("/maintenance"), Needs(ReadMaintenance));
         assert_eq!(get("/maintenance/report"), Needs(ReadMaintenance));
         assert_eq!(get("/inspection"), Needs(ReadCompliance));
+        assert_eq!(get("/imports"), Needs(ReadCompliance));
+        assert_eq!(get("/api/v1/imports"), Needs(ReadCompliance));
+        assert_eq!(post("/api/v1/imports/lab"), IngestOr(ImportAccessLogs));
         assert_eq!(post("/inspection/answers"), Needs(AnswerChecklist));
         assert_eq!(get("/api/dash/fragment"), Needs(ReadDoors));
         assert_eq!(get("/api/dash/maintenance/report"), Needs(ReadMaintenance));

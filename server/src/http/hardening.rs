@@ -47,6 +47,9 @@ pub struct Hardening {
     pub ingest_per_second: u32,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// The largest access log uploaded to `/api/v1/imports/{system}` (`[limits]
+    /// import_max_bytes`).
+    pub import_max_bytes: u64,
 }
 
 impl Default for Hardening {
@@ -57,6 +60,7 @@ impl Default for Hardening {
             signin_per_minute: limits.signin_per_minute,
             ingest_per_second: limits.ingest_per_second,
             trusted_proxies: Vec::new(),
+            import_max_bytes: limits.import_max_bytes,
         }
     }
 }
@@ -68,6 +72,7 @@ impl Hardening {
             signin_per_minute: config.limits.signin_per_minute,
             ingest_per_second: config.limits.ingest_per_second,
             trusted_proxies: config.server.trusted_proxies.clone(),
+            import_max_bytes: config.limits.import_max_bytes,
         }
     }
 
@@ -88,7 +93,12 @@ impl Hardening {
         });
         let headers = Arc::new(Headers { hsts: self.tls });
         router
-            .layer(axum::middleware::from_fn(limit_body))
+            .layer(axum::middleware::from_fn_with_state(
+                BodyLimits {
+                    access_log: usize::try_from(self.import_max_bytes).unwrap_or(usize::MAX),
+                },
+                limit_body,
+            ))
             .layer(axum::middleware::from_fn_with_state(limits, rate_limit))
             .layer(axum::middleware::from_fn_with_state(
                 headers,
@@ -108,7 +118,7 @@ pub const IMPORT_LIMIT: usize = 4 * 1024 * 1024;
 /// [`limit_body`]).
 const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
 
-/// The body limit of a route.
+/// The body limit of a route (an access-log upload's is [`BodyLimits::access_log`]).
 pub fn body_limit(path: &str) -> usize {
     if path == "/inventory/import" {
         IMPORT_LIMIT
@@ -117,12 +127,31 @@ pub fn body_limit(path: &str) -> usize {
     }
 }
 
+/// The limits of [`limit_body`] that the configuration sets.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    /// An access log uploaded to `POST /api/v1/imports/{system}` (`[limits]
+    /// import_max_bytes`, 64 MiB by default): streamed to a temporary file, never held
+    /// in memory.
+    pub access_log: usize,
+}
+
+impl BodyLimits {
+    fn of(&self, method: &Method, path: &str) -> usize {
+        if method == Method::POST && path.starts_with("/api/v1/imports/") {
+            self.access_log
+        } else {
+            body_limit(path)
+        }
+    }
+}
+
 /// Bounds every request body: a declared `Content-Length` over the route's limit is
 /// refused at once, and a body without one is cut off when it grows past it (whoever
 /// reads it gets an error). Every `413`, whichever layer refused the body, carries the
 /// contract's error body (`payload_too_large`).
-pub async fn limit_body(req: Request, next: Next) -> Response {
-    let limit = body_limit(req.uri().path());
+pub async fn limit_body(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
+    let limit = limits.of(req.method(), req.uri().path());
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -153,8 +182,12 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
 }
 
 fn too_large(limit: usize) -> Response {
-    ApiError::PayloadTooLarge(format!("the body is larger than {} KiB", limit / 1024))
-        .into_response()
+    let size = if limit >= 1024 * 1024 && limit.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", limit / (1024 * 1024))
+    } else {
+        format!("{} KiB", limit / 1024)
+    };
+    ApiError::PayloadTooLarge(format!("the body is larger than {size}")).into_response()
 }
 
 /// The header middleware's settings.

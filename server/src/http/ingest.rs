@@ -71,18 +71,14 @@ pub(super) async fn post_door_event(
 }
 
 /// A new login's notifications (CONTRACT §11: `login.account_of_leaver`,
-/// `maintenance.unapproved_login`). The login is stored already: an event that cannot be
-/// stored now is logged, and the watcher's next sweep emits it
-/// (`crate::notify::watch`).
+/// `maintenance.unapproved_login`): [`crate::notify::watch::after_login`].
 async fn notify_login(
     notifier: &Notifier,
     inv: &Inventory,
     stored: &StoredLogin,
     facts: &LoginFacts,
 ) {
-    if let Err(e) = crate::notify::watch::login_events(notifier, inv, stored, facts).await {
-        tracing::warn!(error = %e, login = %stored.login.event_id, "could not store the login's notification; the next sweep will");
-    }
+    crate::notify::watch::after_login_with(notifier, inv, stored, facts).await;
 }
 
 /// `{"event_id", "verdict", "reasons", "final", "flags"}` (and `"maintenance"` for a

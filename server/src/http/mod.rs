@@ -14,6 +14,8 @@
 //!   [`openapi`] with the wire types of [`schema`].
 //! - [`account_reviews`] — the account review campaign (棚卸し): passkey-confirmed
 //!   reviews of a system's accounts, and their list.
+//! - [`imports`] — access-log upload (`/api/v1/imports`) through the hub's writer, and
+//!   the record of past imports.
 //! - [`notifications`] — the delivery log of notifications (CONTRACT §11), for admins.
 //! - [`ceremony`], [`forms`], [`inventory`], [`export`] — the passkey ceremonies, the
 //!   dashboard's form posts, the inventory's CSV forms and the CSV downloads.
@@ -36,6 +38,7 @@ pub mod extract;
 pub mod forms;
 pub mod gate;
 pub mod hardening;
+pub mod imports;
 pub mod ingest;
 pub mod inspection;
 pub mod inventory;
@@ -131,6 +134,7 @@ pub fn app(state: AppState, hardening: &hardening::Hardening) -> Router {
         .merge(step_up_api())
         .merge(maintenance::routes())
         .merge(account_reviews::routes())
+        .merge(imports::routes())
         .merge(inspection::routes())
         .merge(forms::routes())
         .with_state(state.clone())

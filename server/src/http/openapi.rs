@@ -61,6 +61,8 @@ use utoipa::{Modify, OpenApi};
         super::maintenance::decision_start,
         super::maintenance::decision_finish,
         super::notifications::get_notifications,
+        super::imports::upload,
+        super::imports::list_imports,
         openapi_json,
         super::ops::healthz,
         super::ops::metrics,
@@ -72,6 +74,7 @@ use utoipa::{Modify, OpenApi};
         (name = "step-up", description = "Step-up verification with a passkey (docs/STEP-UP.md): the system's login-ingest token."),
         (name = "maintenance", description = "Vendor maintenance (CONTRACT §10): requests by vendor tokens or officers, passkey-confirmed decisions, reports, reconciliation."),
         (name = "accounts", description = "The account review campaign (アカウントの棚卸し, docs/ACCOUNTS.md): a decision per account confirmed with a passkey, and the reviews kept as evidence."),
+        (name = "imports", description = "Access-log import (アクセスログの取込み): a system's CSV log uploaded by an officer or admin, or with the system's login-ingest token, and the record of past imports."),
         (name = "session", description = "The signed-in user's session (CONTRACT §10)."),
         (name = "operations", description = "Health, metrics and this description."),
     )

@@ -809,3 +809,56 @@ pub struct AccountReviewsReply {
     /// Newest first.
     pub reviews: Vec<AccountReviewReply>,
 }
+
+// ------------------------------------------------------------------ access-log imports
+
+/// A row problem of an access log: its line (0: the file as a whole), the column as
+/// `[[imports]]` names it, and why.
+#[derive(ToSchema, Serialize)]
+pub struct ImportRowError {
+    pub line: u64,
+    pub column: Option<String>,
+    pub reason: String,
+}
+
+/// The record of one access-log import (an audit line, chained: CONTRACT §13).
+#[derive(ToSchema, Serialize)]
+pub struct ImportRecord {
+    /// The import's id (its audit line's `seq`).
+    pub id: i64,
+    #[schema(format = DateTime)]
+    pub at: String,
+    /// `user:<id>`, `token:<id>`, `cli` or `demo`.
+    pub actor: String,
+    /// Who, by name.
+    pub by: String,
+    /// `imported`, `rejected` (bad rows, nothing stored) or `failed` (stopped part way).
+    pub status: String,
+    pub system: String,
+    /// The file's name as uploaded.
+    pub file: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    pub bytes: u64,
+    /// `upload`, `cli` or `demo`.
+    pub via: String,
+    /// Rows read (after the header).
+    pub rows: Option<u64>,
+    /// Logins this import stored.
+    pub stored: Option<u64>,
+    /// Rows whose login was already stored (a re-import stores nothing twice).
+    pub already: Option<u64>,
+    /// Rows the hub refused (an `event_id` stored for another system).
+    pub refused: Option<u64>,
+    /// A rejected file's bad rows, all counted.
+    pub bad_rows: Option<u64>,
+    /// A rejected file's first 100 problems.
+    pub errors: Option<Vec<ImportRowError>>,
+    pub seconds: Option<f64>,
+}
+
+/// `GET /api/v1/imports`.
+#[derive(ToSchema, Serialize)]
+pub struct ImportList {
+    pub imports: Vec<ImportRecord>,
+}

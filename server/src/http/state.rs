@@ -33,6 +33,11 @@ pub struct AppState {
     /// Notifications (CONTRACT §11): `notifier.emit(kind, key, data)` stores an event
     /// for delivery (`State<Arc<Notifier>>` in a handler).
     pub notifier: Arc<Notifier>,
+    /// `[[imports]]`: how each system's access log maps onto logins (the upload on
+    /// `/imports`, `crate::import::hub`).
+    pub imports: Arc<Vec<crate::config::imports::ImportSpec>>,
+    /// `[limits] import_max_bytes`: the largest upload (shown on `/imports`).
+    pub import_max_bytes: u64,
     /// Cancelled when the hub shuts down: long-lived responses (the live feed) end.
     pub shutdown: CancellationToken,
 }
@@ -62,6 +67,19 @@ impl FromRef<AppState> for Accounts {
             store: state.store.clone(),
             clock: state.clock.clone(),
             auth: state.auth.clone(),
+        }
+    }
+}
+
+impl AppState {
+    /// The hub's access-log import path (`crate::import::hub`).
+    pub fn import_hub(&self) -> crate::import::hub::Hub {
+        crate::import::hub::Hub {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            ingest: self.ingest.clone(),
+            maintenance: self.maintenance.clone(),
+            notifier: self.notifier.clone(),
         }
     }
 }

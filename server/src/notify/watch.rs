@@ -32,6 +32,32 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// How far back (by login time) a sweep looks.
 pub const SWEEP_BACK: Span = Span::from_millis_const(2 * 24 * 3600 * 1000);
 
+/// The events of a login just stored (by the login API or an access-log import), by its
+/// facts now. An event that cannot be stored now is logged: the next sweep emits it.
+pub async fn after_login(
+    notifier: &Notifier,
+    ingest: &Ingest,
+    maintenance: &Maintenance,
+    stored: &StoredLogin,
+) {
+    let inv = ingest.inventory();
+    let facts = maintenance.facts(&inv, &stored.login);
+    after_login_with(notifier, &inv, stored, &facts).await;
+}
+
+/// [`after_login`] with the login's facts already reconciled (the login API uses them
+/// for its reply too).
+pub async fn after_login_with(
+    notifier: &Notifier,
+    inv: &Inventory,
+    stored: &StoredLogin,
+    facts: &LoginFacts,
+) {
+    if let Err(e) = login_events(notifier, inv, stored, facts).await {
+        tracing::warn!(error = %e, login = %stored.login.event_id, "could not store the login's notification; the next sweep will");
+    }
+}
+
 /// The events of one stored login, by its current facts: `login.account_of_leaver` and
 /// `maintenance.unapproved_login`.
 pub async fn login_events(

@@ -575,10 +575,15 @@ impl Store {
 
     /// Appends an audit line and its link of the evidence chain, in one transaction.
     pub async fn append_audit(&self, a: &NewAudit<'_>, now: Timestamp) -> Result<()> {
+        self.append_audit_seq(a, now).await.map(|_| ())
+    }
+
+    /// [`Store::append_audit`], answering the line's `seq` (an access-log import's id).
+    pub async fn append_audit_seq(&self, a: &NewAudit<'_>, now: Timestamp) -> Result<i64> {
         let mut tx = self.begin().await?;
-        insert_audit(&mut tx, self.is_sqlite(), a, now).await?;
+        let seq = insert_audit(&mut tx, self.is_sqlite(), a, now).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(seq)
     }
 
     /// Audit lines, newest first: at most `limit`, older than `before` (a `seq`) when
@@ -692,13 +697,13 @@ impl Store {
     }
 }
 
-/// Inserts an audit line in `tx` and chains it (the caller commits).
+/// Inserts an audit line in `tx` and chains it (the caller commits); answers its `seq`.
 pub(crate) async fn insert_audit(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     sqlite: bool,
     a: &NewAudit<'_>,
     now: Timestamp,
-) -> Result<()> {
+) -> Result<i64> {
     let sql = format!(
         "INSERT INTO audit (at, actor, actor_name, action, target, detail, address) VALUES ($1, $2, $3, $4, $5, $6, $7) {}",
         crate::store::evidence::returning(monban_core::evidence::Kind::Audit)
@@ -714,5 +719,7 @@ pub(crate) async fn insert_audit(
         .fetch_one(&mut **tx)
         .await?;
     let rec = crate::store::evidence::record_of(monban_core::evidence::Kind::Audit, &row)?;
-    crate::store::evidence::append(tx, sqlite, vec![rec], now).await
+    let seq = rec.rid.unwrap_or_default();
+    crate::store::evidence::append(tx, sqlite, vec![rec], now).await?;
+    Ok(seq)
 }

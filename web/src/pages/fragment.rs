@@ -36,6 +36,8 @@ pub enum Fragment {
     Inspection,
     /// `/accounts`: the account review (アカウントの棚卸し).
     Accounts,
+    /// `/imports`: access-log import (アクセスログの取込み).
+    Imports,
 }
 
 impl Fragment {
@@ -46,6 +48,7 @@ impl Fragment {
             Fragment::MaintenanceReport => "maintenance-report",
             Fragment::Inspection => "inspection",
             Fragment::Accounts => "accounts",
+            Fragment::Imports => "imports",
         }
     }
 
@@ -54,11 +57,12 @@ impl Fragment {
         Fragment::ALL.into_iter().find(|f| f.name() == name)
     }
 
-    pub const ALL: [Fragment; 4] = [
+    pub const ALL: [Fragment; 5] = [
         Fragment::Maintenance,
         Fragment::MaintenanceReport,
         Fragment::Inspection,
         Fragment::Accounts,
+        Fragment::Imports,
     ];
 
     /// The page's title (`<title>`), Japanese and English.
@@ -68,6 +72,7 @@ impl Fragment {
             Fragment::MaintenanceReport => ("保守作業報告書", "Maintenance report"),
             Fragment::Inspection => ("立入検査用報告書", "Inspection report"),
             Fragment::Accounts => ("アカウントの棚卸し", "Account review"),
+            Fragment::Imports => ("アクセスログの取込み", "Access-log import"),
         }
     }
 
@@ -75,7 +80,7 @@ impl Fragment {
     fn status_testid(self) -> &'static str {
         match self {
             Fragment::Maintenance | Fragment::MaintenanceReport => "maint-status",
-            Fragment::Inspection => "fragment-status",
+            Fragment::Inspection | Fragment::Imports => "fragment-status",
             Fragment::Accounts => "acc-status",
         }
     }
@@ -148,6 +153,7 @@ async fn render(page: Fragment, query: &Query, lang: Lang) -> Result<String, Das
         }
         Fragment::Inspection => crate::pages::inspection::fragment(query, lang).await,
         Fragment::Accounts => crate::pages::accounts::fragment(query, lang).await,
+        Fragment::Imports => crate::pages::imports::fragment(query, lang).await,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod enroll;
 pub mod evidence;
 pub mod export;
 pub mod fragment;
+pub mod imports;
 pub mod inspection;
 pub mod inventory;
 pub mod maintenance;

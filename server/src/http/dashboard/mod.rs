@@ -10,6 +10,7 @@ mod auth;
 mod dead_letters;
 mod evidence;
 mod export;
+mod imports;
 mod inspection;
 mod inventory;
 mod maintenance;
@@ -46,6 +47,8 @@ pub struct Source {
     maintenance: Arc<Maintenance>,
     site: Site,
     account_settings: crate::config::AccountSettings,
+    imports: Arc<Vec<crate::config::imports::ImportSpec>>,
+    import_max_bytes: u64,
 }
 
 impl Source {
@@ -58,6 +61,8 @@ impl Source {
             maintenance: state.maintenance.clone(),
             site: state.site.clone(),
             account_settings: state.account_settings,
+            imports: state.imports.clone(),
+            import_max_bytes: state.import_max_bytes,
         }
     }
 
