@@ -120,8 +120,19 @@ wasm-bindgen --target web --no-typescript --remove-name-section --remove-produce
 
 cp "$repo_root/web/style/monban.css" "$pkg_dir/monban.css"
 say "copied web/style/monban.css"
-cp "$repo_root/web/static/passkey.js" "$pkg_dir/passkey.js"
-say "copied web/static/passkey.js"
+# passkey.js is served without its comments, blank lines and indentation (it is written
+# to be read: a third of its bytes are comments). Only whole comment lines and the block
+# comment at its head go; the file keeps every line break, so no statement changes. The
+# file must not start a line with `//` or `/*` inside a string (it does not; check when
+# editing it).
+awk '
+  in_block { if (index($0, "*/")) in_block = 0; next }
+  { line = $0; sub(/^[ \t]+/, "", line) }
+  line ~ /^\/\*/ { if (!index(line, "*/")) in_block = 1; next }
+  line ~ /^\/\// || line == "" { next }
+  { print line }
+' "$repo_root/web/static/passkey.js" > "$pkg_dir/passkey.js"
+say "copied web/static/passkey.js (without comments: $(wc -c < "$pkg_dir/passkey.js") of $(wc -c < "$repo_root/web/static/passkey.js") bytes)"
 
 # Precompressed copies, served by the dashboard router (ServeDir::precompressed_gzip) to
 # browsers that accept gzip. Rewritten every time so they never go stale.
