@@ -118,6 +118,31 @@ say "wasm-bindgen --target web --out-name monban_web -> $pkg_dir"
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
   --keep-lld-exports --out-dir "$pkg_dir" --out-name monban_web "$main_wasm"
 
+# A stylesheet with an unclosed block is still served, but every rule after the break is
+# lost without a word (a merge once cut a closing brace): check the braces first.
+if ! css_check=$(awk '
+  {
+    line = $0
+    while (1) {
+      if (inc) {
+        i = index(line, "*/")
+        if (!i) { line = ""; break }
+        line = substr(line, i + 2); inc = 0
+      }
+      i = index(line, "/*")
+      if (!i) break
+      pre = substr(line, 1, i - 1); rest = substr(line, i + 2)
+      j = index(rest, "*/")
+      if (j) { line = pre substr(rest, j + 2) } else { line = pre; inc = 1; break }
+    }
+    d += gsub(/\{/, "{", line) - gsub(/\}/, "}", line)
+    if (d < 0) { print "a } without its { at line " NR; exit 1 }
+  }
+  END { if (d != 0) { print "a { never closed (depth " d " at the end)"; exit 1 } }
+' "$repo_root/web/style/monban.css"); then
+  say "error: web/style/monban.css: $css_check"
+  exit 1
+fi
 cp "$repo_root/web/style/monban.css" "$pkg_dir/monban.css"
 say "copied web/style/monban.css"
 # passkey.js is served without its comments, blank lines and indentation (it is written

@@ -244,13 +244,36 @@ async fn every_section_and_the_report_fit_both_sizes() {
             .open(&hub.page_url("/maintenance/report"), "maintenance-report")
             .await;
         browser.assert_no_horizontal_overflow(width).await;
-        let n = browser
+        // The last 30 site days up to today: the window of 5 hours ago and the one in an
+        // hour (which starts tomorrow when the test runs in the site's last hour), never the
+        // one in 25 hours (on a later day than the one in an hour, except right after
+        // midnight).
+        let ids = browser
             .js(
-                "return document.querySelectorAll(\"[data-testid='maint-report-request']\").length",
+                "return [...document.querySelectorAll(\"[data-testid='maint-report-request']\")].map(e => e.dataset.requestId)",
                 vec![],
             )
             .await;
-        assert_eq!(n, json!(2), "the two windows of the last 30 days");
+        let ids: Vec<&str> = ids
+            .as_array()
+            .expect("ids")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        assert!(
+            ids.contains(&"acme-2026-0190"),
+            "the window of 5 hours ago: {ids:?}"
+        );
+        let today = |minutes: i64| {
+            (b.instant_at(minutes * 60) + chrono::Duration::hours(9)).date_naive()
+                == (b.instant_at(0) + chrono::Duration::hours(9)).date_naive()
+        };
+        assert_eq!(
+            ids.contains(&"acme-2026-0201"),
+            today(60),
+            "the window in an hour is in the report when it starts today: {ids:?}"
+        );
+        assert_eq!(ids.contains(&"acme-2026-0202"), today(1500), "{ids:?}");
         browser.screenshot(&format!("report-{width}")).await;
     }
     // A paper request (紙の申請) through the form: stored by the API, shown at once as
