@@ -40,6 +40,7 @@ mod passkeys;
 mod accounts;
 mod bundle;
 mod fixture;
+mod imports;
 mod inspection;
 mod maintenance;
 mod overview;
