@@ -118,6 +118,15 @@ name = "保守 太郎"
 vendor = "acme-med"
 credentials = ["card:0A0B0C0D"]
 accounts = { ehr = "acme-maint01" }
+
+# The access-log upload (POST /api/v1/imports/ehr) reads this mapping.
+[[imports]]
+system = "ehr"
+time = { column = "login_at" }
+account = { column = "user_id" }
+terminal = { column = "workstation" }
+outcome = { column = "status", map = { "OK" = "success", "NG" = "failure" } }
+factors = ["password"]
 EOF
 
 MONBAN_FUZZ_LOGIN_TOKEN="$("$bin" --config "$config" token issue --system ehr)"

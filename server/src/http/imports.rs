@@ -45,6 +45,7 @@ fn params(q: Params) -> Result<HashMap<String, String>, ApiError> {
     post,
     path = "/api/v1/imports/{system}",
     tag = "imports",
+    operation_id = "post_import",
     security(("bearer" = []), ("session" = [])),
     params(
         ("system" = String, Path, description = "The system whose access log it is: an `[[imports]]` table names it."),
