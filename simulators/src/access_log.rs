@@ -11,7 +11,7 @@
 //!   `%Y/%m/%d %H:%M:%S` (the site's +09:00), `成功`/`失敗`, `パスワード`,
 //!   `ICカード+パスワード`; no id column (the hub derives one from the row).
 //!
-//! [`write`] streams rows to any writer, one at a time, so ten million rows take no
+//! [`write()`] streams rows to any writer, one at a time, so ten million rows take no
 //! more memory than one. Two kinds of file:
 //! - a **period** (the default): the days before `end`, each person with an account on
 //!   the system logging in one to three times a working day at a terminal of their

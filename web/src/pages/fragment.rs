@@ -9,7 +9,7 @@
 //! (an ssr-only `render` module beside its page module) never reaches the browser.
 //!
 //! Adding a page: a variant here with its path name and titles, an arm in
-//! [`render`] that calls the page module's `fragment(query, lang)` (ssr; it checks the
+//! `render` that calls the page module's `fragment(query, lang)` (ssr; it checks the
 //! role, reads its data source, renders), a route in `app.rs` and `routes.rs`.
 //!
 //! Forms on these pages are plain HTML forms posting to the server's dashboard routes
