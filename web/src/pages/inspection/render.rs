@@ -8,7 +8,7 @@ use super::*;
 use crate::i18n::Lang;
 use crate::pages::evidence::{local_time, offset_label};
 use crate::pages::maintenance::due_label;
-use crate::pages::maintenance::render::{finding_tables, mode_text};
+use crate::pages::maintenance::render::{finding_tables, mode_text, PeriodForm};
 use monban_core::inspection::{ManualValue, Measured};
 use monban_core::{ComplianceStatus, PlanCheck, SiteOffset};
 
@@ -54,29 +54,17 @@ fn percent(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-/// The period form (with 印刷).
-fn period_form(from: String, to: String, l: Lang) -> AnyView {
-    view! {
-        <form class="inv__form insp__period panel" method="get" action="/inspection" data-testid="insp-period-form">
-            <label>{l.pick("開始日", "From")}<input type="date" name="from" value=from required=true /></label>
-            <label>{l.pick("終了日", "To")}<input type="date" name="to" value=to required=true /></label>
-            {(l == Lang::En).then(|| view! { <input type="hidden" name="lang" value="en" /> })}
-            <button type="submit">{l.pick("表示", "Show")}</button>
-            <button type="button" data-print="" class="maint__print">{l.pick("印刷", "Print")}</button>
-        </form>
-    }
-    .into_any()
-}
+/// The report's period form (with 印刷).
+const PERIOD: PeriodForm = PeriodForm {
+    action: "/inspection",
+    class: "inv__form insp__period panel",
+    testid: "insp-period-form",
+    error_testid: "insp-period-error",
+};
 
 /// The period form with why the period could not be read.
 pub fn period_error(from: String, to: String, message: String, l: Lang) -> AnyView {
-    view! {
-        {period_form(from, to, l)}
-        <p class="notice notice--error" role="alert" data-testid="insp-period-error">
-            {l.pick("期間を読み取れません: ", "Cannot read the period: ")}{message}
-        </p>
-    }
-    .into_any()
+    PERIOD.error(from, to, message, l)
 }
 
 pub fn report(
@@ -136,7 +124,7 @@ pub fn report(
     let period_text = format!("{from} 〜 {to}（{tz}）");
     let return_to = format!("/inspection?from={from}&to={to}");
     view! {
-        {period_form(from.clone(), to.clone(), l)}
+        {PERIOD.view(from.clone(), to.clone(), l)}
         {flash}
         <article class="panel insp" data-testid="insp-report" data-from=from.clone() data-to=to.clone() data-head-seq=head_seq>
             <header class="insp__head">

@@ -579,18 +579,47 @@ fn paper_form(vendors: Vec<VendorOption>, offset: i32, csrf: String, l: Lang) ->
     .into_any()
 }
 
-fn report_form(from: String, to: String, l: Lang) -> AnyView {
-    view! {
-        <form class="inv__form maint__period panel" method="get" action="/maintenance/report" data-testid="maint-report-form">
-            <label>{l.pick("開始日", "From")}<input type="date" name="from" value=from required=true /></label>
-            <label>{l.pick("終了日", "To")}<input type="date" name="to" value=to required=true /></label>
-            {(l == Lang::En).then(|| view! { <input type="hidden" name="lang" value="en" /> })}
-            <button type="submit">{l.pick("表示", "Show")}</button>
-            <button type="button" data-print="" class="maint__print">{l.pick("印刷", "Print")}</button>
-        </form>
-    }
-    .into_any()
+/// A printable report's period form (開始日・終了日, 表示, 印刷: the form is hidden in
+/// print by its `class`), and the same form with why a period could not be read.
+pub(crate) struct PeriodForm {
+    pub action: &'static str,
+    pub class: &'static str,
+    pub testid: &'static str,
+    pub error_testid: &'static str,
 }
+
+impl PeriodForm {
+    pub fn view(&self, from: String, to: String, l: Lang) -> AnyView {
+        view! {
+            <form class=self.class method="get" action=self.action data-testid=self.testid>
+                <label>{l.pick("開始日", "From")}<input type="date" name="from" value=from required=true /></label>
+                <label>{l.pick("終了日", "To")}<input type="date" name="to" value=to required=true /></label>
+                {(l == Lang::En).then(|| view! { <input type="hidden" name="lang" value="en" /> })}
+                <button type="submit">{l.pick("表示", "Show")}</button>
+                <button type="button" data-print="" class="maint__print">{l.pick("印刷", "Print")}</button>
+            </form>
+        }
+        .into_any()
+    }
+
+    pub fn error(&self, from: String, to: String, message: String, l: Lang) -> AnyView {
+        view! {
+            {self.view(from, to, l)}
+            <p class="notice notice--error" role="alert" data-testid=self.error_testid>
+                {l.pick("期間を読み取れません: ", "Cannot read the period: ")}{message}
+            </p>
+        }
+        .into_any()
+    }
+}
+
+/// The maintenance report's period form.
+const PERIOD: PeriodForm = PeriodForm {
+    action: "/maintenance/report",
+    class: "inv__form maint__period panel",
+    testid: "maint-report-form",
+    error_testid: "maint-report-error",
+};
 
 pub fn report(r: MaintenanceReport, l: Lang) -> AnyView {
     let MaintenanceReport {
@@ -613,7 +642,7 @@ pub fn report(r: MaintenanceReport, l: Lang) -> AnyView {
         .map(|r| report_request(r, offset, l))
         .collect_view();
     view! {
-        {report_form(from.clone(), to.clone(), l)}
+        {PERIOD.view(from.clone(), to.clone(), l)}
         <article class="panel maint maint__print-doc" data-testid="maint-report" data-from=from.clone() data-to=to.clone() data-count=n.to_string()>
             <header class="maint__doc-head">
                 <h2 class="panel__title">{l.pick("保守作業報告書", "Maintenance report")}</h2>
@@ -756,13 +785,7 @@ fn report_request(r: RequestRow, offset: i32, l: Lang) -> AnyView {
 
 /// The period form with why the period could not be read.
 pub fn period_error(from: String, to: String, message: String, l: Lang) -> AnyView {
-    view! {
-        {report_form(from, to, l)}
-        <p class="notice notice--error" role="alert" data-testid="maint-report-error">
-            {l.pick("期間を読み取れません: ", "Cannot read the period: ")}{message}
-        </p>
-    }
-    .into_any()
+    PERIOD.error(from, to, message, l)
 }
 
 #[cfg(test)]
