@@ -200,6 +200,39 @@ async fn demo_serves_a_dashboard_of_real_verdicts() {
         );
     }
 
+    // The inspection report of the demo's period, opened from the overview: every system
+    // with its measured status (lab's from its imported log), and the evidence head.
+    assert!(
+        html.contains("data-testid=\"overview-inspection\""),
+        "the overview links to the inspection report"
+    );
+    let report = http
+        .get(format!("{base}/inspection"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for s in now["systems"].as_array().unwrap() {
+        let id = s["id"].as_str().unwrap();
+        assert!(
+            report.contains(&format!("data-testid=\"insp-system\" data-system=\"{id}\"")),
+            "{id} in the inspection report"
+        );
+    }
+    let lab_status = attr_of_tag(
+        &report,
+        "data-testid=\"insp-system\" data-system=\"lab\"",
+        "data-status",
+    );
+    assert!(
+        lab_status.as_deref().is_some_and(|s| s != "no_data"),
+        "lab is measured from its imported log: {lab_status:?}"
+    );
+    assert!(report.contains("data-testid=\"insp-head\" data-seq="));
+
     // SIGTERM stops the demo cleanly.
     let pid = child.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
