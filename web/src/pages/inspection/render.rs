@@ -171,6 +171,9 @@ pub fn report(
                     "ログインはシステムからの API 送信または取り込んだアクセスログとして記録され、判定とともに証跡チェーン（改ざん検知）に連結されています。件数は「2.」の表の「全ログイン」列です。",
                     "Logins are recorded from the systems' API calls or imported access logs, with their verdicts, and linked into the evidence chain (tamper detection). Counts: the “All logins” column of section 2.",
                 )}</p>
+                <p class="sub insp__noprint">
+                    <a href=l.href("/imports")>{l.pick("取り込んだアクセスログの記録（ログ取込み）", "Imported access logs and their records (log import)")}</a>
+                </p>
                 {head_view(head, off, l)}
             </section>
 
