@@ -105,9 +105,18 @@ async fn the_evidence_export_streams_every_login_once_in_order() {
         .get_text("/export/evidence.csv?from=2026-11-01&to=2026-11-01")
         .await;
     assert_eq!(s, StatusCode::OK);
+    // It ends, after the last page, with the evidence head it was made from.
+    assert!(
+        csv.trim_end()
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("# evidence head")),
+        "no head line at the end"
+    );
     let ids: Vec<&str> = csv
         .lines()
         .skip(1)
+        .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.split(',').next())
         .collect();
     assert_eq!(ids.len(), 2600);
