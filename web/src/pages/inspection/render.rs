@@ -493,7 +493,7 @@ fn accounts_table(rows: Vec<AccountsRow>, l: Lang) -> AnyView {
     view! {
         <p class="sub">{l.pick(
             "退職者: 利用期限（until）を過ぎた職員に対応付いたアカウント（削除すべき）。休眠: 一定期間ログインのないアカウント。未登録: 職員に対応付いていないのに使われたアカウント。",
-            "Leavers: accounts of people whose `until` has passed (to remove). Dormant: no successful login for the site's dormant period. Unmapped: used in a login but mapped to nobody.",
+            "Leavers: accounts of people whose end date (until) has passed (to remove). Dormant: no successful login for the site's dormant period. Unmapped: used in a login but mapped to nobody.",
         )}</p>
         <div class="table-wrap" data-testid="insp-accounts">
             <table class="grid insp__table">
