@@ -7,8 +7,7 @@ use leptos::prelude::*;
 use super::*;
 use crate::i18n::Lang;
 use crate::pages::evidence::{local_time, offset_label};
-use crate::pages::maintenance::due_label;
-use crate::pages::maintenance::render::{finding_tables, mode_text, PeriodForm};
+use crate::pages::maintenance::render::{finding_tables, maintained_table, PeriodForm};
 use monban_core::inspection::{ManualValue, Measured};
 use monban_core::{ComplianceStatus, PlanCheck, SiteOffset};
 
@@ -421,22 +420,6 @@ fn maintenance_view(m: MaintenanceSummary, l: Lang) -> AnyView {
         findings_by_system,
         inventory,
     } = m;
-    let inventory_rows = inventory
-        .into_iter()
-        .map(|m| {
-            let due = m.due.clone();
-            view! {
-                <tr data-testid="insp-maintained" data-vendor=m.vendor.clone() data-system=m.system.clone() data-due=due.clone().unwrap_or_default()>
-                    <td data-label=l.pick("事業者", "Vendor")>{m.vendor_name.clone()}</td>
-                    <td data-label=l.pick("システム", "System")>{m.system_name.clone()}</td>
-                    <td data-label=l.pick("保守形態", "Mode")>{mode_text(m.remote, l)}</td>
-                    <td data-label=l.pick("接続経路", "Route")>{m.route.clone().unwrap_or_else(|| "—".into())}</td>
-                    <td data-label=l.pick("事業者確認", "Confirmed")><span class="mono">{m.confirmed.clone().unwrap_or_else(|| "—".into())}</span></td>
-                    <td data-label=l.pick("対応", "To do")>{due.as_deref().map(|d| view! { <span class="badge badge--gap">{due_label(d, l)}</span> })}</td>
-                </tr>
-            }
-        })
-        .collect_view();
     view! {
         <dl class="insp__facts insp__counts" data-testid="insp-maintenance" data-requests=requests.to_string() data-unapproved=unapproved_logins.to_string()>
             <div><dt>{l.pick("保守申請", "Requests")}</dt><dd>{requests}</dd></div>
@@ -451,19 +434,7 @@ fn maintenance_view(m: MaintenanceSummary, l: Lang) -> AnyView {
         <h4 class="insp__h4">{l.pick("指摘事項", "Findings")}</h4>
         {finding_tables(findings_by_vendor, findings_by_system, l)}
         <h4 class="insp__h4">{l.pick("リモートメンテナンスを利用している機器（チェックリスト 2②）", "Systems under remote maintenance (checklist 2②)")}</h4>
-        <div class="table-wrap">
-            <table class="grid insp__table">
-                <thead><tr>
-                    <th scope="col">{l.pick("事業者", "Vendor")}</th>
-                    <th scope="col">{l.pick("システム", "System")}</th>
-                    <th scope="col">{l.pick("保守形態", "Mode")}</th>
-                    <th scope="col">{l.pick("接続経路", "Route")}</th>
-                    <th scope="col">{l.pick("事業者確認", "Confirmed")}</th>
-                    <th scope="col">{l.pick("対応", "To do")}</th>
-                </tr></thead>
-                <tbody>{inventory_rows}</tbody>
-            </table>
-        </div>
+        {maintained_table(inventory, l)}
     }
     .into_any()
 }

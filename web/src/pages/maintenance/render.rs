@@ -33,7 +33,7 @@ fn supervised_text(s: Option<bool>, remote: bool, l: Lang) -> &'static str {
     }
 }
 
-pub(crate) fn mode_text(remote: bool, l: Lang) -> &'static str {
+fn mode_text(remote: bool, l: Lang) -> &'static str {
     if remote {
         l.pick("リモート", "Remote")
     } else {
@@ -466,10 +466,10 @@ fn finding_requests(rows: Vec<RequestRow>, offset: i32, l: Lang) -> AnyView {
     .into_any()
 }
 
-/// The maintenance inventory (checklist 2②).
-fn inventory_view(rows: Vec<MaintainedRow>, l: Lang) -> AnyView {
-    let n_due = rows.iter().filter(|m| m.due.is_some()).count();
-    let body = if rows.is_empty() {
+/// The systems vendors maintain, with what must be confirmed (checklist 2②): the
+/// maintenance page's inventory and the inspection report's.
+pub(crate) fn maintained_table(rows: Vec<MaintainedRow>, l: Lang) -> AnyView {
+    if rows.is_empty() {
         view! { <p class="muted maint__empty">{l.pick("保守事業者は登録されていません", "No maintenance vendors")}</p> }.into_any()
     } else {
         let trs = rows
@@ -507,7 +507,13 @@ fn inventory_view(rows: Vec<MaintainedRow>, l: Lang) -> AnyView {
             </div>
         }
         .into_any()
-    };
+    }
+}
+
+/// The maintenance inventory (checklist 2②).
+fn inventory_view(rows: Vec<MaintainedRow>, l: Lang) -> AnyView {
+    let n_due = rows.iter().filter(|m| m.due.is_some()).count();
+    let body = maintained_table(rows, l);
     view! {
         <section class="panel maint" data-testid="maint-inventory" data-due=n_due.to_string() aria-labelledby="maint-inventory-h">
             <h2 class="panel__title" id="maint-inventory-h">
