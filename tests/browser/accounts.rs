@@ -24,21 +24,7 @@ async fn an_officer_confirms_an_account_review_with_a_passkey() {
     let Some(browser) = Browser::start(test).await else {
         return;
     };
-    browser
-        .webdriver(
-            http::Method::POST,
-            "webauthn/authenticator",
-            json!({
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": true,
-                "hasUserVerification": true,
-                "isUserConsenting": true,
-                "isUserVerified": true,
-                "automaticPresenceSimulation": true,
-            }),
-        )
-        .await;
+    browser.add_virtual_authenticator().await;
     let hub = spawn_hub(HubOptions::default().extra(PEOPLE)).await;
     let b = Base::new();
     for (id, account) in [("b-1", "nurse01"), ("b-2", "gone09"), ("b-3", "shared01")] {

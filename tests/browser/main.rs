@@ -254,6 +254,25 @@ impl Browser {
             .unwrap_or_else(|e| panic!("WebDriver {path}: {e}"))
     }
 
+    /// Adds a CTAP2 platform authenticator that holds resident keys, verifies the user and
+    /// consents by itself (chromedriver's WebAuthn extension).
+    pub async fn add_virtual_authenticator(&self) {
+        self.webdriver(
+            http::Method::POST,
+            "webauthn/authenticator",
+            json!({
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": true,
+                "hasUserVerification": true,
+                "isUserConsenting": true,
+                "isUserVerified": true,
+                "automaticPresenceSimulation": true,
+            }),
+        )
+        .await;
+    }
+
     /// Sets the viewport (not the outer window) to `width`×`height`.
     pub async fn set_viewport(&self, width: u32, height: u32) {
         self.client.set_window_size(width, height).await.unwrap();

@@ -36,21 +36,7 @@ async fn an_officer_approves_a_vendor_request_with_a_passkey() {
     let Some(browser) = Browser::start(test).await else {
         return;
     };
-    browser
-        .webdriver(
-            http::Method::POST,
-            "webauthn/authenticator",
-            json!({
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": true,
-                "hasUserVerification": true,
-                "isUserConsenting": true,
-                "isUserVerified": true,
-                "automaticPresenceSimulation": true,
-            }),
-        )
-        .await;
+    browser.add_virtual_authenticator().await;
     let hub = spawn_hub(HubOptions::default().extra(VENDOR)).await;
 
     // The officer enrolls a passkey in the virtual authenticator (and is signed in).

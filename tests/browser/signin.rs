@@ -49,21 +49,7 @@ async fn invite_register_sign_in_sign_out_and_step_up_with_a_virtual_authenticat
     };
     // A CTAP2 platform authenticator that holds resident keys, verifies the user and
     // consents by itself (chromedriver's WebAuthn extension).
-    browser
-        .webdriver(
-            http::Method::POST,
-            "webauthn/authenticator",
-            json!({
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": true,
-                "hasUserVerification": true,
-                "isUserConsenting": true,
-                "isUserVerified": true,
-                "automaticPresenceSimulation": true,
-            }),
-        )
-        .await;
+    browser.add_virtual_authenticator().await;
     let hub = spawn_hub(HubOptions::default()).await;
     browser.set_viewport(375, 812).await;
 
